@@ -1,1 +1,159 @@
-//! placeholder
+//! # taina
+//!
+//! The imperative shell of Tainá and the library every front end uses. [`Taina::open`] connects the
+//! database (SQLite by default, PostgreSQL by URL), opens blob storage, applies migrations and
+//! starts background work; the services hang off the returned handle:
+//!
+//! ```no_run
+//! # async fn demo() -> taina::Result<()> {
+//! use taina::{Config, Taina};
+//! let taina = Taina::open(Config::default()).await?;       // ./taina-data, SQLite
+//! if taina.accounts().needs_setup().await? {
+//!     println!("visit the web app to create the community");
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! All I/O lives here; the rules live in the pure crates (`taina-core`, `taina-ybira`,
+//! `taina-jaci`, `taina-guara`), which this crate calls.
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod random;
+pub mod storage;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use accounts::Accounts;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::Config;
+pub use db::Backend;
+pub use error::{Error, Result};
+pub use taina_core as core;
+use taina_core::session::SessionPolicy;
+use tokio::sync::broadcast;
+
+/// A running Tainá instance: the handle every front end holds. Cheap to clone.
+#[derive(Clone)]
+pub struct Taina {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: Config,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) db: db::Db,
+    pub(crate) blobs: storage::BlobStore,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) hasher: accounts::PasswordHasher,
+    pub(crate) throttle: accounts::LoginThrottle,
+    pub(crate) events: events::EventBus,
+    pub(crate) sessions: SessionPolicy,
+}
+
+impl std::fmt::Debug for Taina {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Taina")
+            .field("data_dir", &self.inner.data_dir)
+            .field("backend", &self.inner.db.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Taina {
+    /// Opens an instance with the system clock.
+    pub async fn open(config: Config) -> Result<Taina> {
+        Self::open_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Opens an instance with the given clock (tests move time with a [`ManualClock`]).
+    #[tracing::instrument(skip_all, fields(data_dir = %config.data_dir.display()))]
+    pub async fn open_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Taina> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let data_dir = std::path::absolute(&config.data_dir)?;
+        let db = db::Db::open(&config, &data_dir).await?;
+        let blobs = storage::BlobStore::open_local(&data_dir.join("storage"))?;
+        let threads = config.password_hashing_threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        let sessions = SessionPolicy {
+            ttl: Duration::from_secs(u64::from(config.session_ttl_days.max(1)) * 24 * 3600),
+            ..SessionPolicy::default()
+        };
+        tracing::info!(backend = db.backend().name(), "opened");
+        Ok(Taina {
+            inner: Arc::new(Inner {
+                config,
+                data_dir,
+                db,
+                blobs,
+                clock,
+                hasher: accounts::PasswordHasher::new(threads),
+                throttle: accounts::LoginThrottle::default(),
+                events: events::EventBus::new(),
+                sessions,
+            }),
+        })
+    }
+
+    /// Accounts and communities: setup, sign-in, sessions, members, invites, settings.
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts { inner: &self.inner }
+    }
+
+    /// Subscribes to the domain events of every community (front ends filter by recipient).
+    pub fn subscribe(&self) -> broadcast::Receiver<taina_core::Event> {
+        self.inner.events.subscribe()
+    }
+
+    /// Checks that the database and blob storage answer (for `/readyz`).
+    #[tracing::instrument(skip_all)]
+    pub async fn ready(&self) -> Result<()> {
+        self.inner.db.ping().await?;
+        self.inner.blobs.ping().await
+    }
+
+    /// The configuration it was opened with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The absolute data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    /// Which database is underneath.
+    pub fn backend(&self) -> Backend {
+        self.inner.db.backend()
+    }
+
+    /// The database handle (for the shell's own modules, tests and admin tools).
+    pub fn db(&self) -> &db::Db {
+        &self.inner.db
+    }
+
+    /// Blob storage.
+    pub fn blobs(&self) -> &storage::BlobStore {
+        &self.inner.blobs
+    }
+
+    /// The clock.
+    pub fn now(&self) -> taina_core::Timestamp {
+        self.inner.clock.now()
+    }
+
+    /// Closes database connections.
+    pub async fn close(&self) {
+        self.inner.db.close().await;
+    }
+}

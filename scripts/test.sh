@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace against SQLite and against a real PostgreSQL.
+#
+# It starts a throwaway PostgreSQL cluster (initdb into a temporary directory, on a private port,
+# run as the `postgres` user when invoked as root), installs PostgreSQL with apt if it is missing,
+# runs `cargo test --workspace` with TAINA_TEST_POSTGRES_URL pointing at it, and stops the cluster.
+# If PostgreSQL cannot be started it fails with a clear message; it never skips.
+#
+# Usage: scripts/test.sh [extra cargo test arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+die() { echo "scripts/test.sh: $*" >&2; exit 1; }
+
+find_pg_bin() {
+    if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then
+        pg_config --bindir; return
+    fi
+    local d
+    for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+        [ -x "$d/initdb" ] && { echo "$d"; return; }
+    done
+    command -v initdb >/dev/null 2>&1 && dirname "$(command -v initdb)"
+}
+
+PG_BIN="$(find_pg_bin || true)"
+if [ -z "$PG_BIN" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "PostgreSQL is not installed; installing it with apt-get..."
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq && apt-get install -y -qq postgresql >/dev/null \
+            || die "could not install PostgreSQL with apt-get"
+        PG_BIN="$(find_pg_bin || true)"
+    fi
+fi
+[ -n "$PG_BIN" ] || die "PostgreSQL's initdb was not found and could not be installed; install PostgreSQL (e.g. apt-get install postgresql) and retry"
+
+PG_DIR="$(mktemp -d /tmp/taina-pg.XXXXXX)"
+PG_PORT="${TAINA_TEST_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 54329)}"
+if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+    chown postgres "$PG_DIR"
+    as_pg() { runuser -u postgres -- "$@"; }
+else
+    as_pg() { "$@"; }
+fi
+
+stop_pg() {
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+}
+trap stop_pg EXIT
+
+as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --no-locale >"$PG_DIR/initdb.log" 2>&1 \
+    || { cat "$PG_DIR/initdb.log" >&2; die "initdb failed"; }
+as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    start >/dev/null \
+    || { cat "$PG_DIR/server.log" >&2 2>/dev/null; die "PostgreSQL did not start"; }
+
+export TAINA_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') running for the tests on port $PG_PORT"
+
+cargo test --workspace "$@"

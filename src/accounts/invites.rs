@@ -1,0 +1,222 @@
+//! Invitations and registration.
+
+use std::time::Duration;
+
+use taina_core::invite::{Invite, check_terms, check_usable};
+use taina_core::validate::{check_password, normalize_display_name, normalize_email};
+use taina_core::{Action, Actor, CommunityId, DomainEvent, InviteId, Resource, Role, authorize};
+use tracing::instrument;
+
+use super::rows::{CommunityRow, InviteRow, community_columns, invite_columns, parse_id};
+use super::{Accounts, SignedIn, community_of};
+use crate::{Result, random};
+
+/// What an admin chooses for a new invite.
+#[derive(Debug, Clone)]
+pub struct NewInvite {
+    /// The role people who join with it get.
+    pub role: Role,
+    /// How long it stays valid (at most 90 days).
+    pub expires_in: Duration,
+    /// How many people may join with it (1 for a personal invite).
+    pub max_uses: i64,
+}
+
+impl Default for NewInvite {
+    fn default() -> Self {
+        Self {
+            role: Role::Member,
+            expires_in: Duration::from_secs(7 * 24 * 3600),
+            max_uses: 1,
+        }
+    }
+}
+
+/// A created invite with its secret token (shown only now; only its hash is stored).
+#[derive(Debug, Clone)]
+pub struct CreatedInvite {
+    /// The invite.
+    pub invite: Invite,
+    /// The token to put in the invite link.
+    pub token: String,
+}
+
+/// Someone joining: with an invite token, or by community slug when it allows open registration.
+#[derive(Debug, Clone, Default)]
+pub struct RegisterRequest {
+    /// The invite token.
+    pub invite: Option<String>,
+    /// The community's slug, for open registration without an invite.
+    pub community: Option<String>,
+    /// Their email.
+    pub email: String,
+    /// Their password.
+    pub password: String,
+    /// Their display name.
+    pub display_name: String,
+    /// The client's user agent, shown in the session list.
+    pub user_agent: Option<String>,
+}
+
+fn invalid_invite() -> crate::Error {
+    taina_core::Error::invalid("invite", "this invite is not valid").into()
+}
+
+impl Accounts<'_> {
+    /// Creates an invite (admins only).
+    #[instrument(skip_all, fields(community = community_of(actor)))]
+    pub async fn create_invite(&self, actor: &Actor, new: NewInvite) -> Result<CreatedInvite> {
+        authorize(actor, Action::Create, Resource::Invites(&actor.community_id))?;
+        check_terms(new.expires_in, new.max_uses)?;
+        let now = self.now();
+        let token = random::secret_token();
+        let id = random::new_id(InviteId::from_random);
+        let mut tx = self.inner.db.begin().await?;
+        let row: InviteRow = sqlx::query_as(concat!(
+            "INSERT INTO invites (id, community_id, token_hash, role, created_by, expires_at, \
+             max_uses, uses, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) RETURNING ",
+            invite_columns!()
+        ))
+        .bind(id.as_str())
+        .bind(actor.community_id.as_str())
+        .bind(random::token_hash(&token))
+        .bind(new.role.as_str())
+        .bind(actor.user_id.as_str())
+        .bind(now.plus(new.expires_in).as_millis())
+        .bind(new.max_uses)
+        .bind(now.as_millis())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(CreatedInvite {
+            invite: Invite::try_from(row)?,
+            token,
+        })
+    }
+
+    /// The community's invites, newest first (admins only).
+    #[instrument(skip_all, fields(community = community_of(actor)))]
+    pub async fn invites(&self, actor: &Actor) -> Result<Vec<Invite>> {
+        authorize(actor, Action::Read, Resource::Invites(&actor.community_id))?;
+        let rows: Vec<InviteRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            invite_columns!(),
+            " FROM invites WHERE community_id = $1 ORDER BY created_at DESC, id"
+        ))
+        .bind(actor.community_id.as_str())
+        .fetch_all(self.inner.db.reader())
+        .await?;
+        rows.into_iter().map(Invite::try_from).collect()
+    }
+
+    /// Revokes an invite (admins only).
+    #[instrument(skip_all, fields(community = community_of(actor)))]
+    pub async fn revoke_invite(&self, actor: &Actor, id: &InviteId) -> Result<()> {
+        authorize(actor, Action::Delete, Resource::Invites(&actor.community_id))?;
+        let mut tx = self.inner.db.begin().await?;
+        let done = sqlx::query("DELETE FROM invites WHERE id = $1 AND community_id = $2")
+            .bind(id.as_str())
+            .bind(actor.community_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        if done.rows_affected() == 0 {
+            return Err(taina_core::Error::not_found("invite").into());
+        }
+        Ok(())
+    }
+
+    /// Registers a new member with an invite (or, where the community allows it, openly) and signs
+    /// them in. An invite is used up atomically: two people racing for its last use cannot both join.
+    #[instrument(skip_all)]
+    pub async fn register(&self, req: RegisterRequest) -> Result<SignedIn> {
+        let email = normalize_email(&req.email)?;
+        check_password(&req.password)?;
+        let display_name = normalize_display_name(&req.display_name)?;
+        let now = self.now();
+
+        // Where and as what they join.
+        let (community_id, role, invite_id) = match (&req.invite, &req.community) {
+            (Some(token), _) => {
+                if token.is_empty() || token.len() > 128 {
+                    return Err(invalid_invite());
+                }
+                let row: Option<InviteRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    invite_columns!(),
+                    " FROM invites WHERE token_hash = $1"
+                ))
+                .bind(random::token_hash(token))
+                .fetch_optional(self.inner.db.reader())
+                .await?;
+                let invite = Invite::try_from(row.ok_or_else(invalid_invite)?)?;
+                invite.check_usable(now)?;
+                (invite.community_id, invite.role, Some(invite.id))
+            }
+            (None, Some(slug)) => {
+                let row: Option<CommunityRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    community_columns!(),
+                    " FROM communities WHERE slug = $1"
+                ))
+                .bind(slug)
+                .fetch_optional(self.inner.db.reader())
+                .await?;
+                let community = row.map(taina_core::Community::try_from).transpose()?;
+                match community {
+                    Some(c) if c.settings.open_registration => (c.id, Role::Member, None),
+                    _ => {
+                        return Err(taina_core::Error::invalid(
+                            "invite",
+                            "this community is open only with an invite",
+                        )
+                        .into());
+                    }
+                }
+            }
+            (None, None) => {
+                return Err(taina_core::Error::invalid("invite", "an invite is required").into());
+            }
+        };
+
+        let hash = self.inner.hasher.hash(&req.password).await?;
+        let mut tx = self.inner.db.begin().await?;
+        if let Some(invite_id) = &invite_id {
+            let used = sqlx::query(
+                "UPDATE invites SET uses = uses + 1 WHERE id = $1 AND uses < max_uses AND expires_at > $2",
+            )
+            .bind(invite_id.as_str())
+            .bind(self.now().as_millis())
+            .execute(&mut *tx)
+            .await?;
+            if used.rows_affected() == 0 {
+                let (expires_at, uses, max_uses): (i64, i64, i64) =
+                    sqlx::query_as("SELECT expires_at, uses, max_uses FROM invites WHERE id = $1")
+                        .bind(invite_id.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or_else(invalid_invite)?;
+                check_usable(
+                    taina_core::Timestamp::from_millis(expires_at),
+                    uses,
+                    max_uses,
+                    self.now(),
+                )?;
+                return Err(invalid_invite());
+            }
+        }
+        let community_id: CommunityId = parse_id(community_id.as_str(), CommunityId::parse)?;
+        let user = self
+            .insert_user(&mut tx, &community_id, &email, &display_name, &hash, role)
+            .await?;
+        let signed_in = self
+            .create_session(&mut tx, user, req.user_agent.as_deref())
+            .await?;
+        tx.commit().await?;
+        self.publish(&community_id, DomainEvent::MemberJoined {
+            user_id: signed_in.user.id.clone(),
+            role,
+        });
+        Ok(signed_in)
+    }
+}

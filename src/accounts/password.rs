@@ -1,0 +1,134 @@
+//! Password hashing with Argon2id at OWASP's recommended parameters (19 MiB, 2 passes, 1 lane), on a
+//! bounded pool of blocking threads.
+//!
+//! A semaphore holds one permit per core: a login flood queues for a permit instead of stalling the
+//! async runtime or allocating 19 MiB per attempt; a caller that waits longer than
+//! [`MAX_QUEUE_WAIT`] gets "rate limited". Unknown accounts are verified against a dummy hash so that
+//! they cost the same time as a wrong password.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use argon2::password_hash::SaltString;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version};
+use tokio::sync::{OnceCell, Semaphore};
+
+use crate::{Error, Result};
+
+/// Longest a caller waits for a hashing slot before being told to retry.
+pub const MAX_QUEUE_WAIT: Duration = Duration::from_secs(2);
+
+/// Memory cost in KiB (OWASP: 19 MiB).
+const MEMORY_KIB: u32 = 19 * 1024;
+/// Passes over memory (OWASP: 2).
+const ITERATIONS: u32 = 2;
+/// Lanes (OWASP: 1).
+const PARALLELISM: u32 = 1;
+
+/// Hashes and verifies passwords on a bounded blocking pool.
+#[derive(Debug, Clone)]
+pub struct PasswordHasher {
+    permits: Arc<Semaphore>,
+    dummy_hash: Arc<OnceCell<String>>,
+}
+
+impl PasswordHasher {
+    /// A hasher computing at most `threads` hashes at once.
+    pub fn new(threads: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(threads.max(1))),
+            dummy_hash: Arc::new(OnceCell::new()),
+        }
+    }
+
+    /// Hashes a new password into a PHC string.
+    pub async fn hash(&self, password: &str) -> Result<String> {
+        let password = password.to_owned();
+        self.run(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            argon2()?
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| Error::PasswordHash(e.to_string()))
+        })
+        .await
+    }
+
+    /// Whether `password` matches `hash`; with no hash (an unknown account) it checks against a dummy
+    /// hash and answers `false`, taking the same time.
+    pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool> {
+        let (hash, known) = match hash {
+            Some(h) => (h.to_owned(), true),
+            None => (self.dummy().await?, false),
+        };
+        let password = password.to_owned();
+        let matches = self
+            .run(move || {
+                let parsed =
+                    PasswordHash::new(&hash).map_err(|e| Error::PasswordHash(e.to_string()))?;
+                Ok(argon2()?
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok())
+            })
+            .await?;
+        Ok(known && matches)
+    }
+
+    async fn dummy(&self) -> Result<String> {
+        self.dummy_hash
+            .get_or_try_init(|| self.hash("not a real password, only for timing"))
+            .await
+            .cloned()
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let permit = tokio::time::timeout(MAX_QUEUE_WAIT, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| taina_core::Error::RateLimited {
+                retry_after: Duration::from_secs(1),
+            })?
+            .map_err(|_| Error::PasswordHash("the hashing pool is closed".into()))?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|e| Error::PasswordHash(format!("hashing task failed: {e}")))?
+    }
+}
+
+fn argon2() -> Result<Argon2<'static>> {
+    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
+        .map_err(|e| Error::PasswordHash(e.to_string()))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_verify_and_use_argon2id_owasp_parameters() {
+        let hasher = PasswordHasher::new(2);
+        let hash = hasher.hash("correct horse battery").await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(hasher.verify("correct horse battery", Some(&hash)).await.unwrap());
+        assert!(!hasher.verify("wrong horse battery", Some(&hash)).await.unwrap());
+        assert!(!hasher.verify("correct horse battery", None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_flood_past_the_queue_wait_is_rate_limited() {
+        let hasher = PasswordHasher::new(1);
+        // Hold the only permit longer than the queue wait.
+        let permit = hasher.permits.clone().acquire_owned().await.unwrap();
+        let err = hasher.hash("whatever password").await.unwrap_err();
+        assert_eq!(err.kind(), taina_core::ErrorKind::RateLimited);
+        drop(permit);
+        assert!(hasher.hash("whatever password").await.is_ok());
+    }
+}

@@ -1,0 +1,62 @@
+//! The shell's error: a domain error, or a failure of the machinery underneath (database, storage,
+//! configuration). Front ends call [`Error::kind`] to pick a status and [`Error::public`] for the
+//! message they may show; internal details stay in the logs.
+
+use taina_core::ErrorKind;
+
+/// Everything a `taina` call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A rule of the domain was broken (bad input, not found, forbidden, ...).
+    #[error(transparent)]
+    Domain(#[from] taina_core::Error),
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Applying migrations failed.
+    #[error("database migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// Blob storage failed.
+    #[error("storage: {0}")]
+    Storage(#[from] object_store::Error),
+    /// A file-system operation failed.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    /// The configuration is unusable.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A stored value could not be read back (a corrupt row, an unknown enum value).
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
+    /// Password hashing failed.
+    #[error("password hashing: {0}")]
+    PasswordHash(String),
+}
+
+impl Error {
+    /// The kind of failure, for choosing a status.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Domain(e) => e.kind(),
+            _ => ErrorKind::Internal,
+        }
+    }
+
+    /// The error as it may be shown to a client: domain errors as they are, anything else as a bare
+    /// "internal error".
+    pub fn public(&self) -> taina_core::Error {
+        match self {
+            Error::Domain(e) => e.clone(),
+            _ => taina_core::Error::Internal,
+        }
+    }
+}
+
+impl From<taina_core::Denied> for Error {
+    fn from(d: taina_core::Denied) -> Self {
+        Error::Domain(d.into())
+    }
+}
+
+/// A result with the shell's error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

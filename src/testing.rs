@@ -1,0 +1,197 @@
+//! Throwaway instances for tests, on SQLite and on a real PostgreSQL.
+//!
+//! PostgreSQL tests need `TAINA_TEST_POSTGRES_URL`, an administrative URL of a server where they may
+//! create databases (the test script `scripts/test.sh` starts one). Each test gets its own fresh
+//! database. Without the variable, PostgreSQL tests fail with an explanation: they never skip.
+//!
+//! [`backend_tests!`](crate::backend_tests) turns `async fn name(t: TestInstance)` functions into one
+//! test per backend, so every storage test runs on both.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::Connection;
+use tempfile::TempDir;
+
+use crate::accounts::{NewCommunity, SetupRequest, SignedIn};
+use crate::{Backend, Config, ManualClock, Taina};
+use taina_core::{Actor, Timestamp};
+
+/// The environment variable naming the PostgreSQL server for tests.
+pub const POSTGRES_URL_VAR: &str = "TAINA_TEST_POSTGRES_URL";
+
+/// The password every test account gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A fresh instance with its own data directory and database, and a clock the test controls.
+pub struct TestInstance {
+    /// The instance.
+    pub taina: Taina,
+    /// The clock, stopped until advanced.
+    pub clock: ManualClock,
+    /// Its configuration (for re-opening).
+    pub config: Config,
+    /// The data directory; removed when dropped.
+    pub dir: TempDir,
+}
+
+impl TestInstance {
+    /// A fresh instance on `backend`.
+    pub async fn new(backend: Backend) -> TestInstance {
+        Self::with_config(backend, |_| {}).await
+    }
+
+    /// A fresh instance on `backend` with configuration changes.
+    pub async fn with_config(backend: Backend, change: impl FnOnce(&mut Config)) -> TestInstance {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut config = Config::with_data_dir(dir.path().join("data"));
+        config.password_hashing_threads = Some(2);
+        if backend == Backend::Postgres {
+            config.database_url = Some(fresh_postgres_database().await);
+            config.postgres_connections = 4;
+        }
+        change(&mut config);
+        let clock = ManualClock::new(Timestamp::from_millis(1_795_000_000_000));
+        let taina = Taina::open_with_clock(config.clone(), Arc::new(clock.clone()))
+            .await
+            .expect("open a test instance");
+        TestInstance {
+            taina,
+            clock,
+            config,
+            dir,
+        }
+    }
+
+    /// Runs first-run setup with an admin `admin@example.org` and returns their sign-in.
+    pub async fn setup(&self) -> SignedIn {
+        self.taina
+            .accounts()
+            .setup(SetupRequest {
+                community_name: "Vila Tainá".into(),
+                community_slug: None,
+                email: "admin@example.org".into(),
+                password: PASSWORD.into(),
+                display_name: "Ana Admin".into(),
+                user_agent: Some("test".into()),
+            })
+            .await
+            .expect("setup")
+    }
+
+    /// Creates another community whose admin is `email`, signed in.
+    pub async fn other_community(&self, name: &str, email: &str) -> (Actor, SignedIn) {
+        let accounts = self.taina.accounts();
+        let (community, _) = accounts
+            .create_community(NewCommunity {
+                name: name.into(),
+                slug: None,
+                admin_email: email.into(),
+                admin_password: PASSWORD.into(),
+                admin_display_name: "Other Admin".into(),
+            })
+            .await
+            .expect("create community");
+        let signed_in = accounts
+            .login(crate::accounts::LoginRequest {
+                email: email.into(),
+                password: PASSWORD.into(),
+                community: Some(community.slug),
+                ..Default::default()
+            })
+            .await
+            .expect("login");
+        (self.actor(&signed_in).await, signed_in)
+    }
+
+    /// The actor a sign-in authenticates.
+    pub async fn actor(&self, signed_in: &SignedIn) -> Actor {
+        self.taina
+            .accounts()
+            .authenticate(&signed_in.token)
+            .await
+            .expect("authenticate")
+    }
+
+    /// Invites and registers a member of `admin`'s community with `role`.
+    pub async fn join(&self, admin: &Actor, email: &str, role: taina_core::Role) -> (Actor, SignedIn) {
+        let accounts = self.taina.accounts();
+        let invite = accounts
+            .create_invite(admin, crate::accounts::NewInvite {
+                role,
+                ..Default::default()
+            })
+            .await
+            .expect("invite");
+        let signed_in = accounts
+            .register(crate::accounts::RegisterRequest {
+                invite: Some(invite.token),
+                email: email.into(),
+                password: PASSWORD.into(),
+                display_name: email.split('@').next().unwrap_or("someone").into(),
+                ..Default::default()
+            })
+            .await
+            .expect("register");
+        (self.actor(&signed_in).await, signed_in)
+    }
+
+    /// Moves the instance's clock forward.
+    pub fn advance(&self, d: Duration) {
+        self.clock.advance(d);
+    }
+}
+
+/// Creates an empty database on the test PostgreSQL server and returns its URL.
+pub async fn fresh_postgres_database() -> String {
+    let admin_url = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| {
+        panic!(
+            "{POSTGRES_URL_VAR} is not set: PostgreSQL tests need a server. Run ./scripts/test.sh, \
+             which starts a throwaway PostgreSQL and runs every test against both databases."
+        )
+    });
+    let name = format!(
+        "taina_test_{}",
+        crate::random::new_id(taina_core::JobId::from_random)
+            .as_str()
+            .to_lowercase()
+            .replace('-', "_")
+    );
+    let mut conn = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_URL_VAR}: {e}"));
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE \"{name}\"").as_str())
+        .await
+        .expect("create test database");
+    conn.close().await.ok();
+    let (base, query) = match admin_url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (admin_url.as_str(), String::new()),
+    };
+    let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+    format!("{base}/{name}{query}")
+}
+
+/// Declares each listed `async fn NAME(t: TestInstance)` as a test on SQLite and on PostgreSQL:
+/// `sqlite::NAME` and `postgres::NAME`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::testing::TestInstance::new($crate::Backend::Sqlite).await).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::testing::TestInstance::new($crate::Backend::Postgres).await).await;
+                }
+            )+
+        }
+    };
+}
