@@ -116,11 +116,17 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("data_dir", &self.data_dir)
-            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
             .field("max_upload_bytes", &self.max_upload_bytes)
-            .field("default_storage_quota_bytes", &self.default_storage_quota_bytes)
+            .field(
+                "default_storage_quota_bytes",
+                &self.default_storage_quota_bytes,
+            )
             .field("session_ttl_days", &self.session_ttl_days)
             .field("sqlite_read_connections", &self.sqlite_read_connections)
             .field("postgres_connections", &self.postgres_connections)
@@ -130,6 +136,7 @@ impl fmt::Debug for Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail fixes the closure's error type.
 mod tests {
     use super::*;
 
@@ -167,7 +174,10 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.set_env("TAINA_MAX_UPLOAD_BYTES", "lots");
             let err = Config::load(None).unwrap_err();
-            assert!(err.to_string().to_lowercase().contains("max_upload_bytes"), "{err}");
+            assert!(
+                err.to_string().to_lowercase().contains("max_upload_bytes"),
+                "{err}"
+            );
             Ok(())
         });
     }

@@ -112,9 +112,10 @@ impl Db {
     }
 
     async fn open_postgres(url: &str, connections: u32) -> Result<Db> {
-        let options = AnyConnectOptions::from_url(&url.parse().map_err(|e| {
-            Error::Config(format!("database_url is not a valid URL: {e}"))
-        })?)?;
+        let options = AnyConnectOptions::from_url(
+            &url.parse()
+                .map_err(|e| Error::Config(format!("database_url is not a valid URL: {e}")))?,
+        )?;
         let pool = AnyPoolOptions::new()
             .max_connections(connections.max(2))
             .after_connect(|conn, _| {

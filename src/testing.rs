@@ -114,13 +114,21 @@ impl TestInstance {
     }
 
     /// Invites and registers a member of `admin`'s community with `role`.
-    pub async fn join(&self, admin: &Actor, email: &str, role: taina_core::Role) -> (Actor, SignedIn) {
+    pub async fn join(
+        &self,
+        admin: &Actor,
+        email: &str,
+        role: taina_core::Role,
+    ) -> (Actor, SignedIn) {
         let accounts = self.taina.accounts();
         let invite = accounts
-            .create_invite(admin, crate::accounts::NewInvite {
-                role,
-                ..Default::default()
-            })
+            .create_invite(
+                admin,
+                crate::accounts::NewInvite {
+                    role,
+                    ..Default::default()
+                },
+            )
             .await
             .expect("invite");
         let signed_in = accounts

@@ -1,4 +1,5 @@
 //! Accounts and communities, on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 use std::time::Duration;
 
@@ -59,11 +60,41 @@ async fn setup_rejects_bad_input(t: TestInstance) {
         user_agent: None,
     };
     for (req, field) in [
-        (SetupRequest { password: "short".into(), ..base.clone() }, "password"),
-        (SetupRequest { email: "nope".into(), ..base.clone() }, "email"),
-        (SetupRequest { community_name: " ".into(), ..base.clone() }, "community_name"),
-        (SetupRequest { community_slug: Some("-bad-".into()), ..base.clone() }, "slug"),
-        (SetupRequest { display_name: "\u{0}".into(), ..base.clone() }, "display_name"),
+        (
+            SetupRequest {
+                password: "short".into(),
+                ..base.clone()
+            },
+            "password",
+        ),
+        (
+            SetupRequest {
+                email: "nope".into(),
+                ..base.clone()
+            },
+            "email",
+        ),
+        (
+            SetupRequest {
+                community_name: " ".into(),
+                ..base.clone()
+            },
+            "community_name",
+        ),
+        (
+            SetupRequest {
+                community_slug: Some("-bad-".into()),
+                ..base.clone()
+            },
+            "slug",
+        ),
+        (
+            SetupRequest {
+                display_name: "\u{0}".into(),
+                ..base.clone()
+            },
+            "display_name",
+        ),
     ] {
         let err = accounts.setup(req).await.unwrap_err();
         assert_eq!(err.public().field(), Some(field), "{err}");
@@ -75,21 +106,39 @@ async fn setup_rejects_bad_input(t: TestInstance) {
 async fn login_logout_and_wrong_password(t: TestInstance) {
     t.setup().await;
     let accounts = t.taina.accounts();
-    let signed_in = accounts.login(login("  ADMIN@Example.org ", PASSWORD)).await.unwrap();
+    let signed_in = accounts
+        .login(login("  ADMIN@Example.org ", PASSWORD))
+        .await
+        .unwrap();
     let actor = accounts.authenticate(&signed_in.token).await.unwrap();
     assert_eq!(actor.user_id, signed_in.user.id);
     assert!(signed_in.user.last_sign_in_at.is_some());
 
-    let wrong = accounts.login(login("admin@example.org", "wrong password!")).await;
+    let wrong = accounts
+        .login(login("admin@example.org", "wrong password!"))
+        .await;
     let unknown = accounts.login(login("nobody@example.org", PASSWORD)).await;
     let (wrong, unknown) = (wrong.unwrap_err(), unknown.unwrap_err());
     assert_eq!(wrong.kind(), ErrorKind::Unauthenticated);
-    assert_eq!(wrong.to_string(), unknown.to_string(), "the same error for both");
+    assert_eq!(
+        wrong.to_string(),
+        unknown.to_string(),
+        "the same error for both"
+    );
 
     accounts.logout(&actor).await.unwrap();
-    assert_eq!(kind(accounts.authenticate(&signed_in.token).await), ErrorKind::Unauthenticated);
-    assert_eq!(kind(accounts.authenticate("garbage").await), ErrorKind::Unauthenticated);
-    assert_eq!(kind(accounts.authenticate("").await), ErrorKind::Unauthenticated);
+    assert_eq!(
+        kind(accounts.authenticate(&signed_in.token).await),
+        ErrorKind::Unauthenticated
+    );
+    assert_eq!(
+        kind(accounts.authenticate("garbage").await),
+        ErrorKind::Unauthenticated
+    );
+    assert_eq!(
+        kind(accounts.authenticate("").await),
+        ErrorKind::Unauthenticated
+    );
 }
 
 async fn invites_expire_and_are_used_up(t: TestInstance) {
@@ -104,39 +153,103 @@ async fn invites_expire_and_are_used_up(t: TestInstance) {
         ..Default::default()
     };
 
-    let single = accounts.create_invite(&admin, NewInvite::default()).await.unwrap();
-    let bia = accounts.register(register(&single.token, "bia@example.org")).await.unwrap();
+    let single = accounts
+        .create_invite(&admin, NewInvite::default())
+        .await
+        .unwrap();
+    let bia = accounts
+        .register(register(&single.token, "bia@example.org"))
+        .await
+        .unwrap();
     assert_eq!(bia.user.role, Role::Member);
     assert!(bia.user.confirmed_at.is_some());
-    let reuse = accounts.register(register(&single.token, "caio@example.org")).await;
+    let reuse = accounts
+        .register(register(&single.token, "caio@example.org"))
+        .await;
     assert_eq!(kind(reuse), ErrorKind::Invalid);
 
     let limited = accounts
-        .create_invite(&admin, NewInvite { role: Role::Guest, max_uses: 2, ..Default::default() })
+        .create_invite(
+            &admin,
+            NewInvite {
+                role: Role::Guest,
+                max_uses: 2,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
-    accounts.register(register(&limited.token, "g1@example.org")).await.unwrap();
-    let g2 = accounts.register(register(&limited.token, "g2@example.org")).await.unwrap();
+    accounts
+        .register(register(&limited.token, "g1@example.org"))
+        .await
+        .unwrap();
+    let g2 = accounts
+        .register(register(&limited.token, "g2@example.org"))
+        .await
+        .unwrap();
     assert_eq!(g2.user.role, Role::Guest);
-    assert_eq!(kind(accounts.register(register(&limited.token, "g3@example.org")).await), ErrorKind::Invalid);
+    assert_eq!(
+        kind(
+            accounts
+                .register(register(&limited.token, "g3@example.org"))
+                .await
+        ),
+        ErrorKind::Invalid
+    );
 
     let expiring = accounts
-        .create_invite(&admin, NewInvite { expires_in: Duration::from_secs(3600), ..Default::default() })
+        .create_invite(
+            &admin,
+            NewInvite {
+                expires_in: Duration::from_secs(3600),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     t.advance(Duration::from_secs(3601));
-    let late = accounts.register(register(&expiring.token, "late@example.org")).await.unwrap_err();
+    let late = accounts
+        .register(register(&expiring.token, "late@example.org"))
+        .await
+        .unwrap_err();
     assert_eq!(late.kind(), ErrorKind::Invalid);
     assert!(late.to_string().contains("expired"), "{late}");
 
-    let revoked = accounts.create_invite(&admin, NewInvite::default()).await.unwrap();
-    accounts.revoke_invite(&admin, &revoked.invite.id).await.unwrap();
-    assert_eq!(kind(accounts.register(register(&revoked.token, "r@example.org")).await), ErrorKind::Invalid);
-    assert_eq!(kind(accounts.register(register("made-up-token", "m@example.org")).await), ErrorKind::Invalid);
+    let revoked = accounts
+        .create_invite(&admin, NewInvite::default())
+        .await
+        .unwrap();
+    accounts
+        .revoke_invite(&admin, &revoked.invite.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        kind(
+            accounts
+                .register(register(&revoked.token, "r@example.org"))
+                .await
+        ),
+        ErrorKind::Invalid
+    );
+    assert_eq!(
+        kind(
+            accounts
+                .register(register("made-up-token", "m@example.org"))
+                .await
+        ),
+        ErrorKind::Invalid
+    );
 
     let listed = accounts.invites(&admin).await.unwrap();
     assert_eq!(listed.len(), 3);
-    assert_eq!(listed.iter().find(|i| i.id == limited.invite.id).unwrap().uses, 2);
+    assert_eq!(
+        listed
+            .iter()
+            .find(|i| i.id == limited.invite.id)
+            .unwrap()
+            .uses,
+        2
+    );
 }
 
 async fn emails_are_unique_in_any_letter_case(t: TestInstance) {
@@ -144,7 +257,13 @@ async fn emails_are_unique_in_any_letter_case(t: TestInstance) {
     let admin = t.actor(&admin).await;
     let accounts = t.taina.accounts();
     let invite = accounts
-        .create_invite(&admin, NewInvite { max_uses: 5, ..Default::default() })
+        .create_invite(
+            &admin,
+            NewInvite {
+                max_uses: 5,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     let err = accounts
@@ -174,12 +293,20 @@ async fn open_registration_is_off_by_default(t: TestInstance) {
         display_name: "Walk In".into(),
         ..Default::default()
     };
-    assert_eq!(kind(accounts.register(open("walk@example.org")).await), ErrorKind::Invalid);
+    assert_eq!(
+        kind(accounts.register(open("walk@example.org")).await),
+        ErrorKind::Invalid
+    );
     accounts
-        .update_community(&admin, CommunityUpdate {
-            settings: Some(CommunitySettings { open_registration: true }),
-            ..Default::default()
-        })
+        .update_community(
+            &admin,
+            CommunityUpdate {
+                settings: Some(CommunitySettings {
+                    open_registration: true,
+                }),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     let joined = accounts.register(open("walk@example.org")).await.unwrap();
@@ -192,21 +319,39 @@ async fn disabled_users_cannot_sign_in(t: TestInstance) {
     let (bia, bia_session) = t.join(&admin, "bia@example.org", Role::Member).await;
     let accounts = t.taina.accounts();
 
-    let disabled = accounts.set_disabled(&admin, &bia.user_id, true).await.unwrap();
+    let disabled = accounts
+        .set_disabled(&admin, &bia.user_id, true)
+        .await
+        .unwrap();
     assert!(disabled.is_disabled());
     // Disabling revoked every session...
-    assert_eq!(kind(accounts.authenticate(&bia_session.token).await), ErrorKind::Unauthenticated);
+    assert_eq!(
+        kind(accounts.authenticate(&bia_session.token).await),
+        ErrorKind::Unauthenticated
+    );
     // ...and a correct password no longer signs in.
-    assert_eq!(kind(accounts.login(login("bia@example.org", PASSWORD)).await), ErrorKind::Forbidden);
+    assert_eq!(
+        kind(accounts.login(login("bia@example.org", PASSWORD)).await),
+        ErrorKind::Forbidden
+    );
 
-    accounts.set_disabled(&admin, &bia.user_id, false).await.unwrap();
-    accounts.login(login("bia@example.org", PASSWORD)).await.unwrap();
+    accounts
+        .set_disabled(&admin, &bia.user_id, false)
+        .await
+        .unwrap();
+    accounts
+        .login(login("bia@example.org", PASSWORD))
+        .await
+        .unwrap();
 }
 
 async fn sessions_expire_slide_and_can_be_revoked(t: TestInstance) {
     let first = t.setup().await;
     let accounts = t.taina.accounts();
-    let second = accounts.login(login("admin@example.org", PASSWORD)).await.unwrap();
+    let second = accounts
+        .login(login("admin@example.org", PASSWORD))
+        .await
+        .unwrap();
     let actor = t.actor(&first).await;
 
     let sessions = accounts.sessions(&actor).await.unwrap();
@@ -215,9 +360,18 @@ async fn sessions_expire_slide_and_can_be_revoked(t: TestInstance) {
     assert!(sessions.iter().find(|s| s.current).unwrap().id == first.session_id);
 
     // Revoke the second from the first.
-    accounts.revoke_session(&actor, &second.session_id).await.unwrap();
-    assert_eq!(kind(accounts.authenticate(&second.token).await), ErrorKind::Unauthenticated);
-    assert_eq!(kind(accounts.revoke_session(&actor, &second.session_id).await), ErrorKind::NotFound);
+    accounts
+        .revoke_session(&actor, &second.session_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        kind(accounts.authenticate(&second.token).await),
+        ErrorKind::Unauthenticated
+    );
+    assert_eq!(
+        kind(accounts.revoke_session(&actor, &second.session_id).await),
+        ErrorKind::NotFound
+    );
 
     // Used every 20 days, a 30-day session keeps sliding.
     for _ in 0..3 {
@@ -226,25 +380,45 @@ async fn sessions_expire_slide_and_can_be_revoked(t: TestInstance) {
     }
     // Unused for 31 days, it expires.
     t.advance(Duration::from_secs(31 * 24 * 3600));
-    assert_eq!(kind(accounts.authenticate(&first.token).await), ErrorKind::Unauthenticated);
+    assert_eq!(
+        kind(accounts.authenticate(&first.token).await),
+        ErrorKind::Unauthenticated
+    );
 }
 
 async fn changing_the_password_revokes_other_sessions(t: TestInstance) {
     let first = t.setup().await;
     let accounts = t.taina.accounts();
-    let other = accounts.login(login("admin@example.org", PASSWORD)).await.unwrap();
+    let other = accounts
+        .login(login("admin@example.org", PASSWORD))
+        .await
+        .unwrap();
     let actor = t.actor(&first).await;
 
-    let wrong = accounts.change_password(&actor, "not my password", "a new password").await;
+    let wrong = accounts
+        .change_password(&actor, "not my password", "a new password")
+        .await;
     assert_eq!(kind(wrong), ErrorKind::Invalid);
     let short = accounts.change_password(&actor, PASSWORD, "short").await;
     assert_eq!(kind(short), ErrorKind::Invalid);
 
-    accounts.change_password(&actor, PASSWORD, "a brand new password").await.unwrap();
+    accounts
+        .change_password(&actor, PASSWORD, "a brand new password")
+        .await
+        .unwrap();
     accounts.authenticate(&first.token).await.unwrap();
-    assert_eq!(kind(accounts.authenticate(&other.token).await), ErrorKind::Unauthenticated);
-    assert_eq!(kind(accounts.login(login("admin@example.org", PASSWORD)).await), ErrorKind::Unauthenticated);
-    accounts.login(login("admin@example.org", "a brand new password")).await.unwrap();
+    assert_eq!(
+        kind(accounts.authenticate(&other.token).await),
+        ErrorKind::Unauthenticated
+    );
+    assert_eq!(
+        kind(accounts.login(login("admin@example.org", PASSWORD)).await),
+        ErrorKind::Unauthenticated
+    );
+    accounts
+        .login(login("admin@example.org", "a brand new password"))
+        .await
+        .unwrap();
 }
 
 async fn role_changes_need_an_admin(t: TestInstance) {
@@ -254,14 +428,32 @@ async fn role_changes_need_an_admin(t: TestInstance) {
     let (caio, _) = t.join(&admin, "caio@example.org", Role::Guest).await;
     let accounts = t.taina.accounts();
 
-    assert_eq!(kind(accounts.set_role(&bia, &caio.user_id, Role::Admin).await), ErrorKind::Forbidden);
-    assert_eq!(kind(accounts.set_role(&bia, &bia.user_id, Role::Admin).await), ErrorKind::Forbidden);
-    assert_eq!(kind(accounts.set_disabled(&bia, &caio.user_id, true).await), ErrorKind::Forbidden);
-    assert_eq!(kind(accounts.remove_member(&caio, &bia.user_id).await), ErrorKind::Forbidden);
-    assert_eq!(kind(accounts.create_invite(&bia, NewInvite::default()).await), ErrorKind::Forbidden);
+    assert_eq!(
+        kind(accounts.set_role(&bia, &caio.user_id, Role::Admin).await),
+        ErrorKind::Forbidden
+    );
+    assert_eq!(
+        kind(accounts.set_role(&bia, &bia.user_id, Role::Admin).await),
+        ErrorKind::Forbidden
+    );
+    assert_eq!(
+        kind(accounts.set_disabled(&bia, &caio.user_id, true).await),
+        ErrorKind::Forbidden
+    );
+    assert_eq!(
+        kind(accounts.remove_member(&caio, &bia.user_id).await),
+        ErrorKind::Forbidden
+    );
+    assert_eq!(
+        kind(accounts.create_invite(&bia, NewInvite::default()).await),
+        ErrorKind::Forbidden
+    );
     assert_eq!(kind(accounts.members(&caio).await), ErrorKind::Forbidden);
 
-    let promoted = accounts.set_role(&admin, &bia.user_id, Role::Admin).await.unwrap();
+    let promoted = accounts
+        .set_role(&admin, &bia.user_id, Role::Admin)
+        .await
+        .unwrap();
     assert_eq!(promoted.role, Role::Admin);
     // The new role applies to Bia's existing session at once.
     let bia_again = accounts.authenticate(&bia_session.token).await.unwrap();
@@ -271,7 +463,10 @@ async fn role_changes_need_an_admin(t: TestInstance) {
     assert_eq!(members.len(), 3);
     accounts.remove_member(&admin, &caio.user_id).await.unwrap();
     assert_eq!(accounts.members(&admin).await.unwrap().len(), 2);
-    assert_eq!(kind(accounts.member(&admin, &caio.user_id).await), ErrorKind::NotFound);
+    assert_eq!(
+        kind(accounts.member(&admin, &caio.user_id).await),
+        ErrorKind::NotFound
+    );
 }
 
 async fn the_last_admin_is_protected(t: TestInstance) {
@@ -279,20 +474,41 @@ async fn the_last_admin_is_protected(t: TestInstance) {
     let admin = t.actor(&admin).await;
     let accounts = t.taina.accounts();
     for r in [
-        accounts.set_role(&admin, &admin.user_id, Role::Member).await.map(|_| ()),
-        accounts.set_disabled(&admin, &admin.user_id, true).await.map(|_| ()),
+        accounts
+            .set_role(&admin, &admin.user_id, Role::Member)
+            .await
+            .map(|_| ()),
+        accounts
+            .set_disabled(&admin, &admin.user_id, true)
+            .await
+            .map(|_| ()),
         accounts.remove_member(&admin, &admin.user_id).await,
     ] {
         assert_eq!(kind(r), ErrorKind::Conflict);
     }
     // With a second admin, the first may step down; then the second is the last one.
     let (bia, _) = t.join(&admin, "bia@example.org", Role::Admin).await;
-    accounts.set_role(&admin, &admin.user_id, Role::Member).await.unwrap();
-    assert_eq!(kind(accounts.set_role(&bia, &bia.user_id, Role::Guest).await), ErrorKind::Conflict);
+    accounts
+        .set_role(&admin, &admin.user_id, Role::Member)
+        .await
+        .unwrap();
+    assert_eq!(
+        kind(accounts.set_role(&bia, &bia.user_id, Role::Guest).await),
+        ErrorKind::Conflict
+    );
     // A disabled admin does not count as the one who remains.
-    accounts.set_role(&bia, &admin.user_id, Role::Admin).await.unwrap();
-    accounts.set_disabled(&bia, &admin.user_id, true).await.unwrap();
-    assert_eq!(kind(accounts.remove_member(&bia, &bia.user_id).await), ErrorKind::Conflict);
+    accounts
+        .set_role(&bia, &admin.user_id, Role::Admin)
+        .await
+        .unwrap();
+    accounts
+        .set_disabled(&bia, &admin.user_id, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        kind(accounts.remove_member(&bia, &bia.user_id).await),
+        ErrorKind::Conflict
+    );
 }
 
 async fn no_access_across_communities(t: TestInstance) {
@@ -303,16 +519,52 @@ async fn no_access_across_communities(t: TestInstance) {
     let accounts = t.taina.accounts();
 
     // An admin of one community cannot see or touch a member of another: "not found".
-    assert_eq!(kind(accounts.member(&ours, &their_member.user_id).await), ErrorKind::NotFound);
-    assert_eq!(kind(accounts.set_role(&ours, &their_member.user_id, Role::Admin).await), ErrorKind::NotFound);
-    assert_eq!(kind(accounts.set_disabled(&ours, &their_member.user_id, true).await), ErrorKind::NotFound);
-    assert_eq!(kind(accounts.remove_member(&ours, &their_member.user_id).await), ErrorKind::NotFound);
-    let their_invite = accounts.create_invite(&theirs, NewInvite::default()).await.unwrap();
-    assert_eq!(kind(accounts.revoke_invite(&ours, &their_invite.invite.id).await), ErrorKind::NotFound);
-    assert!(accounts.members(&ours).await.unwrap().iter().all(|u| u.community_id == ours.community_id));
+    assert_eq!(
+        kind(accounts.member(&ours, &their_member.user_id).await),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(
+            accounts
+                .set_role(&ours, &their_member.user_id, Role::Admin)
+                .await
+        ),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(
+            accounts
+                .set_disabled(&ours, &their_member.user_id, true)
+                .await
+        ),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(accounts.remove_member(&ours, &their_member.user_id).await),
+        ErrorKind::NotFound
+    );
+    let their_invite = accounts
+        .create_invite(&theirs, NewInvite::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        kind(accounts.revoke_invite(&ours, &their_invite.invite.id).await),
+        ErrorKind::NotFound
+    );
+    assert!(
+        accounts
+            .members(&ours)
+            .await
+            .unwrap()
+            .iter()
+            .all(|u| u.community_id == ours.community_id)
+    );
 
     // The same email may exist in both communities; sign-in then needs the community.
-    let invite = accounts.create_invite(&ours, NewInvite::default()).await.unwrap();
+    let invite = accounts
+        .create_invite(&ours, NewInvite::default())
+        .await
+        .unwrap();
     accounts
         .register(RegisterRequest {
             invite: Some(invite.token),
@@ -323,10 +575,16 @@ async fn no_access_across_communities(t: TestInstance) {
         })
         .await
         .unwrap();
-    let ambiguous = accounts.login(login("m@example.org", PASSWORD)).await.unwrap_err();
+    let ambiguous = accounts
+        .login(login("m@example.org", PASSWORD))
+        .await
+        .unwrap_err();
     assert_eq!(ambiguous.public().field(), Some("community"));
     let ours_login = accounts
-        .login(LoginRequest { community: Some("vila-taina".into()), ..login("m@example.org", PASSWORD) })
+        .login(LoginRequest {
+            community: Some("vila-taina".into()),
+            ..login("m@example.org", PASSWORD)
+        })
         .await
         .unwrap();
     assert_eq!(ours_login.user.community_id, ours.community_id);
@@ -336,14 +594,19 @@ async fn logins_are_throttled(t: TestInstance) {
     t.setup().await;
     let accounts = t.taina.accounts();
     for _ in 0..taina::accounts::ACCOUNT_FAILURES_ALLOWED {
-        let r = accounts.login(login("admin@example.org", "wrong password")).await;
+        let r = accounts
+            .login(login("admin@example.org", "wrong password"))
+            .await;
         assert_eq!(kind(r), ErrorKind::Unauthenticated);
     }
     // Even the right password is refused while throttled.
     let r = accounts.login(login("admin@example.org", PASSWORD)).await;
     assert_eq!(kind(r), ErrorKind::RateLimited);
     t.advance(taina::accounts::THROTTLE_WINDOW);
-    accounts.login(login("admin@example.org", PASSWORD)).await.unwrap();
+    accounts
+        .login(login("admin@example.org", PASSWORD))
+        .await
+        .unwrap();
 
     // Per client: many accounts tried from one client key.
     for i in 0..taina::accounts::CLIENT_FAILURES_ALLOWED {
@@ -356,11 +619,17 @@ async fn logins_are_throttled(t: TestInstance) {
         assert_eq!(kind(r), ErrorKind::Unauthenticated);
     }
     let r = accounts
-        .login(LoginRequest { client_key: Some("203.0.113.9".into()), ..login("admin@example.org", PASSWORD) })
+        .login(LoginRequest {
+            client_key: Some("203.0.113.9".into()),
+            ..login("admin@example.org", PASSWORD)
+        })
         .await;
     assert_eq!(kind(r), ErrorKind::RateLimited);
     let other_client = accounts
-        .login(LoginRequest { client_key: Some("198.51.100.7".into()), ..login("admin@example.org", PASSWORD) })
+        .login(LoginRequest {
+            client_key: Some("198.51.100.7".into()),
+            ..login("admin@example.org", PASSWORD)
+        })
         .await;
     assert!(other_client.is_ok());
 }
@@ -373,7 +642,12 @@ async fn profile_and_community_updates(t: TestInstance) {
     let mut events = t.taina.subscribe();
 
     let me = accounts
-        .update_profile(&bia, ProfileUpdate { display_name: Some("  Bia Souza ".into()) })
+        .update_profile(
+            &bia,
+            ProfileUpdate {
+                display_name: Some("  Bia Souza ".into()),
+            },
+        )
         .await
         .unwrap();
     assert_eq!(me.display_name, "Bia Souza");
@@ -383,19 +657,34 @@ async fn profile_and_community_updates(t: TestInstance) {
     assert_eq!(event.community_id, bia.community_id);
 
     let refused = accounts
-        .update_community(&bia, CommunityUpdate { storage_quota_bytes: Some(1), ..Default::default() })
+        .update_community(
+            &bia,
+            CommunityUpdate {
+                storage_quota_bytes: Some(1),
+                ..Default::default()
+            },
+        )
         .await;
     assert_eq!(kind(refused), ErrorKind::Forbidden);
     let negative = accounts
-        .update_community(&admin, CommunityUpdate { storage_quota_bytes: Some(-1), ..Default::default() })
+        .update_community(
+            &admin,
+            CommunityUpdate {
+                storage_quota_bytes: Some(-1),
+                ..Default::default()
+            },
+        )
         .await;
     assert_eq!(kind(negative), ErrorKind::Invalid);
     let updated = accounts
-        .update_community(&admin, CommunityUpdate {
-            name: Some("Vila Nova".into()),
-            storage_quota_bytes: Some(5_000_000_000),
-            ..Default::default()
-        })
+        .update_community(
+            &admin,
+            CommunityUpdate {
+                name: Some("Vila Nova".into()),
+                storage_quota_bytes: Some(5_000_000_000),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(updated.name, "Vila Nova");
@@ -431,4 +720,3 @@ backend_tests!(
     profile_and_community_updates,
     reopening_is_harmless,
 );
-

@@ -24,7 +24,11 @@ impl Accounts<'_> {
     /// The actor's community.
     #[instrument(skip_all, fields(community = community_of(actor)))]
     pub async fn community(&self, actor: &Actor) -> Result<Community> {
-        authorize(actor, Action::Read, Resource::Community(&actor.community_id))?;
+        authorize(
+            actor,
+            Action::Read,
+            Resource::Community(&actor.community_id),
+        )?;
         self.load_community(actor).await
     }
 
@@ -45,9 +49,21 @@ impl Accounts<'_> {
 
     /// Changes the community's name, settings or quota (admins only).
     #[instrument(skip_all, fields(community = community_of(actor)))]
-    pub async fn update_community(&self, actor: &Actor, update: CommunityUpdate) -> Result<Community> {
-        authorize(actor, Action::Update, Resource::Community(&actor.community_id))?;
-        let name = update.name.as_deref().map(normalize_community_name).transpose()?;
+    pub async fn update_community(
+        &self,
+        actor: &Actor,
+        update: CommunityUpdate,
+    ) -> Result<Community> {
+        authorize(
+            actor,
+            Action::Update,
+            Resource::Community(&actor.community_id),
+        )?;
+        let name = update
+            .name
+            .as_deref()
+            .map(normalize_community_name)
+            .transpose()?;
         if let Some(q) = update.storage_quota_bytes {
             check_quota_bytes(q)?;
         }

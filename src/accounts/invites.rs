@@ -66,7 +66,11 @@ impl Accounts<'_> {
     /// Creates an invite (admins only).
     #[instrument(skip_all, fields(community = community_of(actor)))]
     pub async fn create_invite(&self, actor: &Actor, new: NewInvite) -> Result<CreatedInvite> {
-        authorize(actor, Action::Create, Resource::Invites(&actor.community_id))?;
+        authorize(
+            actor,
+            Action::Create,
+            Resource::Invites(&actor.community_id),
+        )?;
         check_terms(new.expires_in, new.max_uses)?;
         let now = self.now();
         let token = random::secret_token();
@@ -112,7 +116,11 @@ impl Accounts<'_> {
     /// Revokes an invite (admins only).
     #[instrument(skip_all, fields(community = community_of(actor)))]
     pub async fn revoke_invite(&self, actor: &Actor, id: &InviteId) -> Result<()> {
-        authorize(actor, Action::Delete, Resource::Invites(&actor.community_id))?;
+        authorize(
+            actor,
+            Action::Delete,
+            Resource::Invites(&actor.community_id),
+        )?;
         let mut tx = self.inner.db.begin().await?;
         let done = sqlx::query("DELETE FROM invites WHERE id = $1 AND community_id = $2")
             .bind(id.as_str())
@@ -213,10 +221,13 @@ impl Accounts<'_> {
             .create_session(&mut tx, user, req.user_agent.as_deref())
             .await?;
         tx.commit().await?;
-        self.publish(&community_id, DomainEvent::MemberJoined {
-            user_id: signed_in.user.id.clone(),
-            role,
-        });
+        self.publish(
+            &community_id,
+            DomainEvent::MemberJoined {
+                user_id: signed_in.user.id.clone(),
+                role,
+            },
+        );
         Ok(signed_in)
     }
 }

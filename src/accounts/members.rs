@@ -48,9 +48,12 @@ impl Accounts<'_> {
         }
         let user = load_user(&mut tx, actor.user_id.as_str()).await?;
         tx.commit().await?;
-        self.publish(&actor.community_id, DomainEvent::MemberUpdated {
-            user_id: user.id.clone(),
-        });
+        self.publish(
+            &actor.community_id,
+            DomainEvent::MemberUpdated {
+                user_id: user.id.clone(),
+            },
+        );
         Ok(user)
     }
 
@@ -99,12 +102,18 @@ impl Accounts<'_> {
     /// Gives a member a new role (admins only; the last admin cannot be demoted).
     #[instrument(skip_all, fields(community = community_of(actor), role = %role))]
     pub async fn set_role(&self, actor: &Actor, user_id: &UserId, role: Role) -> Result<User> {
-        self.change_member(actor, user_id, MemberChange::SetRole(role)).await
+        self.change_member(actor, user_id, MemberChange::SetRole(role))
+            .await
     }
 
     /// Disables or re-enables a member (admins only). Disabling signs them out everywhere.
     #[instrument(skip_all, fields(community = community_of(actor), disabled))]
-    pub async fn set_disabled(&self, actor: &Actor, user_id: &UserId, disabled: bool) -> Result<User> {
+    pub async fn set_disabled(
+        &self,
+        actor: &Actor,
+        user_id: &UserId,
+        disabled: bool,
+    ) -> Result<User> {
         let change = if disabled {
             MemberChange::Disable
         } else {
@@ -116,13 +125,19 @@ impl Accounts<'_> {
     /// Removes a member from the community (admins only; never the last admin).
     #[instrument(skip_all, fields(community = community_of(actor)))]
     pub async fn remove_member(&self, actor: &Actor, user_id: &UserId) -> Result<()> {
-        self.change_member(actor, user_id, MemberChange::Remove).await?;
+        self.change_member(actor, user_id, MemberChange::Remove)
+            .await?;
         Ok(())
     }
 
     /// Applies an admin's change to a member under the community's row lock, so that concurrent
     /// changes cannot together remove the last admin.
-    async fn change_member(&self, actor: &Actor, user_id: &UserId, change: MemberChange) -> Result<User> {
+    async fn change_member(
+        &self,
+        actor: &Actor,
+        user_id: &UserId,
+        change: MemberChange,
+    ) -> Result<User> {
         let resource = Resource::Member {
             community_id: &actor.community_id,
             user_id,
@@ -189,17 +204,23 @@ impl Accounts<'_> {
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
-                self.publish(&actor.community_id, DomainEvent::MemberRemoved {
-                    user_id: user_id.clone(),
-                });
+                self.publish(
+                    &actor.community_id,
+                    DomainEvent::MemberRemoved {
+                        user_id: user_id.clone(),
+                    },
+                );
                 return Ok(target);
             }
         }
         let user = load_user(&mut tx, user_id.as_str()).await?;
         tx.commit().await?;
-        self.publish(&actor.community_id, DomainEvent::MemberUpdated {
-            user_id: user_id.clone(),
-        });
+        self.publish(
+            &actor.community_id,
+            DomainEvent::MemberUpdated {
+                user_id: user_id.clone(),
+            },
+        );
         Ok(user)
     }
 }

@@ -61,10 +61,16 @@ impl Default for LoginThrottle {
 }
 
 impl LoginThrottle {
-    fn check(&self, account: &str, client: Option<&str>, now: Timestamp) -> Result<(), taina_core::Error> {
-        let wait = lock(&self.accounts).check(&account.to_owned(), now).err().or_else(|| {
-            client.and_then(|c| lock(&self.clients).check(&c.to_owned(), now).err())
-        });
+    fn check(
+        &self,
+        account: &str,
+        client: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), taina_core::Error> {
+        let wait = lock(&self.accounts)
+            .check(&account.to_owned(), now)
+            .err()
+            .or_else(|| client.and_then(|c| lock(&self.clients).check(&c.to_owned(), now).err()));
         match wait {
             Some(retry_after) => Err(taina_core::Error::RateLimited { retry_after }),
             None => Ok(()),

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use argon2::password_hash::SaltString;
 use argon2::password_hash::rand_core::OsRng;
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version};
+use argon2::{
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version,
+};
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::{Error, Result};
@@ -115,9 +117,22 @@ mod tests {
     async fn hashes_verify_and_use_argon2id_owasp_parameters() {
         let hasher = PasswordHasher::new(2);
         let hash = hasher.hash("correct horse battery").await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(hasher.verify("correct horse battery", Some(&hash)).await.unwrap());
-        assert!(!hasher.verify("wrong horse battery", Some(&hash)).await.unwrap());
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(
+            hasher
+                .verify("correct horse battery", Some(&hash))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify("wrong horse battery", Some(&hash))
+                .await
+                .unwrap()
+        );
         assert!(!hasher.verify("correct horse battery", None).await.unwrap());
     }
 

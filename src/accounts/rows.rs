@@ -3,7 +3,9 @@
 use std::str::FromStr;
 
 use taina_core::invite::Invite;
-use taina_core::{Community, CommunityId, CommunitySettings, InviteId, Role, Timestamp, User, UserId};
+use taina_core::{
+    Community, CommunityId, CommunitySettings, InviteId, Role, Timestamp, User, UserId,
+};
 
 use crate::{Error, Result};
 
@@ -123,7 +125,10 @@ impl TryFrom<InviteRow> for Invite {
 }
 
 /// Parses an id read from the database; a malformed one means corrupt data, not bad input.
-pub(crate) fn parse_id<T>(s: &str, parse: fn(&str) -> Result<T, taina_core::id::IdError>) -> Result<T> {
+pub(crate) fn parse_id<T>(
+    s: &str,
+    parse: fn(&str) -> Result<T, taina_core::id::IdError>,
+) -> Result<T> {
     parse(s).map_err(|e| Error::Corrupt(format!("stored id {s:?}: {e}")))
 }
 

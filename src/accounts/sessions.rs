@@ -98,7 +98,9 @@ impl Accounts<'_> {
     #[instrument(skip_all, fields(community = req.community.as_deref()))]
     pub async fn login(&self, req: LoginRequest) -> Result<SignedIn> {
         let email = normalize_email(&req.email)?;
-        let community_id = self.resolve_login_community(req.community.as_deref()).await?;
+        let community_id = self
+            .resolve_login_community(req.community.as_deref())
+            .await?;
         let account_key = format!("{community_id}:{email}");
         let client_key = req.client_key.as_deref();
         let now = self.now();
@@ -184,7 +186,8 @@ impl Accounts<'_> {
         let token = random::secret_token();
         let session_id = random::new_id(SessionId::from_random);
         let expires_at = self.inner.sessions.expiry_from(now);
-        let user_agent = user_agent.map(|ua| ua.chars().take(USER_AGENT_MAX_CHARS).collect::<String>());
+        let user_agent =
+            user_agent.map(|ua| ua.chars().take(USER_AGENT_MAX_CHARS).collect::<String>());
         sqlx::query(
             "INSERT INTO sessions (id, token_hash, user_id, community_id, user_agent, created_at, \
              last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
@@ -334,8 +337,14 @@ impl Accounts<'_> {
             .fetch_one(self.inner.db.reader())
             .await?;
         if !self.inner.hasher.verify(current, Some(&hash)).await? {
-            self.inner.throttle.record_failure(&account_key, None, self.now());
-            return Err(taina_core::Error::invalid("current_password", "is not your current password").into());
+            self.inner
+                .throttle
+                .record_failure(&account_key, None, self.now());
+            return Err(taina_core::Error::invalid(
+                "current_password",
+                "is not your current password",
+            )
+            .into());
         }
         let new_hash = self.inner.hasher.hash(new).await?;
         let mut tx = self.inner.db.begin().await?;
@@ -358,10 +367,14 @@ impl Accounts<'_> {
 
 /// Loads a user by id.
 pub(crate) async fn load_user(conn: &mut sqlx::AnyConnection, id: &str) -> Result<User> {
-    let row: Option<UserRow> = sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row: Option<UserRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
     match row {
         Some(row) => User::try_from(row),
         None => Err(taina_core::Error::not_found("user").into()),

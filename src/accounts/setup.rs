@@ -121,10 +121,13 @@ impl Accounts<'_> {
             .await?;
         tx.commit().await?;
         tracing::info!(community = %community.id, "instance set up");
-        self.publish(&community.id, DomainEvent::MemberJoined {
-            user_id: signed_in.user.id.clone(),
-            role: Role::Admin,
-        });
+        self.publish(
+            &community.id,
+            DomainEvent::MemberJoined {
+                user_id: signed_in.user.id.clone(),
+                role: Role::Admin,
+            },
+        );
         Ok(signed_in)
     }
 

@@ -6,19 +6,11 @@ use crate::quota::Quota;
 use crate::{CommunityId, Timestamp};
 
 /// Settings an admin can change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CommunitySettings {
     /// Whether people may register without an invite (off by default).
     pub open_registration: bool,
-}
-
-impl Default for CommunitySettings {
-    fn default() -> Self {
-        Self {
-            open_registration: false,
-        }
-    }
 }
 
 /// A community with its storage accounting.

@@ -63,7 +63,9 @@ mod tests {
 
     #[test]
     fn serialises_with_type_and_data() {
-        let e = DomainEvent::MemberRemoved { user_id: UserId::from_random([0; 21]) };
+        let e = DomainEvent::MemberRemoved {
+            user_id: UserId::from_random([0; 21]),
+        };
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["type"], e.name());
         assert_eq!(v["data"]["user_id"], "uuuuuuuuuuuuuuuuuuuuu");

@@ -31,7 +31,10 @@ pub fn check_id(s: &str) -> Result<(), IdError> {
     if s.len() != ID_LEN {
         return Err(IdError::Length);
     }
-    if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
         return Err(IdError::Character);
     }
     Ok(())

@@ -40,12 +40,20 @@ impl Invite {
 }
 
 /// Whether an invite expiring at `expires_at`, used `uses` of `max_uses` times, still admits someone.
-pub fn check_usable(expires_at: Timestamp, uses: i64, max_uses: i64, now: Timestamp) -> Result<(), Error> {
+pub fn check_usable(
+    expires_at: Timestamp,
+    uses: i64,
+    max_uses: i64,
+    now: Timestamp,
+) -> Result<(), Error> {
     if now >= expires_at {
         return Err(Error::invalid("invite", "this invite has expired"));
     }
     if uses >= max_uses {
-        return Err(Error::invalid("invite", "this invite has already been used"));
+        return Err(Error::invalid(
+            "invite",
+            "this invite has already been used",
+        ));
     }
     Ok(())
 }
@@ -53,10 +61,16 @@ pub fn check_usable(expires_at: Timestamp, uses: i64, max_uses: i64, now: Timest
 /// Checks the terms of a new invite.
 pub fn check_terms(lifetime: Duration, max_uses: i64) -> Result<(), Error> {
     if lifetime.is_zero() || lifetime > MAX_INVITE_LIFETIME {
-        return Err(Error::invalid("expires_in", "must be between 1 second and 90 days"));
+        return Err(Error::invalid(
+            "expires_in",
+            "must be between 1 second and 90 days",
+        ));
     }
     if !(1..=MAX_INVITE_USES).contains(&max_uses) {
-        return Err(Error::invalid("max_uses", format!("must be between 1 and {MAX_INVITE_USES}")));
+        return Err(Error::invalid(
+            "max_uses",
+            format!("must be between 1 and {MAX_INVITE_USES}"),
+        ));
     }
     Ok(())
 }

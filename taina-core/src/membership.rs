@@ -78,10 +78,15 @@ mod tests {
 
     #[test]
     fn the_last_admin_is_protected() {
-        assert!(ensure_admin_remains(MemberChange::SetRole(Role::Member), Role::Admin, true, 0).is_err());
+        assert!(
+            ensure_admin_remains(MemberChange::SetRole(Role::Member), Role::Admin, true, 0)
+                .is_err()
+        );
         assert!(ensure_admin_remains(MemberChange::Remove, Role::Admin, true, 0).is_err());
         assert!(ensure_admin_remains(MemberChange::Disable, Role::Admin, true, 0).is_err());
-        assert!(ensure_admin_remains(MemberChange::SetRole(Role::Member), Role::Admin, true, 1).is_ok());
+        assert!(
+            ensure_admin_remains(MemberChange::SetRole(Role::Member), Role::Admin, true, 1).is_ok()
+        );
         assert!(ensure_admin_remains(MemberChange::Remove, Role::Member, true, 0).is_ok());
     }
 }

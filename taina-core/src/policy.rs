@@ -120,14 +120,23 @@ mod tests {
         let ours = CommunityId::from_random([1; 21]);
         let theirs = CommunityId::from_random([9; 21]);
         let admin = actor(Role::Admin, &ours, 3);
-        for action in [Action::Read, Action::Create, Action::Update, Action::Delete, Action::Manage] {
+        for action in [
+            Action::Read,
+            Action::Create,
+            Action::Update,
+            Action::Delete,
+            Action::Manage,
+        ] {
             for resource in [
                 Resource::Community(&theirs),
                 Resource::Members(&theirs),
                 Resource::Invites(&theirs),
                 Resource::Storage(&theirs),
             ] {
-                assert_eq!(authorize(&admin, action, resource), Err(Denied::OtherCommunity));
+                assert_eq!(
+                    authorize(&admin, action, resource),
+                    Err(Denied::OtherCommunity)
+                );
             }
         }
     }
@@ -139,26 +148,47 @@ mod tests {
         let member = actor(Role::Member, &c, 2);
         let guest = actor(Role::Guest, &c, 3);
         let target = UserId::from_random([4; 21]);
-        let res = Resource::Member { community_id: &c, user_id: &target };
+        let res = Resource::Member {
+            community_id: &c,
+            user_id: &target,
+        };
         assert!(authorize(&admin, Action::Manage, res).is_ok());
         assert_eq!(authorize(&member, Action::Manage, res), Err(Denied::Role));
         assert_eq!(authorize(&guest, Action::Manage, res), Err(Denied::Role));
         assert!(authorize(&admin, Action::Create, Resource::Invites(&c)).is_ok());
-        assert_eq!(authorize(&member, Action::Create, Resource::Invites(&c)), Err(Denied::Role));
-        assert_eq!(authorize(&member, Action::Update, Resource::Community(&c)), Err(Denied::Role));
+        assert_eq!(
+            authorize(&member, Action::Create, Resource::Invites(&c)),
+            Err(Denied::Role)
+        );
+        assert_eq!(
+            authorize(&member, Action::Update, Resource::Community(&c)),
+            Err(Denied::Role)
+        );
     }
 
     #[test]
     fn people_edit_themselves_and_guests_see_little() {
         let c = CommunityId::from_random([1; 21]);
         let guest = actor(Role::Guest, &c, 3);
-        let me = Resource::Member { community_id: &c, user_id: &guest.user_id };
+        let me = Resource::Member {
+            community_id: &c,
+            user_id: &guest.user_id,
+        };
         assert!(authorize(&guest, Action::Update, me).is_ok());
         assert!(authorize(&guest, Action::Read, Resource::Community(&c)).is_ok());
-        assert_eq!(authorize(&guest, Action::Read, Resource::Members(&c)), Err(Denied::Role));
-        assert_eq!(authorize(&guest, Action::Read, Resource::Storage(&c)), Err(Denied::Role));
+        assert_eq!(
+            authorize(&guest, Action::Read, Resource::Members(&c)),
+            Err(Denied::Role)
+        );
+        assert_eq!(
+            authorize(&guest, Action::Read, Resource::Storage(&c)),
+            Err(Denied::Role)
+        );
         let other = UserId::from_random([5; 21]);
-        let them = Resource::Member { community_id: &c, user_id: &other };
+        let them = Resource::Member {
+            community_id: &c,
+            user_id: &other,
+        };
         assert_eq!(authorize(&guest, Action::Update, them), Err(Denied::Role));
     }
 }

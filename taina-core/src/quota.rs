@@ -35,7 +35,10 @@ impl Quota {
 /// Checks a quota an admin sets: not negative.
 pub fn check_quota_bytes(quota_bytes: i64) -> Result<(), Error> {
     if quota_bytes < 0 {
-        return Err(Error::invalid("storage_quota_bytes", "must not be negative"));
+        return Err(Error::invalid(
+            "storage_quota_bytes",
+            "must not be negative",
+        ));
     }
     Ok(())
 }

@@ -41,7 +41,10 @@ impl FromStr for Role {
             "admin" => Ok(Role::Admin),
             "member" => Ok(Role::Member),
             "guest" => Ok(Role::Guest),
-            _ => Err(crate::Error::invalid("role", "must be admin, member or guest")),
+            _ => Err(crate::Error::invalid(
+                "role",
+                "must be admin, member or guest",
+            )),
         }
     }
 }

@@ -44,7 +44,12 @@ impl SessionPolicy {
     }
 
     /// Decides on a session last renewed at `last_seen_at` that expires at `expires_at`.
-    pub fn check(&self, now: Timestamp, last_seen_at: Timestamp, expires_at: Timestamp) -> SessionCheck {
+    pub fn check(
+        &self,
+        now: Timestamp,
+        last_seen_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> SessionCheck {
         if now >= expires_at {
             SessionCheck::Expired
         } else if now.since(last_seen_at) >= self.renew_after {
@@ -67,9 +72,17 @@ mod tests {
         let p = SessionPolicy::default();
         let t0 = Timestamp::from_millis(0);
         let exp = p.expiry_from(t0);
-        assert_eq!(p.check(t0.plus(Duration::from_secs(60)), t0, exp), SessionCheck::Valid);
+        assert_eq!(
+            p.check(t0.plus(Duration::from_secs(60)), t0, exp),
+            SessionCheck::Valid
+        );
         let later = t0.plus(Duration::from_secs(7200));
-        assert_eq!(p.check(later, t0, exp), SessionCheck::Renew { expires_at: p.expiry_from(later) });
+        assert_eq!(
+            p.check(later, t0, exp),
+            SessionCheck::Renew {
+                expires_at: p.expiry_from(later)
+            }
+        );
         assert_eq!(p.check(exp, t0, exp), SessionCheck::Expired);
     }
 

@@ -44,7 +44,10 @@ impl<K: Eq + Hash + Clone> Throttle<K> {
         }
         // The oldest recent failure leaves the window first.
         let oldest = recent[0];
-        Err(self.window.saturating_sub(now.since(*oldest)).max(Duration::from_secs(1)))
+        Err(self
+            .window
+            .saturating_sub(now.since(*oldest))
+            .max(Duration::from_secs(1)))
     }
 
     /// Records a failed attempt by `key`.

@@ -94,7 +94,10 @@ mod tests {
 
     #[test]
     fn formats_as_rfc3339_utc() {
-        assert_eq!(Timestamp::from_millis(0).to_rfc3339(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            Timestamp::from_millis(0).to_rfc3339(),
+            "1970-01-01T00:00:00Z"
+        );
         assert_eq!(
             Timestamp::from_millis(1_795_446_360_123).to_rfc3339(),
             "2026-11-23T15:06:00.123Z"

@@ -148,7 +148,10 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(normalize_email("ANA@example.org").unwrap(), "ana@example.org");
+        assert_eq!(
+            normalize_email("ANA@example.org").unwrap(),
+            "ana@example.org"
+        );
         assert!(normalize_email("").is_err());
         assert!(normalize_email("ana@").is_err());
         assert!(normalize_email("@example.org").is_err());
@@ -181,7 +184,10 @@ mod tests {
         assert!(check_slug("-x").is_err());
         assert!(check_slug("a").is_err());
         assert!(check_slug("Vila").is_err());
-        assert_eq!(slugify("  Casa  da  Árvore!! ").as_deref(), Some("casa-da-arvore"));
+        assert_eq!(
+            slugify("  Casa  da  Árvore!! ").as_deref(),
+            Some("casa-da-arvore")
+        );
         assert_eq!(slugify("🌳🌳"), None);
     }
 

@@ -1,0 +1,42 @@
+//! Health checks over real HTTP, on both databases.
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+use taina::backend_tests;
+use taina::testing::TestInstance;
+
+async fn spawn(t: &TestInstance) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let taina = t.taina.clone();
+    tokio::spawn(async move {
+        taina_server::serve(listener, taina, async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    (url, stop)
+}
+
+async fn health_and_readiness(t: TestInstance) {
+    let (url, _stop) = spawn(&t).await;
+    let client = reqwest::Client::new();
+    let health = client.get(format!("{url}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok");
+    let ready = client.get(format!("{url}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+
+    // With the database gone, the server is alive but not ready, and says so without internals.
+    t.taina.close().await;
+    let ready = client.get(format!("{url}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 500);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "internal");
+    assert_eq!(body["error"]["message"], "internal error");
+    let health = client.get(format!("{url}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+}
+
+backend_tests!(health_and_readiness);
