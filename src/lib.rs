@@ -24,6 +24,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod maintenance;
 pub mod random;
 pub mod storage;
 #[cfg(feature = "testing")]
@@ -58,6 +59,7 @@ pub(crate) struct Inner {
     pub(crate) throttle: accounts::LoginThrottle,
     pub(crate) events: events::EventBus,
     pub(crate) sessions: SessionPolicy,
+    _background: maintenance::Background,
 }
 
 impl std::fmt::Debug for Taina {
@@ -89,6 +91,9 @@ impl Taina {
             ttl: Duration::from_secs(u64::from(config.session_ttl_days.max(1)) * 24 * 3600),
             ..SessionPolicy::default()
         };
+        let hasher = accounts::PasswordHasher::new(threads);
+        hasher.warm_up();
+        let background = maintenance::Background::start(db.clone(), clock.clone());
         tracing::info!(backend = db.backend().name(), "opened");
         Ok(Taina {
             inner: Arc::new(Inner {
@@ -97,10 +102,11 @@ impl Taina {
                 db,
                 blobs,
                 clock,
-                hasher: accounts::PasswordHasher::new(threads),
+                hasher,
                 throttle: accounts::LoginThrottle::default(),
                 events: events::EventBus::new(),
                 sessions,
+                _background: background,
             }),
         })
     }
@@ -150,6 +156,12 @@ impl Taina {
     /// The clock.
     pub fn now(&self) -> taina_core::Timestamp {
         self.inner.clock.now()
+    }
+
+    /// Sweeps expired sessions and long-expired invites now (it also happens every
+    /// [`maintenance::SWEEP_INTERVAL`] in the background).
+    pub async fn sweep(&self) -> Result<maintenance::SweepReport> {
+        maintenance::sweep(&self.inner.db, self.inner.clock.as_ref()).await
     }
 
     /// Closes database connections.

@@ -703,7 +703,36 @@ async fn reopening_is_harmless(t: TestInstance) {
     again.ready().await.unwrap();
 }
 
+async fn expired_sessions_and_old_invites_are_swept(t: TestInstance) {
+    let admin = t.setup().await;
+    let actor = t.actor(&admin).await;
+    let accounts = t.taina.accounts();
+    accounts
+        .create_invite(&actor, NewInvite::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        t.taina.sweep().await.unwrap(),
+        taina::maintenance::SweepReport::default()
+    );
+
+    t.advance(Duration::from_secs(31 * 24 * 3600));
+    let swept = t.taina.sweep().await.unwrap();
+    assert_eq!(swept.sessions, 1);
+    assert_eq!(
+        swept.invites, 0,
+        "an expired invite stays listed for a while"
+    );
+    t.advance(Duration::from_secs(30 * 24 * 3600));
+    assert_eq!(t.taina.sweep().await.unwrap().invites, 1);
+    assert_eq!(
+        kind(accounts.authenticate(&admin.token).await),
+        ErrorKind::Unauthenticated
+    );
+}
+
 backend_tests!(
+    expired_sessions_and_old_invites_are_swept,
     setup_happens_once,
     setup_rejects_bad_input,
     login_logout_and_wrong_password,

@@ -77,6 +77,17 @@ impl PasswordHasher {
         Ok(known && matches)
     }
 
+    /// Computes the dummy hash in the background, so that the first sign-in with an unknown email
+    /// takes no longer than any other.
+    pub fn warm_up(&self) {
+        let hasher = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = hasher.dummy().await {
+                tracing::warn!(error = %e, "could not prepare the dummy password hash");
+            }
+        });
+    }
+
     async fn dummy(&self) -> Result<String> {
         self.dummy_hash
             .get_or_try_init(|| self.hash("not a real password, only for timing"))

@@ -148,6 +148,11 @@ impl Accounts<'_> {
 
     /// Finds the community a sign-in is for: the named one, or the only one.
     async fn resolve_login_community(&self, slug: Option<&str>) -> Result<CommunityId> {
+        if slug.is_some_and(|s| taina_core::validate::check_slug(s).is_err()) {
+            return Err(
+                taina_core::Error::invalid("community", "no community has this name").into(),
+            );
+        }
         let rows: Vec<(String,)> = match slug {
             Some(slug) => {
                 sqlx::query_as("SELECT id FROM communities WHERE slug = $1")

@@ -45,7 +45,11 @@ async fn main() {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/healthz", listener.local_addr().unwrap());
-    tokio::spawn(taina_server::serve(listener, t.taina.clone(), std::future::pending()));
+    tokio::spawn(taina_server::serve(
+        listener,
+        t.taina.clone(),
+        std::future::pending(),
+    ));
     let client = reqwest::Client::new();
 
     // Baseline latency with no load.
@@ -58,8 +62,12 @@ async fn main() {
     let limited = Arc::new(AtomicU64::new(0));
     let mut attackers = Vec::new();
     for i in 0..ATTACKERS {
-        let (taina, stop, verified, limited) =
-            (t.taina.clone(), stop.clone(), verified.clone(), limited.clone());
+        let (taina, stop, verified, limited) = (
+            t.taina.clone(),
+            stop.clone(),
+            verified.clone(),
+            limited.clone(),
+        );
         attackers.push(tokio::spawn(async move {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
@@ -92,12 +100,18 @@ async fn main() {
     }
 
     let verified = verified.load(Ordering::Relaxed);
-    println!("login_flood: {cores} cores, {ATTACKERS} concurrent sign-ins for {:.1} s", elapsed.as_secs_f64());
+    println!(
+        "login_flood: {cores} cores, {ATTACKERS} concurrent sign-ins for {:.1} s",
+        elapsed.as_secs_f64()
+    );
     println!(
         "  sign-ins verified (Argon2id m=19MiB t=2 p=1): {verified} = {:.1} per second",
         verified as f64 / elapsed.as_secs_f64()
     );
-    println!("  sign-ins answered rate-limited (queue wait > 2 s): {}", limited.load(Ordering::Relaxed));
+    println!(
+        "  sign-ins answered rate-limited (queue wait > 2 s): {}",
+        limited.load(Ordering::Relaxed)
+    );
     println!(
         "  GET /healthz idle:    p50 {:?}  p99 {:?}  ({} requests)",
         percentile(&idle, 0.5),
