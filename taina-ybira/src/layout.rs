@@ -1,0 +1,106 @@
+//! Where Ybira's bytes live inside blob storage. Paths are built only from validated ids, a date
+//! and a sanitised extension: never from names people type.
+//!
+//! - staged uploads: `communities/{community_id}/temp/{upload_id}`
+//! - stored files:   `communities/{community_id}/files/{yyyy}/{mm}/{file_id}.{ext}`
+
+use taina_core::{CommunityId, FileId, Timestamp, UploadId};
+
+/// Longest extension kept in a blob path.
+pub const EXTENSION_MAX_CHARS: usize = 10;
+
+/// Where an upload is staged while it streams in.
+pub fn temp_path(community: &CommunityId, upload: &UploadId) -> String {
+    format!("communities/{community}/temp/{upload}")
+}
+
+/// Where a stored file's bytes live. `ext` comes from the file's name or detected type and is kept
+/// only if it is 1 to 10 ASCII letters or digits (lower-cased).
+pub fn file_path(
+    community: &CommunityId,
+    file: &FileId,
+    created_at: Timestamp,
+    ext: Option<&str>,
+) -> String {
+    let (year, month) = year_month(created_at);
+    match ext.and_then(safe_extension) {
+        Some(ext) => format!("communities/{community}/files/{year:04}/{month:02}/{file}.{ext}"),
+        None => format!("communities/{community}/files/{year:04}/{month:02}/{file}"),
+    }
+}
+
+/// A lower-case extension safe to put in a path, if `ext` is one.
+pub fn safe_extension(ext: &str) -> Option<String> {
+    let ok = !ext.is_empty()
+        && ext.chars().count() <= EXTENSION_MAX_CHARS
+        && ext.chars().all(|c| c.is_ascii_alphanumeric());
+    ok.then(|| ext.to_ascii_lowercase())
+}
+
+/// The UTC year and month of an instant (civil-from-days, proleptic Gregorian).
+fn year_month(t: Timestamp) -> (i64, u32) {
+    let days = t.as_millis().div_euclid(86_400_000);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ids() -> (CommunityId, FileId) {
+        (
+            CommunityId::from_random([1; 21]),
+            FileId::from_random([2; 21]),
+        )
+    }
+
+    #[test]
+    fn paths_follow_the_layout() {
+        let (c, f) = ids();
+        let t = Timestamp::parse_rfc3339("2026-11-23T15:06:00Z").unwrap();
+        assert_eq!(
+            file_path(&c, &f, t, Some("JPG")),
+            format!("communities/{c}/files/2026/11/{f}.jpg")
+        );
+        assert_eq!(
+            file_path(&c, &f, t, Some("../../x")),
+            format!("communities/{c}/files/2026/11/{f}")
+        );
+        assert_eq!(
+            file_path(&c, &f, t, None),
+            format!("communities/{c}/files/2026/11/{f}")
+        );
+        let u = UploadId::from_random([3; 21]);
+        assert_eq!(temp_path(&c, &u), format!("communities/{c}/temp/{u}"));
+    }
+
+    proptest! {
+        #[test]
+        fn year_and_month_match_rfc3339(ms in 0i64..4_102_444_800_000) {
+            let t = Timestamp::from_millis(ms);
+            let (y, m) = year_month(t);
+            let text = t.to_rfc3339();
+            prop_assert_eq!(format!("{y:04}-{m:02}"), text[..7].to_string());
+        }
+
+        #[test]
+        fn paths_never_escape(ext in any::<String>(), ms in 0i64..4_102_444_800_000) {
+            let (c, f) = ids();
+            let p = file_path(&c, &f, Timestamp::from_millis(ms), Some(&ext));
+            let prefix = format!("communities/{c}/files/");
+            prop_assert!(p.starts_with(&prefix));
+            prop_assert!(!p.contains(".."));
+            prop_assert_eq!(p.matches('/').count(), 5);
+        }
+    }
+}
