@@ -107,13 +107,7 @@ impl Accounts<'_> {
         let hash = self.inner.hasher.hash(&req.password).await?;
         let mut tx = self.inner.db.begin().await?;
         let (community, admin) = self.insert_community(&mut tx, checked, &hash).await?;
-        let claimed = sqlx::query(
-            "INSERT INTO instance_setup (id, completed_at) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(self.now().as_millis())
-        .execute(&mut *tx)
-        .await?;
-        if claimed.rows_affected() == 0 {
+        if !self.mark_set_up(&mut tx).await? {
             return Err(already_set_up());
         }
         let signed_in = self
@@ -145,15 +139,21 @@ impl Accounts<'_> {
         let hash = self.inner.hasher.hash(&req.admin_password).await?;
         let mut tx = self.inner.db.begin().await?;
         let created = self.insert_community(&mut tx, checked, &hash).await?;
-        sqlx::query(
+        self.mark_set_up(&mut tx).await?;
+        tx.commit().await?;
+        tracing::info!(community = %created.0.id, "community created");
+        Ok(created)
+    }
+
+    /// Records that the instance is set up; `false` if it already was (a concurrent setup won).
+    async fn mark_set_up(&self, tx: &mut sqlx::AnyConnection) -> Result<bool> {
+        let claimed = sqlx::query(
             "INSERT INTO instance_setup (id, completed_at) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
         )
         .bind(self.now().as_millis())
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        tracing::info!(community = %created.0.id, "community created");
-        Ok(created)
+        Ok(claimed.rows_affected() == 1)
     }
 
     async fn insert_community(
