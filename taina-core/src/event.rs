@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CommunityId, Role, Timestamp, UserId};
+use crate::{CommunityId, ItemId, Role, Timestamp, UserId};
 
 /// Something that happened, with its community for routing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,6 +43,44 @@ pub enum DomainEvent {
         /// The former member.
         user_id: UserId,
     },
+    /// A file was uploaded, copied or restored from the trash as new content.
+    #[serde(rename = "file.uploaded")]
+    FileUploaded(ItemEvent),
+    /// A file was renamed, moved, or its content replaced or restored from a version.
+    #[serde(rename = "file.updated")]
+    FileUpdated(ItemEvent),
+    /// A file went to the trash, or was purged from it.
+    #[serde(rename = "file.deleted")]
+    FileDeleted(ItemEvent),
+    /// A file came back from the trash.
+    #[serde(rename = "file.restored")]
+    FileRestored(ItemEvent),
+    /// A folder was created.
+    #[serde(rename = "folder.created")]
+    FolderCreated(ItemEvent),
+    /// A folder was renamed or moved.
+    #[serde(rename = "folder.updated")]
+    FolderUpdated(ItemEvent),
+    /// A folder (with everything in it) went to the trash, or was purged from it.
+    #[serde(rename = "folder.deleted")]
+    FolderDeleted(ItemEvent),
+    /// A folder came back from the trash.
+    #[serde(rename = "folder.restored")]
+    FolderRestored(ItemEvent),
+}
+
+/// Which Ybira item an event is about, with what front ends need to route it: the folder it is in
+/// and whose private space it belongs to (`None`: the community's shared space).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemEvent {
+    /// The file or folder.
+    pub item_id: ItemId,
+    /// Its name.
+    pub name: String,
+    /// The folder it is in (`None`: the root of its space).
+    pub parent_id: Option<ItemId>,
+    /// The owner of the private space it is in; `None` for the shared space.
+    pub space_owner_id: Option<UserId>,
 }
 
 impl DomainEvent {
@@ -53,6 +91,14 @@ impl DomainEvent {
             DomainEvent::MemberJoined { .. } => "member.joined",
             DomainEvent::MemberUpdated { .. } => "member.updated",
             DomainEvent::MemberRemoved { .. } => "member.removed",
+            DomainEvent::FileUploaded(_) => "file.uploaded",
+            DomainEvent::FileUpdated(_) => "file.updated",
+            DomainEvent::FileDeleted(_) => "file.deleted",
+            DomainEvent::FileRestored(_) => "file.restored",
+            DomainEvent::FolderCreated(_) => "folder.created",
+            DomainEvent::FolderUpdated(_) => "folder.updated",
+            DomainEvent::FolderDeleted(_) => "folder.deleted",
+            DomainEvent::FolderRestored(_) => "folder.restored",
         }
     }
 }

@@ -134,12 +134,16 @@ define_id!(
     InviteId
 );
 define_id!(
-    /// A file in Ybira.
-    FileId
+    /// A file or folder in Ybira (both live in one tree, so they share one id space).
+    ItemId
 );
 define_id!(
-    /// A folder in Ybira.
-    FolderId
+    /// Stored content in Ybira: one per distinct file content in a community (deduplicated).
+    BlobId
+);
+define_id!(
+    /// A previous version of a Ybira file's content.
+    VersionId
 );
 define_id!(
     /// A share of a Ybira file or folder.
@@ -186,7 +190,7 @@ mod tests {
         #[test]
         fn wrong_lengths_are_rejected(s in "[A-Za-z0-9_-]{0,40}") {
             prop_assume!(s.len() != ID_LEN);
-            prop_assert_eq!(FileId::parse(&s), Err(IdError::Length));
+            prop_assert_eq!(ItemId::parse(&s), Err(IdError::Length));
         }
 
         #[test]
@@ -198,8 +202,8 @@ mod tests {
 
     #[test]
     fn path_traversal_is_not_an_id() {
-        assert!(FolderId::parse("../../../../etc/passwd").is_err());
-        assert!(FolderId::parse("aaaaaaaaaaaaaaaaaaa/.").is_err());
+        assert!(ItemId::parse("../../../../etc/passwd").is_err());
+        assert!(ItemId::parse("aaaaaaaaaaaaaaaaaaa/.").is_err());
     }
 
     #[test]

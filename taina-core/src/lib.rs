@@ -27,10 +27,10 @@ pub mod validate;
 pub use actor::Actor;
 pub use community::{Community, CommunitySettings};
 pub use error::{Error, ErrorKind, Result};
-pub use event::{DomainEvent, Event};
+pub use event::{DomainEvent, Event, ItemEvent};
 pub use id::{
-    AlbumId, CommunityId, ConversationId, FileId, FolderId, InviteId, JobId, MessageId, PhotoId,
-    SessionId, ShareId, UploadId, UserId,
+    AlbumId, BlobId, CommunityId, ConversationId, InviteId, ItemId, JobId, MessageId, PhotoId,
+    SessionId, ShareId, UploadId, UserId, VersionId,
 };
 pub use policy::{Action, Denied, Resource, authorize};
 pub use role::Role;

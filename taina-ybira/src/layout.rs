@@ -4,7 +4,7 @@
 //! - staged uploads: `communities/{community_id}/temp/{upload_id}`
 //! - stored files:   `communities/{community_id}/files/{yyyy}/{mm}/{file_id}.{ext}`
 
-use taina_core::{CommunityId, FileId, Timestamp, UploadId};
+use taina_core::{CommunityId, ItemId, Timestamp, UploadId};
 
 /// Longest extension kept in a blob path.
 pub const EXTENSION_MAX_CHARS: usize = 10;
@@ -18,7 +18,7 @@ pub fn temp_path(community: &CommunityId, upload: &UploadId) -> String {
 /// only if it is 1 to 10 ASCII letters or digits (lower-cased).
 pub fn file_path(
     community: &CommunityId,
-    file: &FileId,
+    file: &ItemId,
     created_at: Timestamp,
     ext: Option<&str>,
 ) -> String {
@@ -57,10 +57,10 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn ids() -> (CommunityId, FileId) {
+    fn ids() -> (CommunityId, ItemId) {
         (
             CommunityId::from_random([1; 21]),
-            FileId::from_random([2; 21]),
+            ItemId::from_random([2; 21]),
         )
     }
 

@@ -1,14 +1,21 @@
 //! # taina-ybira
 //!
-//! Ybira, Tainá's files service, as pure decisions: item names and their collisions, where blobs
-//! live on disk, and which folder moves are allowed. The `taina` shell performs the effects.
-//!
-//! Uploads, dedup, quotas, trash, versions and shares are decided here too as the Ybira issue
-//! fills the crate in.
+//! Ybira, Tainá's files service, as pure decisions: who may do what ([`access`]), item names and
+//! their collisions ([`name`]), where blobs live ([`layout`]), folder moves ([`tree`]), listing order
+//! and cursors ([`listing`]), content types ([`mime`]), byte ranges ([`range`]), upload limits and
+//! quota reservations ([`upload`]), versions ([`versions`]) and the integrity check ([`integrity`]).
+//! The `taina` shell performs the effects.
 #![forbid(unsafe_code)]
 
+pub mod access;
+pub mod integrity;
 pub mod layout;
+pub mod listing;
+pub mod mime;
 pub mod name;
+pub mod range;
 pub mod tree;
+pub mod upload;
+pub mod versions;
 
 pub use taina_core as core;

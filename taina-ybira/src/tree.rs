@@ -1,13 +1,13 @@
 //! Folder moves: never into itself or one of its descendants.
 
-use taina_core::{Error, FolderId};
+use taina_core::{Error, ItemId};
 
 /// Checks moving `folder` under `new_parent`, given the new parent's ancestors from the root down
 /// (as one breadcrumb query returns them, without `new_parent` itself).
 pub fn check_move(
-    folder: &FolderId,
-    new_parent: &FolderId,
-    new_parent_ancestors: &[FolderId],
+    folder: &ItemId,
+    new_parent: &ItemId,
+    new_parent_ancestors: &[ItemId],
 ) -> Result<(), Error> {
     if folder == new_parent || new_parent_ancestors.contains(folder) {
         return Err(Error::invalid(
@@ -24,12 +24,12 @@ mod tests {
     use proptest::prelude::*;
     use std::collections::HashMap;
 
-    fn id(n: u8) -> FolderId {
-        FolderId::from_random([n; 21])
+    fn id(n: u8) -> ItemId {
+        ItemId::from_random([n; 21])
     }
 
     /// Ancestors of `f` in a parent map, root first.
-    fn ancestors(parents: &HashMap<u8, u8>, mut f: u8) -> Vec<FolderId> {
+    fn ancestors(parents: &HashMap<u8, u8>, mut f: u8) -> Vec<ItemId> {
         let mut out = Vec::new();
         while let Some(&p) = parents.get(&f) {
             out.push(id(p));

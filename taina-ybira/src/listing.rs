@@ -1,0 +1,149 @@
+//! Folder listings: where an item sits (its parent key), the listing order, and the opaque cursor
+//! that pages through it.
+//!
+//! Children are listed folders first, then files, each by name ignoring case. A page ends with a
+//! cursor naming the last item shown; the next page starts strictly after it, so items added or
+//! removed between pages never make a page repeat or skip what was already there.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use taina_core::{CommunityId, Error, ItemId, UserId};
+
+use crate::access::Space;
+
+/// Items per page unless the caller asks otherwise.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+/// The most items one page may hold.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+/// Longest cursor accepted, in bytes.
+const CURSOR_MAX_BYTES: usize = 1024;
+
+/// A file or a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    /// A folder.
+    Folder,
+    /// A file.
+    File,
+}
+
+impl ItemKind {
+    /// The stored form: `folder` or `file` (folders sort first when ordered descending).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Folder => "folder",
+            ItemKind::File => "file",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<ItemKind> {
+        match s {
+            "folder" => Some(ItemKind::Folder),
+            "file" => Some(ItemKind::File),
+            _ => None,
+        }
+    }
+}
+
+/// The key under which an item's siblings are grouped (and under which names must be unique): the
+/// parent folder's id, or the root of its space.
+///
+/// ```
+/// use taina_core::{CommunityId, UserId};
+/// use taina_ybira::{access::Space, listing::parent_key};
+/// let c = CommunityId::from_random([1; 21]);
+/// assert_eq!(parent_key(&c, &Space::Shared, None), format!("shared:{c}"));
+/// ```
+pub fn parent_key(community: &CommunityId, space: &Space, parent: Option<&ItemId>) -> String {
+    match (parent, space) {
+        (Some(folder), _) => folder.as_str().to_owned(),
+        (None, Space::Shared) => format!("shared:{community}"),
+        (None, Space::Private(owner)) => private_root_key(owner),
+    }
+}
+
+fn private_root_key(owner: &UserId) -> String {
+    format!("private:{owner}")
+}
+
+/// Where a listing page starts: strictly after this (kind, name key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    /// The last item's kind.
+    pub kind: ItemKind,
+    /// The last item's collision key (its lower-cased name).
+    pub name_key: String,
+}
+
+impl Cursor {
+    /// The opaque text handed to clients.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{}/{}", self.kind.as_str(), self.name_key))
+    }
+
+    /// Reads a cursor a client sent back.
+    pub fn decode(text: &str) -> Result<Cursor, Error> {
+        let bad = || Error::invalid("cursor", "is not a cursor this server gave out");
+        if text.len() > CURSOR_MAX_BYTES {
+            return Err(bad());
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+        let text = String::from_utf8(bytes).map_err(|_| bad())?;
+        let (kind, name_key) = text.split_once('/').ok_or_else(bad)?;
+        Ok(Cursor {
+            kind: ItemKind::parse(kind).ok_or_else(bad)?,
+            name_key: name_key.to_owned(),
+        })
+    }
+}
+
+/// The page size to use for a requested `limit` (default when absent, clamped to 1..=1000).
+pub fn page_size(limit: Option<u32>) -> u32 {
+    limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parent_keys_separate_spaces_and_folders() {
+        let c = CommunityId::from_random([1; 21]);
+        let u = UserId::from_random([2; 21]);
+        let f = ItemId::from_random([3; 21]);
+        let mine = Space::Private(u.clone());
+        assert_eq!(parent_key(&c, &mine, None), format!("private:{u}"));
+        assert_eq!(parent_key(&c, &mine, Some(&f)), f.as_str());
+        assert_ne!(
+            parent_key(&c, &Space::Shared, None),
+            parent_key(&c, &mine, None)
+        );
+    }
+
+    #[test]
+    fn garbage_cursors_are_refused() {
+        for bad in ["", "!!!", "Zm9v", &"A".repeat(2000)] {
+            assert!(Cursor::decode(bad).is_err(), "{bad}");
+        }
+        assert_eq!(page_size(None), DEFAULT_PAGE_SIZE);
+        assert_eq!(page_size(Some(0)), 1);
+        assert_eq!(page_size(Some(1_000_000)), MAX_PAGE_SIZE);
+    }
+
+    proptest! {
+        #[test]
+        fn cursors_round_trip(name in "\\PC{0,255}", folder in any::<bool>()) {
+            let c = Cursor { kind: if folder { ItemKind::Folder } else { ItemKind::File }, name_key: name };
+            prop_assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        }
+
+        #[test]
+        fn decoding_never_panics(text in "\\PC{0,300}") {
+            let _ = Cursor::decode(&text);
+        }
+    }
+}
