@@ -41,6 +41,13 @@ pub struct Config {
     pub postgres_connections: u32,
     /// Password hashes computed at once; defaults to the number of cores.
     pub password_hashing_threads: Option<usize>,
+    /// Days a deleted file stays in the trash before it is purged (30). `TAINA_TRASH_RETENTION_DAYS`.
+    pub trash_retention_days: u32,
+    /// Earlier versions kept per file (10). `TAINA_FILE_VERSIONS_KEPT`.
+    pub file_versions_kept: u32,
+    /// Background jobs run at once (2); 0 runs none in the background (tests run them by hand).
+    /// `TAINA_JOB_WORKERS`.
+    pub job_workers: u32,
 }
 
 impl Default for Config {
@@ -56,6 +63,9 @@ impl Default for Config {
             sqlite_read_connections: 4,
             postgres_connections: 10,
             password_hashing_threads: None,
+            trash_retention_days: 30,
+            file_versions_kept: taina_ybira::versions::DEFAULT_VERSIONS_KEPT,
+            job_workers: 2,
         }
     }
 }
@@ -131,6 +141,9 @@ impl fmt::Debug for Config {
             .field("sqlite_read_connections", &self.sqlite_read_connections)
             .field("postgres_connections", &self.postgres_connections)
             .field("password_hashing_threads", &self.password_hashing_threads)
+            .field("trash_retention_days", &self.trash_retention_days)
+            .field("file_versions_kept", &self.file_versions_kept)
+            .field("job_workers", &self.job_workers)
             .finish()
     }
 }

@@ -24,11 +24,15 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
+#[cfg(feature = "testing")]
+pub mod faults;
+pub mod jobs;
 pub mod maintenance;
 pub mod random;
 pub mod storage;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod ybira;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -39,9 +43,11 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::Config;
 pub use db::Backend;
 pub use error::{Error, Result};
+pub use jobs::Jobs;
 pub use taina_core as core;
 use taina_core::session::SessionPolicy;
 use tokio::sync::broadcast;
+pub use ybira::Ybira;
 
 /// A running Tainá instance: the handle every front end holds. Cheap to clone.
 #[derive(Clone)]
@@ -59,7 +65,12 @@ pub(crate) struct Inner {
     pub(crate) throttle: accounts::LoginThrottle,
     pub(crate) events: events::EventBus,
     pub(crate) sessions: SessionPolicy,
+    /// Wakes job workers when a job is enqueued.
+    pub(crate) job_notify: Arc<tokio::sync::Notify>,
+    #[cfg(feature = "testing")]
+    pub(crate) faults: faults::Faults,
     _background: maintenance::Background,
+    workers: std::sync::Mutex<jobs::Workers>,
 }
 
 impl std::fmt::Debug for Taina {
@@ -93,9 +104,12 @@ impl Taina {
         };
         let hasher = accounts::PasswordHasher::new(threads);
         hasher.warm_up();
-        let background = maintenance::Background::start(db.clone(), clock.clone());
+        let job_notify = Arc::new(tokio::sync::Notify::new());
+        let background =
+            maintenance::Background::start(db.clone(), clock.clone(), job_notify.clone());
         tracing::info!(backend = db.backend().name(), "opened");
-        Ok(Taina {
+        let workers = config.job_workers;
+        let taina = Taina {
             inner: Arc::new(Inner {
                 config,
                 data_dir,
@@ -106,14 +120,41 @@ impl Taina {
                 throttle: accounts::LoginThrottle::default(),
                 events: events::EventBus::new(),
                 sessions,
+                job_notify,
+                #[cfg(feature = "testing")]
+                faults: faults::Faults::default(),
                 _background: background,
+                workers: std::sync::Mutex::new(jobs::Workers::default()),
             }),
-        })
+        };
+        let started = jobs::Workers::start(&taina.inner, workers);
+        *taina
+            .inner
+            .workers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = started;
+        Ok(taina)
     }
 
     /// Accounts and communities: setup, sign-in, sessions, members, invites, settings.
     pub fn accounts(&self) -> Accounts<'_> {
         Accounts { inner: &self.inner }
+    }
+
+    /// Files and folders: uploads, downloads, versions, trash, shares, integrity.
+    pub fn ybira(&self) -> Ybira<'_> {
+        Ybira { taina: self }
+    }
+
+    /// The durable background job queue.
+    pub fn jobs(&self) -> Jobs<'_> {
+        Jobs { taina: self }
+    }
+
+    /// Fault injection points (tests only).
+    #[cfg(feature = "testing")]
+    pub fn faults(&self) -> &faults::Faults {
+        &self.inner.faults
     }
 
     /// Subscribes to the domain events of every community (front ends filter by recipient).

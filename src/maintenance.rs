@@ -1,12 +1,16 @@
-//! Background upkeep that runs while an instance is open: expired sessions and long-expired invites
-//! are swept periodically. The task stops when the last [`crate::Taina`] handle is dropped.
+//! Background upkeep that runs while an instance is open: expired sessions, long-expired invites and
+//! old finished jobs are swept periodically, and the durable jobs for Ybira's upkeep (every sweep)
+//! and the integrity check (once a day) are enqueued. The task stops when the last
+//! [`crate::Taina`] handle is dropped.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::db::Db;
+use crate::jobs::{Job, NewJob, enqueue, sweep_finished};
 use crate::{Clock, Result};
 
 /// How often the sweep runs.
@@ -21,6 +25,8 @@ pub struct SweepReport {
     pub sessions: u64,
     /// Invites expired for longer than [`INVITE_RETENTION`] deleted.
     pub invites: u64,
+    /// Finished jobs older than [`crate::jobs::FINISHED_RETENTION`] deleted.
+    pub jobs: u64,
 }
 
 /// Deletes expired sessions and long-expired invites.
@@ -38,8 +44,33 @@ pub async fn sweep(db: &Db, clock: &dyn Clock) -> Result<SweepReport> {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+    let jobs = sweep_finished(&mut tx, now).await?;
+    // Upkeep runs at most once an hour, the integrity check once a day (keys name the period).
+    let stamp = now.to_rfc3339();
+    let upkeep = NewJob {
+        unique_key: Some(format!("ybira_cleanup:{}", &stamp[..13])),
+        ..NewJob::now(Job::YbiraCleanup, now)
+    };
+    enqueue(&mut tx, upkeep, now).await?;
+    let day = &stamp[..10];
+    let integrity = NewJob {
+        unique_key: Some(format!("integrity_check:{day}")),
+        max_attempts: 3,
+        ..NewJob::now(
+            Job::IntegrityCheck {
+                deep: false,
+                repair: false,
+            },
+            now,
+        )
+    };
+    enqueue(&mut tx, integrity, now).await?;
     tx.commit().await?;
-    Ok(SweepReport { sessions, invites })
+    Ok(SweepReport {
+        sessions,
+        invites,
+        jobs,
+    })
 }
 
 /// The running background task; aborted when dropped.
@@ -48,16 +79,18 @@ pub(crate) struct Background(JoinHandle<()>);
 
 impl Background {
     /// Starts the periodic sweep.
-    pub(crate) fn start(db: Db, clock: Arc<dyn Clock>) -> Background {
+    pub(crate) fn start(db: Db, clock: Arc<dyn Clock>, jobs: Arc<Notify>) -> Background {
         Background(tokio::spawn(async move {
             let mut tick = tokio::time::interval(SWEEP_INTERVAL);
             loop {
                 tick.tick().await;
                 match sweep(&db, clock.as_ref()).await {
-                    Ok(report) if report != SweepReport::default() => {
-                        tracing::info!(?report, "swept expired sessions and invites");
+                    Ok(report) => {
+                        if report != SweepReport::default() {
+                            tracing::info!(?report, "swept expired sessions, invites and jobs");
+                        }
+                        jobs.notify_waiters();
                     }
-                    Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "maintenance sweep failed"),
                 }
             }

@@ -3,13 +3,21 @@
 //! Built on the `object_store` crate, whose `LocalFileSystem` writes through a temporary file and a
 //! rename, so a blob is either wholly there or absent. Paths are relative to the storage root and
 //! made only from validated ids, never from user-supplied names.
+//!
+//! Uploads stream into a staging file on local disk ([`BlobStore::staging_file`]) and are then
+//! moved into place with [`BlobStore::promote`] (a rename on the local file system).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as BlobPath;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{GetOptions, GetRange, ObjectStore, PutPayload};
+use taina_core::Timestamp;
+use taina_ybira::integrity::StoredObject;
 
 use crate::Result;
 
@@ -70,6 +78,62 @@ impl BlobStore {
             Err(object_store::Error::NotFound { .. }) => Ok(false),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The local file where an upload to `path` is staged (its directory is created).
+    pub async fn staging_file(&self, path: &str) -> Result<PathBuf> {
+        let file = self.root.join(path);
+        if let Some(dir) = file.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        Ok(file)
+    }
+
+    /// Moves a staged blob to its final path (an atomic rename on the local file system).
+    pub async fn promote(&self, staged: &str, path: &str) -> Result<()> {
+        self.store
+            .rename(&BlobPath::from(staged), &BlobPath::from(path))
+            .await?;
+        Ok(())
+    }
+
+    /// Streams `range` of a blob.
+    pub async fn read_range(
+        &self,
+        path: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<BoxStream<'static, std::io::Result<Bytes>>> {
+        if range.is_empty() {
+            return Ok(futures::stream::empty().boxed());
+        }
+        let options = GetOptions {
+            range: Some(GetRange::Bounded(range)),
+            ..GetOptions::default()
+        };
+        let result = self.store.get_opts(&BlobPath::from(path), options).await?;
+        Ok(result
+            .into_stream()
+            .map(|chunk| chunk.map_err(std::io::Error::other))
+            .boxed())
+    }
+
+    /// Every object under `prefix`, with its size and modification time.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<StoredObject>> {
+        let mut objects = Vec::new();
+        let mut listing = self.store.list(Some(&BlobPath::from(prefix)));
+        while let Some(meta) = listing.next().await {
+            match meta {
+                Ok(meta) => objects.push(StoredObject {
+                    path: meta.location.to_string(),
+                    size_bytes: meta.size,
+                    modified: Timestamp::from_millis(meta.last_modified.timestamp_millis()),
+                }),
+                // The prefix does not exist yet: nothing stored.
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(objects)
     }
 
     /// Checks that storage is reachable and writable.

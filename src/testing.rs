@@ -46,6 +46,8 @@ impl TestInstance {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let mut config = Config::with_data_dir(dir.path().join("data"));
         config.password_hashing_threads = Some(2);
+        // Tests run background jobs by hand (`taina.jobs().run_due()`), so they run when expected.
+        config.job_workers = 0;
         if backend == Backend::Postgres {
             config.database_url = Some(fresh_postgres_database().await);
             config.postgres_connections = 4;
@@ -142,6 +144,29 @@ impl TestInstance {
             .await
             .expect("register");
         (self.actor(&signed_in).await, signed_in)
+    }
+
+    /// Closes the instance and opens it again on the same database and data directory, with
+    /// configuration changes (as a restart with a new configuration would). The clock keeps its time.
+    pub async fn reconfigure(self, change: impl FnOnce(&mut Config)) -> TestInstance {
+        let TestInstance {
+            taina,
+            clock,
+            mut config,
+            dir,
+        } = self;
+        taina.close().await;
+        drop(taina);
+        change(&mut config);
+        let taina = Taina::open_with_clock(config.clone(), Arc::new(clock.clone()))
+            .await
+            .expect("reopen the test instance");
+        TestInstance {
+            taina,
+            clock,
+            config,
+            dir,
+        }
     }
 
     /// Moves the instance's clock forward.

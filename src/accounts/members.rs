@@ -199,6 +199,8 @@ impl Accounts<'_> {
                     .await?;
             }
             MemberChange::Remove => {
+                // Their private files go with them; what they added to the shared space stays.
+                crate::ybira::remove_private_space(&mut tx, user_id, self.now()).await?;
                 sqlx::query("DELETE FROM users WHERE id = $1")
                     .bind(user_id.as_str())
                     .execute(&mut *tx)

@@ -14,6 +14,7 @@ pub mod error;
 pub mod event;
 pub mod id;
 pub mod invite;
+pub mod job;
 pub mod membership;
 pub mod policy;
 pub mod quota;

@@ -30,6 +30,11 @@ pub fn detect_mime(head: &[u8], name: &str) -> String {
     "application/octet-stream".to_owned()
 }
 
+/// The usual extension of content recognised by its first bytes (`jpg`, `png`, `pdf`, ...), if any.
+pub fn content_extension(head: &[u8]) -> Option<&'static str> {
+    infer::get(&head[..head.len().min(SNIFF_BYTES)]).map(|kind| kind.extension())
+}
+
 /// Whether a type is text-based (so that a text body may carry it).
 fn is_textual(essence: &str) -> bool {
     essence.starts_with("text/")

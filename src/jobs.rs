@@ -1,0 +1,394 @@
+//! The durable job queue: work that must happen after a change, even across restarts.
+//!
+//! A job is a row in `jobs`, inserted with [`enqueue`] inside the same transaction as the change that
+//! needs it, so either both happen or neither. Workers claim due jobs with a lease
+//! ([`JOB_LEASE`]): a worker that dies mid-job leaves the lease to run out and the job runs again.
+//! A failed attempt is retried with backoff ([`taina_core::job::after_failure`]); a job that has used
+//! its attempts is kept with its last error for an admin to see and [`Jobs::retry`]. Finished jobs
+//! are kept for [`FINISHED_RETENTION`] (so a job keyed by its day runs once that day) and then swept.
+//!
+//! No crate covered both SQLite and PostgreSQL through one transaction type (apalis keeps its own
+//! pools per backend; sqlxmq and underway are PostgreSQL-only), so the queue is these few queries.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
+use taina_core::job::{AfterFailure, after_failure};
+use taina_core::{JobId, Timestamp};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+
+use crate::{Error, Inner, Result, Taina};
+
+/// How long a claimed job is a worker's before another may take it over.
+pub const JOB_LEASE: Duration = Duration::from_secs(30 * 60);
+/// How long finished jobs are kept before they are swept.
+pub const FINISHED_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Attempts a job gets unless it says otherwise.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+/// How often idle workers look for due jobs (they are also woken when a job is enqueued here).
+const POLL_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The work a job does. Stored as JSON; add variants, never change the meaning of old ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    /// Remove a blob's bytes from storage once no file refers to them.
+    DeleteBlob {
+        /// The blob's storage path.
+        path: String,
+    },
+    /// Purge trash older than the retention period and release the quota of crashed uploads.
+    YbiraCleanup,
+    /// Compare the database with storage (and repair, if asked).
+    IntegrityCheck {
+        /// Also hash every blob.
+        deep: bool,
+        /// Quarantine orphans, mark missing blobs, correct quota drift.
+        repair: bool,
+    },
+}
+
+impl Job {
+    /// The job's kind, as stored in the `kind` column and shown to admins.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Job::DeleteBlob { .. } => "delete_blob",
+            Job::YbiraCleanup => "ybira_cleanup",
+            Job::IntegrityCheck { .. } => "integrity_check",
+        }
+    }
+}
+
+/// A job to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    /// What to do.
+    pub job: Job,
+    /// When to run it first.
+    pub run_at: Timestamp,
+    /// At most one job with this key exists at a time (and, while kept, after it finished).
+    pub unique_key: Option<String>,
+    /// Attempts before it is given up.
+    pub max_attempts: u32,
+}
+
+impl NewJob {
+    /// A job to run now, with the default attempts and no key.
+    pub fn now(job: Job, now: Timestamp) -> NewJob {
+        NewJob {
+            job,
+            run_at: now,
+            unique_key: None,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
+    }
+}
+
+/// Inserts a job inside the caller's transaction. A job whose `unique_key` is taken is dropped.
+pub async fn enqueue(conn: &mut AnyConnection, job: NewJob, now: Timestamp) -> Result<()> {
+    let payload = serde_json::to_string(&job.job).map_err(|e| Error::Corrupt(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, payload, unique_key, run_at, max_attempts, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (unique_key) DO NOTHING",
+    )
+    .bind(crate::random::new_id(JobId::from_random).as_str())
+    .bind(job.job.kind())
+    .bind(payload)
+    .bind(job.unique_key)
+    .bind(job.run_at.as_millis())
+    .bind(i64::from(job.max_attempts))
+    .bind(now.as_millis())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A job that has failed for good.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedJob {
+    /// Its id.
+    pub id: JobId,
+    /// What it was to do.
+    pub job: Job,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The last attempt's error.
+    pub last_error: String,
+    /// When it was given up.
+    pub failed_at: Timestamp,
+}
+
+/// What one [`Jobs::run_due`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunReport {
+    /// Jobs that finished.
+    pub succeeded: u32,
+    /// Jobs that failed and will run again.
+    pub retrying: u32,
+    /// Jobs that failed for good.
+    pub given_up: u32,
+}
+
+/// The job queue. Get it from [`Taina::jobs`].
+#[derive(Clone, Copy)]
+pub struct Jobs<'a> {
+    pub(crate) taina: &'a Taina,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    id: String,
+    payload: String,
+    attempts: i64,
+    max_attempts: i64,
+}
+
+enum Outcome {
+    Succeeded,
+    Retrying,
+    GivenUp,
+}
+
+impl Jobs<'_> {
+    /// Enqueues a job on its own (outside any other change).
+    pub async fn enqueue(&self, job: NewJob) -> Result<()> {
+        let inner = &self.taina.inner;
+        let mut tx = inner.db.begin().await?;
+        enqueue(&mut tx, job, inner.clock.now()).await?;
+        tx.commit().await?;
+        inner.job_notify.notify_waiters();
+        Ok(())
+    }
+
+    /// Runs due jobs one after another until none is due, and says what happened. Tests and the
+    /// CLI call this; the background workers do the same continuously.
+    pub async fn run_due(&self) -> Result<RunReport> {
+        let mut report = RunReport::default();
+        while let Some(outcome) = run_one(self.taina).await? {
+            match outcome {
+                Outcome::Succeeded => report.succeeded += 1,
+                Outcome::Retrying => report.retrying += 1,
+                Outcome::GivenUp => report.given_up += 1,
+            }
+        }
+        Ok(report)
+    }
+
+    /// Jobs that are waiting or running.
+    pub async fn pending(&self) -> Result<u64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM jobs WHERE failed_at IS NULL AND finished_at IS NULL",
+        )
+        .fetch_one(self.taina.inner.db.reader())
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Jobs that failed for good, newest first.
+    pub async fn failed(&self) -> Result<Vec<FailedJob>> {
+        let rows: Vec<(String, String, i64, Option<String>, i64)> = sqlx::query_as(
+            "SELECT id, payload, attempts, last_error, failed_at FROM jobs \
+             WHERE failed_at IS NOT NULL ORDER BY failed_at DESC, id LIMIT 1000",
+        )
+        .fetch_all(self.taina.inner.db.reader())
+        .await?;
+        rows.into_iter()
+            .map(|(id, payload, attempts, last_error, failed_at)| {
+                Ok(FailedJob {
+                    id: crate::accounts::rows::parse_id(&id, JobId::parse)?,
+                    job: serde_json::from_str(&payload)
+                        .map_err(|e| Error::Corrupt(format!("job {id}: {e}")))?,
+                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                    last_error: last_error.unwrap_or_default(),
+                    failed_at: Timestamp::from_millis(failed_at),
+                })
+            })
+            .collect()
+    }
+
+    /// Gives a failed job a fresh set of attempts, to run now.
+    pub async fn retry(&self, id: &JobId) -> Result<()> {
+        let inner = &self.taina.inner;
+        let mut tx = inner.db.begin().await?;
+        let done = sqlx::query(
+            "UPDATE jobs SET failed_at = NULL, attempts = 0, run_at = $1 \
+             WHERE id = $2 AND failed_at IS NOT NULL",
+        )
+        .bind(inner.clock.now().as_millis())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(taina_core::Error::not_found("failed job").into());
+        }
+        tx.commit().await?;
+        inner.job_notify.notify_waiters();
+        Ok(())
+    }
+}
+
+/// Claims and runs the next due job; `None` when nothing is due.
+async fn run_one(taina: &Taina) -> Result<Option<Outcome>> {
+    let inner = &taina.inner;
+    let now = inner.clock.now();
+    let mut tx = inner.db.begin().await?;
+    let claimed: Option<ClaimedRow> = sqlx::query_as(
+        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 \
+         WHERE id = (SELECT id FROM jobs WHERE failed_at IS NULL AND finished_at IS NULL \
+                     AND run_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
+                     ORDER BY run_at, id LIMIT 1) \
+         AND failed_at IS NULL AND finished_at IS NULL \
+         AND (locked_until IS NULL OR locked_until <= $2) \
+         RETURNING id, payload, attempts, max_attempts",
+    )
+    .bind(now.plus(JOB_LEASE).as_millis())
+    .bind(now.as_millis())
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let Some(row) = claimed else {
+        return Ok(None);
+    };
+    let result = match serde_json::from_str::<Job>(&row.payload) {
+        Ok(job) => {
+            let span =
+                tracing::info_span!("job", id = %row.id, kind = job.kind(), attempt = row.attempts);
+            execute(taina, &job).instrument(span).await
+        }
+        Err(e) => Err(Error::Corrupt(format!("unreadable job payload: {e}"))),
+    };
+    let now = inner.clock.now();
+    let mut tx = inner.db.begin().await?;
+    let outcome = match result {
+        Ok(()) => {
+            sqlx::query("UPDATE jobs SET finished_at = $1, locked_until = NULL WHERE id = $2")
+                .bind(now.as_millis())
+                .bind(&row.id)
+                .execute(&mut *tx)
+                .await?;
+            Outcome::Succeeded
+        }
+        Err(e) => {
+            let attempts = u32::try_from(row.attempts).unwrap_or(u32::MAX);
+            let max = u32::try_from(row.max_attempts).unwrap_or(1);
+            let message = e.to_string();
+            match after_failure(attempts, max) {
+                AfterFailure::RetryIn(delay) => {
+                    tracing::warn!(job = %row.id, attempts, error = %message, "job failed; will retry");
+                    sqlx::query(
+                        "UPDATE jobs SET run_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
+                    )
+                    .bind(now.plus(delay).as_millis())
+                    .bind(&message)
+                    .bind(&row.id)
+                    .execute(&mut *tx)
+                    .await?;
+                    Outcome::Retrying
+                }
+                AfterFailure::GiveUp => {
+                    tracing::error!(job = %row.id, attempts, error = %message, "job failed for good");
+                    sqlx::query(
+                        "UPDATE jobs SET failed_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
+                    )
+                    .bind(now.as_millis())
+                    .bind(&message)
+                    .bind(&row.id)
+                    .execute(&mut *tx)
+                    .await?;
+                    Outcome::GivenUp
+                }
+            }
+        }
+    };
+    tx.commit().await?;
+    Ok(Some(outcome))
+}
+
+/// Does what a job says.
+async fn execute(taina: &Taina, job: &Job) -> Result<()> {
+    #[cfg(feature = "testing")]
+    taina.inner.faults.check(match job {
+        Job::DeleteBlob { .. } => "job.delete_blob",
+        Job::YbiraCleanup => "job.ybira_cleanup",
+        Job::IntegrityCheck { .. } => "job.integrity_check",
+    })?;
+    match job {
+        Job::DeleteBlob { path } => taina.ybira().delete_unreferenced_blob(path).await,
+        Job::YbiraCleanup => {
+            taina.ybira().cleanup().await?;
+            Ok(())
+        }
+        Job::IntegrityCheck { deep, repair } => {
+            let report = taina
+                .ybira()
+                .check_integrity(crate::ybira::IntegrityOptions {
+                    deep: *deep,
+                    repair: *repair,
+                })
+                .await?;
+            if report.is_clean() {
+                tracing::info!(blobs = report.blobs_checked, "integrity check: clean");
+            } else {
+                tracing::warn!(?report, "integrity check found problems");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Removes finished jobs older than [`FINISHED_RETENTION`].
+pub(crate) async fn sweep_finished(conn: &mut AnyConnection, now: Timestamp) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at <= $1")
+            .bind(now.minus(FINISHED_RETENTION).as_millis())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// The background workers; stopped when dropped.
+#[derive(Debug, Default)]
+pub(crate) struct Workers(Vec<JoinHandle<()>>);
+
+impl Workers {
+    /// Starts `count` workers for the instance behind `inner` (held weakly, so that dropping the last
+    /// [`Taina`] handle stops them).
+    pub(crate) fn start(inner: &Arc<Inner>, count: u32) -> Workers {
+        Workers(
+            (0..count)
+                .map(|_| {
+                    let weak: Weak<Inner> = Arc::downgrade(inner);
+                    let notify: Arc<Notify> = inner.job_notify.clone();
+                    tokio::spawn(async move {
+                        loop {
+                            let woken = notify.notified();
+                            let Some(inner) = weak.upgrade() else { return };
+                            let taina = Taina { inner };
+                            let ran = run_one(&taina).await;
+                            drop(taina);
+                            match ran {
+                                Ok(Some(_)) => continue,
+                                Ok(None) => {}
+                                Err(e) => tracing::warn!(error = %e, "job worker could not reach the queue"),
+                            }
+                            let _ = tokio::time::timeout(POLL_INTERVAL, woken).await;
+                        }
+                    })
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for handle in &self.0 {
+            handle.abort();
+        }
+    }
+}

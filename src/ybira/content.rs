@@ -1,0 +1,209 @@
+//! A file's content: downloads (whole or a byte range), versions, and copies.
+
+use std::ops::Range;
+
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use taina_core::{Actor, BlobId, DomainEvent, Error as DomainError, ItemId, VersionId};
+use taina_ybira::access::ItemAction;
+use taina_ybira::listing::ItemKind;
+use taina_ybira::name::{collision_key, normalize_name};
+use taina_ybira::range::{ByteRange, resolve_range};
+use tracing::instrument;
+
+use super::rows::{VERSION_COLUMNS, VersionRow};
+use super::tree::{free_name, reload};
+use super::{Item, Loaded, Location, Version, Ybira, blobs, item_event};
+use crate::Result;
+use crate::accounts::rows::parse_id;
+
+/// A download: what is being sent, and the bytes.
+pub struct Download {
+    /// The file.
+    pub item: Item,
+    /// The bytes sent, as `start..end` of the file.
+    pub range: Range<u64>,
+    /// The whole file's size.
+    pub total_size: u64,
+    /// Its content type.
+    pub mime_type: String,
+    /// Its entity tag (the content's SHA-256 in quotes).
+    pub etag: String,
+    /// The bytes of `range`, streamed from storage.
+    pub body: BoxStream<'static, std::io::Result<Bytes>>,
+}
+
+impl std::fmt::Debug for Download {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Download")
+            .field("item", &self.item.id)
+            .field("range", &self.range)
+            .field("total_size", &self.total_size)
+            .field("mime_type", &self.mime_type)
+            .field("etag", &self.etag)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ybira<'_> {
+    async fn load_file(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        id: &ItemId,
+        action: ItemAction,
+    ) -> Result<Loaded> {
+        let loaded = self.load(conn, actor, id, action, false).await?;
+        if loaded.item.kind != ItemKind::File {
+            return Err(DomainError::invalid("file_id", "is a folder").into());
+        }
+        Ok(loaded)
+    }
+
+    /// Streams a file, or the part of it `range` asks for.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn download(
+        &self,
+        actor: &Actor,
+        id: &ItemId,
+        range: Option<ByteRange>,
+    ) -> Result<Download> {
+        let inner = &self.taina.inner;
+        let mut conn = inner.db.reader().acquire().await?;
+        let loaded = self
+            .load_file(&mut conn, actor, id, ItemAction::Read)
+            .await?;
+        let blob = loaded
+            .blob_id
+            .ok_or_else(|| crate::Error::Corrupt(format!("file {id} has no content")))?;
+        let (path, missing_at): (String, Option<i64>) =
+            sqlx::query_as("SELECT path, missing_at FROM blobs WHERE id = $1")
+                .bind(blob.as_str())
+                .fetch_one(&mut *conn)
+                .await?;
+        drop(conn);
+        if missing_at.is_some() {
+            return Err(DomainError::not_found("file content").into());
+        }
+        let total_size = loaded.item.size_bytes;
+        let range = resolve_range(range, total_size)?;
+        let body = inner.blobs.read_range(&path, range.clone()).await?;
+        Ok(Download {
+            mime_type: loaded
+                .item
+                .mime_type
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into()),
+            etag: loaded.item.etag.clone().unwrap_or_default(),
+            item: loaded.item,
+            range,
+            total_size,
+            body,
+        })
+    }
+
+    /// A file's earlier contents, newest first.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn versions(&self, actor: &Actor, id: &ItemId) -> Result<Vec<Version>> {
+        let mut conn = self.taina.inner.db.reader().acquire().await?;
+        self.load_file(&mut conn, actor, id, ItemAction::Read)
+            .await?;
+        let rows: Vec<VersionRow> = sqlx::query_as(&format!(
+            "SELECT {VERSION_COLUMNS} WHERE v.file_id = $1 ORDER BY v.replaced_at DESC, v.id DESC"
+        ))
+        .bind(id.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.into_iter().map(VersionRow::into_version).collect()
+    }
+
+    /// Makes an earlier content current again; the content it replaces becomes a version.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn restore_version(
+        &self,
+        actor: &Actor,
+        id: &ItemId,
+        version: &VersionId,
+    ) -> Result<Item> {
+        let mut tx = self.taina.inner.db.begin().await?;
+        self.load_file(&mut tx, actor, id, ItemAction::WriteContent)
+            .await?;
+        let row: Option<(String, i64, String)> = sqlx::query_as(
+            "DELETE FROM file_versions WHERE id = $1 AND file_id = $2 \
+             RETURNING blob_id, size_bytes, mime_type",
+        )
+        .bind(version.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((blob, size, mime_type)) = row else {
+            return Err(DomainError::not_found("version").into());
+        };
+        // The version's reference to its blob passes to the file.
+        let blob = parse_id(&blob, BlobId::parse)?;
+        self.swap_content(&mut tx, actor, id, &blob, size, &mime_type)
+            .await?;
+        let item = reload(&mut tx, id).await?;
+        tx.commit().await?;
+        self.publish_updated(&actor.community_id, &item);
+        Ok(item)
+    }
+
+    /// Copies a file to `to` without copying bytes (the copy refers to the same content). The copy
+    /// keeps the name, or takes `name`; a taken name gets a number.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn copy(
+        &self,
+        actor: &Actor,
+        id: &ItemId,
+        to: &Location,
+        name: Option<&str>,
+    ) -> Result<Item> {
+        let name = name.map(normalize_name).transpose()?;
+        let mut tx = self.taina.inner.db.begin().await?;
+        let source = self.load_file(&mut tx, actor, id, ItemAction::Read).await?;
+        let dest = self.destination(&mut tx, actor, to).await?;
+        let blob = source
+            .blob_id
+            .ok_or_else(|| crate::Error::Corrupt(format!("file {id} has no content")))?;
+        if !blobs::add_reference(&mut tx, &blob).await? {
+            return Err(crate::Error::Corrupt(format!(
+                "file {id} refers to a freed blob"
+            )));
+        }
+        let name = free_name(
+            &mut tx,
+            &dest.parent_key,
+            name.as_deref().unwrap_or(&source.item.name),
+        )
+        .await?;
+        let copy = crate::random::new_id(ItemId::from_random);
+        sqlx::query(
+            "INSERT INTO items (id, community_id, kind, space_owner_id, parent_id, parent_key, owner_id, \
+             name, name_key, blob_id, size_bytes, mime_type, created_at, updated_at) \
+             VALUES ($1, $2, 'file', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+        )
+        .bind(copy.as_str())
+        .bind(actor.community_id.as_str())
+        .bind(dest.space.owner().map(|u| u.as_str().to_owned()))
+        .bind(dest.parent.as_ref().map(|p| p.as_str().to_owned()))
+        .bind(&dest.parent_key)
+        .bind(actor.user_id.as_str())
+        .bind(&name)
+        .bind(collision_key(&name))
+        .bind(blob.as_str())
+        .bind(i64::try_from(source.item.size_bytes).unwrap_or(i64::MAX))
+        .bind(source.item.mime_type.clone())
+        .bind(self.now().as_millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(super::tree::name_conflict)?;
+        let item = reload(&mut tx, &copy).await?;
+        tx.commit().await?;
+        self.publish(
+            &actor.community_id,
+            DomainEvent::FileUploaded(item_event(&item)),
+        );
+        Ok(item)
+    }
+}

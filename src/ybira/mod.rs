@@ -1,0 +1,301 @@
+//! Ybira, the files service: folders and files in private and shared spaces, streaming uploads with
+//! deduplication and exact quotas, downloads with ranges, versions, copies, the trash, shares and the
+//! integrity check. Jaci (photos) and Guará (attachments) store their bytes through it.
+//!
+//! Every call takes the authenticated [`Actor`], loads what it acts on inside the same transaction
+//! that changes it, and asks the pure policy ([`taina_ybira::access::authorize_item`]) first. The
+//! rules (names, layout, moves, cursors, types, ranges, reservations, versions, integrity) live in
+//! `taina-ybira`; this module does the I/O.
+
+mod blobs;
+mod content;
+mod integrity;
+mod rows;
+mod shares;
+mod trash;
+mod tree;
+mod upload;
+
+use serde::Serialize;
+use sqlx::AnyConnection;
+use taina_core::{
+    Actor, BlobId, Denied, DomainEvent, Error as DomainError, Event, ItemEvent, ItemId, Timestamp,
+    UserId, VersionId,
+};
+use taina_ybira::access::{ItemAction, ItemFacts, ShareAccess, Space, authorize_item};
+pub use taina_ybira::integrity::IntegrityReport;
+pub use taina_ybira::listing::ItemKind;
+pub use taina_ybira::range::ByteRange;
+
+pub use content::Download;
+pub use integrity::IntegrityOptions;
+pub(crate) use trash::remove_private_space;
+pub use upload::{NewUpload, OnConflict};
+
+use crate::{Result, Taina};
+use rows::ItemRow;
+
+/// Where an item goes, or which folder to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// The root of the actor's own private space ("My files").
+    MyFiles,
+    /// The root of the community's shared space.
+    Shared,
+    /// Inside a folder.
+    Folder(ItemId),
+}
+
+/// A file or folder, as a person sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Item {
+    /// Its id.
+    pub id: ItemId,
+    /// File or folder.
+    pub kind: ItemKind,
+    /// Its name.
+    pub name: String,
+    /// The folder it is in (`None`: the root of its space).
+    pub parent_id: Option<ItemId>,
+    /// The space it is in.
+    pub space: Space,
+    /// Who added it (`None` once they have left the community).
+    pub owner_id: Option<UserId>,
+    /// Its size in bytes (0 for folders).
+    pub size_bytes: u64,
+    /// Its content type (files only).
+    pub mime_type: Option<String>,
+    /// Counts changes of name, place or content; starts at 1.
+    pub revision: u64,
+    /// The content's entity tag: its SHA-256 in quotes (files only).
+    pub etag: Option<String>,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+    /// When it went to the trash (items in the trash only).
+    pub deleted_at: Option<Timestamp>,
+}
+
+/// One page of a folder's children: folders first, then files, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Page {
+    /// The items.
+    pub items: Vec<Item>,
+    /// Pass this back to get the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// An earlier content of a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Version {
+    /// Its id.
+    pub id: VersionId,
+    /// Its size.
+    pub size_bytes: u64,
+    /// Its content type.
+    pub mime_type: String,
+    /// Its entity tag (SHA-256 in quotes).
+    pub etag: String,
+    /// Who uploaded that content.
+    pub author_id: Option<UserId>,
+    /// When that content was uploaded.
+    pub created_at: Timestamp,
+    /// When newer content replaced it.
+    pub replaced_at: Timestamp,
+}
+
+/// An explicit share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Share {
+    /// The shared item.
+    pub item_id: ItemId,
+    /// Who it is shared with.
+    pub user_id: UserId,
+    /// Read or read-write.
+    pub access: ShareAccess,
+    /// When it was shared.
+    pub created_at: Timestamp,
+}
+
+/// The files service. Get it from [`Taina::ybira`].
+#[derive(Clone, Copy)]
+pub struct Ybira<'a> {
+    pub(crate) taina: &'a Taina,
+}
+
+/// An item loaded for a call, with the facts the shell needs besides what people see.
+#[derive(Debug, Clone)]
+pub(crate) struct Loaded {
+    pub(crate) item: Item,
+    pub(crate) parent_key: String,
+    pub(crate) blob_id: Option<BlobId>,
+    pub(crate) trash_id: Option<ItemId>,
+}
+
+/// A resolved destination: its space, parent folder, and the key names collide under.
+#[derive(Debug, Clone)]
+pub(crate) struct Destination {
+    pub(crate) space: Space,
+    pub(crate) parent: Option<ItemId>,
+    pub(crate) parent_key: String,
+    /// The parent folder and its ancestors, root first (empty at a space root).
+    pub(crate) chain: Vec<ItemId>,
+}
+
+/// What a denied item call reports: "not found" for what the actor may not see.
+pub(crate) fn denied(d: Denied) -> crate::Error {
+    match d {
+        Denied::OtherCommunity => DomainError::not_found("file or folder").into(),
+        Denied::Role => DomainError::Forbidden {
+            reason: "you may not do this with this file or folder",
+        }
+        .into(),
+    }
+}
+
+impl<'a> Ybira<'a> {
+    fn now(&self) -> Timestamp {
+        self.taina.inner.clock.now()
+    }
+
+    fn publish(&self, actor_community: &taina_core::CommunityId, event: DomainEvent) {
+        self.taina.inner.events.publish(Event {
+            community_id: actor_community.clone(),
+            at: self.now(),
+            event,
+        });
+    }
+
+    /// Loads an item the actor may `action`, within `conn`. Items in the trash count as missing
+    /// unless `in_trash` is set, and then only items in the trash are found.
+    pub(crate) async fn load(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        id: &ItemId,
+        action: ItemAction,
+        in_trash: bool,
+    ) -> Result<Loaded> {
+        let row: Option<ItemRow> = sqlx::query_as(&format!(
+            "SELECT {} WHERE i.id = $1 AND i.community_id = $2",
+            rows::ITEM_COLUMNS
+        ))
+        .bind(id.as_str())
+        .bind(actor.community_id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+        let loaded = match row {
+            Some(row) if row.deleted_at.is_some() == in_trash => row.into_loaded()?,
+            _ => return Err(DomainError::not_found("file or folder").into()),
+        };
+        let share = best_share(conn, id, &actor.user_id).await?;
+        authorize_item(
+            actor,
+            action,
+            ItemFacts {
+                community_id: &actor.community_id,
+                space: &loaded.item.space,
+                owner_id: loaded.item.owner_id.as_ref(),
+                share,
+            },
+        )
+        .map_err(denied)?;
+        Ok(loaded)
+    }
+
+    /// Resolves where a new item goes, checking the actor may add there.
+    pub(crate) async fn destination(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        location: &Location,
+    ) -> Result<Destination> {
+        let community = &actor.community_id;
+        let root = |space: Space| {
+            taina_ybira::access::authorize_root(actor, &space).map_err(denied)?;
+            Ok::<_, crate::Error>(Destination {
+                parent_key: taina_ybira::listing::parent_key(community, &space, None),
+                space,
+                parent: None,
+                chain: Vec::new(),
+            })
+        };
+        match location {
+            Location::MyFiles => root(Space::Private(actor.user_id.clone())),
+            Location::Shared => root(Space::Shared),
+            Location::Folder(id) => {
+                let folder = self
+                    .load(conn, actor, id, ItemAction::AddChild, false)
+                    .await?;
+                if folder.item.kind != ItemKind::Folder {
+                    return Err(DomainError::invalid("parent_id", "is not a folder").into());
+                }
+                let mut chain: Vec<ItemId> = ancestors(conn, id)
+                    .await?
+                    .into_iter()
+                    .map(|row| row.item.id)
+                    .collect();
+                chain.push(id.clone());
+                Ok(Destination {
+                    parent_key: taina_ybira::listing::parent_key(
+                        community,
+                        &folder.item.space,
+                        Some(id),
+                    ),
+                    space: folder.item.space,
+                    parent: Some(id.clone()),
+                    chain,
+                })
+            }
+        }
+    }
+}
+
+/// The strongest share `user` holds on `id` or any folder above it.
+async fn best_share(
+    conn: &mut AnyConnection,
+    id: &ItemId,
+    user: &UserId,
+) -> Result<Option<ShareAccess>> {
+    let (access,): (Option<String>,) = sqlx::query_as(
+        "WITH RECURSIVE chain(id, depth) AS ( \
+             SELECT id, 0 FROM items WHERE id = $1 \
+             UNION ALL \
+             SELECT i.parent_id, c.depth + 1 FROM items i JOIN chain c ON i.id = c.id \
+             WHERE i.parent_id IS NOT NULL AND c.depth < 10000) \
+         SELECT MAX(s.access) FROM shares s JOIN chain c ON s.item_id = c.id WHERE s.user_id = $2",
+    )
+    .bind(id.as_str())
+    .bind(user.as_str())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(access.as_deref().and_then(ShareAccess::parse))
+}
+
+/// The folders above `id`, root first, in one query.
+pub(crate) async fn ancestors(conn: &mut AnyConnection, id: &ItemId) -> Result<Vec<Loaded>> {
+    let rows: Vec<ItemRow> = sqlx::query_as(&format!(
+        "WITH RECURSIVE chain(id, depth) AS ( \
+             SELECT parent_id, 1 FROM items WHERE id = $1 AND parent_id IS NOT NULL \
+             UNION ALL \
+             SELECT i.parent_id, c.depth + 1 FROM items i JOIN chain c ON i.id = c.id \
+             WHERE i.parent_id IS NOT NULL AND c.depth < 10000) \
+         SELECT {} JOIN chain ch ON ch.id = i.id ORDER BY ch.depth DESC",
+        rows::ITEM_COLUMNS
+    ))
+    .bind(id.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(ItemRow::into_loaded).collect()
+}
+
+/// The event payload for an item.
+pub(crate) fn item_event(item: &Item) -> ItemEvent {
+    ItemEvent {
+        item_id: item.id.clone(),
+        name: item.name.clone(),
+        parent_id: item.parent_id.clone(),
+        space_owner_id: item.space.owner().cloned(),
+    }
+}

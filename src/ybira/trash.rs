@@ -1,0 +1,255 @@
+//! The trash: what was deleted, restoring it, purging it (now, or after the retention period), and
+//! the upkeep job that also releases the reservations of crashed uploads.
+
+use std::time::Duration;
+
+use sqlx::AnyConnection;
+use taina_core::{
+    Actor, BlobId, CommunityId, DomainEvent, Error as DomainError, ItemId, Role, Timestamp,
+    UploadId, UserId,
+};
+use taina_ybira::access::ItemAction;
+use taina_ybira::listing::{ItemKind, parent_key};
+use taina_ybira::name::collision_key;
+use tracing::instrument;
+
+use super::rows::{ITEM_COLUMNS, ItemRow};
+use super::tree::{free_name, reload, subtree_ids};
+use super::upload::{STALE_UPLOAD, release_upload};
+use super::{Item, Ybira, blobs, item_event};
+use crate::Result;
+use crate::accounts::rows::parse_id;
+
+/// Trash roots purged per transaction by the upkeep job.
+const PURGE_BATCH: i64 = 100;
+
+/// What one upkeep run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CleanupReport {
+    /// Trash items (with what they held) purged after the retention period.
+    pub purged: u64,
+    /// Crashed uploads whose reservation was released and staged bytes removed.
+    pub stale_uploads: u64,
+}
+
+/// Deletes the items `ids_sql` picks (a sub-select of item ids taking `$1`), with their versions and
+/// shares, and frees the content no one else refers to.
+async fn delete_items(
+    conn: &mut AnyConnection,
+    ids_sql: &str,
+    key: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let blob_ids: Vec<(String,)> = sqlx::query_as(&format!(
+        "SELECT blob_id FROM items WHERE blob_id IS NOT NULL AND id IN ({ids_sql}) \
+         UNION ALL \
+         SELECT blob_id FROM file_versions WHERE file_id IN ({ids_sql})"
+    ))
+    .bind(key)
+    .fetch_all(&mut *conn)
+    .await?;
+    // Versions and shares go with their items (ON DELETE CASCADE); then the blobs lose a reference.
+    sqlx::query(&format!("DELETE FROM items WHERE id IN ({ids_sql})"))
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    for (blob,) in blob_ids {
+        blobs::release_reference(conn, &parse_id(&blob, BlobId::parse)?, now).await?;
+    }
+    Ok(())
+}
+
+/// Deletes an item and everything under it for good, freeing content no one else refers to.
+pub(crate) async fn purge_subtree(
+    conn: &mut AnyConnection,
+    root: &ItemId,
+    now: Timestamp,
+) -> Result<()> {
+    delete_items(conn, subtree_ids(false), root.as_str(), now).await
+}
+
+/// Deletes a departing member's private space for good (inside the removal's transaction).
+pub(crate) async fn remove_private_space(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    now: Timestamp,
+) -> Result<()> {
+    delete_items(
+        conn,
+        "SELECT id FROM items WHERE space_owner_id = $1",
+        user.as_str(),
+        now,
+    )
+    .await
+}
+
+impl Ybira<'_> {
+    /// What the actor can restore: the items they deleted from their own space, the items they own,
+    /// and (for admins) what was deleted from the shared space. Newest first.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn trash(&self, actor: &Actor) -> Result<Vec<Item>> {
+        let shared = if actor.role == Role::Admin {
+            " OR i.space_owner_id IS NULL"
+        } else {
+            ""
+        };
+        let rows: Vec<ItemRow> = sqlx::query_as(&format!(
+            "SELECT {ITEM_COLUMNS} WHERE i.community_id = $1 AND i.deleted_at IS NOT NULL \
+             AND i.trash_id = i.id AND (i.space_owner_id = $2 OR i.owner_id = $2{shared}) \
+             ORDER BY i.deleted_at DESC, i.id LIMIT 10000"
+        ))
+        .bind(actor.community_id.as_str())
+        .bind(actor.user_id.as_str())
+        .fetch_all(self.taina.inner.db.reader())
+        .await?;
+        rows.into_iter()
+            .map(|r| Ok(r.into_loaded()?.item))
+            .collect()
+    }
+
+    /// Brings an item (with what went to the trash with it) back to its folder, or to the root of
+    /// its space if that folder is gone; a name taken meanwhile gets a number.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn restore(&self, actor: &Actor, id: &ItemId) -> Result<Item> {
+        let mut tx = self.taina.inner.db.begin().await?;
+        let loaded = self
+            .load(&mut tx, actor, id, ItemAction::Modify, true)
+            .await?;
+        if loaded.trash_id.as_ref() != Some(id) {
+            return Err(DomainError::invalid(
+                "id",
+                "is inside a deleted folder: restore the folder",
+            )
+            .into());
+        }
+        let parent = match &loaded.item.parent_id {
+            Some(p) => {
+                let live: Option<(String,)> =
+                    sqlx::query_as("SELECT id FROM items WHERE id = $1 AND deleted_at IS NULL")
+                        .bind(p.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                live.map(|_| p.clone())
+            }
+            None => None,
+        };
+        let key = parent_key(&actor.community_id, &loaded.item.space, parent.as_ref());
+        let name = free_name(&mut tx, &key, &loaded.item.name).await?;
+        let now = self.now().as_millis();
+        sqlx::query(
+            "UPDATE items SET parent_id = $1, parent_key = $2, name = $3, name_key = $4, \
+             revision = revision + 1, updated_at = $5 WHERE id = $6",
+        )
+        .bind(parent.as_ref().map(|p| p.as_str().to_owned()))
+        .bind(&key)
+        .bind(&name)
+        .bind(collision_key(&name))
+        .bind(now)
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE items SET deleted_at = NULL, trash_id = NULL WHERE trash_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(super::tree::name_conflict)?;
+        let item = reload(&mut tx, id).await?;
+        tx.commit().await?;
+        let event = item_event(&item);
+        self.publish(
+            &actor.community_id,
+            match item.kind {
+                ItemKind::File => DomainEvent::FileRestored(event),
+                ItemKind::Folder => DomainEvent::FolderRestored(event),
+            },
+        );
+        Ok(item)
+    }
+
+    /// Deletes an item in the trash (with everything in it) for good; its storage is freed once no
+    /// other file refers to the same content.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn purge(&self, actor: &Actor, id: &ItemId) -> Result<()> {
+        let mut tx = self.taina.inner.db.begin().await?;
+        let loaded = self
+            .load(&mut tx, actor, id, ItemAction::Modify, true)
+            .await?;
+        purge_subtree(&mut tx, id, self.now()).await?;
+        tx.commit().await?;
+        self.taina.inner.job_notify.notify_waiters();
+        let event = item_event(&loaded.item);
+        self.publish(
+            &actor.community_id,
+            match loaded.item.kind {
+                ItemKind::File => DomainEvent::FileDeleted(event),
+                ItemKind::Folder => DomainEvent::FolderDeleted(event),
+            },
+        );
+        Ok(())
+    }
+
+    /// Purges everything in the actor's trash.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn empty_trash(&self, actor: &Actor) -> Result<u64> {
+        let mut purged = 0;
+        for item in self.trash(actor).await? {
+            match self.purge(actor, &item.id).await {
+                Ok(()) => purged += 1,
+                // Purged meanwhile (by another session or the upkeep job).
+                Err(crate::Error::Domain(DomainError::NotFound { .. })) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(purged)
+    }
+
+    /// Upkeep: purges trash older than the retention period and releases uploads not heard from for
+    /// an hour (their staged bytes removed). Runs as a background job.
+    #[instrument(skip_all)]
+    pub async fn cleanup(&self) -> Result<CleanupReport> {
+        let inner = &self.taina.inner;
+        let mut report = CleanupReport::default();
+        let retention =
+            Duration::from_secs(u64::from(inner.config.trash_retention_days) * 24 * 3600);
+        loop {
+            let now = self.now();
+            let roots: Vec<(String,)> = sqlx::query_as(
+                "SELECT id FROM items WHERE deleted_at IS NOT NULL AND trash_id = id AND deleted_at <= $1 \
+                 ORDER BY deleted_at LIMIT $2",
+            )
+            .bind(now.minus(retention).as_millis())
+            .bind(PURGE_BATCH)
+            .fetch_all(inner.db.reader())
+            .await?;
+            if roots.is_empty() {
+                break;
+            }
+            let mut tx = inner.db.begin().await?;
+            for (root,) in &roots {
+                purge_subtree(&mut tx, &parse_id(root, ItemId::parse)?, now).await?;
+            }
+            tx.commit().await?;
+            report.purged += roots.len() as u64;
+        }
+        let stale: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, community_id FROM uploads WHERE touched_at <= $1")
+                .bind(self.now().minus(STALE_UPLOAD).as_millis())
+                .fetch_all(inner.db.reader())
+                .await?;
+        for (upload, community) in stale {
+            let upload = parse_id(&upload, UploadId::parse)?;
+            let community = parse_id(&community, CommunityId::parse)?;
+            inner
+                .blobs
+                .delete(&taina_ybira::layout::temp_path(&community, &upload))
+                .await?;
+            release_upload(self.taina, &community, &upload).await?;
+            report.stale_uploads += 1;
+        }
+        if report != CleanupReport::default() {
+            tracing::info!(?report, "ybira upkeep");
+            inner.job_notify.notify_waiters();
+        }
+        Ok(report)
+    }
+}

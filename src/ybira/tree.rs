@@ -1,0 +1,351 @@
+//! The folder tree: create, look up, list, breadcrumbs, rename, move and delete (to the trash).
+
+use std::collections::HashSet;
+
+use sqlx::AnyConnection;
+use taina_core::{Actor, DomainEvent, Error as DomainError, ItemId};
+use taina_ybira::access::ItemAction;
+use taina_ybira::listing::{Cursor, ItemKind, page_size};
+use taina_ybira::name::{collision_key, first_free_name, normalize_name, split_extension};
+use tracing::instrument;
+
+use super::rows::{ITEM_COLUMNS, ItemRow};
+use super::{Destination, Item, Location, Page, Ybira, item_event};
+use crate::Result;
+
+/// The SQL that picks an item and everything under it (through items not in the trash only when
+/// `live_only`), as a sub-select of ids.
+pub(crate) fn subtree_ids(live_only: bool) -> &'static str {
+    if live_only {
+        "WITH RECURSIVE sub(id) AS ( \
+             SELECT id FROM items WHERE id = $1 \
+             UNION ALL \
+             SELECT i.id FROM items i JOIN sub s ON i.parent_id = s.id WHERE i.deleted_at IS NULL) \
+         SELECT id FROM sub"
+    } else {
+        "WITH RECURSIVE sub(id) AS ( \
+             SELECT id FROM items WHERE id = $1 \
+             UNION ALL \
+             SELECT i.id FROM items i JOIN sub s ON i.parent_id = s.id) \
+         SELECT id FROM sub"
+    }
+}
+
+/// Fails with a conflict if a live item other than `except` holds `name` (ignoring case) there.
+pub(crate) async fn ensure_name_free(
+    conn: &mut AnyConnection,
+    parent_key: &str,
+    name: &str,
+    except: Option<&ItemId>,
+) -> Result<()> {
+    let taken: Option<(String,)> = sqlx::query_as(
+        "SELECT id FROM items WHERE parent_key = $1 AND name_key = $2 AND deleted_at IS NULL",
+    )
+    .bind(parent_key)
+    .bind(collision_key(name))
+    .fetch_optional(&mut *conn)
+    .await?;
+    match taken {
+        Some((id,)) if Some(id.as_str()) != except.map(ItemId::as_str) => {
+            Err(DomainError::conflict(format!("\"{name}\" already exists in this folder")).into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `name`, or `name (2).ext`, `name (3).ext`, ... whichever is free under `parent_key`.
+pub(crate) async fn free_name(
+    conn: &mut AnyConnection,
+    parent_key: &str,
+    name: &str,
+) -> Result<String> {
+    let stem_key = collision_key(split_extension(name).0);
+    let prefix: String = stem_key.chars().take(32).collect();
+    let keys: Vec<(String,)> = sqlx::query_as(
+        "SELECT name_key FROM items WHERE parent_key = $1 AND deleted_at IS NULL \
+         AND substr(name_key, 1, CAST($2 AS INTEGER)) = $3",
+    )
+    .bind(parent_key)
+    .bind(i64::try_from(prefix.chars().count()).unwrap_or(0))
+    .bind(&prefix)
+    .fetch_all(&mut *conn)
+    .await?;
+    let taken: HashSet<String> = keys.into_iter().map(|(k,)| k).collect();
+    Ok(first_free_name(name, |n| taken.contains(&collision_key(n))))
+}
+
+/// Loads an item by id without access checks (the caller has checked).
+pub(crate) async fn reload(conn: &mut AnyConnection, id: &ItemId) -> Result<Item> {
+    let row: ItemRow = sqlx::query_as(&format!("SELECT {ITEM_COLUMNS} WHERE i.id = $1"))
+        .bind(id.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row.into_loaded()?.item)
+}
+
+/// Maps a unique-name violation (a concurrent change took the name) to a conflict.
+pub(crate) fn name_conflict(e: sqlx::Error) -> crate::Error {
+    if crate::db::is_unique_violation(&e) {
+        DomainError::conflict("an item with that name already exists in this folder").into()
+    } else {
+        e.into()
+    }
+}
+
+impl Ybira<'_> {
+    /// Creates a folder. A name already taken there (ignoring case) is a conflict.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn create_folder(
+        &self,
+        actor: &Actor,
+        location: &Location,
+        name: &str,
+    ) -> Result<Item> {
+        let name = normalize_name(name)?;
+        let inner = &self.taina.inner;
+        let now = self.now();
+        let mut tx = inner.db.begin().await?;
+        let dest: Destination = self.destination(&mut tx, actor, location).await?;
+        ensure_name_free(&mut tx, &dest.parent_key, &name, None).await?;
+        let id = crate::random::new_id(ItemId::from_random);
+        sqlx::query(
+            "INSERT INTO items (id, community_id, kind, space_owner_id, parent_id, parent_key, \
+             owner_id, name, name_key, created_at, updated_at) \
+             VALUES ($1, $2, 'folder', $3, $4, $5, $6, $7, $8, $9, $9)",
+        )
+        .bind(id.as_str())
+        .bind(actor.community_id.as_str())
+        .bind(dest.space.owner().map(|u| u.as_str().to_owned()))
+        .bind(dest.parent.as_ref().map(|p| p.as_str().to_owned()))
+        .bind(&dest.parent_key)
+        .bind(actor.user_id.as_str())
+        .bind(&name)
+        .bind(collision_key(&name))
+        .bind(now.as_millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(name_conflict)?;
+        let item = reload(&mut tx, &id).await?;
+        tx.commit().await?;
+        self.publish(
+            &actor.community_id,
+            DomainEvent::FolderCreated(item_event(&item)),
+        );
+        Ok(item)
+    }
+
+    /// A file or folder the actor may see.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn item(&self, actor: &Actor, id: &ItemId) -> Result<Item> {
+        let mut conn = self.taina.inner.db.reader().acquire().await?;
+        Ok(self
+            .load(&mut conn, actor, id, ItemAction::Read, false)
+            .await?
+            .item)
+    }
+
+    /// One page of a folder's (or space root's) children: folders first, then files, by name
+    /// ignoring case. Pass the previous page's `next_cursor` to continue.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        location: &Location,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Page> {
+        let cursor = cursor.map(Cursor::decode).transpose()?;
+        let limit = page_size(limit);
+        let mut conn = self.taina.inner.db.reader().acquire().await?;
+        let parent_key = match location {
+            Location::Folder(id) => {
+                let folder = self
+                    .load(&mut conn, actor, id, ItemAction::Read, false)
+                    .await?;
+                if folder.item.kind != ItemKind::Folder {
+                    return Err(DomainError::invalid("folder_id", "is not a folder").into());
+                }
+                id.as_str().to_owned()
+            }
+            Location::MyFiles | Location::Shared => {
+                let space = match location {
+                    Location::MyFiles => taina_ybira::access::Space::Private(actor.user_id.clone()),
+                    _ => taina_ybira::access::Space::Shared,
+                };
+                // Reading a root needs what adding to it needs, bar write shares.
+                taina_ybira::access::authorize_root(actor, &space).map_err(super::denied)?;
+                taina_ybira::listing::parent_key(&actor.community_id, &space, None)
+            }
+        };
+        let fetch = i64::from(limit) + 1;
+        let rows: Vec<ItemRow> = match &cursor {
+            None => {
+                sqlx::query_as(&format!(
+                    "SELECT {ITEM_COLUMNS} WHERE i.parent_key = $1 AND i.deleted_at IS NULL \
+                 ORDER BY i.kind DESC, i.name_key LIMIT $2"
+                ))
+                .bind(&parent_key)
+                .bind(fetch)
+                .fetch_all(&mut *conn)
+                .await?
+            }
+            Some(c) => {
+                sqlx::query_as(&format!(
+                    "SELECT {ITEM_COLUMNS} WHERE i.parent_key = $1 AND i.deleted_at IS NULL \
+                 AND (i.kind < $2 OR (i.kind = $2 AND i.name_key > $3)) \
+                 ORDER BY i.kind DESC, i.name_key LIMIT $4"
+                ))
+                .bind(&parent_key)
+                .bind(c.kind.as_str())
+                .bind(&c.name_key)
+                .bind(fetch)
+                .fetch_all(&mut *conn)
+                .await?
+            }
+        };
+        let more = rows.len() > limit as usize;
+        let mut items = Vec::with_capacity(rows.len().min(limit as usize));
+        let mut last_key = None;
+        for row in rows.into_iter().take(limit as usize) {
+            last_key = Some(row.name_key.clone());
+            items.push(row.into_loaded()?.item);
+        }
+        let next_cursor = match (more, items.last(), last_key) {
+            (true, Some(last), Some(name_key)) => Some(
+                Cursor {
+                    kind: last.kind,
+                    name_key,
+                }
+                .encode(),
+            ),
+            _ => None,
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// The folders from the root of its space down to the item, the item included.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn breadcrumbs(&self, actor: &Actor, id: &ItemId) -> Result<Vec<Item>> {
+        let mut conn = self.taina.inner.db.reader().acquire().await?;
+        let item = self
+            .load(&mut conn, actor, id, ItemAction::Read, false)
+            .await?
+            .item;
+        let mut trail: Vec<Item> = super::ancestors(&mut conn, id)
+            .await?
+            .into_iter()
+            .map(|l| l.item)
+            .collect();
+        trail.push(item);
+        Ok(trail)
+    }
+
+    /// Renames a file or folder. A name already taken there (ignoring case) is a conflict.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn rename(&self, actor: &Actor, id: &ItemId, name: &str) -> Result<Item> {
+        let name = normalize_name(name)?;
+        let mut tx = self.taina.inner.db.begin().await?;
+        let loaded = self
+            .load(&mut tx, actor, id, ItemAction::Modify, false)
+            .await?;
+        ensure_name_free(&mut tx, &loaded.parent_key, &name, Some(id)).await?;
+        sqlx::query(
+            "UPDATE items SET name = $1, name_key = $2, revision = revision + 1, updated_at = $3 \
+             WHERE id = $4",
+        )
+        .bind(&name)
+        .bind(collision_key(&name))
+        .bind(self.now().as_millis())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(name_conflict)?;
+        let item = reload(&mut tx, id).await?;
+        tx.commit().await?;
+        self.publish_updated(&actor.community_id, &item);
+        Ok(item)
+    }
+
+    /// Moves a file or folder (with everything in it) to another folder or space root of the same
+    /// community. A folder never goes into itself or one of its subfolders; a name already taken at
+    /// the destination is a conflict.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn move_item(&self, actor: &Actor, id: &ItemId, to: &Location) -> Result<Item> {
+        let mut tx = self.taina.inner.db.begin().await?;
+        let loaded = self
+            .load(&mut tx, actor, id, ItemAction::Modify, false)
+            .await?;
+        let dest = self.destination(&mut tx, actor, to).await?;
+        if let Some(parent) = &dest.parent {
+            let above = &dest.chain[..dest.chain.len() - 1];
+            taina_ybira::tree::check_move(id, parent, above)?;
+        }
+        ensure_name_free(&mut tx, &dest.parent_key, &loaded.item.name, Some(id)).await?;
+        let now = self.now().as_millis();
+        sqlx::query(
+            "UPDATE items SET parent_id = $1, parent_key = $2, revision = revision + 1, \
+             updated_at = $3 WHERE id = $4",
+        )
+        .bind(dest.parent.as_ref().map(|p| p.as_str().to_owned()))
+        .bind(&dest.parent_key)
+        .bind(now)
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(name_conflict)?;
+        if dest.space != loaded.item.space {
+            sqlx::query(&format!(
+                "UPDATE items SET space_owner_id = $2 WHERE id IN ({})",
+                subtree_ids(false)
+            ))
+            .bind(id.as_str())
+            .bind(dest.space.owner().map(|u| u.as_str().to_owned()))
+            .execute(&mut *tx)
+            .await?;
+        }
+        let item = reload(&mut tx, id).await?;
+        tx.commit().await?;
+        self.publish_updated(&actor.community_id, &item);
+        Ok(item)
+    }
+
+    /// Puts a file or folder (with everything in it) in the trash. Nothing is freed until the trash
+    /// is purged.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn delete(&self, actor: &Actor, id: &ItemId) -> Result<()> {
+        let mut tx = self.taina.inner.db.begin().await?;
+        let loaded = self
+            .load(&mut tx, actor, id, ItemAction::Modify, false)
+            .await?;
+        sqlx::query(&format!(
+            "UPDATE items SET deleted_at = $2, trash_id = $1 \
+             WHERE deleted_at IS NULL AND id IN ({})",
+            subtree_ids(true)
+        ))
+        .bind(id.as_str())
+        .bind(self.now().as_millis())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let event = item_event(&loaded.item);
+        self.publish(
+            &actor.community_id,
+            match loaded.item.kind {
+                ItemKind::File => DomainEvent::FileDeleted(event),
+                ItemKind::Folder => DomainEvent::FolderDeleted(event),
+            },
+        );
+        Ok(())
+    }
+
+    pub(crate) fn publish_updated(&self, community: &taina_core::CommunityId, item: &Item) {
+        let event = item_event(item);
+        self.publish(
+            community,
+            match item.kind {
+                ItemKind::File => DomainEvent::FileUpdated(event),
+                ItemKind::Folder => DomainEvent::FolderUpdated(event),
+            },
+        );
+    }
+}
