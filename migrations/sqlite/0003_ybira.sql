@@ -18,7 +18,8 @@ CREATE TABLE blobs (
 
 -- Files and folders. `space_owner_id` is the owner of the private space the item is in (NULL: the
 -- shared space); `parent_key` is the parent folder's id or the root of the space, and names are
--- unique per parent_key ignoring case (`name_key`) among items not in the trash. Deleting puts the
+-- unique per parent_key ignoring case (`name_key`) among items not in the trash; listings
+-- page through `sort_key` (folders first, then files, each by name_key). Deleting puts the
 -- whole subtree in the trash: every item gets `deleted_at`, and `trash_id` names the item the person
 -- deleted, so restoring it brings back exactly what went with it.
 CREATE TABLE items (
@@ -31,6 +32,7 @@ CREATE TABLE items (
     owner_id       TEXT REFERENCES users(id) ON DELETE SET NULL,
     name           TEXT NOT NULL,
     name_key       TEXT NOT NULL,
+    sort_key       TEXT NOT NULL,
     blob_id        TEXT REFERENCES blobs(id),
     size_bytes     BIGINT NOT NULL DEFAULT 0,
     mime_type      TEXT,
@@ -41,7 +43,7 @@ CREATE TABLE items (
     trash_id       TEXT
 );
 CREATE UNIQUE INDEX idx_items_name ON items (parent_key, name_key) WHERE deleted_at IS NULL;
-CREATE INDEX idx_items_listing ON items (parent_key, kind, name_key) WHERE deleted_at IS NULL;
+CREATE INDEX idx_items_listing ON items (parent_key, sort_key) WHERE deleted_at IS NULL;
 CREATE INDEX idx_items_parent ON items (parent_id);
 CREATE INDEX idx_items_blob ON items (blob_id);
 CREATE INDEX idx_items_trash ON items (community_id, trash_id) WHERE deleted_at IS NOT NULL;

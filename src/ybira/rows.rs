@@ -11,7 +11,7 @@ use crate::{Error, Result};
 /// The select list (and `FROM`) that makes an [`ItemRow`]; callers add `WHERE`, `JOIN`, `ORDER`.
 pub(crate) const ITEM_COLUMNS: &str = "i.id, i.kind, i.space_owner_id, i.parent_id, i.owner_id, \
      i.name, i.size_bytes, i.mime_type, i.revision, i.created_at, i.updated_at, i.deleted_at, \
-     i.blob_id, b.sha256, i.trash_id, i.parent_key, i.name_key \
+     i.blob_id, b.sha256, i.trash_id, i.parent_key, i.sort_key \
      FROM items i LEFT JOIN blobs b ON b.id = i.blob_id";
 
 #[derive(sqlx::FromRow)]
@@ -32,7 +32,7 @@ pub(crate) struct ItemRow {
     sha256: Option<String>,
     trash_id: Option<String>,
     parent_key: String,
-    pub(crate) name_key: String,
+    pub(crate) sort_key: String,
 }
 
 impl ItemRow {

@@ -94,7 +94,7 @@ impl Ybira<'_> {
         let rows: Vec<ItemRow> = sqlx::query_as(&format!(
             "SELECT {ITEM_COLUMNS} JOIN shares s ON s.item_id = i.id \
              WHERE s.user_id = $1 AND i.community_id = $2 AND i.deleted_at IS NULL \
-             ORDER BY i.kind DESC, i.name_key LIMIT 10000"
+             ORDER BY i.sort_key LIMIT 10000"
         ))
         .bind(actor.user_id.as_str())
         .bind(actor.community_id.as_str())

@@ -138,12 +138,13 @@ impl Ybira<'_> {
         let now = self.now().as_millis();
         sqlx::query(
             "UPDATE items SET parent_id = $1, parent_key = $2, name = $3, name_key = $4, \
-             revision = revision + 1, updated_at = $5 WHERE id = $6",
+             sort_key = $5, revision = revision + 1, updated_at = $6 WHERE id = $7",
         )
         .bind(parent.as_ref().map(|p| p.as_str().to_owned()))
         .bind(&key)
         .bind(&name)
         .bind(collision_key(&name))
+        .bind(taina_ybira::listing::sort_key(loaded.item.kind, &name))
         .bind(now)
         .bind(id.as_str())
         .execute(&mut *tx)

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use sqlx::AnyConnection;
 use taina_core::{Actor, DomainEvent, Error as DomainError, ItemId};
 use taina_ybira::access::ItemAction;
-use taina_ybira::listing::{Cursor, ItemKind, page_size};
+use taina_ybira::listing::{Cursor, ItemKind, page_size, sort_key};
 use taina_ybira::name::{collision_key, first_free_name, normalize_name, split_extension};
 use tracing::instrument;
 
@@ -110,8 +110,8 @@ impl Ybira<'_> {
         let id = crate::random::new_id(ItemId::from_random);
         sqlx::query(
             "INSERT INTO items (id, community_id, kind, space_owner_id, parent_id, parent_key, \
-             owner_id, name, name_key, created_at, updated_at) \
-             VALUES ($1, $2, 'folder', $3, $4, $5, $6, $7, $8, $9, $9)",
+             owner_id, name, name_key, sort_key, created_at, updated_at) \
+             VALUES ($1, $2, 'folder', $3, $4, $5, $6, $7, $8, $9, $10, $10)",
         )
         .bind(id.as_str())
         .bind(actor.community_id.as_str())
@@ -121,6 +121,7 @@ impl Ybira<'_> {
         .bind(actor.user_id.as_str())
         .bind(&name)
         .bind(collision_key(&name))
+        .bind(sort_key(ItemKind::Folder, &name))
         .bind(now.as_millis())
         .execute(&mut *tx)
         .await
@@ -182,7 +183,7 @@ impl Ybira<'_> {
             None => {
                 sqlx::query_as(&format!(
                     "SELECT {ITEM_COLUMNS} WHERE i.parent_key = $1 AND i.deleted_at IS NULL \
-                 ORDER BY i.kind DESC, i.name_key LIMIT $2"
+                 ORDER BY i.sort_key LIMIT $2"
                 ))
                 .bind(&parent_key)
                 .bind(fetch)
@@ -192,12 +193,10 @@ impl Ybira<'_> {
             Some(c) => {
                 sqlx::query_as(&format!(
                     "SELECT {ITEM_COLUMNS} WHERE i.parent_key = $1 AND i.deleted_at IS NULL \
-                 AND (i.kind < $2 OR (i.kind = $2 AND i.name_key > $3)) \
-                 ORDER BY i.kind DESC, i.name_key LIMIT $4"
+                 AND i.sort_key > $2 ORDER BY i.sort_key LIMIT $3"
                 ))
                 .bind(&parent_key)
-                .bind(c.kind.as_str())
-                .bind(&c.name_key)
+                .bind(&c.sort_key)
                 .bind(fetch)
                 .fetch_all(&mut *conn)
                 .await?
@@ -207,17 +206,11 @@ impl Ybira<'_> {
         let mut items = Vec::with_capacity(rows.len().min(limit as usize));
         let mut last_key = None;
         for row in rows.into_iter().take(limit as usize) {
-            last_key = Some(row.name_key.clone());
+            last_key = Some(row.sort_key.clone());
             items.push(row.into_loaded()?.item);
         }
-        let next_cursor = match (more, items.last(), last_key) {
-            (true, Some(last), Some(name_key)) => Some(
-                Cursor {
-                    kind: last.kind,
-                    name_key,
-                }
-                .encode(),
-            ),
+        let next_cursor = match (more, last_key) {
+            (true, Some(sort_key)) => Some(Cursor { sort_key }.encode()),
             _ => None,
         };
         Ok(Page { items, next_cursor })
@@ -250,11 +243,12 @@ impl Ybira<'_> {
             .await?;
         ensure_name_free(&mut tx, &loaded.parent_key, &name, Some(id)).await?;
         sqlx::query(
-            "UPDATE items SET name = $1, name_key = $2, revision = revision + 1, updated_at = $3 \
-             WHERE id = $4",
+            "UPDATE items SET name = $1, name_key = $2, sort_key = $3, revision = revision + 1, \
+             updated_at = $4 WHERE id = $5",
         )
         .bind(&name)
         .bind(collision_key(&name))
+        .bind(sort_key(loaded.item.kind, &name))
         .bind(self.now().as_millis())
         .bind(id.as_str())
         .execute(&mut *tx)

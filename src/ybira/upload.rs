@@ -564,8 +564,8 @@ impl Ybira<'_> {
         let name = free_name(tx, &dest.parent_key, name).await?;
         sqlx::query(
             "INSERT INTO items (id, community_id, kind, space_owner_id, parent_id, parent_key, owner_id, \
-             name, name_key, blob_id, size_bytes, mime_type, created_at, updated_at) \
-             VALUES ($1, $2, 'file', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+             name, name_key, sort_key, blob_id, size_bytes, mime_type, created_at, updated_at) \
+             VALUES ($1, $2, 'file', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
         )
         .bind(file_id.as_str())
         .bind(actor.community_id.as_str())
@@ -575,6 +575,7 @@ impl Ybira<'_> {
         .bind(actor.user_id.as_str())
         .bind(&name)
         .bind(collision_key(&name))
+        .bind(taina_ybira::listing::sort_key(ItemKind::File, &name))
         .bind(blob.as_str())
         .bind(to_i64(staged.size))
         .bind(&staged.mime_type)

@@ -69,19 +69,32 @@ fn private_root_key(owner: &UserId) -> String {
     format!("private:{owner}")
 }
 
-/// Where a listing page starts: strictly after this (kind, name key).
+/// The key a listing is ordered by: folders before files, each by name ignoring case.
+///
+/// ```
+/// use taina_ybira::listing::{sort_key, ItemKind};
+/// assert!(sort_key(ItemKind::Folder, "Zebra") < sort_key(ItemKind::File, "apple"));
+/// assert!(sort_key(ItemKind::File, "apple") < sort_key(ItemKind::File, "Banana"));
+/// ```
+pub fn sort_key(kind: ItemKind, name: &str) -> String {
+    let rank = match kind {
+        ItemKind::Folder => '0',
+        ItemKind::File => '1',
+    };
+    format!("{rank}{}", crate::name::collision_key(name))
+}
+
+/// Where a listing page starts: strictly after the item with this sort key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
-    /// The last item's kind.
-    pub kind: ItemKind,
-    /// The last item's collision key (its lower-cased name).
-    pub name_key: String,
+    /// The last item's [`sort_key`].
+    pub sort_key: String,
 }
 
 impl Cursor {
     /// The opaque text handed to clients.
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}/{}", self.kind.as_str(), self.name_key))
+        URL_SAFE_NO_PAD.encode(&self.sort_key)
     }
 
     /// Reads a cursor a client sent back.
@@ -91,12 +104,11 @@ impl Cursor {
             return Err(bad());
         }
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
-        let text = String::from_utf8(bytes).map_err(|_| bad())?;
-        let (kind, name_key) = text.split_once('/').ok_or_else(bad)?;
-        Ok(Cursor {
-            kind: ItemKind::parse(kind).ok_or_else(bad)?,
-            name_key: name_key.to_owned(),
-        })
+        let sort_key = String::from_utf8(bytes).map_err(|_| bad())?;
+        if !(sort_key.starts_with('0') || sort_key.starts_with('1')) {
+            return Err(bad());
+        }
+        Ok(Cursor { sort_key })
     }
 }
 
@@ -137,8 +149,15 @@ mod tests {
     proptest! {
         #[test]
         fn cursors_round_trip(name in "\\PC{0,255}", folder in any::<bool>()) {
-            let c = Cursor { kind: if folder { ItemKind::Folder } else { ItemKind::File }, name_key: name };
+            let kind = if folder { ItemKind::Folder } else { ItemKind::File };
+            let c = Cursor { sort_key: sort_key(kind, &name) };
             prop_assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        }
+
+        /// Folders always come before files, whatever the names.
+        #[test]
+        fn folders_sort_first(a in "\\PC{1,50}", b in "\\PC{1,50}") {
+            prop_assert!(sort_key(ItemKind::Folder, &a) < sort_key(ItemKind::File, &b));
         }
 
         #[test]
