@@ -89,6 +89,11 @@ impl BlobStore {
         Ok(file)
     }
 
+    /// Starts writing the staging file for an upload to `path` (its directory is created).
+    pub async fn stage(&self, path: &str) -> Result<StagingWriter> {
+        StagingWriter::create(self.staging_file(path).await?).await
+    }
+
     /// Moves a staged blob to its final path (an atomic rename on the local file system).
     pub async fn promote(&self, staged: &str, path: &str) -> Result<()> {
         self.store
@@ -141,5 +146,81 @@ impl BlobStore {
         let probe = ".taina-ready";
         self.put(probe, b"ok".to_vec()).await?;
         self.delete(probe).await
+    }
+}
+
+/// Bytes gathered before each write, so that small chunks make few system calls.
+const STAGING_BUFFER: usize = 1024 * 1024;
+
+type WriteResult = std::io::Result<(std::fs::File, Vec<u8>)>;
+
+/// A staging file written in 1 MiB blocks on the blocking pool, one block in flight while the next
+/// fills, so that receiving and hashing overlap with writing. Holds at most two blocks in memory.
+/// [`StagingWriter::finish`] writes the rest and syncs the file to disk.
+#[derive(Debug)]
+pub struct StagingWriter {
+    /// The file, when no write is in flight.
+    file: Option<std::fs::File>,
+    /// The block being filled.
+    block: Vec<u8>,
+    /// The write in flight; it hands the file and its emptied block back.
+    in_flight: Option<tokio::task::JoinHandle<WriteResult>>,
+}
+
+impl StagingWriter {
+    async fn create(path: PathBuf) -> Result<StagingWriter> {
+        let file = tokio::fs::File::create(&path).await?.into_std().await;
+        Ok(StagingWriter {
+            file: Some(file),
+            block: Vec::with_capacity(STAGING_BUFFER),
+            in_flight: None,
+        })
+    }
+
+    /// Adds a chunk, writing a block when one is full.
+    pub async fn write(&mut self, chunk: Bytes) -> Result<()> {
+        self.block.extend_from_slice(&chunk);
+        if self.block.len() >= STAGING_BUFFER {
+            self.write_block().await?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the write in flight, then starts writing the filled block.
+    async fn write_block(&mut self) -> Result<()> {
+        let (file, mut spare) = match self.in_flight.take() {
+            Some(write) => write.await.map_err(std::io::Error::other)??,
+            None => match self.file.take() {
+                Some(file) => (file, Vec::with_capacity(STAGING_BUFFER)),
+                None => return Err(std::io::Error::other("the staging file is closed").into()),
+            },
+        };
+        spare.clear();
+        let block = std::mem::replace(&mut self.block, spare);
+        self.in_flight = Some(tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            let mut file = file;
+            file.write_all(&block)?;
+            Ok((file, block))
+        }));
+        Ok(())
+    }
+
+    /// Writes what is left, syncs the file to disk and closes it.
+    pub async fn finish(mut self) -> Result<()> {
+        if !self.block.is_empty() {
+            self.write_block().await?;
+        }
+        let file = match self.in_flight.take() {
+            Some(write) => write.await.map_err(std::io::Error::other)??.0,
+            None => match self.file.take() {
+                Some(file) => file,
+                None => return Ok(()),
+            },
+        };
+        tokio::task::spawn_blocking(move || file.sync_all())
+            .await
+            .map_err(std::io::Error::other)??;
+        Ok(())
     }
 }

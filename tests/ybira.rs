@@ -1412,6 +1412,11 @@ async fn the_integrity_check_finds_and_repairs_problems(t: TestInstance) {
         .unwrap();
     tx.commit().await.unwrap();
 
+    // A file whose bytes vanished reports its content missing (not an internal error).
+    assert_eq!(
+        kind(y.download(&w.ana, &lost.id, None).await),
+        ErrorKind::NotFound
+    );
     // The stray file is new: within the hour it may be an upload in flight.
     let report = y
         .check_integrity(IntegrityOptions {
@@ -1479,6 +1484,29 @@ async fn the_integrity_check_finds_and_repairs_problems(t: TestInstance) {
         "a wrong size needs a person"
     );
     let _ = cut;
+    // Uploading the lost content again brings the missing file back.
+    let again = put(
+        &w.t,
+        &w.bia,
+        Location::MyFiles,
+        "found.bin",
+        &content(1000, 40),
+    )
+    .await;
+    assert_eq!(
+        fetch(&w.t, &w.ana, &lost, None).await.unwrap(),
+        content(1000, 40)
+    );
+    assert_eq!(
+        fetch(&w.t, &w.bia, &again, None).await.unwrap(),
+        content(1000, 40)
+    );
+    let healed = y
+        .check_integrity(IntegrityOptions::default())
+        .await
+        .unwrap();
+    assert!(healed.missing.is_empty(), "{healed:?}");
+    assert_eq!(used(&w.t, &w.admin).await, 4000);
 }
 
 async fn a_departing_member_takes_their_private_files(t: TestInstance) {

@@ -66,22 +66,45 @@ async fn set_used(conn: &mut AnyConnection, community: &CommunityId, used: i64) 
     Ok(())
 }
 
-/// The blob already holding this content in the community, if any (not one marked missing).
+/// A blob already holding some content.
+pub(crate) struct Existing {
+    pub(crate) id: BlobId,
+    pub(crate) path: String,
+    /// The integrity check found its bytes gone; an upload of the same content brings them back.
+    pub(crate) missing: bool,
+}
+
+/// The blob already holding this content in the community, if any.
 pub(crate) async fn find_by_hash(
     conn: &mut AnyConnection,
     community: &CommunityId,
     sha256: &str,
-) -> Result<Option<BlobId>> {
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT id FROM blobs WHERE community_id = $1 AND sha256 = $2 AND missing_at IS NULL \
+) -> Result<Option<Existing>> {
+    let row: Option<(String, String, Option<i64>)> = sqlx::query_as(
+        "SELECT id, path, missing_at FROM blobs WHERE community_id = $1 AND sha256 = $2 \
          AND ref_count > 0",
     )
     .bind(community.as_str())
     .bind(sha256)
     .fetch_optional(&mut *conn)
     .await?;
-    row.map(|(id,)| crate::accounts::rows::parse_id(&id, BlobId::parse))
-        .transpose()
+    row.map(|(id, path, missing_at)| {
+        Ok(Existing {
+            id: crate::accounts::rows::parse_id(&id, BlobId::parse)?,
+            path,
+            missing: missing_at.is_some(),
+        })
+    })
+    .transpose()
+}
+
+/// Marks a missing blob's bytes as back in place.
+pub(crate) async fn mark_found(conn: &mut AnyConnection, blob: &BlobId) -> Result<()> {
+    sqlx::query("UPDATE blobs SET missing_at = NULL WHERE id = $1")
+        .bind(blob.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Adds a reference to a blob; `false` when it is gone (its last reference was purged meanwhile).

@@ -87,7 +87,14 @@ impl Ybira<'_> {
         }
         let total_size = loaded.item.size_bytes;
         let range = resolve_range(range, total_size)?;
-        let body = inner.blobs.read_range(&path, range.clone()).await?;
+        let body = match inner.blobs.read_range(&path, range.clone()).await {
+            Ok(body) => body,
+            Err(crate::Error::Storage(object_store::Error::NotFound { .. })) => {
+                tracing::error!(file = %id, path, "a file's content is missing from storage");
+                return Err(DomainError::not_found("file content").into());
+            }
+            Err(e) => return Err(e),
+        };
         Ok(Download {
             mime_type: loaded
                 .item

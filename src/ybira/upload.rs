@@ -27,15 +27,12 @@ use taina_ybira::mime::{SNIFF_BYTES, content_extension, detect_mime};
 use taina_ybira::name::{collision_key, normalize_name, split_extension};
 use taina_ybira::upload::{check_file_size, reservation_needed};
 use taina_ybira::versions::versions_to_drop;
-use tokio::io::AsyncWriteExt;
 use tracing::instrument;
 
 use super::tree::{free_name, reload};
 use super::{Item, Location, Ybira, blobs, item_event};
 use crate::{Error, Result, Taina};
 
-/// Buffer between the incoming stream and the staging file.
-const WRITE_BUFFER: usize = 1024 * 1024;
 /// How often a long upload marks itself alive even when it needs no more quota.
 const TOUCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 /// An upload not heard from for this long is taken for crashed and released.
@@ -267,9 +264,7 @@ impl Ybira<'_> {
             armed: true,
         };
         let result: Result<Staged> = async {
-            let path = inner.blobs.staging_file(&temp).await?;
-            let file = tokio::fs::File::create(&path).await?;
-            let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
+            let mut out = inner.blobs.stage(&temp).await?;
             let mut hasher = Sha256::new();
             let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
             let mut size: u64 = 0;
@@ -297,7 +292,7 @@ impl Ybira<'_> {
                     head.extend_from_slice(&chunk[..take]);
                 }
                 hasher.update(&chunk);
-                out.write_all(&chunk).await?;
+                out.write(chunk).await?;
             }
             if let Some(d) = declared.filter(|d| *d != size) {
                 return Err(DomainError::invalid(
@@ -306,8 +301,7 @@ impl Ybira<'_> {
                 )
                 .into());
             }
-            out.flush().await?;
-            out.into_inner().sync_all().await?;
+            out.finish().await?;
             Ok(Staged {
                 sha256: hex::encode(hasher.finalize()),
                 size,
@@ -415,11 +409,17 @@ impl Ybira<'_> {
         let file_id = crate::random::new_id(ItemId::from_random);
         // Deduplicate against what the community already stores; retry if a concurrent upload of
         // the same content or a purge of the existing copy gets in between.
+        let mut healed = false;
         for _ in 0..3 {
             let existing = {
                 let mut conn = inner.db.reader().acquire().await?;
                 blobs::find_by_hash(&mut conn, community, &staged.sha256).await?
             };
+            // Content whose bytes the integrity check found gone: this upload brings them back.
+            if let Some(found) = existing.as_ref().filter(|e| e.missing && !healed) {
+                inner.blobs.promote(&guard.temp, &found.path).await?;
+                healed = true;
+            }
             if existing.is_none() && guard.moved_to.is_none() {
                 let now = self.now();
                 let name_ext = match target {
@@ -435,11 +435,14 @@ impl Ybira<'_> {
             }
             let mut tx = inner.db.begin().await?;
             let blob = match &existing {
-                Some(blob) => {
-                    if !blobs::add_reference(&mut tx, blob).await? {
+                Some(found) => {
+                    if !blobs::add_reference(&mut tx, &found.id).await? {
                         continue;
                     }
-                    blob.clone()
+                    if found.missing {
+                        blobs::mark_found(&mut tx, &found.id).await?;
+                    }
+                    found.id.clone()
                 }
                 None => {
                     let Some(path) = guard.moved_to.clone() else {
