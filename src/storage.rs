@@ -16,6 +16,7 @@ use futures::stream::BoxStream;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as BlobPath;
 use object_store::{GetOptions, GetRange, ObjectStore, PutPayload};
+use sha2::{Digest, Sha256};
 use taina_core::Timestamp;
 use taina_ybira::integrity::StoredObject;
 
@@ -152,19 +153,23 @@ impl BlobStore {
 /// Bytes gathered before each write, so that small chunks make few system calls.
 const STAGING_BUFFER: usize = 1024 * 1024;
 
-type WriteResult = std::io::Result<(std::fs::File, Vec<u8>)>;
-
-/// A staging file written in 1 MiB blocks on the blocking pool, one block in flight while the next
-/// fills, so that receiving and hashing overlap with writing. Holds at most two blocks in memory.
-/// [`StagingWriter::finish`] writes the rest and syncs the file to disk.
+/// A staging file that hashes (SHA-256) what it writes. Chunks are gathered into 1 MiB blocks; each
+/// block is hashed and written on the blocking pool, the hash and the write of one block running
+/// side by side while the next block fills, so that receiving, hashing and writing overlap. At most
+/// two blocks are held in memory. [`StagingWriter::finish`] writes the rest, syncs the file to disk
+/// and returns the content's SHA-256.
 #[derive(Debug)]
 pub struct StagingWriter {
     /// The file, when no write is in flight.
     file: Option<std::fs::File>,
+    /// The hasher, when no hashing is in flight.
+    hasher: Option<Sha256>,
     /// The block being filled.
     block: Vec<u8>,
-    /// The write in flight; it hands the file and its emptied block back.
-    in_flight: Option<tokio::task::JoinHandle<WriteResult>>,
+    /// The write in flight; it hands the file back.
+    writing: Option<tokio::task::JoinHandle<std::io::Result<std::fs::File>>>,
+    /// The hashing in flight; it hands the hasher back.
+    hashing: Option<tokio::task::JoinHandle<Sha256>>,
 }
 
 impl StagingWriter {
@@ -172,55 +177,69 @@ impl StagingWriter {
         let file = tokio::fs::File::create(&path).await?.into_std().await;
         Ok(StagingWriter {
             file: Some(file),
+            hasher: Some(Sha256::new()),
             block: Vec::with_capacity(STAGING_BUFFER),
-            in_flight: None,
+            writing: None,
+            hashing: None,
         })
     }
 
-    /// Adds a chunk, writing a block when one is full.
-    pub async fn write(&mut self, chunk: Bytes) -> Result<()> {
-        self.block.extend_from_slice(&chunk);
+    /// Adds a chunk, handing a block over when one is full.
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        self.block.extend_from_slice(chunk);
         if self.block.len() >= STAGING_BUFFER {
-            self.write_block().await?;
+            self.hand_over_block().await?;
         }
         Ok(())
     }
 
-    /// Waits for the write in flight, then starts writing the filled block.
-    async fn write_block(&mut self) -> Result<()> {
-        let (file, mut spare) = match self.in_flight.take() {
-            Some(write) => write.await.map_err(std::io::Error::other)??,
-            None => match self.file.take() {
-                Some(file) => (file, Vec::with_capacity(STAGING_BUFFER)),
-                None => return Err(std::io::Error::other("the staging file is closed").into()),
-            },
-        };
-        spare.clear();
-        let block = std::mem::replace(&mut self.block, spare);
-        self.in_flight = Some(tokio::task::spawn_blocking(move || {
+    /// Waits for the previous block, then starts hashing and writing the filled one.
+    async fn hand_over_block(&mut self) -> Result<()> {
+        let (mut file, mut hasher) = self.settle().await?;
+        let block = Bytes::from(std::mem::replace(
+            &mut self.block,
+            Vec::with_capacity(STAGING_BUFFER),
+        ));
+        let to_hash = block.clone();
+        self.hashing = Some(tokio::task::spawn_blocking(move || {
+            hasher.update(&to_hash);
+            hasher
+        }));
+        self.writing = Some(tokio::task::spawn_blocking(move || {
             use std::io::Write;
-            let mut file = file;
             file.write_all(&block)?;
-            Ok((file, block))
+            Ok(file)
         }));
         Ok(())
     }
 
-    /// Writes what is left, syncs the file to disk and closes it.
-    pub async fn finish(mut self) -> Result<()> {
-        if !self.block.is_empty() {
-            self.write_block().await?;
-        }
-        let file = match self.in_flight.take() {
-            Some(write) => write.await.map_err(std::io::Error::other)??.0,
-            None => match self.file.take() {
-                Some(file) => file,
-                None => return Ok(()),
-            },
+    /// The file and hasher once nothing is in flight.
+    async fn settle(&mut self) -> Result<(std::fs::File, Sha256)> {
+        let hasher = match self.hashing.take() {
+            Some(task) => task.await.map_err(std::io::Error::other)?,
+            None => self.hasher.take().ok_or_else(closed)?,
         };
+        let file = match self.writing.take() {
+            Some(task) => task.await.map_err(std::io::Error::other)??,
+            None => self.file.take().ok_or_else(closed)?,
+        };
+        Ok((file, hasher))
+    }
+
+    /// Writes what is left, syncs the file to disk, closes it, and returns the content's SHA-256
+    /// (lower-case hex).
+    pub async fn finish(mut self) -> Result<String> {
+        if !self.block.is_empty() {
+            self.hand_over_block().await?;
+        }
+        let (file, hasher) = self.settle().await?;
         tokio::task::spawn_blocking(move || file.sync_all())
             .await
             .map_err(std::io::Error::other)??;
-        Ok(())
+        Ok(hex::encode(hasher.finalize()))
     }
+}
+
+fn closed() -> crate::Error {
+    std::io::Error::other("the staging file is closed").into()
 }

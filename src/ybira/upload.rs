@@ -17,7 +17,6 @@
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use sha2::{Digest, Sha256};
 use taina_core::{
     Actor, BlobId, CommunityId, DomainEvent, Error as DomainError, ItemId, UploadId, VersionId,
 };
@@ -265,7 +264,6 @@ impl Ybira<'_> {
         };
         let result: Result<Staged> = async {
             let mut out = inner.blobs.stage(&temp).await?;
-            let mut hasher = Sha256::new();
             let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
             let mut size: u64 = 0;
             let mut touched = self.now();
@@ -291,8 +289,7 @@ impl Ybira<'_> {
                     let take = (SNIFF_BYTES - head.len()).min(chunk.len());
                     head.extend_from_slice(&chunk[..take]);
                 }
-                hasher.update(&chunk);
-                out.write(chunk).await?;
+                out.write(&chunk).await?;
             }
             if let Some(d) = declared.filter(|d| *d != size) {
                 return Err(DomainError::invalid(
@@ -301,9 +298,9 @@ impl Ybira<'_> {
                 )
                 .into());
             }
-            out.finish().await?;
+            let sha256 = out.finish().await?;
             Ok(Staged {
-                sha256: hex::encode(hasher.finalize()),
+                sha256,
                 size,
                 mime_type: detect_mime(&head, name),
                 extension: content_extension(&head),
