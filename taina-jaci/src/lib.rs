@@ -1,7 +1,12 @@
 //! # taina-jaci
 //!
-//! Jaci, Tainá's photos service, as pure work: EXIF to metadata, orientation, thumbnails, the
-//! timeline and albums. The `taina` shell runs the jobs and storage. Filled in by the Jaci issue.
+//! Jaci, Tainá's photos service, as pure work: EXIF to metadata ([`metadata`]), orientation
+//! ([`orientation`]), thumbnails, the timeline and albums. The `taina` shell runs the jobs and
+//! storage.
 #![forbid(unsafe_code)]
+
+pub mod heif;
+pub mod metadata;
+pub mod orientation;
 
 pub use taina_core as core;
