@@ -1,12 +1,13 @@
 //! # taina-jaci
 //!
 //! Jaci, Tainá's photos service, as pure work: EXIF to metadata ([`metadata`]), orientation
-//! ([`orientation`]), thumbnails, the timeline and albums. The `taina` shell runs the jobs and
+//! ([`orientation`]), upright WebP thumbnails ([`thumbnail`]), the timeline and albums. The `taina` shell runs the jobs and
 //! storage.
 #![forbid(unsafe_code)]
 
 pub mod heif;
 pub mod metadata;
 pub mod orientation;
+pub mod thumbnail;
 
 pub use taina_core as core;

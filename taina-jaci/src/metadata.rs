@@ -180,7 +180,7 @@ fn read_exif(bytes: &[u8]) -> Option<Exif> {
 }
 
 /// Width and height as stored (before orientation), from the image header.
-fn stored_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+pub(crate) fn stored_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .ok()?

@@ -1,0 +1,304 @@
+//! Thumbnails: three upright WebP renditions from one decode.
+//!
+//! - small: 200 × 200, centre-cropped, for grids;
+//! - medium: 800 px on the long side;
+//! - large: 1600 px on the long side.
+//!
+//! Never upscaled. JPEGs are decoded at a reduced DCT scale when the largest rendition is much
+//! smaller than the photo (`jpeg-decoder`'s `scale`: less work and a fraction of the memory); the
+//! resizing is SIMD (`fast_image_resize`); each rendition is turned upright after resizing (cheaper
+//! than turning the full image) and encoded as lossy WebP with libwebp (the `webp` crate), which
+//! writes no metadata, so no GPS leaves in a thumbnail.
+
+use std::io::Cursor;
+
+use fast_image_resize::images::Image as FrImage;
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use serde::{Deserialize, Serialize};
+
+use crate::orientation::Orientation;
+
+/// The most pixels a photo may have to get thumbnails (a 100-megapixel guard against bombs).
+pub const MAX_PIXELS: u64 = 100_000_000;
+/// The WebP quality used unless told otherwise (0–100).
+pub const DEFAULT_QUALITY: f32 = 80.0;
+
+/// Why thumbnails could not be made. All of them are permanent for the given bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The bytes are not an image this pipeline decodes.
+    #[error("not an image that can be decoded: {0}")]
+    Decode(String),
+    /// The image has more than [`MAX_PIXELS`] pixels.
+    #[error("the image is too large ({width} × {height})")]
+    TooLarge {
+        /// Its width.
+        width: u32,
+        /// Its height.
+        height: u32,
+    },
+    /// Resizing failed.
+    #[error("resizing failed: {0}")]
+    Resize(String),
+}
+
+/// A rendition size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Size {
+    /// 200 × 200, centre-cropped.
+    Small,
+    /// 800 px on the long side.
+    Medium,
+    /// 1600 px on the long side.
+    Large,
+}
+
+impl Size {
+    /// Every size, smallest first.
+    pub const ALL: [Size; 3] = [Size::Small, Size::Medium, Size::Large];
+
+    /// The size's name, as in its file name (`small`, `medium`, `large`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Size::Small => "small",
+            Size::Medium => "medium",
+            Size::Large => "large",
+        }
+    }
+
+    /// Parses a size's name.
+    pub fn parse(name: &str) -> Option<Size> {
+        Size::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// The target edge in pixels.
+    pub fn edge(self) -> u32 {
+        match self {
+            Size::Small => 200,
+            Size::Medium => 800,
+            Size::Large => 1600,
+        }
+    }
+
+    /// The crop (in the upright image) and output size for an upright image of `width` × `height`:
+    /// `(crop_left, crop_top, crop_width, crop_height, out_width, out_height)`. Never upscales.
+    pub fn plan(self, width: u32, height: u32) -> (u32, u32, u32, u32, u32, u32) {
+        let (width, height) = (width.max(1), height.max(1));
+        match self {
+            Size::Small => {
+                let side = width.min(height);
+                let out = side.min(self.edge());
+                (
+                    (width - side) / 2,
+                    (height - side) / 2,
+                    side,
+                    side,
+                    out,
+                    out,
+                )
+            }
+            Size::Medium | Size::Large => {
+                let long = width.max(height);
+                let edge = self.edge().min(long);
+                let scale = f64::from(edge) / f64::from(long);
+                let w = ((f64::from(width) * scale).round() as u32).max(1);
+                let h = ((f64::from(height) * scale).round() as u32).max(1);
+                (0, 0, width, height, w, h)
+            }
+        }
+    }
+}
+
+/// One encoded rendition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendition {
+    /// Which size.
+    pub size: Size,
+    /// Its width.
+    pub width: u32,
+    /// Its height.
+    pub height: u32,
+    /// The WebP bytes.
+    pub webp: Vec<u8>,
+}
+
+/// A decoded image: RGB, 8 bits per channel, as stored (not yet upright).
+struct Decoded {
+    width: u32,
+    height: u32,
+    rgb: Vec<u8>,
+}
+
+/// Makes the three renditions of an image, upright for `orientation`, as WebP of `quality`.
+pub fn thumbnails(
+    bytes: &[u8],
+    orientation: Orientation,
+    quality: f32,
+) -> Result<Vec<Rendition>, Error> {
+    // The largest rendition, in stored orientation, decides how small the decode may be.
+    let decoded = decode(bytes, orientation)?;
+    let (up_w, up_h) = orientation.displayed(decoded.width, decoded.height);
+    let source = FrImage::from_vec_u8(decoded.width, decoded.height, decoded.rgb, PixelType::U8x3)
+        .map_err(|e| Error::Resize(e.to_string()))?;
+    let mut resizer = Resizer::new();
+    Size::ALL
+        .into_iter()
+        .map(|size| {
+            let (left, top, cw, ch, ow, oh) = size.plan(up_w, up_h);
+            // Plan in the upright image; resize in the stored one (swap back for 5–8). A centred
+            // crop is centred in either, and the crop of a square is square.
+            let (left, top, cw, ch, ow, oh) = if orientation.swaps_sides() {
+                (top, left, ch, cw, oh, ow)
+            } else {
+                (left, top, cw, ch, ow, oh)
+            };
+            let mut out = FrImage::new(ow, oh, PixelType::U8x3);
+            let options = ResizeOptions::new()
+                .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+                .crop(
+                    f64::from(left),
+                    f64::from(top),
+                    f64::from(cw),
+                    f64::from(ch),
+                );
+            resizer
+                .resize(&source, &mut out, &options)
+                .map_err(|e| Error::Resize(e.to_string()))?;
+            let (width, height, rgb) = upright(ow, oh, out.into_vec(), orientation)?;
+            let webp = webp::Encoder::from_rgb(&rgb, width, height)
+                .encode(quality)
+                .to_vec();
+            Ok(Rendition {
+                size,
+                width,
+                height,
+                webp,
+            })
+        })
+        .collect()
+}
+
+/// Decodes to RGB, at a reduced scale for JPEGs much larger than the largest rendition.
+fn decode(bytes: &[u8], orientation: Orientation) -> Result<Decoded, Error> {
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        if let Some(decoded) = decode_jpeg(bytes, orientation)? {
+            return Ok(decoded);
+        }
+    }
+    let (width, height) = crate::metadata::stored_dimensions(bytes)
+        .ok_or_else(|| Error::Decode("unknown or broken image format".into()))?;
+    check_pixels(width, height)?;
+    let mut reader = image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| Error::Decode(e.to_string()))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_PIXELS * 4 + 64 * 1024 * 1024);
+    reader.limits(limits);
+    let image = reader.decode().map_err(|e| Error::Decode(e.to_string()))?;
+    let rgb = image.into_rgb8();
+    Ok(Decoded {
+        width: rgb.width(),
+        height: rgb.height(),
+        rgb: rgb.into_raw(),
+    })
+}
+
+/// A JPEG through `jpeg-decoder`, scaled down in the DCT; `None` for pixel formats it leaves to the
+/// general decoder (CMYK, 16-bit).
+fn decode_jpeg(bytes: &[u8], orientation: Orientation) -> Result<Option<Decoded>, Error> {
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder
+        .read_info()
+        .map_err(|e| Error::Decode(e.to_string()))?;
+    let Some(info) = decoder.info() else {
+        return Err(Error::Decode("no JPEG header".into()));
+    };
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    check_pixels(width, height)?;
+    // The largest rendition's size in stored orientation is the least the decode must give.
+    let (up_w, up_h) = orientation.displayed(width, height);
+    let (_, _, _, _, ow, oh) = Size::Large.plan(up_w, up_h);
+    let (need_w, need_h) = if orientation.swaps_sides() {
+        (oh, ow)
+    } else {
+        (ow, oh)
+    };
+    let clamp = |n: u32| u16::try_from(n).unwrap_or(u16::MAX);
+    decoder
+        .scale(clamp(need_w), clamp(need_h))
+        .map_err(|e| Error::Decode(e.to_string()))?;
+    let pixels = decoder.decode().map_err(|e| Error::Decode(e.to_string()))?;
+    let Some(info) = decoder.info() else {
+        return Err(Error::Decode("no JPEG header".into()));
+    };
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    let rgb = match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => pixels,
+        jpeg_decoder::PixelFormat::L8 => pixels.iter().flat_map(|&l| [l, l, l]).collect(),
+        _ => return Ok(None),
+    };
+    if rgb.len() < width as usize * height as usize * 3 {
+        return Err(Error::Decode("truncated JPEG".into()));
+    }
+    Ok(Some(Decoded { width, height, rgb }))
+}
+
+fn check_pixels(width: u32, height: u32) -> Result<(), Error> {
+    if u64::from(width) * u64::from(height) > MAX_PIXELS || width == 0 || height == 0 {
+        return Err(Error::TooLarge { width, height });
+    }
+    Ok(())
+}
+
+/// Turns a stored-orientation RGB buffer upright.
+fn upright(
+    width: u32,
+    height: u32,
+    rgb: Vec<u8>,
+    orientation: Orientation,
+) -> Result<(u32, u32, Vec<u8>), Error> {
+    if orientation.value() == 1 {
+        return Ok((width, height, rgb));
+    }
+    let buffer = image::RgbImage::from_raw(width, height, rgb)
+        .ok_or_else(|| Error::Resize("rendition buffer has the wrong size".into()))?;
+    let mut image = image::DynamicImage::ImageRgb8(buffer);
+    if let Some(o) = image::metadata::Orientation::from_exif(orientation.value()) {
+        image.apply_orientation(o);
+    }
+    let rgb = image.into_rgb8();
+    Ok((rgb.width(), rgb.height(), rgb.into_raw()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn plans_never_upscale_and_keep_the_aspect() {
+        assert_eq!(Size::Large.plan(3264, 2448), (0, 0, 3264, 2448, 1600, 1200));
+        assert_eq!(Size::Medium.plan(2448, 3264), (0, 0, 2448, 3264, 600, 800));
+        assert_eq!(Size::Small.plan(3264, 2448), (408, 0, 2448, 2448, 200, 200));
+        assert_eq!(Size::Large.plan(100, 68), (0, 0, 100, 68, 100, 68));
+        assert_eq!(Size::Small.plan(100, 68), (16, 0, 68, 68, 68, 68));
+    }
+
+    proptest! {
+        #[test]
+        fn plans_stay_inside_the_image(w in 1u32..20_000, h in 1u32..20_000) {
+            for size in Size::ALL {
+                let (l, t, cw, ch, ow, oh) = size.plan(w, h);
+                prop_assert!(l + cw <= w && t + ch <= h);
+                prop_assert!(ow >= 1 && oh >= 1 && ow <= cw && oh <= ch);
+                prop_assert!(ow.max(oh) <= size.edge());
+            }
+        }
+
+        #[test]
+        fn random_bytes_fail_cleanly(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = thumbnails(&bytes, Orientation::default(), 80.0);
+        }
+    }
+}
