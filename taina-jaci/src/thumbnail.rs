@@ -181,10 +181,10 @@ pub fn thumbnails(
 
 /// Decodes to RGB, at a reduced scale for JPEGs much larger than the largest rendition.
 fn decode(bytes: &[u8], orientation: Orientation) -> Result<Decoded, Error> {
-    if bytes.starts_with(&[0xFF, 0xD8]) {
-        if let Some(decoded) = decode_jpeg(bytes, orientation)? {
-            return Ok(decoded);
-        }
+    if bytes.starts_with(&[0xFF, 0xD8])
+        && let Some(decoded) = decode_jpeg(bytes, orientation)?
+    {
+        return Ok(decoded);
     }
     let (width, height) = crate::metadata::stored_dimensions(bytes)
         .ok_or_else(|| Error::Decode("unknown or broken image format".into()))?;
