@@ -257,7 +257,7 @@ async fn run_one(taina: &Taina) -> Result<Option<Outcome>> {
         Ok(job) => {
             let span =
                 tracing::info_span!("job", id = %row.id, kind = job.kind(), attempt = row.attempts);
-            execute(taina, &job).instrument(span).await
+            run_with_lease(taina, &row.id, execute(taina, &job).instrument(span)).await
         }
         Err(e) => Err(Error::Corrupt(format!("unreadable job payload: {e}"))),
     };
@@ -306,6 +306,40 @@ async fn run_one(taina: &Taina) -> Result<Option<Outcome>> {
     };
     tx.commit().await?;
     Ok(Some(outcome))
+}
+
+/// Runs a job, renewing its lease while it runs so that a long job is not taken for a crashed one.
+async fn run_with_lease(
+    taina: &Taina,
+    id: &str,
+    work: impl std::future::Future<Output = Result<()>>,
+) -> Result<()> {
+    let renew = async {
+        let mut tick = tokio::time::interval(JOB_LEASE / 3);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let inner = &taina.inner;
+            let until = inner.clock.now().plus(JOB_LEASE).as_millis();
+            let renewed = async {
+                let mut tx = inner.db.begin().await?;
+                sqlx::query("UPDATE jobs SET locked_until = $1 WHERE id = $2")
+                    .bind(until)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok::<_, Error>(())
+            };
+            if let Err(e) = renewed.await {
+                tracing::warn!(job = id, error = %e, "could not renew a job's lease");
+            }
+        }
+    };
+    tokio::select! {
+        result = work => result,
+        never = renew => never,
+    }
 }
 
 /// Does what a job says.

@@ -103,6 +103,14 @@ impl BlobStore {
         Ok(())
     }
 
+    /// Copies a blob to another path (replacing what is there).
+    pub async fn copy(&self, from: &str, to: &str) -> Result<()> {
+        self.store
+            .copy(&BlobPath::from(from), &BlobPath::from(to))
+            .await?;
+        Ok(())
+    }
+
     /// Streams `range` of a blob.
     pub async fn read_range(
         &self,

@@ -11,12 +11,23 @@ use taina_core::{BlobId, CommunityId, Timestamp};
 use crate::jobs::{Job, NewJob, enqueue};
 use crate::{Error, Result};
 
-/// Takes the community's row lock (PostgreSQL; SQLite has one writer) and reads its quota.
-pub(crate) async fn lock_quota(conn: &mut AnyConnection, community: &CommunityId) -> Result<Quota> {
+/// Takes the community's row lock: on PostgreSQL every Ybira change in a community takes it first,
+/// so that changes to one community's tree, blobs and quota apply one at a time, always locking in
+/// the same order (community, then rows). SQLite has a single writer anyway.
+pub(crate) async fn lock_community(
+    conn: &mut AnyConnection,
+    community: &CommunityId,
+) -> Result<()> {
     sqlx::query("UPDATE communities SET updated_at = updated_at WHERE id = $1")
         .bind(community.as_str())
         .execute(&mut *conn)
         .await?;
+    Ok(())
+}
+
+/// Takes the community's row lock and reads its quota.
+pub(crate) async fn lock_quota(conn: &mut AnyConnection, community: &CommunityId) -> Result<Quota> {
+    lock_community(conn, community).await?;
     let (used_bytes, quota_bytes): (i64, i64) = sqlx::query_as(
         "SELECT storage_used_bytes, storage_quota_bytes FROM communities WHERE id = $1",
     )

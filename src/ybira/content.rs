@@ -132,7 +132,7 @@ impl Ybira<'_> {
         id: &ItemId,
         version: &VersionId,
     ) -> Result<Item> {
-        let mut tx = self.taina.inner.db.begin().await?;
+        let mut tx = self.begin_in(&actor.community_id).await?;
         self.load_file(&mut tx, actor, id, ItemAction::WriteContent)
             .await?;
         let row: Option<(String, i64, String)> = sqlx::query_as(
@@ -167,7 +167,7 @@ impl Ybira<'_> {
         name: Option<&str>,
     ) -> Result<Item> {
         let name = name.map(normalize_name).transpose()?;
-        let mut tx = self.taina.inner.db.begin().await?;
+        let mut tx = self.begin_in(&actor.community_id).await?;
         let source = self.load_file(&mut tx, actor, id, ItemAction::Read).await?;
         let dest = self.destination(&mut tx, actor, to).await?;
         let blob = source

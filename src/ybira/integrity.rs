@@ -109,6 +109,9 @@ impl Ybira<'_> {
                     .execute(&mut *tx)
                     .await?;
             }
+            for (id, _) in &report.reappeared {
+                super::blobs::mark_found(&mut tx, id).await?;
+            }
             tx.commit().await?;
         }
         Ok(report)

@@ -159,6 +159,16 @@ impl<'a> Ybira<'a> {
         self.taina.inner.clock.now()
     }
 
+    /// Starts a write transaction holding the community's lock ([`blobs::lock_community`]).
+    pub(crate) async fn begin_in(
+        &self,
+        community: &taina_core::CommunityId,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.taina.inner.db.begin().await?;
+        blobs::lock_community(&mut tx, community).await?;
+        Ok(tx)
+    }
+
     fn publish(&self, actor_community: &taina_core::CommunityId, event: DomainEvent) {
         self.taina.inner.events.publish(Event {
             community_id: actor_community.clone(),

@@ -23,7 +23,7 @@ impl Ybira<'_> {
             return Err(DomainError::invalid("user_id", "you cannot share with yourself").into());
         }
         let now = self.now();
-        let mut tx = self.taina.inner.db.begin().await?;
+        let mut tx = self.begin_in(&actor.community_id).await?;
         self.load(&mut tx, actor, id, ItemAction::Share, false)
             .await?;
         let member: Option<(String,)> =
@@ -57,7 +57,7 @@ impl Ybira<'_> {
     /// Stops sharing an item with a member.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn unshare(&self, actor: &Actor, id: &ItemId, with: &UserId) -> Result<()> {
-        let mut tx = self.taina.inner.db.begin().await?;
+        let mut tx = self.begin_in(&actor.community_id).await?;
         self.load(&mut tx, actor, id, ItemAction::Share, false)
             .await?;
         let done = sqlx::query("DELETE FROM shares WHERE item_id = $1 AND user_id = $2")

@@ -111,7 +111,7 @@ impl Ybira<'_> {
     /// its space if that folder is gone; a name taken meanwhile gets a number.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn restore(&self, actor: &Actor, id: &ItemId) -> Result<Item> {
-        let mut tx = self.taina.inner.db.begin().await?;
+        let mut tx = self.begin_in(&actor.community_id).await?;
         let loaded = self
             .load(&mut tx, actor, id, ItemAction::Modify, true)
             .await?;
@@ -171,7 +171,7 @@ impl Ybira<'_> {
     /// other file refers to the same content.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn purge(&self, actor: &Actor, id: &ItemId) -> Result<()> {
-        let mut tx = self.taina.inner.db.begin().await?;
+        let mut tx = self.begin_in(&actor.community_id).await?;
         let loaded = self
             .load(&mut tx, actor, id, ItemAction::Modify, true)
             .await?;
@@ -214,38 +214,53 @@ impl Ybira<'_> {
             Duration::from_secs(u64::from(inner.config.trash_retention_days) * 24 * 3600);
         loop {
             let now = self.now();
-            let roots: Vec<(String,)> = sqlx::query_as(
-                "SELECT id FROM items WHERE deleted_at IS NOT NULL AND trash_id = id AND deleted_at <= $1 \
-                 ORDER BY deleted_at LIMIT $2",
+            let cutoff = now.minus(retention).as_millis();
+            let roots: Vec<(String, String)> = sqlx::query_as(
+                "SELECT id, community_id FROM items WHERE deleted_at IS NOT NULL AND trash_id = id \
+                 AND deleted_at <= $1 ORDER BY deleted_at, id LIMIT $2",
             )
-            .bind(now.minus(retention).as_millis())
+            .bind(cutoff)
             .bind(PURGE_BATCH)
             .fetch_all(inner.db.reader())
             .await?;
             if roots.is_empty() {
                 break;
             }
-            let mut tx = inner.db.begin().await?;
-            for (root,) in &roots {
-                purge_subtree(&mut tx, &parse_id(root, ItemId::parse)?, now).await?;
+            for (root, community) in &roots {
+                let community = parse_id(community, CommunityId::parse)?;
+                let mut tx = self.begin_in(&community).await?;
+                // Still in the trash and expired now that we hold the lock (not restored meanwhile)?
+                let still: Option<(String,)> = sqlx::query_as(
+                    "SELECT id FROM items WHERE id = $1 AND trash_id = id AND deleted_at <= $2",
+                )
+                .bind(root)
+                .bind(cutoff)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if still.is_some() {
+                    purge_subtree(&mut tx, &parse_id(root, ItemId::parse)?, now).await?;
+                    report.purged += 1;
+                }
+                tx.commit().await?;
             }
-            tx.commit().await?;
-            report.purged += roots.len() as u64;
         }
+        let stale_before = self.now().minus(STALE_UPLOAD);
         let stale: Vec<(String, String)> =
             sqlx::query_as("SELECT id, community_id FROM uploads WHERE touched_at <= $1")
-                .bind(self.now().minus(STALE_UPLOAD).as_millis())
+                .bind(stale_before.as_millis())
                 .fetch_all(inner.db.reader())
                 .await?;
         for (upload, community) in stale {
             let upload = parse_id(&upload, UploadId::parse)?;
             let community = parse_id(&community, CommunityId::parse)?;
-            inner
-                .blobs
-                .delete(&taina_ybira::layout::temp_path(&community, &upload))
-                .await?;
-            release_upload(self.taina, &community, &upload).await?;
-            report.stale_uploads += 1;
+            // Only if it is still stale: an upload that woke up meanwhile keeps going.
+            if release_upload(self.taina, &community, &upload, Some(stale_before)).await? {
+                let staged = taina_ybira::layout::temp_path(&community, &upload);
+                if let Err(e) = inner.blobs.delete(&staged).await {
+                    tracing::warn!(%upload, error = %e, "could not remove a crashed upload's bytes");
+                }
+                report.stale_uploads += 1;
+            }
         }
         if report != CleanupReport::default() {
             tracing::info!(?report, "ybira upkeep");

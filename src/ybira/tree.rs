@@ -17,16 +17,18 @@ use crate::Result;
 /// `live_only`), as a sub-select of ids.
 pub(crate) fn subtree_ids(live_only: bool) -> &'static str {
     if live_only {
-        "WITH RECURSIVE sub(id) AS ( \
-             SELECT id FROM items WHERE id = $1 \
+        "WITH RECURSIVE sub(id, depth) AS ( \
+             SELECT id, 0 FROM items WHERE id = $1 \
              UNION ALL \
-             SELECT i.id FROM items i JOIN sub s ON i.parent_id = s.id WHERE i.deleted_at IS NULL) \
+             SELECT i.id, s.depth + 1 FROM items i JOIN sub s ON i.parent_id = s.id \
+             WHERE i.deleted_at IS NULL AND s.depth < 10000) \
          SELECT id FROM sub"
     } else {
-        "WITH RECURSIVE sub(id) AS ( \
-             SELECT id FROM items WHERE id = $1 \
+        "WITH RECURSIVE sub(id, depth) AS ( \
+             SELECT id, 0 FROM items WHERE id = $1 \
              UNION ALL \
-             SELECT i.id FROM items i JOIN sub s ON i.parent_id = s.id) \
+             SELECT i.id, s.depth + 1 FROM items i JOIN sub s ON i.parent_id = s.id \
+             WHERE s.depth < 10000) \
          SELECT id FROM sub"
     }
 }
@@ -59,8 +61,10 @@ pub(crate) async fn free_name(
     parent_key: &str,
     name: &str,
 ) -> Result<String> {
-    let stem_key = collision_key(split_extension(name).0);
-    let prefix: String = stem_key.chars().take(32).collect();
+    // Candidates share the name's first characters up to its extension; take them from the whole
+    // name's key (lower-casing can depend on what follows, as with a final sigma).
+    let stem_chars = split_extension(name).0.chars().count().min(32);
+    let prefix: String = collision_key(name).chars().take(stem_chars).collect();
     let keys: Vec<(String,)> = sqlx::query_as(
         "SELECT name_key FROM items WHERE parent_key = $1 AND deleted_at IS NULL \
          AND substr(name_key, 1, CAST($2 AS INTEGER)) = $3",
@@ -102,9 +106,8 @@ impl Ybira<'_> {
         name: &str,
     ) -> Result<Item> {
         let name = normalize_name(name)?;
-        let inner = &self.taina.inner;
         let now = self.now();
-        let mut tx = inner.db.begin().await?;
+        let mut tx = self.begin_in(&actor.community_id).await?;
         let dest: Destination = self.destination(&mut tx, actor, location).await?;
         ensure_name_free(&mut tx, &dest.parent_key, &name, None).await?;
         let id = crate::random::new_id(ItemId::from_random);
@@ -237,7 +240,7 @@ impl Ybira<'_> {
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn rename(&self, actor: &Actor, id: &ItemId, name: &str) -> Result<Item> {
         let name = normalize_name(name)?;
-        let mut tx = self.taina.inner.db.begin().await?;
+        let mut tx = self.begin_in(&actor.community_id).await?;
         let loaded = self
             .load(&mut tx, actor, id, ItemAction::Modify, false)
             .await?;
@@ -265,7 +268,7 @@ impl Ybira<'_> {
     /// the destination is a conflict.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn move_item(&self, actor: &Actor, id: &ItemId, to: &Location) -> Result<Item> {
-        let mut tx = self.taina.inner.db.begin().await?;
+        let mut tx = self.begin_in(&actor.community_id).await?;
         let loaded = self
             .load(&mut tx, actor, id, ItemAction::Modify, false)
             .await?;
@@ -307,7 +310,7 @@ impl Ybira<'_> {
     /// is purged.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn delete(&self, actor: &Actor, id: &ItemId) -> Result<()> {
-        let mut tx = self.taina.inner.db.begin().await?;
+        let mut tx = self.begin_in(&actor.community_id).await?;
         let loaded = self
             .load(&mut tx, actor, id, ItemAction::Modify, false)
             .await?;

@@ -128,32 +128,61 @@ async fn undo(
 ) {
     let blobs = &taina.inner.blobs;
     for path in std::iter::once(temp).chain(moved) {
+        // A commit that landed just as the upload was cancelled owns its bytes: keep them.
+        match blob_row_names(taina, path).await {
+            Ok(false) => {}
+            Ok(true) => continue,
+            Err(e) => {
+                tracing::warn!(path, error = %e, "could not check a failed upload's bytes");
+                continue;
+            }
+        }
         if let Err(e) = blobs.delete(path).await {
             tracing::warn!(path, error = %e, "could not remove the bytes of a failed upload");
         }
     }
-    if let Err(e) = release_upload(taina, community, upload).await {
+    if let Err(e) = release_upload(taina, community, upload, None).await {
         tracing::warn!(%upload, error = %e, "could not release a failed upload's reservation");
     }
 }
 
-/// Gives an upload's reservation back and forgets it.
+/// Whether a blob row names `path`.
+async fn blob_row_names(taina: &Taina, path: &str) -> Result<bool> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM blobs WHERE path = $1")
+        .bind(path)
+        .fetch_optional(taina.inner.db.reader())
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Gives an upload's reservation back and forgets it (only if not touched since `stale_before`,
+/// when given). Says whether it did.
 pub(crate) async fn release_upload(
     taina: &Taina,
     community: &CommunityId,
     upload: &UploadId,
-) -> Result<()> {
+    stale_before: Option<taina_core::Timestamp>,
+) -> Result<bool> {
     let mut tx = taina.inner.db.begin().await?;
-    let reserved: Option<(i64,)> =
-        sqlx::query_as("DELETE FROM uploads WHERE id = $1 RETURNING reserved_bytes")
-            .bind(upload.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
+    blobs::lock_community(&mut tx, community).await?;
+    let reserved: Option<(i64,)> = sqlx::query_as(
+        "DELETE FROM uploads WHERE id = $1 AND touched_at <= $2 RETURNING reserved_bytes",
+    )
+    .bind(upload.as_str())
+    .bind(stale_before.map_or(i64::MAX, |t| t.as_millis()))
+    .fetch_optional(&mut *tx)
+    .await?;
     if let Some((bytes,)) = reserved {
         blobs::adjust_used(&mut tx, community, -bytes).await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(reserved.is_some())
+}
+
+/// The error for an upload whose reservation was released while it was idle.
+fn upload_expired() -> crate::Error {
+    DomainError::conflict("the upload was idle for too long and was cancelled; start it again")
+        .into()
 }
 
 impl Ybira<'_> {
@@ -338,8 +367,7 @@ impl Ybira<'_> {
             quota.reserve(to_i64(top_up.minimum))?;
             top_up.minimum
         };
-        blobs::adjust_used(&mut tx, community, to_i64(amount)).await?;
-        sqlx::query(
+        let updated = sqlx::query(
             "UPDATE uploads SET reserved_bytes = reserved_bytes + $1, touched_at = $2 WHERE id = $3",
         )
         .bind(to_i64(amount))
@@ -347,17 +375,24 @@ impl Ybira<'_> {
         .bind(upload.as_str())
         .execute(&mut *tx)
         .await?;
+        if updated.rows_affected() != 1 {
+            return Err(upload_expired());
+        }
+        blobs::adjust_used(&mut tx, community, to_i64(amount)).await?;
         tx.commit().await?;
         Ok(amount)
     }
 
     async fn touch(&self, upload: &UploadId) -> Result<()> {
         let mut tx = self.taina.inner.db.begin().await?;
-        sqlx::query("UPDATE uploads SET touched_at = $1 WHERE id = $2")
+        let updated = sqlx::query("UPDATE uploads SET touched_at = $1 WHERE id = $2")
             .bind(self.now().as_millis())
             .bind(upload.as_str())
             .execute(&mut *tx)
             .await?;
+        if updated.rows_affected() != 1 {
+            return Err(upload_expired());
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -406,17 +441,11 @@ impl Ybira<'_> {
         let file_id = crate::random::new_id(ItemId::from_random);
         // Deduplicate against what the community already stores; retry if a concurrent upload of
         // the same content or a purge of the existing copy gets in between.
-        let mut healed = false;
         for _ in 0..3 {
             let existing = {
                 let mut conn = inner.db.reader().acquire().await?;
                 blobs::find_by_hash(&mut conn, community, &staged.sha256).await?
             };
-            // Content whose bytes the integrity check found gone: this upload brings them back.
-            if let Some(found) = existing.as_ref().filter(|e| e.missing && !healed) {
-                inner.blobs.promote(&guard.temp, &found.path).await?;
-                healed = true;
-            }
             if existing.is_none() && guard.moved_to.is_none() {
                 let now = self.now();
                 let name_ext = match target {
@@ -430,14 +459,17 @@ impl Ybira<'_> {
                 #[cfg(feature = "testing")]
                 inner.faults.check("ybira.upload.after_move")?;
             }
-            let mut tx = inner.db.begin().await?;
+            let mut tx = self.begin_in(community).await?;
             let blob = match &existing {
                 Some(found) => {
                     if !blobs::add_reference(&mut tx, &found.id).await? {
                         continue;
                     }
                     if found.missing {
+                        // Content whose bytes the integrity check found gone: this upload brings
+                        // them back (a copy, so that the staged file stays ours until commit).
                         blobs::mark_found(&mut tx, &found.id).await?;
+                        inner.blobs.copy(&guard.temp, &found.path).await?;
                     }
                     found.id.clone()
                 }
@@ -478,11 +510,14 @@ impl Ybira<'_> {
             };
             // The reservation is spent: the blob's size was charged above (or nothing, for content
             // already stored).
-            let (reserved,): (i64,) =
+            let reserved: Option<(i64,)> =
                 sqlx::query_as("DELETE FROM uploads WHERE id = $1 RETURNING reserved_bytes")
                     .bind(guard.upload.as_str())
-                    .fetch_one(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await?;
+            let Some((reserved,)) = reserved else {
+                return Err(upload_expired());
+            };
             blobs::adjust_used(&mut tx, community, -reserved).await?;
             let (item_id, replaced) = match target {
                 Target::New {

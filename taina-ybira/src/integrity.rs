@@ -72,6 +72,8 @@ pub struct IntegrityReport {
     pub repaired: bool,
     /// Blobs whose bytes are gone (ids, with their paths).
     pub missing: Vec<(BlobId, String)>,
+    /// Blobs marked missing by an earlier repair whose bytes are back (restored from a backup, say).
+    pub reappeared: Vec<(BlobId, String)>,
     /// Objects no blob refers to, older than [`ORPHAN_GRACE`] (paths).
     pub orphans: Vec<String>,
     /// Blobs of the wrong size.
@@ -86,6 +88,7 @@ impl IntegrityReport {
     /// Whether nothing is wrong.
     pub fn is_clean(&self) -> bool {
         self.missing.is_empty()
+            && self.reappeared.is_empty()
             && self.orphans.is_empty()
             && self.size_mismatches.is_empty()
             && self.hash_mismatches.is_empty()
@@ -95,7 +98,8 @@ impl IntegrityReport {
 
 /// Compares blobs with stored objects. `in_flight` are staging paths of uploads still running;
 /// they and anything modified within [`ORPHAN_GRACE`] of `now` are left alone. Blobs already marked
-/// missing are not reported again unless their bytes came back.
+/// missing are not reported again; if their bytes are back (at the recorded size) they are reported
+/// as reappeared.
 pub fn compare(
     known: &[KnownBlob],
     stored: &[StoredObject],
@@ -116,6 +120,9 @@ pub fn compare(
                 report.missing.push((blob.id.clone(), blob.path.clone()))
             }
             None => {}
+            Some(o) if blob.marked_missing && o.size_bytes == blob.size_bytes => {
+                report.reappeared.push((blob.id.clone(), blob.path.clone()));
+            }
             Some(o) if o.size_bytes != blob.size_bytes => {
                 report.size_mismatches.push(SizeMismatch {
                     blob_id: blob.id.clone(),
@@ -167,17 +174,29 @@ mod tests {
     fn finds_each_kind_of_problem() {
         let hour = 3_600_000;
         let now = Timestamp::from_millis(10 * hour);
-        let known = [blob(1, "a", 3), blob(2, "b", 4), blob(3, "gone", 5)];
+        let mut back = blob(4, "back", 2);
+        back.marked_missing = true;
+        let mut still_gone = blob(5, "still-gone", 2);
+        still_gone.marked_missing = true;
+        let known = [
+            blob(1, "a", 3),
+            blob(2, "b", 4),
+            blob(3, "gone", 5),
+            back,
+            still_gone,
+        ];
         let stored = [
             object("a", 3, 0),
             object("b", 5, 0),
             object("stray-old", 1, 8 * hour),
             object("stray-new", 1, 10 * hour - 1),
             object("temp/upload", 1, 0),
+            object("back", 2, 0),
         ];
         let in_flight = HashSet::from(["temp/upload".to_owned()]);
         let r = compare(&known, &stored, &in_flight, now);
         assert_eq!(r.missing, vec![(known[2].id.clone(), "gone".to_owned())]);
+        assert_eq!(r.reappeared, vec![(known[3].id.clone(), "back".to_owned())]);
         assert_eq!(r.orphans, vec!["stray-old".to_owned()]);
         assert_eq!(r.size_mismatches.len(), 1);
         assert_eq!(r.size_mismatches[0].stored_bytes, 5);
