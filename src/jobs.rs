@@ -43,6 +43,16 @@ pub enum Job {
     },
     /// Purge trash older than the retention period and release the quota of crashed uploads.
     YbiraCleanup,
+    /// Make a file's previews (thumbnails), and mark its photo processed.
+    Previews {
+        /// The Ybira file.
+        file_id: taina_core::ItemId,
+    },
+    /// Remove a purged file's previews.
+    DeletePreviews {
+        /// The directory holding them.
+        dir: String,
+    },
     /// Compare the database with storage (and repair, if asked).
     IntegrityCheck {
         /// Also hash every blob.
@@ -59,6 +69,8 @@ impl Job {
             Job::DeleteBlob { .. } => "delete_blob",
             Job::YbiraCleanup => "ybira_cleanup",
             Job::IntegrityCheck { .. } => "integrity_check",
+            Job::Previews { .. } => "previews",
+            Job::DeletePreviews { .. } => "delete_previews",
         }
     }
 }
@@ -349,9 +361,13 @@ async fn execute(taina: &Taina, job: &Job) -> Result<()> {
         Job::DeleteBlob { .. } => "job.delete_blob",
         Job::YbiraCleanup => "job.ybira_cleanup",
         Job::IntegrityCheck { .. } => "job.integrity_check",
+        Job::Previews { .. } => "job.previews",
+        Job::DeletePreviews { .. } => "job.delete_previews",
     })?;
     match job {
         Job::DeleteBlob { path } => taina.ybira().delete_unreferenced_blob(path).await,
+        Job::Previews { file_id } => taina.jaci().make_previews(file_id).await,
+        Job::DeletePreviews { dir } => taina.inner.blobs.delete_prefix(dir).await,
         Job::YbiraCleanup => {
             taina.ybira().cleanup().await?;
             Ok(())

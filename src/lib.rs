@@ -26,6 +26,7 @@ pub mod error;
 pub mod events;
 #[cfg(feature = "testing")]
 pub mod faults;
+pub mod jaci;
 pub mod jobs;
 pub mod maintenance;
 pub mod random;
@@ -43,6 +44,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::Config;
 pub use db::Backend;
 pub use error::{Error, Result};
+pub use jaci::Jaci;
 pub use jobs::Jobs;
 pub use taina_core as core;
 use taina_core::session::SessionPolicy;
@@ -144,6 +146,11 @@ impl Taina {
     /// Files and folders: uploads, downloads, versions, trash, shares, integrity.
     pub fn ybira(&self) -> Ybira<'_> {
         Ybira { taina: self }
+    }
+
+    /// Photos: import, timeline, detail, map, thumbnails.
+    pub fn jaci(&self) -> Jaci<'_> {
+        Jaci { taina: self }
     }
 
     /// The durable background job queue.

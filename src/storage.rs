@@ -72,6 +72,14 @@ impl BlobStore {
         }
     }
 
+    /// Removes every blob under `prefix` (a directory).
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<()> {
+        for object in self.list(prefix).await? {
+            self.delete(&object.path).await?;
+        }
+        Ok(())
+    }
+
     /// Whether a blob exists.
     pub async fn exists(&self, path: &str) -> Result<bool> {
         match self.store.head(&BlobPath::from(path)).await {

@@ -150,6 +150,7 @@ impl Ybira<'_> {
         let blob = parse_id(&blob, BlobId::parse)?;
         self.swap_content(&mut tx, actor, id, &blob, size, &mime_type)
             .await?;
+        super::enqueue_previews(&mut tx, id, &mime_type, self.now()).await?;
         let item = reload(&mut tx, id).await?;
         tx.commit().await?;
         self.publish_updated(&actor.community_id, &item);
@@ -206,8 +207,12 @@ impl Ybira<'_> {
         .execute(&mut *tx)
         .await
         .map_err(super::tree::name_conflict)?;
+        if let Some(mime) = &source.item.mime_type {
+            super::enqueue_previews(&mut tx, &copy, mime, self.now()).await?;
+        }
         let item = reload(&mut tx, &copy).await?;
         tx.commit().await?;
+        self.taina.inner.job_notify.notify_waiters();
         self.publish(
             &actor.community_id,
             DomainEvent::FileUploaded(item_event(&item)),

@@ -300,6 +300,29 @@ pub(crate) async fn ancestors(conn: &mut AnyConnection, id: &ItemId) -> Result<V
     rows.into_iter().map(ItemRow::into_loaded).collect()
 }
 
+/// Enqueues the making of a file's previews, if its type has them.
+pub(crate) async fn enqueue_previews(
+    conn: &mut AnyConnection,
+    file: &ItemId,
+    mime_type: &str,
+    now: Timestamp,
+) -> Result<()> {
+    if !taina_jaci::media::thumbnails_supported(mime_type) {
+        return Ok(());
+    }
+    let job = crate::jobs::Job::Previews {
+        file_id: file.clone(),
+    };
+    crate::jobs::enqueue(conn, crate::jobs::NewJob::now(job, now), now).await
+}
+
+/// Parses an optional stored user id.
+pub(crate) fn rows_opt_user(s: Option<&str>) -> Result<Option<UserId>> {
+    rows::opt_id(s, UserId::parse)
+}
+
+pub(crate) use tree::reload as tree_reload;
+
 /// The event payload for an item.
 pub(crate) fn item_event(item: &Item) -> ItemEvent {
     ItemEvent {

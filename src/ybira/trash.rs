@@ -48,6 +48,25 @@ async fn delete_items(
     .bind(key)
     .fetch_all(&mut *conn)
     .await?;
+    // Their previews go too, by a job.
+    let previews: Vec<(String, String)> = sqlx::query_as(&format!(
+        "SELECT id, community_id FROM items WHERE previews_at IS NOT NULL AND id IN ({ids_sql})"
+    ))
+    .bind(key)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (file, community) in previews {
+        let dir = taina_ybira::layout::thumbnails_dir(
+            &parse_id(&community, CommunityId::parse)?,
+            &parse_id(&file, ItemId::parse)?,
+        );
+        crate::jobs::enqueue(
+            conn,
+            crate::jobs::NewJob::now(crate::jobs::Job::DeletePreviews { dir }, now),
+            now,
+        )
+        .await?;
+    }
     // Versions and shares go with their items (ON DELETE CASCADE); then the blobs lose a reference.
     sqlx::query(&format!("DELETE FROM items WHERE id IN ({ids_sql})"))
         .bind(key)

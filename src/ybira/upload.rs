@@ -545,10 +545,12 @@ impl Ybira<'_> {
                     (id.clone(), true)
                 }
             };
+            super::enqueue_previews(&mut tx, &item_id, &staged.mime_type, self.now()).await?;
             let item = reload(&mut tx, &item_id).await?;
             #[cfg(feature = "testing")]
             inner.faults.check("ybira.upload.before_commit")?;
             tx.commit().await?;
+            inner.job_notify.notify_waiters();
             // A duplicate's staged bytes are no longer needed.
             if existing.is_some() {
                 if let Err(e) = inner.blobs.delete(&guard.temp).await {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CommunityId, ItemId, Role, Timestamp, UserId};
+use crate::{CommunityId, ItemId, PhotoId, Role, Timestamp, UserId};
 
 /// Something that happened, with its community for routing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +67,22 @@ pub enum DomainEvent {
     /// A folder came back from the trash.
     #[serde(rename = "folder.restored")]
     FolderRestored(ItemEvent),
+    /// A photo was added to the library (its thumbnails follow).
+    #[serde(rename = "photo.added")]
+    PhotoAdded {
+        /// The photo.
+        photo_id: PhotoId,
+        /// Its file.
+        file: ItemEvent,
+    },
+    /// A photo's thumbnails are ready (or could not be made).
+    #[serde(rename = "photo.processed")]
+    PhotoProcessed {
+        /// The photo.
+        photo_id: PhotoId,
+        /// Its file.
+        file: ItemEvent,
+    },
 }
 
 /// Which Ybira item an event is about, with what front ends need to route it: the folder it is in
@@ -99,6 +115,8 @@ impl DomainEvent {
             DomainEvent::FolderUpdated(_) => "folder.updated",
             DomainEvent::FolderDeleted(_) => "folder.deleted",
             DomainEvent::FolderRestored(_) => "folder.restored",
+            DomainEvent::PhotoAdded { .. } => "photo.added",
+            DomainEvent::PhotoProcessed { .. } => "photo.processed",
         }
     }
 }

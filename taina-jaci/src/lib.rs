@@ -6,8 +6,10 @@
 #![forbid(unsafe_code)]
 
 pub mod heif;
+pub mod media;
 pub mod metadata;
 pub mod orientation;
 pub mod thumbnail;
+pub mod timeline;
 
 pub use taina_core as core;

@@ -3,6 +3,7 @@
 //!
 //! - staged uploads: `communities/{community_id}/temp/{upload_id}`
 //! - stored files:   `communities/{community_id}/files/{yyyy}/{mm}/{file_id}.{ext}`
+//! - thumbnails:     `communities/{community_id}/thumbnails/{file_id}/{size}.{ext}`
 
 use taina_core::{CommunityId, ItemId, Timestamp, UploadId};
 
@@ -27,6 +28,17 @@ pub fn file_path(
         Some(ext) => format!("communities/{community}/files/{year:04}/{month:02}/{file}.{ext}"),
         None => format!("communities/{community}/files/{year:04}/{month:02}/{file}"),
     }
+}
+
+/// Where a file's thumbnail or rendition named `name` (e.g. `small.webp`, fixed by the caller, never
+/// typed by people) lives.
+pub fn thumbnail_path(community: &CommunityId, file: &ItemId, name: &str) -> String {
+    format!("communities/{community}/thumbnails/{file}/{name}")
+}
+
+/// Everything under a file's thumbnails directory (to remove them all).
+pub fn thumbnails_dir(community: &CommunityId, file: &ItemId) -> String {
+    format!("communities/{community}/thumbnails/{file}")
 }
 
 /// A lower-case extension safe to put in a path, if `ext` is one.

@@ -1,0 +1,34 @@
+-- Jaci (schema jaci): a photo is a Ybira file (items) plus this row of what its bytes say. Who may see it is the
+-- file's business (its space and shares); the timeline orders by taken_at, then id.
+CREATE TABLE jaci.photos (
+    id                   TEXT PRIMARY KEY NOT NULL,
+    file_id              TEXT NOT NULL UNIQUE REFERENCES ybira.items(id) ON DELETE CASCADE,
+    community_id         TEXT NOT NULL REFERENCES public.communities(id) ON DELETE CASCADE,
+    media_kind           TEXT NOT NULL CHECK (media_kind IN ('image', 'video')),
+    taken_at             BIGINT NOT NULL,
+    taken_offset_minutes BIGINT,
+    taken_at_source      TEXT NOT NULL,
+    width                BIGINT,
+    height               BIGINT,
+    orientation          BIGINT NOT NULL DEFAULT 1,
+    camera_make          TEXT,
+    camera_model         TEXT,
+    lens                 TEXT,
+    latitude             DOUBLE PRECISION,
+    longitude            DOUBLE PRECISION,
+    altitude             DOUBLE PRECISION,
+    iso                  BIGINT,
+    f_number             DOUBLE PRECISION,
+    exposure_time        DOUBLE PRECISION,
+    focal_length         DOUBLE PRECISION,
+    processed_at         BIGINT,
+    processing_error     TEXT,
+    created_at           BIGINT NOT NULL,
+    updated_at           BIGINT NOT NULL
+);
+CREATE INDEX idx_photos_timeline ON jaci.photos (community_id, taken_at, id);
+
+-- Previews (thumbnails) of any Ybira file: set by the previews job, copied to a photo when it joins
+-- the library, so that the job and the import agree whichever runs first.
+ALTER TABLE ybira.items ADD COLUMN previews_at BIGINT;
+ALTER TABLE ybira.items ADD COLUMN preview_error TEXT;

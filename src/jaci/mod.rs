@@ -1,0 +1,622 @@
+//! Jaci, the photos service: a photo is a Ybira file plus a `photos` row of what its bytes say.
+//! Importing stores the file through Ybira, reads its metadata (`taina_jaci::metadata`) and adds the
+//! row; the file's previews (thumbnails) come from the durable `previews` job that Ybira enqueued
+//! with the file, which then marks the photo processed and announces `photo.processed`. Who may see a
+//! photo is its file's business: every read goes through Ybira's access check.
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use serde::Serialize;
+use sqlx::AnyConnection;
+use taina_core::{
+    Actor, CommunityId, DomainEvent, Error as DomainError, Event, ItemId, PhotoId, Timestamp,
+};
+use taina_jaci::media::{MediaKind, media_kind, thumbnails_supported};
+use taina_jaci::metadata::{
+    Camera, Exposure, Location as GeoLocation, PhotoMetadata, TakenAt, TakenAtSource, extract,
+    resolve_taken_at,
+};
+use taina_jaci::thumbnail::{DEFAULT_QUALITY, Size, thumbnails};
+use taina_jaci::timeline::{Cursor, page_size};
+use taina_ybira::access::{ItemAction, Space};
+use tracing::instrument;
+
+use crate::accounts::rows::parse_id;
+use crate::ybira::{Item, Location, NewUpload, OnConflict};
+use crate::{Error, Result, Taina};
+
+/// The most bytes of a file read for its metadata (HEIF and TIFF may keep EXIF anywhere).
+const METADATA_READ_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// A photo (or video) in the library.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Photo {
+    /// Its id.
+    pub id: PhotoId,
+    /// Its Ybira file.
+    pub file_id: ItemId,
+    /// Image or video.
+    pub kind: MediaKind,
+    /// The file's name.
+    pub name: String,
+    /// Its content type.
+    pub mime_type: Option<String>,
+    /// When it was taken, RFC 3339 in the local time of the place (`-00:00`: offset unknown).
+    pub taken_at: String,
+    /// Where `taken_at` came from.
+    pub taken_at_source: TakenAtSource,
+    /// Width as displayed.
+    pub width: Option<u32>,
+    /// Height as displayed.
+    pub height: Option<u32>,
+    /// EXIF orientation.
+    pub orientation: u8,
+    /// The camera.
+    pub camera: Option<Camera>,
+    /// Where it was taken.
+    pub location: Option<GeoLocation>,
+    /// How it was exposed.
+    pub exposure: Option<Exposure>,
+    /// Whether its thumbnails are ready.
+    pub processed: bool,
+    /// Why it has no thumbnails, if it has none.
+    pub processing_error: Option<String>,
+    /// The space its file is in.
+    pub space: Space,
+    /// Who added it.
+    pub owner_id: Option<taina_core::UserId>,
+    /// When it was added.
+    pub created_at: Timestamp,
+}
+
+/// What to import.
+#[derive(Debug, Clone)]
+pub struct NewPhoto {
+    /// Where the file goes (default: My files).
+    pub location: Location,
+    /// The file's name.
+    pub name: String,
+    /// The size the client announced, if any.
+    pub declared_size: Option<u64>,
+    /// The file's modification time as the client knows it (a fallback for taken-at).
+    pub client_file_time: Option<Timestamp>,
+}
+
+/// Whose photos a timeline shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The actor's own (their private space).
+    Mine,
+    /// The community's shared space.
+    Shared,
+}
+
+/// A page of the timeline, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelinePage {
+    /// The photos.
+    pub photos: Vec<Photo>,
+    /// Pass back for the next (older) page; `None` on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// A photo with its neighbours in the timeline it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhotoDetail {
+    /// The photo.
+    pub photo: Photo,
+    /// The newer neighbour.
+    pub previous: Option<PhotoId>,
+    /// The older neighbour.
+    pub next: Option<PhotoId>,
+}
+
+/// A photo on the map.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MapPoint {
+    /// The photo.
+    pub id: PhotoId,
+    /// Latitude.
+    pub latitude: f64,
+    /// Longitude.
+    pub longitude: f64,
+    /// When it was taken (RFC 3339).
+    pub taken_at: String,
+}
+
+/// The photos service. Get it from [`Taina::jaci`].
+#[derive(Clone, Copy)]
+pub struct Jaci<'a> {
+    pub(crate) taina: &'a Taina,
+}
+
+const PHOTO_COLUMNS: &str = "p.id, p.file_id, p.media_kind, p.taken_at, p.taken_offset_minutes, \
+     p.taken_at_source, p.width, p.height, p.orientation, p.camera_make, p.camera_model, p.lens, \
+     p.latitude, p.longitude, p.altitude, p.iso, p.f_number, p.exposure_time, p.focal_length, \
+     p.processed_at, p.processing_error, p.created_at, i.name, i.mime_type, i.space_owner_id, \
+     i.owner_id FROM photos p JOIN items i ON i.id = p.file_id";
+
+#[derive(sqlx::FromRow)]
+struct PhotoRow {
+    id: String,
+    file_id: String,
+    media_kind: String,
+    taken_at: i64,
+    taken_offset_minutes: Option<i64>,
+    taken_at_source: String,
+    width: Option<i64>,
+    height: Option<i64>,
+    orientation: i64,
+    camera_make: Option<String>,
+    camera_model: Option<String>,
+    lens: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    altitude: Option<f64>,
+    iso: Option<i64>,
+    f_number: Option<f64>,
+    exposure_time: Option<f64>,
+    focal_length: Option<f64>,
+    processed_at: Option<i64>,
+    processing_error: Option<String>,
+    created_at: i64,
+    name: String,
+    mime_type: Option<String>,
+    space_owner_id: Option<String>,
+    owner_id: Option<String>,
+}
+
+impl PhotoRow {
+    fn into_photo(self) -> Result<Photo> {
+        let corrupt = |what: &str| Error::Corrupt(format!("photo {}: {what}", self.id));
+        let source: TakenAtSource =
+            serde_json::from_value(serde_json::Value::String(self.taken_at_source.clone()))
+                .map_err(|_| corrupt("taken_at_source"))?;
+        let taken = TakenAt {
+            instant: Timestamp::from_millis(self.taken_at),
+            offset_minutes: self
+                .taken_offset_minutes
+                .and_then(|m| i16::try_from(m).ok()),
+            source,
+        };
+        let camera = Camera {
+            make: self.camera_make,
+            model: self.camera_model,
+            lens: self.lens,
+        };
+        let exposure = Exposure {
+            iso: self.iso.and_then(|n| u32::try_from(n).ok()),
+            f_number: self.f_number,
+            exposure_time: self.exposure_time,
+            focal_length: self.focal_length,
+        };
+        Ok(Photo {
+            id: parse_id(&self.id, PhotoId::parse)?,
+            file_id: parse_id(&self.file_id, ItemId::parse)?,
+            kind: MediaKind::parse(&self.media_kind).ok_or_else(|| corrupt("media_kind"))?,
+            name: self.name,
+            mime_type: self.mime_type,
+            taken_at: taken.to_rfc3339(),
+            taken_at_source: source,
+            width: self.width.and_then(|n| u32::try_from(n).ok()),
+            height: self.height.and_then(|n| u32::try_from(n).ok()),
+            orientation: u8::try_from(self.orientation).unwrap_or(1),
+            camera: (camera != Camera::default()).then_some(camera),
+            location: match (self.latitude, self.longitude) {
+                (Some(latitude), Some(longitude)) => Some(GeoLocation {
+                    latitude,
+                    longitude,
+                    altitude: self.altitude,
+                }),
+                _ => None,
+            },
+            exposure: (exposure != Exposure::default()).then_some(exposure),
+            processed: self.processed_at.is_some(),
+            processing_error: self.processing_error,
+            space: Space::from_owner(crate::ybira::rows_opt_user(self.space_owner_id.as_deref())?),
+            owner_id: crate::ybira::rows_opt_user(self.owner_id.as_deref())?,
+            created_at: Timestamp::from_millis(self.created_at),
+        })
+    }
+}
+
+impl Jaci<'_> {
+    fn now(&self) -> Timestamp {
+        self.taina.inner.clock.now()
+    }
+
+    fn publish(&self, community: &CommunityId, event: DomainEvent) {
+        self.taina.inner.events.publish(Event {
+            community_id: community.clone(),
+            at: self.now(),
+            event,
+        });
+    }
+
+    /// Imports a photo or video: stores the file through Ybira, reads its metadata, adds it to the
+    /// timeline at once; thumbnails follow from a background job. Files that are not photos or
+    /// videos are refused (and not kept).
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn import<S>(&self, actor: &Actor, photo: NewPhoto, content: S) -> Result<Photo>
+    where
+        S: Stream<Item = std::io::Result<Bytes>> + Send + Unpin,
+    {
+        let ybira = self.taina.ybira();
+        let item = ybira
+            .upload(
+                actor,
+                NewUpload {
+                    location: photo.location,
+                    name: photo.name,
+                    declared_size: photo.declared_size,
+                    on_conflict: OnConflict::Rename,
+                },
+                content,
+            )
+            .await?;
+        let mime = item.mime_type.clone().unwrap_or_default();
+        let Some(kind) = media_kind(&mime) else {
+            ybira.delete(actor, &item.id).await?;
+            ybira.purge(actor, &item.id).await?;
+            return Err(DomainError::invalid(
+                "content",
+                format!("is not a photo or video the library takes ({mime})"),
+            )
+            .into());
+        };
+        let bytes = self.read_head(actor, &item, METADATA_READ_LIMIT).await?;
+        let metadata = tokio::task::spawn_blocking(move || extract(&bytes))
+            .await
+            .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+        self.add(actor, &item, kind, metadata, photo.client_file_time)
+            .await
+    }
+
+    /// Reads up to `limit` leading bytes of a file.
+    async fn read_head(&self, actor: &Actor, item: &Item, limit: u64) -> Result<Vec<u8>> {
+        let range = taina_ybira::range::ByteRange {
+            offset: 0,
+            length: Some(limit.min(item.size_bytes).max(1)),
+        };
+        let range = (item.size_bytes > 0).then_some(range);
+        let download = self.taina.ybira().download(actor, &item.id, range).await?;
+        let mut body = download.body;
+        let mut bytes =
+            Vec::with_capacity(usize::try_from(item.size_bytes.min(limit)).unwrap_or(0));
+        while let Some(chunk) = body.next().await {
+            bytes.extend_from_slice(&chunk?);
+        }
+        Ok(bytes)
+    }
+
+    /// Adds the photo row for a stored file.
+    async fn add(
+        &self,
+        actor: &Actor,
+        item: &Item,
+        kind: MediaKind,
+        metadata: PhotoMetadata,
+        client_file_time: Option<Timestamp>,
+    ) -> Result<Photo> {
+        let now = self.now();
+        let taken = resolve_taken_at(metadata.exif_taken_at, client_file_time, item.created_at);
+        let mime = item.mime_type.clone().unwrap_or_default();
+        let unsupported = (!thumbnails_supported(&mime))
+            .then(|| format!("thumbnails for {mime} are not made yet"));
+        let id = crate::random::new_id(PhotoId::from_random);
+        let mut tx = self.taina.ybira().begin_in(&actor.community_id).await?;
+        // The previews job may have run already: take over its outcome.
+        let (previews_at, preview_error): (Option<i64>, Option<String>) = sqlx::query_as(
+            "SELECT previews_at, preview_error FROM items WHERE id = $1 AND deleted_at IS NULL",
+        )
+        .bind(item.id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| DomainError::not_found("file"))?;
+        let processed_at = previews_at.or(unsupported.as_ref().map(|_| now.as_millis()));
+        let processing_error = preview_error.or(unsupported);
+        let camera = metadata.camera.clone().unwrap_or_default();
+        let exposure = metadata.exposure.unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO photos (id, file_id, community_id, media_kind, taken_at, taken_offset_minutes, \
+             taken_at_source, width, height, orientation, camera_make, camera_model, lens, latitude, \
+             longitude, altitude, iso, f_number, exposure_time, focal_length, processed_at, \
+             processing_error, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23)",
+        )
+        .bind(id.as_str())
+        .bind(item.id.as_str())
+        .bind(actor.community_id.as_str())
+        .bind(kind.as_str())
+        .bind(taken.instant.as_millis())
+        .bind(taken.offset_minutes.map(i64::from))
+        .bind(source_name(taken.source))
+        .bind(metadata.width.map(i64::from))
+        .bind(metadata.height.map(i64::from))
+        .bind(i64::from(metadata.orientation.value()))
+        .bind(camera.make)
+        .bind(camera.model)
+        .bind(camera.lens)
+        .bind(metadata.location.map(|l| l.latitude))
+        .bind(metadata.location.map(|l| l.longitude))
+        .bind(metadata.location.and_then(|l| l.altitude))
+        .bind(exposure.iso.map(i64::from))
+        .bind(exposure.f_number)
+        .bind(exposure.exposure_time)
+        .bind(exposure.focal_length)
+        .bind(processed_at)
+        .bind(processing_error)
+        .bind(now.as_millis())
+        .execute(&mut *tx)
+        .await?;
+        let photo = load_photo(&mut tx, &id).await?;
+        tx.commit().await?;
+        self.publish(
+            &actor.community_id,
+            DomainEvent::PhotoAdded {
+                photo_id: id,
+                file: crate::ybira::item_event(item),
+            },
+        );
+        Ok(photo)
+    }
+
+    /// A photo the actor may see, with its neighbours in its timeline.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn photo(&self, actor: &Actor, id: &PhotoId) -> Result<PhotoDetail> {
+        let mut conn = self.taina.inner.db.reader().acquire().await?;
+        let photo = load_photo(&mut conn, id)
+            .await
+            .map_err(|_| DomainError::not_found("photo"))?;
+        self.taina
+            .ybira()
+            .load(&mut conn, actor, &photo.file_id, ItemAction::Read, false)
+            .await
+            .map_err(|_| Error::from(DomainError::not_found("photo")))?;
+        let (scope, owner) = match &photo.space {
+            Space::Shared => ("i.space_owner_id IS NULL AND $4 = $4", String::new()),
+            Space::Private(owner) => ("i.space_owner_id = $4", owner.as_str().to_owned()),
+        };
+        let (taken_at,): (i64,) = sqlx::query_as("SELECT taken_at FROM photos WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_one(&mut *conn)
+            .await?;
+        let neighbour = |newer: bool| {
+            let (cmp, order) = if newer { (">", "ASC") } else { ("<", "DESC") };
+            format!(
+                "SELECT p.id FROM photos p JOIN items i ON i.id = p.file_id \
+                 WHERE p.community_id = $1 AND i.deleted_at IS NULL AND {scope} \
+                 AND (p.taken_at, p.id) {cmp} ($2, $3) ORDER BY p.taken_at {order}, p.id {order} LIMIT 1"
+            )
+        };
+        let mut found = [None, None];
+        for (slot, newer) in [(0, true), (1, false)] {
+            let row: Option<(String,)> = sqlx::query_as(&neighbour(newer))
+                .bind(actor.community_id.as_str())
+                .bind(taken_at)
+                .bind(id.as_str())
+                .bind(&owner)
+                .fetch_optional(&mut *conn)
+                .await?;
+            found[slot] = row.map(|(id,)| parse_id(&id, PhotoId::parse)).transpose()?;
+        }
+        let [previous, next] = found;
+        Ok(PhotoDetail {
+            photo,
+            previous,
+            next,
+        })
+    }
+
+    /// A page of the timeline (newest first), of the actor's own photos or the community's shared
+    /// ones. Pass the previous page's `next_cursor` to go on.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn timeline(
+        &self,
+        actor: &Actor,
+        scope: Scope,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<TimelinePage> {
+        let cursor = cursor.map(Cursor::decode).transpose()?;
+        let limit = page_size(limit);
+        let space = match scope {
+            Scope::Mine => Space::Private(actor.user_id.clone()),
+            Scope::Shared => Space::Shared,
+        };
+        taina_ybira::access::authorize_root(actor, &space).map_err(crate::ybira::denied)?;
+        let filter = match scope {
+            Scope::Mine => "i.space_owner_id = $2",
+            Scope::Shared => "i.space_owner_id IS NULL AND $2 = $2",
+        };
+        let after = if cursor.is_some() {
+            "AND (p.taken_at, p.id) < ($4, $5)"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {PHOTO_COLUMNS} WHERE p.community_id = $1 AND i.deleted_at IS NULL AND {filter} \
+             {after} ORDER BY p.taken_at DESC, p.id DESC LIMIT $3"
+        );
+        let mut query = sqlx::query_as::<_, PhotoRow>(&sql)
+            .bind(actor.community_id.as_str())
+            .bind(actor.user_id.as_str())
+            .bind(i64::from(limit) + 1);
+        if let Some(c) = &cursor {
+            query = query.bind(c.taken_at).bind(c.id.as_str());
+        }
+        let rows = query.fetch_all(self.taina.inner.db.reader()).await?;
+        let more = rows.len() > limit as usize;
+        let mut photos = Vec::with_capacity(rows.len());
+        let mut last = None;
+        for row in rows.into_iter().take(limit as usize) {
+            last = Some((row.taken_at, row.id.clone()));
+            photos.push(row.into_photo()?);
+        }
+        let next_cursor = match (more, last) {
+            (true, Some((taken_at, id))) => Some(
+                Cursor {
+                    taken_at,
+                    id: parse_id(&id, PhotoId::parse)?,
+                }
+                .encode(),
+            ),
+            _ => None,
+        };
+        Ok(TimelinePage {
+            photos,
+            next_cursor,
+        })
+    }
+
+    /// Photos with GPS coordinates, for the map.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn map(&self, actor: &Actor, scope: Scope) -> Result<Vec<MapPoint>> {
+        let mut points = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self
+                .timeline(actor, scope, cursor.as_deref(), Some(500))
+                .await?;
+            points.extend(page.photos.into_iter().filter_map(|p| {
+                p.location.map(|l| MapPoint {
+                    id: p.id,
+                    latitude: l.latitude,
+                    longitude: l.longitude,
+                    taken_at: p.taken_at,
+                })
+            }));
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(points),
+            }
+        }
+    }
+
+    /// A thumbnail of a file the actor may see (WebP bytes), once made.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn thumbnail(&self, actor: &Actor, file: &ItemId, size: Size) -> Result<Vec<u8>> {
+        let mut conn = self.taina.inner.db.reader().acquire().await?;
+        self.taina
+            .ybira()
+            .load(&mut conn, actor, file, ItemAction::Read, false)
+            .await?;
+        drop(conn);
+        let path = taina_ybira::layout::thumbnail_path(
+            &actor.community_id,
+            file,
+            &format!("{}.webp", size.name()),
+        );
+        match self.taina.inner.blobs.get(&path).await {
+            Ok(bytes) => Ok(bytes),
+            Err(Error::Storage(object_store::Error::NotFound { .. })) => {
+                Err(DomainError::not_found("thumbnail").into())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Makes a photo's thumbnails again (after a pipeline change, say).
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn regenerate(&self, actor: &Actor, id: &PhotoId) -> Result<()> {
+        let detail = self.photo(actor, id).await?;
+        self.taina
+            .jobs()
+            .enqueue(crate::jobs::NewJob::now(
+                crate::jobs::Job::Previews {
+                    file_id: detail.photo.file_id,
+                },
+                self.now(),
+            ))
+            .await
+    }
+
+    /// The `previews` job: makes a file's thumbnails, records the outcome on the file (and its photo,
+    /// if it is one) and announces it. Content that cannot be decoded is an outcome, not a failure.
+    pub(crate) async fn make_previews(&self, file: &ItemId) -> Result<()> {
+        let inner = &self.taina.inner;
+        let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT i.community_id, b.path, i.mime_type FROM items i JOIN blobs b ON b.id = i.blob_id \
+             WHERE i.id = $1",
+        )
+        .bind(file.as_str())
+        .fetch_optional(inner.db.reader())
+        .await?;
+        // Purged meanwhile: nothing to do.
+        let Some((community, path, mime)) = row else {
+            return Ok(());
+        };
+        let community = parse_id(&community, CommunityId::parse)?;
+        if !thumbnails_supported(mime.as_deref().unwrap_or_default()) {
+            return Ok(());
+        }
+        let bytes = inner.blobs.get(&path).await?;
+        let made = tokio::task::spawn_blocking(move || {
+            let orientation = extract(&bytes).orientation;
+            thumbnails(&bytes, orientation, DEFAULT_QUALITY)
+        })
+        .await
+        .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+        let error = match made {
+            Ok(renditions) => {
+                for r in renditions {
+                    let name = format!("{}.webp", r.size.name());
+                    inner
+                        .blobs
+                        .put(
+                            &taina_ybira::layout::thumbnail_path(&community, file, &name),
+                            r.webp,
+                        )
+                        .await?;
+                }
+                None
+            }
+            Err(e) => Some(e.to_string()),
+        };
+        let now = self.now().as_millis();
+        let mut tx = self.taina.ybira().begin_in(&community).await?;
+        sqlx::query("UPDATE items SET previews_at = $1, preview_error = $2 WHERE id = $3")
+            .bind(now)
+            .bind(error.clone())
+            .bind(file.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let photo: Option<(String,)> = sqlx::query_as(
+            "UPDATE photos SET processed_at = $1, processing_error = $2, updated_at = $1 \
+             WHERE file_id = $3 RETURNING id",
+        )
+        .bind(now)
+        .bind(error)
+        .bind(file.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let item = crate::ybira::tree_reload(&mut tx, file).await?;
+        tx.commit().await?;
+        if let Some((photo,)) = photo {
+            self.publish(
+                &community,
+                DomainEvent::PhotoProcessed {
+                    photo_id: parse_id(&photo, PhotoId::parse)?,
+                    file: crate::ybira::item_event(&item),
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
+fn source_name(source: TakenAtSource) -> String {
+    match serde_json::to_value(source) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "upload_time".to_owned(),
+    }
+}
+
+async fn load_photo(conn: &mut AnyConnection, id: &PhotoId) -> Result<Photo> {
+    let row: PhotoRow = sqlx::query_as(&format!("SELECT {PHOTO_COLUMNS} WHERE p.id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| DomainError::not_found("photo"))?;
+    row.into_photo()
+}

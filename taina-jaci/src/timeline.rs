@@ -1,0 +1,181 @@
+//! The timeline: newest first by taken-at, paged by a cursor, grouped into dates for the viewer.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use taina_core::{Error, PhotoId, Timestamp};
+
+/// Photos per page unless asked otherwise.
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+/// The most photos one page may hold.
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// The page size for a requested limit.
+pub fn page_size(limit: Option<u32>) -> u32 {
+    limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE)
+}
+
+/// Where a page starts: strictly before this photo in (taken-at, id) order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    /// The last photo's taken-at, in milliseconds.
+    pub taken_at: i64,
+    /// The last photo's id.
+    pub id: PhotoId,
+}
+
+impl Cursor {
+    /// The opaque text handed to clients.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{}/{}", self.taken_at, self.id))
+    }
+
+    /// Reads a cursor a client sent back.
+    pub fn decode(text: &str) -> Result<Cursor, Error> {
+        let bad = || Error::invalid("cursor", "is not a cursor this server gave out");
+        if text.len() > 128 {
+            return Err(bad());
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+        let text = String::from_utf8(bytes).map_err(|_| bad())?;
+        let (at, id) = text.split_once('/').ok_or_else(bad)?;
+        Ok(Cursor {
+            taken_at: at.parse().map_err(|_| bad())?,
+            id: PhotoId::parse(id).map_err(|_| bad())?,
+        })
+    }
+}
+
+/// A heading in the timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DateGroup {
+    /// Today.
+    Today,
+    /// Yesterday.
+    Yesterday,
+    /// Earlier this week (the last seven days).
+    ThisWeek,
+    /// A month of this year.
+    Month {
+        /// The year.
+        year: i32,
+        /// The month, 1–12.
+        month: u8,
+    },
+    /// An earlier year.
+    Year {
+        /// The year.
+        year: i32,
+    },
+}
+
+/// The heading a photo taken at `taken_at` falls under for a viewer at `now` whose time zone is
+/// `offset_minutes` east of UTC. Photos dated in the future count as today.
+///
+/// ```
+/// use taina_core::Timestamp;
+/// use taina_jaci::timeline::{date_group, DateGroup};
+/// let now = Timestamp::parse_rfc3339("2026-11-23T10:00:00Z").unwrap();
+/// let t = Timestamp::parse_rfc3339("2026-11-22T23:30:00Z").unwrap();
+/// assert_eq!(date_group(t, now, 0), DateGroup::Yesterday);
+/// assert_eq!(date_group(t, now, 60), DateGroup::Today); // 00:30 on the 23rd at UTC+1
+/// ```
+pub fn date_group(taken_at: Timestamp, now: Timestamp, offset_minutes: i16) -> DateGroup {
+    let local_day = |t: Timestamp| {
+        let ms = t.as_millis() + i64::from(offset_minutes) * 60_000;
+        ms.div_euclid(86_400_000)
+    };
+    let (day, today) = (local_day(taken_at), local_day(now));
+    let age = today - day;
+    if age <= 0 {
+        return DateGroup::Today;
+    }
+    if age == 1 {
+        return DateGroup::Yesterday;
+    }
+    if age < 7 {
+        return DateGroup::ThisWeek;
+    }
+    let (year, month) = civil(day);
+    let (this_year, _) = civil(today);
+    if year == this_year {
+        DateGroup::Month { year, month }
+    } else {
+        DateGroup::Year { year }
+    }
+}
+
+/// The year and month of a day number (days since 1970-01-01).
+fn civil(days: i64) -> (i32, u8) {
+    let date = time::Date::from_julian_day(i32::try_from(days + 2_440_588).unwrap_or(i32::MAX))
+        .unwrap_or(time::Date::MIN);
+    (date.year(), u8::from(date.month()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn at(s: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(s).unwrap()
+    }
+
+    #[test]
+    fn groups_by_local_day() {
+        let now = at("2026-11-23T10:00:00Z");
+        assert_eq!(
+            date_group(at("2026-11-23T00:10:00Z"), now, 0),
+            DateGroup::Today
+        );
+        assert_eq!(
+            date_group(at("2026-11-20T12:00:00Z"), now, 0),
+            DateGroup::ThisWeek
+        );
+        assert_eq!(
+            date_group(at("2026-03-02T12:00:00Z"), now, 0),
+            DateGroup::Month {
+                year: 2026,
+                month: 3
+            }
+        );
+        assert_eq!(
+            date_group(at("2008-05-30T15:56:01Z"), now, 0),
+            DateGroup::Year { year: 2008 }
+        );
+        // Late on the 22nd in São Paulo is still the 22nd there.
+        assert_eq!(
+            date_group(at("2026-11-23T01:00:00Z"), at("2026-11-23T12:00:00Z"), -180),
+            DateGroup::Yesterday
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn cursors_round_trip(t in any::<i64>(), seed in any::<u8>()) {
+            let c = Cursor { taken_at: t, id: PhotoId::from_random([seed; 21]) };
+            prop_assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        }
+
+        #[test]
+        fn decoding_never_panics(text in "\\PC{0,200}") {
+            let _ = Cursor::decode(&text);
+        }
+
+        /// Older photos never get a "newer" heading than younger ones.
+        #[test]
+        fn headings_follow_age(a in 0i64..4_000_000_000_000, b in 0i64..4_000_000_000_000, off in -720i16..840) {
+            let now = Timestamp::from_millis(4_000_000_000_000);
+            let rank = |g: DateGroup| match g {
+                DateGroup::Today => (0, 0),
+                DateGroup::Yesterday => (1, 0),
+                DateGroup::ThisWeek => (2, 0),
+                DateGroup::Month { month, .. } => (3, -i64::from(month)),
+                DateGroup::Year { year } => (4, -i64::from(year)),
+            };
+            let (older, newer) = (a.min(b), a.max(b));
+            prop_assert!(rank(date_group(Timestamp::from_millis(older), now, off)) >= rank(date_group(Timestamp::from_millis(newer), now, off)));
+        }
+    }
+}

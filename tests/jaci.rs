@@ -1,0 +1,515 @@
+//! Jaci, the photos service, on SQLite and on PostgreSQL, with the real photos in tests/fixtures.
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::Stream;
+use taina::backend_tests;
+use taina::core::{Actor, DomainEvent, ErrorKind, Role, Timestamp};
+use taina::jaci::{NewPhoto, Photo, Scope};
+use taina::testing::TestInstance;
+use taina::ybira::Location;
+use taina_jaci::media::MediaKind;
+use taina_jaci::metadata::TakenAtSource;
+use taina_jaci::thumbnail::Size;
+
+struct World {
+    t: TestInstance,
+    admin: Actor,
+    ana: Actor,
+    bia: Actor,
+    gil: Actor,
+}
+
+async fn world(t: TestInstance) -> World {
+    let admin = t.actor(&t.setup().await).await;
+    let (ana, _) = t.join(&admin, "ana@example.org", Role::Member).await;
+    let (bia, _) = t.join(&admin, "bia@example.org", Role::Member).await;
+    let (gil, _) = t.join(&admin, "gil@example.org", Role::Guest).await;
+    World {
+        t,
+        admin,
+        ana,
+        bia,
+        gil,
+    }
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/photos")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn body(bytes: Vec<u8>) -> impl Stream<Item = std::io::Result<Bytes>> + Send + Unpin {
+    let chunks: Vec<std::io::Result<Bytes>> = bytes
+        .chunks(16 * 1024)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    futures::stream::iter(chunks)
+}
+
+/// A small PNG with no EXIF, different for each `seed`.
+fn png(seed: u8) -> Vec<u8> {
+    let image =
+        image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([seed, x as u8 * 4, y as u8 * 5]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+async fn import(
+    t: &TestInstance,
+    actor: &Actor,
+    location: Location,
+    name: &str,
+    bytes: Vec<u8>,
+    file_time: Option<Timestamp>,
+) -> Photo {
+    t.taina
+        .jaci()
+        .import(
+            actor,
+            NewPhoto {
+                location,
+                name: name.into(),
+                declared_size: None,
+                client_file_time: file_time,
+            },
+            body(bytes),
+        )
+        .await
+        .unwrap()
+}
+
+fn kind<T: std::fmt::Debug>(r: taina::Result<T>) -> ErrorKind {
+    r.expect_err("expected an error").kind()
+}
+
+fn webp_size(bytes: &[u8]) -> (u32, u32) {
+    let image = image::load_from_memory_with_format(bytes, image::ImageFormat::WebP).unwrap();
+    (image.width(), image.height())
+}
+
+async fn imports_read_metadata_and_thumbnails_follow(t: TestInstance) {
+    let w = world(t).await;
+    let mut events = w.t.taina.subscribe();
+    let photo = import(
+        &w.t,
+        &w.ana,
+        Location::MyFiles,
+        "DSCN0010.jpg",
+        fixture("DSCN0010.jpg"),
+        None,
+    )
+    .await;
+    assert_eq!(photo.kind, MediaKind::Image);
+    assert_eq!(photo.taken_at, "2008-10-22T16:28:39-00:00");
+    assert_eq!(photo.taken_at_source, TakenAtSource::DateTimeOriginal);
+    assert_eq!((photo.width, photo.height), (Some(640), Some(480)));
+    let camera = photo.camera.clone().unwrap();
+    assert_eq!(
+        (camera.make.as_deref(), camera.model.as_deref()),
+        (Some("NIKON"), Some("COOLPIX P6000"))
+    );
+    let at = photo.location.unwrap();
+    assert!(
+        (at.latitude - 43.467_448_333).abs() < 1e-6 && (at.longitude - 11.885_126_667).abs() < 1e-6
+    );
+    assert!(photo.exposure.unwrap().f_number.is_some());
+    // In the timeline at once, thumbnails not yet made.
+    assert!(!photo.processed);
+    let page =
+        w.t.taina
+            .jaci()
+            .timeline(&w.ana, Scope::Mine, None, None)
+            .await
+            .unwrap();
+    assert_eq!(page.photos.len(), 1);
+    assert_eq!(
+        kind(
+            w.t.taina
+                .jaci()
+                .thumbnail(&w.ana, &photo.file_id, Size::Small)
+                .await
+        ),
+        ErrorKind::NotFound
+    );
+    // The job makes them, upright, stripped, in three sizes.
+    w.t.taina.jobs().run_due().await.unwrap();
+    let detail = w.t.taina.jaci().photo(&w.ana, &photo.id).await.unwrap();
+    assert!(
+        detail.photo.processed,
+        "{:?}",
+        detail.photo.processing_error
+    );
+    let jaci = w.t.taina.jaci();
+    assert_eq!(
+        webp_size(
+            &jaci
+                .thumbnail(&w.ana, &photo.file_id, Size::Small)
+                .await
+                .unwrap()
+        ),
+        (200, 200)
+    );
+    assert_eq!(
+        webp_size(
+            &jaci
+                .thumbnail(&w.ana, &photo.file_id, Size::Medium)
+                .await
+                .unwrap()
+        ),
+        (640, 480)
+    );
+    let large = jaci
+        .thumbnail(&w.ana, &photo.file_id, Size::Large)
+        .await
+        .unwrap();
+    assert!(!large.windows(4).any(|w| w == b"EXIF"));
+    let mut seen = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        seen.push(e.event.name());
+        if let DomainEvent::PhotoProcessed { photo_id, .. } = &e.event {
+            assert_eq!(photo_id, &photo.id);
+        }
+    }
+    assert!(
+        seen.contains(&"photo.added") && seen.contains(&"photo.processed"),
+        "{seen:?}"
+    );
+    // Nobody else sees it or its thumbnails.
+    assert_eq!(
+        kind(jaci.photo(&w.bia, &photo.id).await),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(jaci.thumbnail(&w.bia, &photo.file_id, Size::Small).await),
+        ErrorKind::NotFound
+    );
+    assert!(
+        jaci.timeline(&w.bia, Scope::Mine, None, None)
+            .await
+            .unwrap()
+            .photos
+            .is_empty()
+    );
+}
+
+async fn orientation_heif_broken_exif_and_non_photos(t: TestInstance) {
+    let w = world(t).await;
+    let jaci = w.t.taina.jaci();
+    let turned = import(
+        &w.t,
+        &w.ana,
+        Location::MyFiles,
+        "landscape_6.jpg",
+        fixture("landscape_6.jpg"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (turned.width, turned.height, turned.orientation),
+        (Some(600), Some(450), 6)
+    );
+    w.t.taina.jobs().run_due().await.unwrap();
+    assert_eq!(
+        webp_size(
+            &jaci
+                .thumbnail(&w.ana, &turned.file_id, Size::Large)
+                .await
+                .unwrap()
+        ),
+        (600, 450)
+    );
+
+    let heif = import(
+        &w.t,
+        &w.ana,
+        Location::MyFiles,
+        "sample.heif",
+        fixture("samplefilehub.heif"),
+        None,
+    )
+    .await;
+    assert_eq!((heif.width, heif.height), (Some(640), Some(426)));
+    assert!(heif.mime_type.as_deref().unwrap().starts_with("image/hei"));
+
+    let file_time = Timestamp::parse_rfc3339("2019-07-01T12:00:00Z").unwrap();
+    let broken = import(
+        &w.t,
+        &w.ana,
+        Location::MyFiles,
+        "broken.jpg",
+        fixture("image00971.jpg"),
+        Some(file_time),
+    )
+    .await;
+    assert_eq!(broken.taken_at_source, TakenAtSource::FileTime);
+    assert_eq!(broken.taken_at, "2019-07-01T12:00:00-00:00");
+    assert_eq!((broken.width, broken.height), (Some(636), Some(227)));
+    let no_time = import(&w.t, &w.ana, Location::MyFiles, "plain.png", png(1), None).await;
+    assert_eq!(no_time.taken_at_source, TakenAtSource::UploadTime);
+
+    // Not a photo: refused, and not kept.
+    let before =
+        w.t.taina
+            .accounts()
+            .storage(&w.admin)
+            .await
+            .unwrap()
+            .used_bytes;
+    let pdf = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/documents/shared-mime-info-spec.pdf"),
+    )
+    .unwrap();
+    let refused = jaci
+        .import(
+            &w.ana,
+            NewPhoto {
+                location: Location::MyFiles,
+                name: "spec.pdf".into(),
+                declared_size: None,
+                client_file_time: None,
+            },
+            body(pdf),
+        )
+        .await;
+    assert_eq!(kind(refused), ErrorKind::Invalid);
+    w.t.taina.jobs().run_due().await.unwrap();
+    assert_eq!(
+        w.t.taina
+            .accounts()
+            .storage(&w.admin)
+            .await
+            .unwrap()
+            .used_bytes,
+        before
+    );
+    let names: Vec<_> =
+        w.t.taina
+            .ybira()
+            .list(&w.ana, &Location::MyFiles, None, None)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|i| i.name)
+            .collect();
+    assert!(!names.contains(&"spec.pdf".to_owned()), "{names:?}");
+}
+
+async fn the_timeline_pages_without_gaps_while_photos_arrive(t: TestInstance) {
+    let w = world(t).await;
+    let jaci = w.t.taina.jaci();
+    let base = Timestamp::parse_rfc3339("2024-01-01T00:00:00Z").unwrap();
+    let day = Duration::from_secs(24 * 3600);
+    let mut expected = Vec::new();
+    for n in 0..10u8 {
+        // Two photos share each day, so ids break the ties.
+        let taken = base.plus(day * u32::from(n / 2));
+        expected.push(
+            import(
+                &w.t,
+                &w.ana,
+                Location::MyFiles,
+                &format!("p{n}.png"),
+                png(n),
+                Some(taken),
+            )
+            .await
+            .id,
+        );
+    }
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    let mut added = 0u8;
+    loop {
+        let page = jaci
+            .timeline(&w.ana, Scope::Mine, cursor.as_deref(), Some(3))
+            .await
+            .unwrap();
+        assert!(page.photos.len() <= 3);
+        seen.extend(
+            page.photos
+                .iter()
+                .map(|p| (p.taken_at.clone(), p.id.clone())),
+        );
+        // Newer photos arriving meanwhile land before the cursor: no gaps, no repeats.
+        let taken = base.plus(day * 30);
+        import(
+            &w.t,
+            &w.ana,
+            Location::MyFiles,
+            &format!("new{added}.png"),
+            png(100 + added),
+            Some(taken),
+        )
+        .await;
+        added += 1;
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let ids: Vec<_> = seen.iter().map(|(_, id)| id.clone()).collect();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "no repeats");
+    let first_page_new = ids.len() - expected.len();
+    assert!(
+        first_page_new <= 1,
+        "only what existed before the first page, bar none"
+    );
+    let mut expected_sorted = expected.clone();
+    expected_sorted.sort();
+    let mut got: Vec<_> = ids
+        .iter()
+        .filter(|id| expected.contains(id))
+        .cloned()
+        .collect();
+    assert_eq!(got.len(), expected.len(), "no gaps");
+    got.sort();
+    assert_eq!(got, expected_sorted);
+    // Newest first.
+    assert!(seen.windows(2).all(|w| w[0].0 >= w[1].0), "{seen:?}");
+
+    // Detail: neighbours in the same timeline.
+    let page = jaci
+        .timeline(&w.ana, Scope::Mine, None, Some(3))
+        .await
+        .unwrap();
+    let middle = jaci.photo(&w.ana, &page.photos[1].id).await.unwrap();
+    assert_eq!(middle.previous.as_ref(), Some(&page.photos[0].id));
+    assert_eq!(middle.next.as_ref(), Some(&page.photos[2].id));
+    let newest = jaci.photo(&w.ana, &page.photos[0].id).await.unwrap();
+    assert_eq!(newest.previous, None);
+    assert_eq!(
+        kind(
+            jaci.timeline(&w.ana, Scope::Mine, Some("nonsense"), None)
+                .await
+        ),
+        ErrorKind::Invalid
+    );
+}
+
+async fn shared_photos_maps_and_deletes(t: TestInstance) {
+    let w = world(t).await;
+    let jaci = w.t.taina.jaci();
+    let shared = import(
+        &w.t,
+        &w.ana,
+        Location::Shared,
+        "trip.jpg",
+        fixture("DSCN0010.jpg"),
+        None,
+    )
+    .await;
+    import(
+        &w.t,
+        &w.ana,
+        Location::MyFiles,
+        "mine.jpg",
+        fixture("Canon_40D.jpg"),
+        None,
+    )
+    .await;
+    // Members see the shared timeline; guests do not.
+    let page = jaci
+        .timeline(&w.bia, Scope::Shared, None, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        page.photos.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+        std::slice::from_ref(&shared.id)
+    );
+    assert_eq!(
+        kind(jaci.timeline(&w.gil, Scope::Shared, None, None).await),
+        ErrorKind::Forbidden
+    );
+    assert_eq!(
+        kind(jaci.photo(&w.gil, &shared.id).await),
+        ErrorKind::NotFound
+    );
+    let map = jaci.map(&w.bia, Scope::Shared).await.unwrap();
+    assert_eq!(map.len(), 1);
+    assert!((map[0].latitude - 43.467_448).abs() < 1e-5);
+    assert!(
+        jaci.map(&w.ana, Scope::Mine).await.unwrap().is_empty(),
+        "the Canon photo has no GPS"
+    );
+    // Another community sees nothing.
+    let (outsider, _) = w.t.other_community("Outra", "out@example.org").await;
+    assert_eq!(
+        kind(jaci.photo(&outsider, &shared.id).await),
+        ErrorKind::NotFound
+    );
+    assert!(
+        jaci.timeline(&outsider, Scope::Shared, None, None)
+            .await
+            .unwrap()
+            .photos
+            .is_empty()
+    );
+
+    // Deleting goes through Ybira's trash; purging removes the photo and its thumbnails.
+    w.t.taina.jobs().run_due().await.unwrap();
+    let thumbs = w.t.taina.data_dir().join(format!(
+        "storage/communities/{}/thumbnails/{}",
+        w.ana.community_id, shared.file_id
+    ));
+    assert!(thumbs.join("small.webp").exists());
+    let ybira = w.t.taina.ybira();
+    ybira.delete(&w.ana, &shared.file_id).await.unwrap();
+    assert!(
+        jaci.timeline(&w.bia, Scope::Shared, None, None)
+            .await
+            .unwrap()
+            .photos
+            .is_empty()
+    );
+    ybira.restore(&w.ana, &shared.file_id).await.unwrap();
+    assert_eq!(
+        jaci.timeline(&w.bia, Scope::Shared, None, None)
+            .await
+            .unwrap()
+            .photos
+            .len(),
+        1
+    );
+    ybira.delete(&w.ana, &shared.file_id).await.unwrap();
+    ybira.purge(&w.ana, &shared.file_id).await.unwrap();
+    w.t.taina.jobs().run_due().await.unwrap();
+    assert_eq!(
+        kind(jaci.photo(&w.ana, &shared.id).await),
+        ErrorKind::NotFound
+    );
+    assert!(!thumbs.exists() || std::fs::read_dir(&thumbs).unwrap().next().is_none());
+    // Regenerating a photo one may see makes its thumbnails again.
+    let mine = jaci
+        .timeline(&w.ana, Scope::Mine, None, None)
+        .await
+        .unwrap()
+        .photos
+        .remove(0);
+    jaci.regenerate(&w.ana, &mine.id).await.unwrap();
+    assert_eq!(
+        kind(jaci.regenerate(&w.bia, &mine.id).await),
+        ErrorKind::NotFound
+    );
+    assert!(w.t.taina.jobs().run_due().await.unwrap().succeeded >= 1);
+}
+
+backend_tests!(
+    imports_read_metadata_and_thumbnails_follow,
+    orientation_heif_broken_exif_and_non_photos,
+    the_timeline_pages_without_gaps_while_photos_arrive,
+    shared_photos_maps_and_deletes,
+);
