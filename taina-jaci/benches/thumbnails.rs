@@ -53,10 +53,15 @@ fn main() {
             .status();
         match status {
             Ok(s) if s.success() => {
-                vips_bytes.push(std::fs::metadata(out.join(format!("jolla_{name}.webp"))).map_or(0, |m| m.len() as usize));
+                vips_bytes.push(
+                    std::fs::metadata(out.join(format!("jolla_{name}.webp")))
+                        .map_or(0, |m| m.len() as usize),
+                );
             }
             _ => {
-                println!("vipsthumbnail : not installed (apt-get install libvips-tools) — no comparison");
+                println!(
+                    "vipsthumbnail : not installed (apt-get install libvips-tools) — no comparison"
+                );
                 return;
             }
         }
@@ -65,7 +70,10 @@ fn main() {
     println!(
         "vipsthumbnail  : {vips_rate:>6.1} photos/s (all three sizes, VIPS_CONCURRENCY=1); bytes small/medium/large {vips_bytes:?}"
     );
-    println!("ratio          : {:.2}× libvips' rate", ours_rate / vips_rate);
+    println!(
+        "ratio          : {:.2}× libvips' rate",
+        ours_rate / vips_rate
+    );
 }
 
 fn tempfile_dir() -> PathBuf {
