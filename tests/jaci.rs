@@ -7,8 +7,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::Stream;
 use taina::backend_tests;
+use taina::core::PhotoId;
 use taina::core::{Actor, DomainEvent, ErrorKind, Role, Timestamp};
-use taina::jaci::{NewPhoto, Photo, Scope};
+use taina::jaci::{AlbumUpdate, NewAlbum, NewPhoto, Photo, Scope, Visibility};
 use taina::testing::TestInstance;
 use taina::ybira::Location;
 use taina_jaci::media::MediaKind;
@@ -507,9 +508,208 @@ async fn shared_photos_maps_and_deletes(t: TestInstance) {
     assert!(w.t.taina.jobs().run_due().await.unwrap().succeeded >= 1);
 }
 
+async fn albums_keep_order_and_hide_what_viewers_may_not_see(t: TestInstance) {
+    let w = world(t).await;
+    let jaci = w.t.taina.jaci();
+    let mut shared = Vec::new();
+    for n in 0..3u8 {
+        shared.push(
+            import(
+                &w.t,
+                &w.ana,
+                Location::Shared,
+                &format!("s{n}.png"),
+                png(n),
+                None,
+            )
+            .await,
+        );
+    }
+    let private = import(&w.t, &w.ana, Location::MyFiles, "secret.png", png(50), None).await;
+    let album = jaci
+        .create_album(
+            &w.ana,
+            NewAlbum {
+                name: " Férias 2026 ".into(),
+                description: "Na praia".into(),
+                visibility: Visibility::Shared,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (album.name.as_str(), album.slug.as_str()),
+        ("Férias 2026", "ferias-2026")
+    );
+    let twin = jaci
+        .create_album(
+            &w.bia,
+            NewAlbum {
+                name: "Ferias 2026".into(),
+                description: String::new(),
+                visibility: Visibility::Private,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(twin.slug, "ferias-2026-2");
+    let ids: Vec<PhotoId> = shared
+        .iter()
+        .map(|p| p.id.clone())
+        .chain([private.id.clone()])
+        .collect();
+    let album = jaci.add_to_album(&w.ana, &album.id, &ids).await.unwrap();
+    assert_eq!(album.photo_count, 4);
+    assert_eq!(
+        album.cover_photo_id.as_ref(),
+        Some(&shared[0].id),
+        "the first photo is the cover"
+    );
+    // Adding again keeps each photo once, where it was.
+    assert_eq!(
+        jaci.add_to_album(&w.ana, &album.id, &ids[..1])
+            .await
+            .unwrap()
+            .photo_count,
+        4
+    );
+    // The owner sees all four; another member only what they may see.
+    let order = |photos: Vec<Photo>| photos.into_iter().map(|p| p.id).collect::<Vec<_>>();
+    assert_eq!(
+        order(jaci.album_photos(&w.ana, &album.id).await.unwrap()),
+        ids
+    );
+    assert_eq!(
+        order(jaci.album_photos(&w.bia, &album.id).await.unwrap()),
+        ids[..3]
+    );
+    // Reordering: exactly the album's photos, each once.
+    let reversed: Vec<PhotoId> = ids.iter().rev().cloned().collect();
+    jaci.reorder_album(&w.ana, &album.id, &reversed)
+        .await
+        .unwrap();
+    assert_eq!(
+        order(jaci.album_photos(&w.ana, &album.id).await.unwrap()),
+        reversed
+    );
+    assert_eq!(
+        kind(jaci.reorder_album(&w.ana, &album.id, &ids[..2]).await),
+        ErrorKind::Invalid
+    );
+    let doubled = [
+        ids[0].clone(),
+        ids[0].clone(),
+        ids[1].clone(),
+        ids[2].clone(),
+    ];
+    assert_eq!(
+        kind(jaci.reorder_album(&w.ana, &album.id, &doubled).await),
+        ErrorKind::Invalid
+    );
+    // Cover, rename, and who may change what.
+    let updated = jaci
+        .update_album(
+            &w.ana,
+            &album.id,
+            AlbumUpdate {
+                name: Some("Verão".into()),
+                cover_photo_id: Some(Some(shared[2].id.clone())),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated.name.as_str(), updated.cover_photo_id.as_ref()),
+        ("Verão", Some(&shared[2].id))
+    );
+    let outside = import(&w.t, &w.bia, Location::MyFiles, "b.png", png(60), None).await;
+    assert_eq!(
+        kind(
+            jaci.update_album(
+                &w.ana,
+                &album.id,
+                AlbumUpdate {
+                    cover_photo_id: Some(Some(outside.id.clone())),
+                    ..Default::default()
+                }
+            )
+            .await
+        ),
+        ErrorKind::Invalid
+    );
+    assert_eq!(
+        kind(
+            jaci.add_to_album(&w.ana, &album.id, std::slice::from_ref(&outside.id))
+                .await
+        ),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(jaci.add_to_album(&w.bia, &album.id, &ids[..1]).await),
+        ErrorKind::Forbidden
+    );
+    assert_eq!(
+        kind(jaci.album(&w.gil, &album.id).await),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(jaci.album(&w.ana, &twin.id).await),
+        ErrorKind::NotFound,
+        "private albums are private"
+    );
+    assert!(
+        jaci.update_album(
+            &w.admin,
+            &album.id,
+            AlbumUpdate {
+                description: Some("admins tidy".into()),
+                ..Default::default()
+            }
+        )
+        .await
+        .is_ok()
+    );
+    let listed: Vec<_> = jaci
+        .albums(&w.bia)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert!(listed.contains(&album.id) && listed.contains(&twin.id));
+    assert!(jaci.albums(&w.gil).await.unwrap().is_empty());
+    // A photo in the trash leaves the album's list; removing one keeps the rest in order.
+    w.t.taina
+        .ybira()
+        .delete(&w.ana, &shared[1].file_id)
+        .await
+        .unwrap();
+    assert_eq!(jaci.album_photos(&w.ana, &album.id).await.unwrap().len(), 3);
+    jaci.remove_from_album(&w.ana, &album.id, &shared[2].id)
+        .await
+        .unwrap();
+    let left = jaci.album(&w.ana, &album.id).await.unwrap();
+    assert_eq!(
+        left.cover_photo_id.as_ref(),
+        Some(&private.id),
+        "the cover falls back to the first photo"
+    );
+    jaci.delete_album(&w.ana, &album.id).await.unwrap();
+    assert_eq!(
+        kind(jaci.album(&w.ana, &album.id).await),
+        ErrorKind::NotFound
+    );
+    assert!(
+        jaci.photo(&w.ana, &private.id).await.is_ok(),
+        "photos outlive their albums"
+    );
+}
+
 backend_tests!(
     imports_read_metadata_and_thumbnails_follow,
     orientation_heif_broken_exif_and_non_photos,
     the_timeline_pages_without_gaps_while_photos_arrive,
     shared_photos_maps_and_deletes,
+    albums_keep_order_and_hide_what_viewers_may_not_see,
 );

@@ -25,6 +25,10 @@ use crate::accounts::rows::parse_id;
 use crate::ybira::{Item, Location, NewUpload, OnConflict};
 use crate::{Error, Result, Taina};
 
+mod albums;
+pub use albums::{Album, AlbumUpdate, NewAlbum};
+pub use taina_jaci::album::Visibility;
+
 /// The most bytes of a file read for its metadata (HEIF and TIFF may keep EXIF anywhere).
 const METADATA_READ_LIMIT: u64 = 64 * 1024 * 1024;
 

@@ -1,10 +1,11 @@
 //! # taina-jaci
 //!
 //! Jaci, Tainá's photos service, as pure work: EXIF to metadata ([`metadata`]), orientation
-//! ([`orientation`]), upright WebP thumbnails ([`thumbnail`]), the timeline and albums. The `taina` shell runs the jobs and
+//! ([`orientation`]), upright WebP thumbnails ([`thumbnail`]), the timeline ([`timeline`]) and albums ([`album`]). The `taina` shell runs the jobs and
 //! storage.
 #![forbid(unsafe_code)]
 
+pub mod album;
 pub mod heif;
 pub mod media;
 pub mod metadata;

@@ -1,0 +1,489 @@
+//! Albums: create, rename, describe, share with the community or keep private, set a cover, add,
+//! remove and reorder photos. An album never shows a viewer a photo they may not see.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use sqlx::AnyConnection;
+use taina_core::{Actor, AlbumId, Error as DomainError, PhotoId, Role, Timestamp, UserId};
+use taina_jaci::album::{
+    AlbumAction, MAX_PHOTOS, Visibility, authorize_album, check_order, free_slug,
+    normalize_description, normalize_name,
+};
+use taina_ybira::access::{ItemAction, Space};
+use tracing::instrument;
+
+use super::{Jaci, PHOTO_COLUMNS, Photo, PhotoRow, load_photo};
+use crate::accounts::rows::parse_id;
+use crate::{Error, Result};
+
+/// An album.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Album {
+    /// Its id.
+    pub id: AlbumId,
+    /// Its name.
+    pub name: String,
+    /// Its slug, unique in the community.
+    pub slug: String,
+    /// Its description.
+    pub description: String,
+    /// Private or shared with the community.
+    pub visibility: Visibility,
+    /// Who made it.
+    pub owner_id: UserId,
+    /// The cover: the one chosen, or else the first photo.
+    pub cover_photo_id: Option<PhotoId>,
+    /// Photos in it (all of them, whether or not the viewer may see each).
+    pub photo_count: u64,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+/// A new album.
+#[derive(Debug, Clone)]
+pub struct NewAlbum {
+    /// Its name.
+    pub name: String,
+    /// Its description.
+    pub description: String,
+    /// Private or shared.
+    pub visibility: Visibility,
+}
+
+/// Changes to an album; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AlbumUpdate {
+    /// A new name (the slug stays).
+    pub name: Option<String>,
+    /// A new description.
+    pub description: Option<String>,
+    /// Private or shared.
+    pub visibility: Option<Visibility>,
+    /// A new cover (`Some(None)`: back to the first photo).
+    pub cover_photo_id: Option<Option<PhotoId>>,
+}
+
+const ALBUM_COLUMNS: &str = "a.id, a.community_id, a.owner_id, a.name, a.slug, a.description, \
+     a.visibility, a.cover_photo_id, a.created_at, a.updated_at, \
+     (SELECT COUNT(*) FROM album_photos ap WHERE ap.album_id = a.id) AS photo_count, \
+     (SELECT ap.photo_id FROM album_photos ap WHERE ap.album_id = a.id \
+      ORDER BY ap.position, ap.photo_id LIMIT 1) AS first_photo_id \
+     FROM albums a";
+
+#[derive(sqlx::FromRow)]
+struct AlbumRow {
+    id: String,
+    community_id: String,
+    owner_id: String,
+    name: String,
+    slug: String,
+    description: String,
+    visibility: String,
+    cover_photo_id: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    photo_count: i64,
+    first_photo_id: Option<String>,
+}
+
+impl AlbumRow {
+    fn into_album(self) -> Result<(Album, taina_core::CommunityId)> {
+        let visibility = Visibility::parse(&self.visibility)
+            .ok_or_else(|| Error::Corrupt(format!("album {}: visibility", self.id)))?;
+        let cover = self.cover_photo_id.or(self.first_photo_id);
+        Ok((
+            Album {
+                id: parse_id(&self.id, AlbumId::parse)?,
+                name: self.name,
+                slug: self.slug,
+                description: self.description,
+                visibility,
+                owner_id: parse_id(&self.owner_id, UserId::parse)?,
+                cover_photo_id: cover
+                    .as_deref()
+                    .map(|c| parse_id(c, PhotoId::parse))
+                    .transpose()?,
+                photo_count: u64::try_from(self.photo_count).unwrap_or(0),
+                created_at: Timestamp::from_millis(self.created_at),
+                updated_at: Timestamp::from_millis(self.updated_at),
+            },
+            parse_id(&self.community_id, taina_core::CommunityId::parse)?,
+        ))
+    }
+}
+
+impl Jaci<'_> {
+    /// Loads an album the actor may `action`.
+    async fn load_album(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        id: &AlbumId,
+        action: AlbumAction,
+    ) -> Result<Album> {
+        let row: Option<AlbumRow> =
+            sqlx::query_as(&format!("SELECT {ALBUM_COLUMNS} WHERE a.id = $1"))
+                .bind(id.as_str())
+                .fetch_optional(&mut *conn)
+                .await?;
+        let Some(row) = row else {
+            return Err(DomainError::not_found("album").into());
+        };
+        let (album, community) = row.into_album()?;
+        authorize_album(
+            actor,
+            action,
+            &community,
+            Some(&album.owner_id),
+            album.visibility,
+        )
+        .map_err(|d| match d {
+            taina_core::Denied::OtherCommunity => Error::from(DomainError::not_found("album")),
+            taina_core::Denied::Role => DomainError::Forbidden {
+                reason: "only its owner (or an admin, for a shared album) may change an album",
+            }
+            .into(),
+        })?;
+        Ok(album)
+    }
+
+    /// Whether the actor may see a photo (through its file's access).
+    async fn can_see(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        photo: &Photo,
+    ) -> Result<bool> {
+        let quick = match &photo.space {
+            Space::Private(owner) if owner == &actor.user_id => Some(true),
+            Space::Shared if actor.role != Role::Guest => Some(true),
+            _ => None,
+        };
+        if let Some(answer) = quick {
+            return Ok(answer);
+        }
+        match self
+            .taina
+            .ybira()
+            .load(conn, actor, &photo.file_id, ItemAction::Read, false)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(Error::Domain(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates an album; its slug comes from the name (numbered if taken).
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn create_album(&self, actor: &Actor, album: NewAlbum) -> Result<Album> {
+        let name = normalize_name(&album.name)?;
+        let description = normalize_description(&album.description)?;
+        if album.visibility == Visibility::Shared && actor.role == Role::Guest {
+            return Err(DomainError::Forbidden {
+                reason: "guests cannot share albums with the community",
+            }
+            .into());
+        }
+        let now = self.now().as_millis();
+        let mut tx = self.taina.ybira().begin_in(&actor.community_id).await?;
+        let taken: Vec<(String,)> =
+            sqlx::query_as("SELECT slug FROM albums WHERE community_id = $1")
+                .bind(actor.community_id.as_str())
+                .fetch_all(&mut *tx)
+                .await?;
+        let taken: HashSet<String> = taken.into_iter().map(|(s,)| s).collect();
+        let slug = free_slug(&name, |s| taken.contains(s));
+        let id = crate::random::new_id(AlbumId::from_random);
+        sqlx::query(
+            "INSERT INTO albums (id, community_id, owner_id, name, slug, description, visibility, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(id.as_str())
+        .bind(actor.community_id.as_str())
+        .bind(actor.user_id.as_str())
+        .bind(&name)
+        .bind(&slug)
+        .bind(&description)
+        .bind(album.visibility.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let album = self
+            .load_album(&mut tx, actor, &id, AlbumAction::Read)
+            .await?;
+        tx.commit().await?;
+        Ok(album)
+    }
+
+    /// The albums the actor may see: their own and the community's shared ones, by name.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn albums(&self, actor: &Actor) -> Result<Vec<Album>> {
+        let shared = if actor.role == Role::Guest {
+            ""
+        } else {
+            " OR a.visibility = 'shared'"
+        };
+        let rows: Vec<AlbumRow> = sqlx::query_as(&format!(
+            "SELECT {ALBUM_COLUMNS} WHERE a.community_id = $1 AND (a.owner_id = $2{shared}) \
+             ORDER BY a.name, a.id LIMIT 10000"
+        ))
+        .bind(actor.community_id.as_str())
+        .bind(actor.user_id.as_str())
+        .fetch_all(self.taina.inner.db.reader())
+        .await?;
+        rows.into_iter().map(|r| Ok(r.into_album()?.0)).collect()
+    }
+
+    /// One album the actor may see.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn album(&self, actor: &Actor, id: &AlbumId) -> Result<Album> {
+        let mut conn = self.taina.inner.db.reader().acquire().await?;
+        self.load_album(&mut conn, actor, id, AlbumAction::Read)
+            .await
+    }
+
+    /// Renames, describes, shares or unshares an album, or sets its cover (a photo in it).
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn update_album(
+        &self,
+        actor: &Actor,
+        id: &AlbumId,
+        update: AlbumUpdate,
+    ) -> Result<Album> {
+        let name = update.name.as_deref().map(normalize_name).transpose()?;
+        let description = update
+            .description
+            .as_deref()
+            .map(normalize_description)
+            .transpose()?;
+        if update.visibility == Some(Visibility::Shared) && actor.role == Role::Guest {
+            return Err(DomainError::Forbidden {
+                reason: "guests cannot share albums with the community",
+            }
+            .into());
+        }
+        let mut tx = self.taina.ybira().begin_in(&actor.community_id).await?;
+        self.load_album(&mut tx, actor, id, AlbumAction::Change)
+            .await?;
+        if let Some(Some(cover)) = &update.cover_photo_id {
+            let held: Option<(String,)> = sqlx::query_as(
+                "SELECT photo_id FROM album_photos WHERE album_id = $1 AND photo_id = $2",
+            )
+            .bind(id.as_str())
+            .bind(cover.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if held.is_none() {
+                return Err(
+                    DomainError::invalid("cover_photo_id", "is not a photo in this album").into(),
+                );
+            }
+        }
+        sqlx::query(
+            "UPDATE albums SET name = COALESCE($1, name), description = COALESCE($2, description), \
+             visibility = COALESCE($3, visibility), updated_at = $4 WHERE id = $5",
+        )
+        .bind(name)
+        .bind(description)
+        .bind(update.visibility.map(|v| v.as_str()))
+        .bind(self.now().as_millis())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if let Some(cover) = &update.cover_photo_id {
+            sqlx::query("UPDATE albums SET cover_photo_id = $1 WHERE id = $2")
+                .bind(cover.as_ref().map(|c| c.as_str().to_owned()))
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let album = self
+            .load_album(&mut tx, actor, id, AlbumAction::Read)
+            .await?;
+        tx.commit().await?;
+        Ok(album)
+    }
+
+    /// Deletes an album (its photos stay in the library).
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn delete_album(&self, actor: &Actor, id: &AlbumId) -> Result<()> {
+        let mut tx = self.taina.ybira().begin_in(&actor.community_id).await?;
+        self.load_album(&mut tx, actor, id, AlbumAction::Change)
+            .await?;
+        sqlx::query("DELETE FROM albums WHERE id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The album's photos in order, leaving out those the viewer may not see (and those in the
+    /// trash).
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn album_photos(&self, actor: &Actor, id: &AlbumId) -> Result<Vec<Photo>> {
+        let mut conn = self.taina.inner.db.reader().acquire().await?;
+        self.load_album(&mut conn, actor, id, AlbumAction::Read)
+            .await?;
+        let rows: Vec<PhotoRow> = sqlx::query_as(&format!(
+            "SELECT {PHOTO_COLUMNS} JOIN album_photos ap ON ap.photo_id = p.id \
+             WHERE ap.album_id = $1 AND i.deleted_at IS NULL ORDER BY ap.position, ap.photo_id"
+        ))
+        .bind(id.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut photos = Vec::with_capacity(rows.len());
+        for row in rows {
+            let photo = row.into_photo()?;
+            if self.can_see(&mut conn, actor, &photo).await? {
+                photos.push(photo);
+            }
+        }
+        Ok(photos)
+    }
+
+    /// Adds photos (ones the actor may see) at the end of an album, in the order given; photos already
+    /// in it stay where they are.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn add_to_album(
+        &self,
+        actor: &Actor,
+        id: &AlbumId,
+        photos: &[PhotoId],
+    ) -> Result<Album> {
+        let now = self.now().as_millis();
+        let mut tx = self.taina.ybira().begin_in(&actor.community_id).await?;
+        let album = self
+            .load_album(&mut tx, actor, id, AlbumAction::Change)
+            .await?;
+        if album.photo_count as usize + photos.len() > MAX_PHOTOS {
+            return Err(DomainError::invalid(
+                "photo_ids",
+                format!("an album holds at most {MAX_PHOTOS} photos"),
+            )
+            .into());
+        }
+        let (last,): (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(position) FROM album_photos WHERE album_id = $1")
+                .bind(id.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+        let mut position = last.map_or(0, |p| p + 1);
+        for photo_id in photos {
+            let photo = load_photo(&mut tx, photo_id).await?;
+            let visible = self
+                .taina
+                .ybira()
+                .load(&mut tx, actor, &photo.file_id, ItemAction::Read, false)
+                .await
+                .is_ok();
+            if !visible {
+                return Err(DomainError::not_found("photo").into());
+            }
+            let added = sqlx::query(
+                "INSERT INTO album_photos (album_id, photo_id, position, added_by, added_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (album_id, photo_id) DO NOTHING",
+            )
+            .bind(id.as_str())
+            .bind(photo_id.as_str())
+            .bind(position)
+            .bind(actor.user_id.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            position += i64::try_from(added.rows_affected()).unwrap_or(0);
+        }
+        self.touch_album(&mut tx, id).await?;
+        let album = self
+            .load_album(&mut tx, actor, id, AlbumAction::Read)
+            .await?;
+        tx.commit().await?;
+        Ok(album)
+    }
+
+    /// Takes a photo out of an album (it stays in the library).
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn remove_from_album(
+        &self,
+        actor: &Actor,
+        id: &AlbumId,
+        photo: &PhotoId,
+    ) -> Result<Album> {
+        let mut tx = self.taina.ybira().begin_in(&actor.community_id).await?;
+        self.load_album(&mut tx, actor, id, AlbumAction::Change)
+            .await?;
+        let removed = sqlx::query("DELETE FROM album_photos WHERE album_id = $1 AND photo_id = $2")
+            .bind(id.as_str())
+            .bind(photo.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if removed.rows_affected() == 0 {
+            return Err(DomainError::not_found("photo in this album").into());
+        }
+        sqlx::query(
+            "UPDATE albums SET cover_photo_id = NULL WHERE id = $1 AND cover_photo_id = $2",
+        )
+        .bind(id.as_str())
+        .bind(photo.as_str())
+        .execute(&mut *tx)
+        .await?;
+        self.touch_album(&mut tx, id).await?;
+        let album = self
+            .load_album(&mut tx, actor, id, AlbumAction::Read)
+            .await?;
+        tx.commit().await?;
+        Ok(album)
+    }
+
+    /// Puts an album's photos in the given order (exactly the photos it holds, each once).
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn reorder_album(
+        &self,
+        actor: &Actor,
+        id: &AlbumId,
+        order: &[PhotoId],
+    ) -> Result<Album> {
+        let mut tx = self.taina.ybira().begin_in(&actor.community_id).await?;
+        self.load_album(&mut tx, actor, id, AlbumAction::Change)
+            .await?;
+        let held: Vec<(String,)> =
+            sqlx::query_as("SELECT photo_id FROM album_photos WHERE album_id = $1")
+                .bind(id.as_str())
+                .fetch_all(&mut *tx)
+                .await?;
+        let held: Vec<PhotoId> = held
+            .into_iter()
+            .map(|(p,)| parse_id(&p, PhotoId::parse))
+            .collect::<Result<_>>()?;
+        check_order(&held, order)?;
+        for (position, photo) in order.iter().enumerate() {
+            sqlx::query(
+                "UPDATE album_photos SET position = $1 WHERE album_id = $2 AND photo_id = $3",
+            )
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .bind(id.as_str())
+            .bind(photo.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        self.touch_album(&mut tx, id).await?;
+        let album = self
+            .load_album(&mut tx, actor, id, AlbumAction::Read)
+            .await?;
+        tx.commit().await?;
+        Ok(album)
+    }
+
+    async fn touch_album(&self, conn: &mut AnyConnection, id: &AlbumId) -> Result<()> {
+        sqlx::query("UPDATE albums SET updated_at = $1 WHERE id = $2")
+            .bind(self.now().as_millis())
+            .bind(id.as_str())
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,223 @@
+//! Albums: names and slugs, who may see and change them, and their order.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use taina_core::{Actor, CommunityId, Denied, Error, PhotoId, Role, UserId};
+use unicode_normalization::UnicodeNormalization;
+
+/// Longest album name, in characters.
+pub const NAME_MAX_CHARS: usize = 200;
+/// Longest description, in characters.
+pub const DESCRIPTION_MAX_CHARS: usize = 5000;
+/// Most photos one album holds.
+pub const MAX_PHOTOS: usize = 10_000;
+
+/// Who sees an album.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Its owner only.
+    Private,
+    /// Every member of the community (not guests).
+    Shared,
+}
+
+impl Visibility {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Private => "private",
+            Visibility::Shared => "shared",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Visibility> {
+        match s {
+            "private" => Some(Visibility::Private),
+            "shared" => Some(Visibility::Shared),
+            _ => None,
+        }
+    }
+}
+
+/// Normalises an album name: NFC, trimmed, 1 to 200 characters, no control characters.
+pub fn normalize_name(raw: &str) -> Result<String, Error> {
+    let name: String = raw.nfc().collect::<String>().trim().to_owned();
+    let n = name.chars().count();
+    if n == 0 || n > NAME_MAX_CHARS {
+        return Err(Error::invalid(
+            "name",
+            format!("must be 1 to {NAME_MAX_CHARS} characters"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "name",
+            "must not contain control characters",
+        ));
+    }
+    Ok(name)
+}
+
+/// Normalises a description: NFC, trimmed, at most 5000 characters (newlines allowed).
+pub fn normalize_description(raw: &str) -> Result<String, Error> {
+    let text: String = raw.nfc().collect::<String>().trim().to_owned();
+    if text.chars().count() > DESCRIPTION_MAX_CHARS {
+        return Err(Error::invalid(
+            "description",
+            format!("must be at most {DESCRIPTION_MAX_CHARS} characters"),
+        ));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(Error::invalid(
+            "description",
+            "must not contain control characters",
+        ));
+    }
+    Ok(text)
+}
+
+/// The slug for an album name, unique among `taken`: the name's slug (or `album`), then `-2`, `-3`...
+///
+/// ```
+/// use taina_jaci::album::free_slug;
+/// assert_eq!(free_slug("Férias 2026", |_| false), "ferias-2026");
+/// assert_eq!(free_slug("Férias 2026", |s| s == "ferias-2026"), "ferias-2026-2");
+/// assert_eq!(free_slug("🌴", |_| false), "album");
+/// ```
+pub fn free_slug(name: &str, taken: impl Fn(&str) -> bool) -> String {
+    let base = taina_core::validate::slugify(name).unwrap_or_else(|| "album".to_owned());
+    if !taken(&base) {
+        return base;
+    }
+    let base: String = base.chars().take(50).collect();
+    (2u64..)
+        .map(|n| format!("{}-{n}", base.trim_end_matches('-')))
+        .find(|s| !taken(s))
+        .unwrap_or(base)
+}
+
+/// What the actor wants to do with an album.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlbumAction {
+    /// See it and its photos.
+    Read,
+    /// Rename, describe, set the cover, add, remove and reorder photos, change visibility, delete.
+    Change,
+}
+
+/// Decides whether `actor` may `action` an album of `owner` in `community` with `visibility`.
+/// Albums one may not see are reported as not found.
+pub fn authorize_album(
+    actor: &Actor,
+    action: AlbumAction,
+    community: &CommunityId,
+    owner: Option<&UserId>,
+    visibility: Visibility,
+) -> Result<(), Denied> {
+    if community != &actor.community_id {
+        return Err(Denied::OtherCommunity);
+    }
+    let mine = owner == Some(&actor.user_id);
+    let visible = mine || (visibility == Visibility::Shared && actor.role != Role::Guest);
+    if !visible {
+        return Err(Denied::OtherCommunity);
+    }
+    match action {
+        AlbumAction::Read => Ok(()),
+        AlbumAction::Change
+            if mine || actor.role == Role::Admin && visibility == Visibility::Shared =>
+        {
+            Ok(())
+        }
+        AlbumAction::Change => Err(Denied::Role),
+    }
+}
+
+/// Checks a new order for an album: exactly the photos it holds, each once.
+pub fn check_order(current: &[PhotoId], order: &[PhotoId]) -> Result<(), Error> {
+    let wanted: HashSet<&PhotoId> = order.iter().collect();
+    let held: HashSet<&PhotoId> = current.iter().collect();
+    if wanted.len() != order.len() {
+        return Err(Error::invalid("photo_ids", "lists a photo twice"));
+    }
+    if wanted != held {
+        return Err(Error::invalid(
+            "photo_ids",
+            "must list exactly the album's photos",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn actor(role: Role, seed: u8) -> Actor {
+        Actor {
+            user_id: UserId::from_random([seed; 21]),
+            community_id: CommunityId::from_random([1; 21]),
+            role,
+            session_id: None,
+        }
+    }
+
+    #[test]
+    fn private_albums_are_their_owners() {
+        let owner = actor(Role::Member, 2);
+        let admin = actor(Role::Admin, 3);
+        let guest = actor(Role::Guest, 4);
+        let c = owner.community_id.clone();
+        let o = Some(&owner.user_id);
+        assert!(authorize_album(&owner, AlbumAction::Change, &c, o, Visibility::Private).is_ok());
+        assert_eq!(
+            authorize_album(&admin, AlbumAction::Read, &c, o, Visibility::Private),
+            Err(Denied::OtherCommunity)
+        );
+        assert!(authorize_album(&admin, AlbumAction::Change, &c, o, Visibility::Shared).is_ok());
+        assert_eq!(
+            authorize_album(&guest, AlbumAction::Read, &c, o, Visibility::Shared),
+            Err(Denied::OtherCommunity)
+        );
+        let member = actor(Role::Member, 5);
+        assert!(authorize_album(&member, AlbumAction::Read, &c, o, Visibility::Shared).is_ok());
+        assert_eq!(
+            authorize_album(&member, AlbumAction::Change, &c, o, Visibility::Shared),
+            Err(Denied::Role)
+        );
+    }
+
+    #[test]
+    fn names_and_orders_are_checked() {
+        assert!(normalize_name("  ").is_err());
+        assert!(normalize_name(&"a".repeat(201)).is_err());
+        assert_eq!(normalize_name(" Praia ").unwrap(), "Praia");
+        assert!(normalize_description("line\nline").is_ok());
+        let a = PhotoId::from_random([1; 21]);
+        let b = PhotoId::from_random([2; 21]);
+        assert!(check_order(&[a.clone(), b.clone()], &[b.clone(), a.clone()]).is_ok());
+        assert!(check_order(&[a.clone(), b.clone()], &[a.clone(), a.clone()]).is_err());
+        assert!(check_order(&[a.clone(), b.clone()], &[a.clone()]).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn free_slugs_are_valid_and_free(name in "\\PC{0,80}", taken_count in 0usize..4) {
+            let first = free_slug(&name, |_| false);
+            let mut taken = vec![first.clone()];
+            for n in 2..(2 + taken_count) {
+                taken.push(format!("{}-{n}", first.chars().take(50).collect::<String>().trim_end_matches('-')));
+            }
+            let slug = free_slug(&name, |s| taken.iter().any(|t| t == s));
+            prop_assert!(!taken.contains(&slug));
+            prop_assert!(taina_core::validate::check_slug(&slug).is_ok(), "{}", slug);
+        }
+    }
+}
