@@ -45,6 +45,9 @@ pub struct Config {
     pub trash_retention_days: u32,
     /// Earlier versions kept per file (10). `TAINA_FILE_VERSIONS_KEPT`.
     pub file_versions_kept: u32,
+    /// The `pdftoppm` program (poppler-utils) that renders PDF previews (`pdftoppm`, found on the
+    /// `PATH`); without it PDFs simply get no preview. `TAINA_PDFTOPPM`.
+    pub pdftoppm: String,
     /// Background jobs run at once (2); 0 runs none in the background (tests run them by hand).
     /// `TAINA_JOB_WORKERS`.
     pub job_workers: u32,
@@ -65,6 +68,7 @@ impl Default for Config {
             password_hashing_threads: None,
             trash_retention_days: 30,
             file_versions_kept: taina_ybira::versions::DEFAULT_VERSIONS_KEPT,
+            pdftoppm: "pdftoppm".into(),
             job_workers: 2,
         }
     }
@@ -143,6 +147,7 @@ impl fmt::Debug for Config {
             .field("password_hashing_threads", &self.password_hashing_threads)
             .field("trash_retention_days", &self.trash_retention_days)
             .field("file_versions_kept", &self.file_versions_kept)
+            .field("pdftoppm", &self.pdftoppm)
             .field("job_workers", &self.job_workers)
             .finish()
     }

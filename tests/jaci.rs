@@ -706,10 +706,90 @@ async fn albums_keep_order_and_hide_what_viewers_may_not_see(t: TestInstance) {
     );
 }
 
+fn pdf() -> Vec<u8> {
+    std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/documents/shared-mime-info-spec.pdf"),
+    )
+    .unwrap()
+}
+
+async fn ybira_files_get_previews_too(t: TestInstance) {
+    let w = world(t).await;
+    let ybira = w.t.taina.ybira();
+    let upload = |name: &str| taina::ybira::NewUpload {
+        location: Location::MyFiles,
+        name: name.into(),
+        declared_size: None,
+        on_conflict: taina::ybira::OnConflict::Rename,
+    };
+    let image = ybira
+        .upload(&w.ana, upload("drawing.png"), body(png(7)))
+        .await
+        .unwrap();
+    let doc = ybira
+        .upload(&w.ana, upload("spec.pdf"), body(pdf()))
+        .await
+        .unwrap();
+    let text = ybira
+        .upload(&w.ana, upload("notes.txt"), body(b"hello".to_vec()))
+        .await
+        .unwrap();
+    assert!(!image.has_previews);
+    w.t.taina.jobs().run_due().await.unwrap();
+    let jaci = w.t.taina.jaci();
+    let image = ybira.item(&w.ana, &image.id).await.unwrap();
+    assert!(image.has_previews, "{:?}", image.preview_error);
+    assert_eq!(
+        webp_size(
+            &jaci
+                .thumbnail(&w.ana, &image.id, Size::Medium)
+                .await
+                .unwrap()
+        ),
+        (64, 48)
+    );
+    // A PDF's first page, rendered by poppler's pdftoppm (scripts/test.sh installs it).
+    let doc = ybira.item(&w.ana, &doc.id).await.unwrap();
+    assert!(doc.has_previews, "{:?}", doc.preview_error);
+    let (width, height) = webp_size(&jaci.thumbnail(&w.ana, &doc.id, Size::Large).await.unwrap());
+    assert!(
+        height > width && height == 1600,
+        "a portrait page, {width}x{height}"
+    );
+    assert!(!ybira.item(&w.ana, &text.id).await.unwrap().has_previews);
+    assert_eq!(
+        kind(jaci.thumbnail(&w.ana, &text.id, Size::Small).await),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(jaci.thumbnail(&w.bia, &image.id, Size::Small).await),
+        ErrorKind::NotFound
+    );
+
+    // Without pdftoppm, PDFs get no preview and say why; nothing fails.
+    let World { t, ana, .. } = w;
+    let t = t
+        .reconfigure(|c| c.pdftoppm = "/nonexistent/pdftoppm".into())
+        .await;
+    let doc = t
+        .taina
+        .ybira()
+        .upload(&ana, upload("again.pdf"), body(pdf()))
+        .await
+        .unwrap();
+    let report = t.taina.jobs().run_due().await.unwrap();
+    assert_eq!(report.given_up + report.retrying, 0);
+    let doc = t.taina.ybira().item(&ana, &doc.id).await.unwrap();
+    assert!(!doc.has_previews);
+    assert!(doc.preview_error.unwrap().contains("poppler"));
+}
+
 backend_tests!(
     imports_read_metadata_and_thumbnails_follow,
     orientation_heif_broken_exif_and_non_photos,
     the_timeline_pages_without_gaps_while_photos_arrive,
     shared_photos_maps_and_deletes,
     albums_keep_order_and_hide_what_viewers_may_not_see,
+    ybira_files_get_previews_too,
 );

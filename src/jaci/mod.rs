@@ -11,7 +11,9 @@ use sqlx::AnyConnection;
 use taina_core::{
     Actor, CommunityId, DomainEvent, Error as DomainError, Event, ItemId, PhotoId, Timestamp,
 };
-use taina_jaci::media::{MediaKind, media_kind, thumbnails_supported};
+use taina_jaci::media::{
+    MediaKind, PreviewSource, media_kind, preview_source, thumbnails_supported,
+};
 use taina_jaci::metadata::{
     Camera, Exposure, Location as GeoLocation, PhotoMetadata, TakenAt, TakenAtSource, extract,
     resolve_taken_at,
@@ -551,16 +553,22 @@ impl Jaci<'_> {
             return Ok(());
         };
         let community = parse_id(&community, CommunityId::parse)?;
-        if !thumbnails_supported(mime.as_deref().unwrap_or_default()) {
+        let Some(source) = preview_source(mime.as_deref().unwrap_or_default()) else {
             return Ok(());
-        }
-        let bytes = inner.blobs.get(&path).await?;
-        let made = tokio::task::spawn_blocking(move || {
-            let orientation = extract(&bytes).orientation;
-            thumbnails(&bytes, orientation, DEFAULT_QUALITY)
-        })
-        .await
-        .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+        };
+        let bytes = match source {
+            PreviewSource::Image => Ok(inner.blobs.get(&path).await?),
+            PreviewSource::Pdf => self.render_first_page(&path).await,
+        };
+        let made = match bytes {
+            Ok(bytes) => tokio::task::spawn_blocking(move || {
+                let orientation = extract(&bytes).orientation;
+                thumbnails(&bytes, orientation, DEFAULT_QUALITY).map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(|e| Error::Io(std::io::Error::other(e)))?,
+            Err(why) => Err(why),
+        };
         let error = match made {
             Ok(renditions) => {
                 for r in renditions {
@@ -575,7 +583,10 @@ impl Jaci<'_> {
                 }
                 None
             }
-            Err(e) => Some(e.to_string()),
+            Err(why) => {
+                tracing::info!(file = %file, why, "no previews");
+                Some(why)
+            }
         };
         let now = self.now().as_millis();
         let mut tx = self.taina.ybira().begin_in(&community).await?;
@@ -608,6 +619,59 @@ impl Jaci<'_> {
         Ok(())
     }
 }
+
+impl Jaci<'_> {
+    /// Renders a PDF's first page to PNG with `pdftoppm`; the reason as text when it cannot.
+    async fn render_first_page(&self, path: &str) -> std::result::Result<Vec<u8>, String> {
+        let inner = &self.taina.inner;
+        let input = inner.blobs.root().join(path);
+        let work = inner
+            .data_dir
+            .join("tmp")
+            .join(crate::random::new_id(taina_core::JobId::from_random).as_str());
+        tokio::fs::create_dir_all(&work)
+            .await
+            .map_err(|e| format!("cannot make a work directory: {e}"))?;
+        let prefix = work.join("page");
+        let run = tokio::process::Command::new(&inner.config.pdftoppm)
+            .args([
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                "-png",
+                "-scale-to",
+                "1600",
+            ])
+            .arg(&input)
+            .arg(&prefix)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .output();
+        let result = match tokio::time::timeout(PDF_RENDER_TIMEOUT, run).await {
+            Err(_) => Err("rendering the first page took too long".to_owned()),
+            Ok(Err(e)) => Err(format!(
+                "PDF previews need {} (poppler-utils): {e}",
+                inner.config.pdftoppm
+            )),
+            Ok(Ok(out)) if !out.status.success() => Err(format!(
+                "pdftoppm could not render the first page: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )),
+            Ok(Ok(_)) => tokio::fs::read(prefix.with_extension("png"))
+                .await
+                .map_err(|e| format!("pdftoppm wrote no page: {e}")),
+        };
+        let _ = tokio::fs::remove_dir_all(&work).await;
+        result
+    }
+}
+
+/// How long rendering a PDF page may take.
+const PDF_RENDER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 fn source_name(source: TakenAtSource) -> String {
     match serde_json::to_value(source) {

@@ -75,6 +75,10 @@ pub struct Item {
     pub updated_at: Timestamp,
     /// When it went to the trash (items in the trash only).
     pub deleted_at: Option<Timestamp>,
+    /// Whether its thumbnails are ready (images and PDFs).
+    pub has_previews: bool,
+    /// Why it has no thumbnails, when making them failed or is not possible here.
+    pub preview_error: Option<String>,
 }
 
 /// One page of a folder's children: folders first, then files, by name.
@@ -307,7 +311,7 @@ pub(crate) async fn enqueue_previews(
     mime_type: &str,
     now: Timestamp,
 ) -> Result<()> {
-    if !taina_jaci::media::thumbnails_supported(mime_type) {
+    if taina_jaci::media::preview_source(mime_type).is_none() {
         return Ok(());
     }
     let job = crate::jobs::Job::Previews {

@@ -42,13 +42,29 @@ pub fn media_kind(mime: &str) -> Option<MediaKind> {
     }
 }
 
-/// Whether thumbnails are made for a file of type `mime` here (HEIC/HEIF need libheif, PDFs a
-/// renderer: both come later).
+/// What a file's previews are made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreviewSource {
+    /// The image itself.
+    Image,
+    /// The first page, rendered (by poppler's `pdftoppm`).
+    Pdf,
+}
+
+/// How previews are made for a file of type `mime`, if they are (HEIC/HEIF wait for libheif).
+pub fn preview_source(mime: &str) -> Option<PreviewSource> {
+    match mime {
+        "image/jpeg" | "image/png" | "image/webp" | "image/gif" | "image/tiff" => {
+            Some(PreviewSource::Image)
+        }
+        "application/pdf" => Some(PreviewSource::Pdf),
+        _ => None,
+    }
+}
+
+/// Whether thumbnails are made for an image of type `mime`.
 pub fn thumbnails_supported(mime: &str) -> bool {
-    matches!(
-        mime,
-        "image/jpeg" | "image/png" | "image/webp" | "image/gif" | "image/tiff"
-    )
+    preview_source(mime) == Some(PreviewSource::Image)
 }
 
 #[cfg(test)]
@@ -62,5 +78,7 @@ mod tests {
         assert_eq!(media_kind("application/pdf"), None);
         assert!(thumbnails_supported("image/png"));
         assert!(!thumbnails_supported("video/mp4"));
+        assert_eq!(preview_source("application/pdf"), Some(PreviewSource::Pdf));
+        assert_eq!(preview_source("text/plain"), None);
     }
 }
