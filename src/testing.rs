@@ -23,6 +23,20 @@ pub const POSTGRES_URL_VAR: &str = "TAINA_TEST_POSTGRES_URL";
 /// The password every test account gets.
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// A set-up instance with people in each role ([`TestInstance::world`]).
+pub struct World {
+    /// The instance.
+    pub t: TestInstance,
+    /// The admin who set it up.
+    pub admin: Actor,
+    /// A member.
+    pub ana: Actor,
+    /// Another member.
+    pub bia: Actor,
+    /// A guest.
+    pub gil: Actor,
+}
+
 /// A fresh instance with its own data directory and database, and a clock the test controls.
 pub struct TestInstance {
     /// The instance.
@@ -144,6 +158,27 @@ impl TestInstance {
             .await
             .expect("register");
         (self.actor(&signed_in).await, signed_in)
+    }
+
+    /// Sets the instance up with an admin and three others: members Ana and Bia, and guest Gil.
+    pub async fn world(self) -> World {
+        let admin = self.actor(&self.setup().await).await;
+        let (ana, _) = self
+            .join(&admin, "ana@example.org", taina_core::Role::Member)
+            .await;
+        let (bia, _) = self
+            .join(&admin, "bia@example.org", taina_core::Role::Member)
+            .await;
+        let (gil, _) = self
+            .join(&admin, "gil@example.org", taina_core::Role::Guest)
+            .await;
+        World {
+            t: self,
+            admin,
+            ana,
+            bia,
+            gil,
+        }
     }
 
     /// Closes the instance and opens it again on the same database and data directory, with

@@ -8,35 +8,13 @@ use bytes::Bytes;
 use futures::Stream;
 use taina::backend_tests;
 use taina::core::PhotoId;
-use taina::core::{Actor, DomainEvent, ErrorKind, Role, Timestamp};
+use taina::core::{Actor, DomainEvent, ErrorKind, Timestamp};
 use taina::jaci::{AlbumUpdate, NewAlbum, NewPhoto, Photo, Scope, Visibility};
-use taina::testing::TestInstance;
+use taina::testing::{TestInstance, World};
 use taina::ybira::Location;
 use taina_jaci::media::MediaKind;
 use taina_jaci::metadata::TakenAtSource;
 use taina_jaci::thumbnail::Size;
-
-struct World {
-    t: TestInstance,
-    admin: Actor,
-    ana: Actor,
-    bia: Actor,
-    gil: Actor,
-}
-
-async fn world(t: TestInstance) -> World {
-    let admin = t.actor(&t.setup().await).await;
-    let (ana, _) = t.join(&admin, "ana@example.org", Role::Member).await;
-    let (bia, _) = t.join(&admin, "bia@example.org", Role::Member).await;
-    let (gil, _) = t.join(&admin, "gil@example.org", Role::Guest).await;
-    World {
-        t,
-        admin,
-        ana,
-        bia,
-        gil,
-    }
-}
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(
@@ -98,7 +76,7 @@ fn webp_size(bytes: &[u8]) -> (u32, u32) {
 }
 
 async fn imports_read_metadata_and_thumbnails_follow(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let mut events = w.t.taina.subscribe();
     let photo = import(
         &w.t,
@@ -203,7 +181,7 @@ async fn imports_read_metadata_and_thumbnails_follow(t: TestInstance) {
 }
 
 async fn orientation_heif_broken_exif_and_non_photos(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let jaci = w.t.taina.jaci();
     let turned = import(
         &w.t,
@@ -307,7 +285,7 @@ async fn orientation_heif_broken_exif_and_non_photos(t: TestInstance) {
 }
 
 async fn the_timeline_pages_without_gaps_while_photos_arrive(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let jaci = w.t.taina.jaci();
     let base = Timestamp::parse_rfc3339("2024-01-01T00:00:00Z").unwrap();
     let day = Duration::from_secs(24 * 3600);
@@ -402,7 +380,7 @@ async fn the_timeline_pages_without_gaps_while_photos_arrive(t: TestInstance) {
 }
 
 async fn shared_photos_maps_and_deletes(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let jaci = w.t.taina.jaci();
     let shared = import(
         &w.t,
@@ -509,7 +487,7 @@ async fn shared_photos_maps_and_deletes(t: TestInstance) {
 }
 
 async fn albums_keep_order_and_hide_what_viewers_may_not_see(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let jaci = w.t.taina.jaci();
     let mut shared = Vec::new();
     for n in 0..3u8 {
@@ -715,7 +693,7 @@ fn pdf() -> Vec<u8> {
 }
 
 async fn ybira_files_get_previews_too(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let ybira = w.t.taina.ybira();
     let upload = |name: &str| taina::ybira::NewUpload {
         location: Location::MyFiles,

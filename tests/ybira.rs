@@ -8,34 +8,10 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use taina::accounts::CommunityUpdate;
 use taina::backend_tests;
-use taina::core::{Actor, DomainEvent, ErrorKind, Role};
-use taina::testing::TestInstance;
+use taina::core::{Actor, DomainEvent, ErrorKind};
+use taina::testing::{TestInstance, World};
 use taina::ybira::{ByteRange, IntegrityOptions, Item, ItemKind, Location, NewUpload, OnConflict};
 use taina_ybira::access::{ShareAccess, Space};
-
-/// An instance with an admin, two members and a guest.
-struct World {
-    t: TestInstance,
-    admin: Actor,
-    ana: Actor,
-    bia: Actor,
-    gil: Actor,
-}
-
-async fn world(t: TestInstance) -> World {
-    let signed_in = t.setup().await;
-    let admin = t.actor(&signed_in).await;
-    let (ana, _) = t.join(&admin, "ana@example.org", Role::Member).await;
-    let (bia, _) = t.join(&admin, "bia@example.org", Role::Member).await;
-    let (gil, _) = t.join(&admin, "gil@example.org", Role::Guest).await;
-    World {
-        t,
-        admin,
-        ana,
-        bia,
-        gil,
-    }
-}
 
 /// Content as a stream of 7 KiB chunks.
 fn body(bytes: &[u8]) -> impl Stream<Item = std::io::Result<Bytes>> + Send + Unpin + 'static {
@@ -160,7 +136,7 @@ async fn uploads_in_flight(t: &TestInstance) -> i64 {
 }
 
 async fn folders_list_in_order_with_cursors_and_breadcrumbs(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let y = w.t.taina.ybira();
     let docs = y
         .create_folder(&w.ana, &Location::MyFiles, "Docs")
@@ -268,7 +244,7 @@ async fn folders_list_in_order_with_cursors_and_breadcrumbs(t: TestInstance) {
 }
 
 async fn uploads_stream_to_the_layout_and_download_with_ranges(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let y = w.t.taina.ybira();
     let bytes = content(100_000, 1);
     let item = put(&w.t, &w.ana, Location::MyFiles, "data.bin", &bytes).await;
@@ -384,7 +360,7 @@ async fn uploads_stream_to_the_layout_and_download_with_ranges(t: TestInstance) 
 
 async fn collisions_get_numbers_and_replacing_keeps_versions(t: TestInstance) {
     let t = t.reconfigure(|c| c.file_versions_kept = 3).await;
-    let w = world(t).await;
+    let w = t.world().await;
     let y = w.t.taina.ybira();
     let first = put(&w.t, &w.ana, Location::MyFiles, "Report.pdf", b"v1").await;
     let second = put(&w.t, &w.ana, Location::MyFiles, "report.PDF", b"v2").await;
@@ -467,7 +443,7 @@ async fn collisions_get_numbers_and_replacing_keeps_versions(t: TestInstance) {
 
 async fn limits_and_failed_streams_leave_nothing(t: TestInstance) {
     let t = t.reconfigure(|c| c.max_upload_bytes = 50_000).await;
-    let w = world(t).await;
+    let w = t.world().await;
     let y = w.t.taina.ybira();
     let before = used(&w.t, &w.admin).await;
     assert_eq!(
@@ -538,7 +514,7 @@ async fn limits_and_failed_streams_leave_nothing(t: TestInstance) {
 }
 
 async fn identical_content_is_stored_once_and_freed_with_its_last_reference(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let y = w.t.taina.ybira();
     let bytes = content(30_000, 6);
     let a = put(&w.t, &w.ana, Location::MyFiles, "a.bin", &bytes).await;
@@ -602,7 +578,7 @@ async fn identical_content_is_stored_once_and_freed_with_its_last_reference(t: T
 }
 
 async fn concurrent_uploads_never_pass_the_quota(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     set_quota(&w.t, &w.admin, 10_000).await;
     let mut tasks = Vec::new();
     for n in 0..20u8 {
@@ -645,7 +621,7 @@ async fn concurrent_uploads_never_pass_the_quota(t: TestInstance) {
 }
 
 async fn failures_at_each_step_leave_storage_and_quota_as_before(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let y = w.t.taina.ybira();
     let existing = put(
         &w.t,
@@ -708,7 +684,7 @@ async fn failures_at_each_step_leave_storage_and_quota_as_before(t: TestInstance
 }
 
 async fn cancelled_and_crashed_uploads_give_their_reservation_back(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let stalled = || {
         futures::stream::iter(vec![Ok(Bytes::from(content(20_000, 12)))])
             .chain(futures::stream::pending())
@@ -774,7 +750,7 @@ async fn cancelled_and_crashed_uploads_give_their_reservation_back(t: TestInstan
 }
 
 async fn spaces_and_shares_decide_who_sees_what(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let y = w.t.taina.ybira();
     let private = put(&w.t, &w.ana, Location::MyFiles, "diary.txt", b"dear diary").await;
     // Private: nobody else, not even an admin, sees it; "not found", never "forbidden".
@@ -1017,7 +993,7 @@ async fn spaces_and_shares_decide_who_sees_what(t: TestInstance) {
 }
 
 async fn moves_keep_the_tree_a_tree(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let y = w.t.taina.ybira();
     let a = y
         .create_folder(&w.ana, &Location::MyFiles, "A")
@@ -1121,7 +1097,7 @@ async fn moves_keep_the_tree_a_tree(t: TestInstance) {
 }
 
 async fn the_trash_restores_and_purges(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let y = w.t.taina.ybira();
     let album = y
         .create_folder(&w.ana, &Location::MyFiles, "Album")
@@ -1229,7 +1205,7 @@ async fn the_trash_restores_and_purges(t: TestInstance) {
 }
 
 async fn changes_are_announced(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let y = w.t.taina.ybira();
     let mut events = w.t.taina.subscribe();
     let folder = y
@@ -1273,7 +1249,7 @@ async fn changes_are_announced(t: TestInstance) {
 }
 
 async fn jobs_survive_restarts_retry_and_record_failures(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let y = w.t.taina.ybira();
     let file = put(&w.t, &w.ana, Location::MyFiles, "x.bin", &content(100, 30)).await;
     y.delete(&w.ana, &file.id).await.unwrap();
@@ -1355,7 +1331,7 @@ async fn jobs_survive_restarts_retry_and_record_failures(t: TestInstance) {
 }
 
 async fn the_integrity_check_finds_and_repairs_problems(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let y = w.t.taina.ybira();
     let lost = put(
         &w.t,
@@ -1566,7 +1542,7 @@ async fn the_integrity_check_finds_and_repairs_problems(t: TestInstance) {
 }
 
 async fn a_departing_member_takes_their_private_files(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let y = w.t.taina.ybira();
     put(
         &w.t,
@@ -1617,7 +1593,7 @@ async fn a_departing_member_takes_their_private_files(t: TestInstance) {
 }
 
 async fn identical_uploads_at_once_store_one_blob(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let bytes = content(50_000, 60);
     let mut tasks = Vec::new();
     for n in 0..8 {
@@ -1660,7 +1636,7 @@ async fn identical_uploads_at_once_store_one_blob(t: TestInstance) {
 }
 
 async fn an_upload_idle_past_the_hour_is_cancelled_cleanly(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(1);
     let stream = tokio_stream_from(rx);
     let taina = w.t.taina.clone();
@@ -1711,7 +1687,7 @@ fn tokio_stream_from(
 }
 
 async fn crossing_moves_never_make_a_cycle(t: TestInstance) {
-    let w = world(t).await;
+    let w = t.world().await;
     let y = w.t.taina.ybira();
     for round in 0..10 {
         let a = y

@@ -4,16 +4,16 @@ use std::ops::Range;
 
 use bytes::Bytes;
 use futures::stream::BoxStream;
-use taina_core::{Actor, BlobId, DomainEvent, Error as DomainError, ItemId, VersionId};
+use taina_core::{Actor, BlobId, Error as DomainError, ItemId, VersionId};
 use taina_ybira::access::ItemAction;
 use taina_ybira::listing::ItemKind;
-use taina_ybira::name::{collision_key, normalize_name};
+use taina_ybira::name::normalize_name;
 use taina_ybira::range::{ByteRange, resolve_range};
 use tracing::instrument;
 
 use super::rows::{VERSION_COLUMNS, VersionRow};
 use super::tree::{free_name, reload};
-use super::{Item, Loaded, Location, Version, Ybira, blobs, item_event};
+use super::{Item, Loaded, Location, Version, Ybira, blobs};
 use crate::Result;
 use crate::accounts::rows::parse_id;
 
@@ -186,37 +186,28 @@ impl Ybira<'_> {
         )
         .await?;
         let copy = crate::random::new_id(ItemId::from_random);
-        sqlx::query(
-            "INSERT INTO items (id, community_id, kind, space_owner_id, parent_id, parent_key, owner_id, \
-             name, name_key, sort_key, blob_id, size_bytes, mime_type, created_at, updated_at) \
-             VALUES ($1, $2, 'file', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+        let content = super::tree::Content {
+            blob: &blob,
+            size_bytes: i64::try_from(source.item.size_bytes).unwrap_or(i64::MAX),
+            mime_type: source.item.mime_type.as_deref(),
+        };
+        super::tree::insert_item(
+            &mut tx,
+            &copy,
+            actor,
+            &dest,
+            &name,
+            Some(content),
+            self.now(),
         )
-        .bind(copy.as_str())
-        .bind(actor.community_id.as_str())
-        .bind(dest.space.owner().map(|u| u.as_str().to_owned()))
-        .bind(dest.parent.as_ref().map(|p| p.as_str().to_owned()))
-        .bind(&dest.parent_key)
-        .bind(actor.user_id.as_str())
-        .bind(&name)
-        .bind(collision_key(&name))
-        .bind(taina_ybira::listing::sort_key(ItemKind::File, &name))
-        .bind(blob.as_str())
-        .bind(i64::try_from(source.item.size_bytes).unwrap_or(i64::MAX))
-        .bind(source.item.mime_type.clone())
-        .bind(self.now().as_millis())
-        .execute(&mut *tx)
-        .await
-        .map_err(super::tree::name_conflict)?;
+        .await?;
         if let Some(mime) = &source.item.mime_type {
             super::enqueue_previews(&mut tx, &copy, mime, self.now()).await?;
         }
         let item = reload(&mut tx, &copy).await?;
         tx.commit().await?;
         self.taina.inner.job_notify.notify_waiters();
-        self.publish(
-            &actor.community_id,
-            DomainEvent::FileUploaded(item_event(&item)),
-        );
+        self.announce(&actor.community_id, &item, super::Change::Added);
         Ok(item)
     }
 }

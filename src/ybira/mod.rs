@@ -327,6 +327,42 @@ pub(crate) fn rows_opt_user(s: Option<&str>) -> Result<Option<UserId>> {
 
 pub(crate) use tree::reload as tree_reload;
 
+/// What happened to an item, for [`Ybira::announce`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// New: a folder created, a file uploaded or copied.
+    Added,
+    /// Renamed, moved, or new content.
+    Updated,
+    /// To the trash, or purged from it.
+    Deleted,
+    /// Back from the trash.
+    Restored,
+}
+
+impl Ybira<'_> {
+    /// Publishes the event for a change to an item (`file.*` or `folder.*`).
+    pub(crate) fn announce(
+        &self,
+        community: &taina_core::CommunityId,
+        item: &Item,
+        change: Change,
+    ) {
+        let e = item_event(item);
+        let event = match (item.kind, change) {
+            (ItemKind::File, Change::Added) => DomainEvent::FileUploaded(e),
+            (ItemKind::File, Change::Updated) => DomainEvent::FileUpdated(e),
+            (ItemKind::File, Change::Deleted) => DomainEvent::FileDeleted(e),
+            (ItemKind::File, Change::Restored) => DomainEvent::FileRestored(e),
+            (ItemKind::Folder, Change::Added) => DomainEvent::FolderCreated(e),
+            (ItemKind::Folder, Change::Updated) => DomainEvent::FolderUpdated(e),
+            (ItemKind::Folder, Change::Deleted) => DomainEvent::FolderDeleted(e),
+            (ItemKind::Folder, Change::Restored) => DomainEvent::FolderRestored(e),
+        };
+        self.publish(community, event);
+    }
+}
+
 /// The event payload for an item.
 pub(crate) fn item_event(item: &Item) -> ItemEvent {
     ItemEvent {

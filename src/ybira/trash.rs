@@ -5,18 +5,17 @@ use std::time::Duration;
 
 use sqlx::AnyConnection;
 use taina_core::{
-    Actor, BlobId, CommunityId, DomainEvent, Error as DomainError, ItemId, Role, Timestamp,
-    UploadId, UserId,
+    Actor, BlobId, CommunityId, Error as DomainError, ItemId, Role, Timestamp, UploadId, UserId,
 };
 use taina_ybira::access::ItemAction;
-use taina_ybira::listing::{ItemKind, parent_key};
+use taina_ybira::listing::parent_key;
 use taina_ybira::name::collision_key;
 use tracing::instrument;
 
 use super::rows::{ITEM_COLUMNS, ItemRow};
 use super::tree::{free_name, reload, subtree_ids};
 use super::upload::{STALE_UPLOAD, release_upload};
-use super::{Item, Ybira, blobs, item_event};
+use super::{Item, Ybira, blobs};
 use crate::Result;
 use crate::accounts::rows::parse_id;
 
@@ -175,14 +174,7 @@ impl Ybira<'_> {
             .map_err(super::tree::name_conflict)?;
         let item = reload(&mut tx, id).await?;
         tx.commit().await?;
-        let event = item_event(&item);
-        self.publish(
-            &actor.community_id,
-            match item.kind {
-                ItemKind::File => DomainEvent::FileRestored(event),
-                ItemKind::Folder => DomainEvent::FolderRestored(event),
-            },
-        );
+        self.announce(&actor.community_id, &item, super::Change::Restored);
         Ok(item)
     }
 
@@ -197,14 +189,7 @@ impl Ybira<'_> {
         purge_subtree(&mut tx, id, self.now()).await?;
         tx.commit().await?;
         self.taina.inner.job_notify.notify_waiters();
-        let event = item_event(&loaded.item);
-        self.publish(
-            &actor.community_id,
-            match loaded.item.kind {
-                ItemKind::File => DomainEvent::FileDeleted(event),
-                ItemKind::Folder => DomainEvent::FolderDeleted(event),
-            },
-        );
+        self.announce(&actor.community_id, &loaded.item, super::Change::Deleted);
         Ok(())
     }
 

@@ -3,14 +3,14 @@
 use std::collections::HashSet;
 
 use sqlx::AnyConnection;
-use taina_core::{Actor, DomainEvent, Error as DomainError, ItemId};
+use taina_core::{Actor, Error as DomainError, ItemId};
 use taina_ybira::access::ItemAction;
 use taina_ybira::listing::{Cursor, ItemKind, page_size, sort_key};
 use taina_ybira::name::{collision_key, first_free_name, normalize_name, split_extension};
 use tracing::instrument;
 
 use super::rows::{ITEM_COLUMNS, ItemRow};
-use super::{Destination, Item, Location, Page, Ybira, item_event};
+use super::{Destination, Item, Location, Page, Ybira};
 use crate::Result;
 
 /// The SQL that picks an item and everything under it (through items not in the trash only when
@@ -87,6 +87,54 @@ pub(crate) async fn reload(conn: &mut AnyConnection, id: &ItemId) -> Result<Item
     Ok(row.into_loaded()?.item)
 }
 
+/// The content of a new file (folders have none).
+pub(crate) struct Content<'a> {
+    pub(crate) blob: &'a taina_core::BlobId,
+    pub(crate) size_bytes: i64,
+    pub(crate) mime_type: Option<&'a str>,
+}
+
+/// Inserts a folder (no content) or a file at `dest` named `name` (already checked and free),
+/// owned by `actor`.
+pub(crate) async fn insert_item(
+    conn: &mut AnyConnection,
+    id: &ItemId,
+    actor: &Actor,
+    dest: &Destination,
+    name: &str,
+    content: Option<Content<'_>>,
+    now: taina_core::Timestamp,
+) -> Result<()> {
+    let kind = if content.is_some() {
+        ItemKind::File
+    } else {
+        ItemKind::Folder
+    };
+    sqlx::query(
+        "INSERT INTO items (id, community_id, kind, space_owner_id, parent_id, parent_key, owner_id, \
+         name, name_key, sort_key, blob_id, size_bytes, mime_type, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+    )
+    .bind(id.as_str())
+    .bind(actor.community_id.as_str())
+    .bind(kind.as_str())
+    .bind(dest.space.owner().map(|u| u.as_str().to_owned()))
+    .bind(dest.parent.as_ref().map(|p| p.as_str().to_owned()))
+    .bind(&dest.parent_key)
+    .bind(actor.user_id.as_str())
+    .bind(name)
+    .bind(collision_key(name))
+    .bind(sort_key(kind, name))
+    .bind(content.as_ref().map(|c| c.blob.as_str().to_owned()))
+    .bind(content.as_ref().map_or(0, |c| c.size_bytes))
+    .bind(content.as_ref().and_then(|c| c.mime_type.map(str::to_owned)))
+    .bind(now.as_millis())
+    .execute(&mut *conn)
+    .await
+    .map_err(name_conflict)?;
+    Ok(())
+}
+
 /// Maps a unique-name violation (a concurrent change took the name) to a conflict.
 pub(crate) fn name_conflict(e: sqlx::Error) -> crate::Error {
     if crate::db::is_unique_violation(&e) {
@@ -111,30 +159,10 @@ impl Ybira<'_> {
         let dest: Destination = self.destination(&mut tx, actor, location).await?;
         ensure_name_free(&mut tx, &dest.parent_key, &name, None).await?;
         let id = crate::random::new_id(ItemId::from_random);
-        sqlx::query(
-            "INSERT INTO items (id, community_id, kind, space_owner_id, parent_id, parent_key, \
-             owner_id, name, name_key, sort_key, created_at, updated_at) \
-             VALUES ($1, $2, 'folder', $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-        )
-        .bind(id.as_str())
-        .bind(actor.community_id.as_str())
-        .bind(dest.space.owner().map(|u| u.as_str().to_owned()))
-        .bind(dest.parent.as_ref().map(|p| p.as_str().to_owned()))
-        .bind(&dest.parent_key)
-        .bind(actor.user_id.as_str())
-        .bind(&name)
-        .bind(collision_key(&name))
-        .bind(sort_key(ItemKind::Folder, &name))
-        .bind(now.as_millis())
-        .execute(&mut *tx)
-        .await
-        .map_err(name_conflict)?;
+        insert_item(&mut tx, &id, actor, &dest, &name, None, now).await?;
         let item = reload(&mut tx, &id).await?;
         tx.commit().await?;
-        self.publish(
-            &actor.community_id,
-            DomainEvent::FolderCreated(item_event(&item)),
-        );
+        self.announce(&actor.community_id, &item, super::Change::Added);
         Ok(item)
     }
 
@@ -324,25 +352,11 @@ impl Ybira<'_> {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        let event = item_event(&loaded.item);
-        self.publish(
-            &actor.community_id,
-            match loaded.item.kind {
-                ItemKind::File => DomainEvent::FileDeleted(event),
-                ItemKind::Folder => DomainEvent::FolderDeleted(event),
-            },
-        );
+        self.announce(&actor.community_id, &loaded.item, super::Change::Deleted);
         Ok(())
     }
 
     pub(crate) fn publish_updated(&self, community: &taina_core::CommunityId, item: &Item) {
-        let event = item_event(item);
-        self.publish(
-            community,
-            match item.kind {
-                ItemKind::File => DomainEvent::FileUpdated(event),
-                ItemKind::Folder => DomainEvent::FolderUpdated(event),
-            },
-        );
+        self.announce(community, item, super::Change::Updated);
     }
 }

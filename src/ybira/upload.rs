@@ -17,9 +17,7 @@
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use taina_core::{
-    Actor, BlobId, CommunityId, DomainEvent, Error as DomainError, ItemId, UploadId, VersionId,
-};
+use taina_core::{Actor, BlobId, CommunityId, Error as DomainError, ItemId, UploadId, VersionId};
 use taina_ybira::access::ItemAction;
 use taina_ybira::listing::ItemKind;
 use taina_ybira::mime::{SNIFF_BYTES, content_extension, detect_mime};
@@ -29,7 +27,7 @@ use taina_ybira::versions::versions_to_drop;
 use tracing::instrument;
 
 use super::tree::{free_name, reload};
-use super::{Item, Location, Ybira, blobs, item_event};
+use super::{Change, Item, Location, Ybira, blobs};
 use crate::{Error, Result, Taina};
 
 /// How often a long upload marks itself alive even when it needs no more quota.
@@ -411,15 +409,12 @@ impl Ybira<'_> {
         match result {
             Ok((item, replaced)) => {
                 guard.disarm();
-                let event = item_event(&item);
-                self.publish(
-                    &actor.community_id,
-                    if replaced {
-                        DomainEvent::FileUpdated(event)
-                    } else {
-                        DomainEvent::FileUploaded(event)
-                    },
-                );
+                let change = if replaced {
+                    Change::Updated
+                } else {
+                    Change::Added
+                };
+                self.announce(&actor.community_id, &item, change);
                 Ok(item)
             }
             Err(e) => {
@@ -599,27 +594,13 @@ impl Ybira<'_> {
             }
         }
         let name = free_name(tx, &dest.parent_key, name).await?;
-        sqlx::query(
-            "INSERT INTO items (id, community_id, kind, space_owner_id, parent_id, parent_key, owner_id, \
-             name, name_key, sort_key, blob_id, size_bytes, mime_type, created_at, updated_at) \
-             VALUES ($1, $2, 'file', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
-        )
-        .bind(file_id.as_str())
-        .bind(actor.community_id.as_str())
-        .bind(dest.space.owner().map(|u| u.as_str().to_owned()))
-        .bind(dest.parent.as_ref().map(|p| p.as_str().to_owned()))
-        .bind(&dest.parent_key)
-        .bind(actor.user_id.as_str())
-        .bind(&name)
-        .bind(collision_key(&name))
-        .bind(taina_ybira::listing::sort_key(ItemKind::File, &name))
-        .bind(blob.as_str())
-        .bind(to_i64(staged.size))
-        .bind(&staged.mime_type)
-        .bind(self.now().as_millis())
-        .execute(&mut *tx)
-        .await
-        .map_err(super::tree::name_conflict)?;
+        let content = super::tree::Content {
+            blob,
+            size_bytes: to_i64(staged.size),
+            mime_type: Some(&staged.mime_type),
+        };
+        super::tree::insert_item(tx, file_id, actor, &dest, &name, Some(content), self.now())
+            .await?;
         Ok((file_id.clone(), false))
     }
 
