@@ -95,11 +95,18 @@ pub fn free_slug(name: &str, taken: impl Fn(&str) -> bool) -> String {
     if !taken(&base) {
         return base;
     }
-    let base: String = base.chars().take(50).collect();
     (2u64..)
-        .map(|n| format!("{}-{n}", base.trim_end_matches('-')))
+        .map(|n| numbered(&base, n))
         .find(|s| !taken(s))
         .unwrap_or(base)
+}
+
+/// `base-n`, with `base` shortened so that the whole stays within the slug length limit.
+fn numbered(base: &str, n: u64) -> String {
+    let suffix = format!("-{n}");
+    let room = taina_core::validate::SLUG_MAX_CHARS - suffix.len();
+    let stem: String = base.chars().take(room).collect();
+    format!("{}{suffix}", stem.trim_end_matches('-'))
 }
 
 /// What the actor wants to do with an album.
@@ -207,13 +214,21 @@ mod tests {
         assert!(check_order(&[a.clone(), b.clone()], std::slice::from_ref(&a)).is_err());
     }
 
+    #[test]
+    fn numbered_slugs_stay_within_the_limit() {
+        let long = "a".repeat(80);
+        let slug = free_slug(&long, |s| s == "a".repeat(50));
+        assert_eq!(slug, format!("{}-2", "a".repeat(48)));
+        assert!(taina_core::validate::check_slug(&slug).is_ok());
+    }
+
     proptest! {
         #[test]
         fn free_slugs_are_valid_and_free(name in "\\PC{0,80}", taken_count in 0usize..4) {
             let first = free_slug(&name, |_| false);
             let mut taken = vec![first.clone()];
-            for n in 2..(2 + taken_count) {
-                taken.push(format!("{}-{n}", first.chars().take(50).collect::<String>().trim_end_matches('-')));
+            for n in 2..(2 + taken_count as u64) {
+                taken.push(numbered(&first, n));
             }
             let slug = free_slug(&name, |s| taken.iter().any(|t| t == s));
             prop_assert!(!taken.contains(&slug));
