@@ -397,12 +397,7 @@ impl Jaci<'_> {
             .await?;
             position += i64::try_from(added.rows_affected()).unwrap_or(0);
         }
-        self.touch_album(&mut tx, id).await?;
-        let album = self
-            .load_album(&mut tx, actor, id, AlbumAction::Read)
-            .await?;
-        tx.commit().await?;
-        Ok(album)
+        self.finish_change(tx, actor, id).await
     }
 
     /// Takes a photo out of an album (it stays in the library).
@@ -431,12 +426,7 @@ impl Jaci<'_> {
         .bind(photo.as_str())
         .execute(&mut *tx)
         .await?;
-        self.touch_album(&mut tx, id).await?;
-        let album = self
-            .load_album(&mut tx, actor, id, AlbumAction::Read)
-            .await?;
-        tx.commit().await?;
-        Ok(album)
+        self.finish_change(tx, actor, id).await
     }
 
     /// Puts an album's photos in the given order (exactly the photos it holds, each once).
@@ -470,20 +460,25 @@ impl Jaci<'_> {
             .execute(&mut *tx)
             .await?;
         }
-        self.touch_album(&mut tx, id).await?;
+        self.finish_change(tx, actor, id).await
+    }
+
+    /// Ends a change to an album: stamps it, reads it back and commits.
+    async fn finish_change(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        actor: &Actor,
+        id: &AlbumId,
+    ) -> Result<Album> {
+        sqlx::query("UPDATE albums SET updated_at = $1 WHERE id = $2")
+            .bind(self.now().as_millis())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
         let album = self
             .load_album(&mut tx, actor, id, AlbumAction::Read)
             .await?;
         tx.commit().await?;
         Ok(album)
-    }
-
-    async fn touch_album(&self, conn: &mut AnyConnection, id: &AlbumId) -> Result<()> {
-        sqlx::query("UPDATE albums SET updated_at = $1 WHERE id = $2")
-            .bind(self.now().as_millis())
-            .bind(id.as_str())
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
     }
 }

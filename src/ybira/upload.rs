@@ -365,17 +365,7 @@ impl Ybira<'_> {
             quota.reserve(to_i64(top_up.minimum))?;
             top_up.minimum
         };
-        let updated = sqlx::query(
-            "UPDATE uploads SET reserved_bytes = reserved_bytes + $1, touched_at = $2 WHERE id = $3",
-        )
-        .bind(to_i64(amount))
-        .bind(self.now().as_millis())
-        .bind(upload.as_str())
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            return Err(upload_expired());
-        }
+        self.record_progress(&mut tx, upload, amount).await?;
         blobs::adjust_used(&mut tx, community, to_i64(amount)).await?;
         tx.commit().await?;
         Ok(amount)
@@ -383,15 +373,30 @@ impl Ybira<'_> {
 
     async fn touch(&self, upload: &UploadId) -> Result<()> {
         let mut tx = self.taina.inner.db.begin().await?;
-        let updated = sqlx::query("UPDATE uploads SET touched_at = $1 WHERE id = $2")
-            .bind(self.now().as_millis())
-            .bind(upload.as_str())
-            .execute(&mut *tx)
-            .await?;
+        self.record_progress(&mut tx, upload, 0).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks an upload alive now, with `reserved` more bytes reserved; fails if upkeep already took
+    /// it for crashed and released it.
+    async fn record_progress(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        upload: &UploadId,
+        reserved: u64,
+    ) -> Result<()> {
+        let updated = sqlx::query(
+            "UPDATE uploads SET reserved_bytes = reserved_bytes + $1, touched_at = $2 WHERE id = $3",
+        )
+        .bind(to_i64(reserved))
+        .bind(self.now().as_millis())
+        .bind(upload.as_str())
+        .execute(&mut *conn)
+        .await?;
         if updated.rows_affected() != 1 {
             return Err(upload_expired());
         }
-        tx.commit().await?;
         Ok(())
     }
 
