@@ -102,7 +102,7 @@ async fn timeline(backend: Backend) {
     let mut first = Vec::new();
     for _ in 0..50 {
         let start = Instant::now();
-        jaci.timeline(&admin, Scope::Mine, None, None)
+        jaci.timeline(&admin, Scope::Mine, None, None, 0)
             .await
             .unwrap();
         first.push(start.elapsed());
@@ -117,7 +117,7 @@ async fn timeline(backend: Backend) {
     loop {
         let page_start = Instant::now();
         let page = jaci
-            .timeline(&admin, Scope::Mine, cursor.as_deref(), None)
+            .timeline(&admin, Scope::Mine, cursor.as_deref(), None, 0)
             .await
             .unwrap();
         pages.push(page_start.elapsed());

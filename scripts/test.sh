@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace against SQLite and against a real PostgreSQL.
 #
-# It installs poppler-utils (pdftoppm, for PDF previews) when missing, starts a throwaway PostgreSQL
+# It installs the system packages it needs when missing (scripts/deps.sh: libheif-dev for HEIC,
+# poppler-utils for PDF previews), starts a throwaway PostgreSQL
 # cluster (initdb into a temporary directory, on a private port, run as the `postgres` user when
 # invoked as root), installs PostgreSQL with apt if it is missing,
 # runs `cargo test --workspace` with TAINA_TEST_POSTGRES_URL pointing at it, and stops the cluster.
@@ -36,17 +37,8 @@ if [ -z "$PG_BIN" ]; then
 fi
 [ -n "$PG_BIN" ] || die "PostgreSQL's initdb was not found and could not be installed; install PostgreSQL (e.g. apt-get install postgresql) and retry"
 
-# PDF previews are rendered by poppler's pdftoppm; the tests check them, so install it when missing.
-if ! command -v pdftoppm >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "pdftoppm is not installed; installing poppler-utils with apt-get..."
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get install -y -qq poppler-utils >/dev/null 2>&1 \
-            || { apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; } \
-            || die "could not install poppler-utils with apt-get"
-    fi
-    command -v pdftoppm >/dev/null 2>&1 || die "pdftoppm (poppler-utils) is needed by the PDF preview tests; install it (e.g. apt-get install poppler-utils) and retry"
-fi
+# System libraries the build links (libheif) and tools the tests use (pdftoppm).
+./scripts/deps.sh
 
 PG_DIR="$(mktemp -d /tmp/taina-pg.XXXXXX)"
 PG_PORT="${TAINA_TEST_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 54329)}"

@@ -106,7 +106,7 @@ async fn imports_read_metadata_and_thumbnails_follow(t: TestInstance) {
     let page =
         w.t.taina
             .jaci()
-            .timeline(&w.ana, Scope::Mine, None, None)
+            .timeline(&w.ana, Scope::Mine, None, None, 0)
             .await
             .unwrap();
     assert_eq!(page.photos.len(), 1);
@@ -172,7 +172,7 @@ async fn imports_read_metadata_and_thumbnails_follow(t: TestInstance) {
         ErrorKind::NotFound
     );
     assert!(
-        jaci.timeline(&w.bia, Scope::Mine, None, None)
+        jaci.timeline(&w.bia, Scope::Mine, None, None, 0)
             .await
             .unwrap()
             .photos
@@ -218,6 +218,47 @@ async fn orientation_heif_broken_exif_and_non_photos(t: TestInstance) {
     .await;
     assert_eq!((heif.width, heif.height), (Some(640), Some(426)));
     assert!(heif.mime_type.as_deref().unwrap().starts_with("image/hei"));
+    // HEIC through libheif: thumbnails, and a JPEG rendition at full size; the original is kept.
+    w.t.taina.jobs().run_due().await.unwrap();
+    let heif_detail = jaci.photo(&w.ana, &heif.id).await.unwrap().photo;
+    assert!(heif_detail.processed, "{:?}", heif_detail.processing_error);
+    assert_eq!(heif_detail.processing_error, None);
+    let small = jaci
+        .thumbnail(&w.ana, &heif.file_id, Size::Small)
+        .await
+        .unwrap();
+    assert_eq!(webp_size(&small), (200, 200));
+    assert_eq!(
+        webp_size(
+            &jaci
+                .thumbnail(&w.ana, &heif.file_id, Size::Large)
+                .await
+                .unwrap()
+        ),
+        (640, 426)
+    );
+    let jpeg = jaci.jpeg_rendition(&w.ana, &heif.file_id).await.unwrap();
+    let shown = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg).unwrap();
+    assert_eq!((shown.width(), shown.height()), (640, 426));
+    assert_eq!(
+        kind(jaci.jpeg_rendition(&w.bia, &heif.file_id).await),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(jaci.jpeg_rendition(&w.ana, &turned.file_id).await),
+        ErrorKind::NotFound,
+        "only HEIF/HEIC photos get a JPEG rendition"
+    );
+    let original =
+        w.t.taina
+            .ybira()
+            .download(&w.ana, &heif.file_id, None)
+            .await
+            .unwrap();
+    let original: Vec<Bytes> = futures::TryStreamExt::try_collect(original.body)
+        .await
+        .unwrap();
+    assert_eq!(original.concat(), fixture("samplefilehub.heif"));
 
     let file_time = Timestamp::parse_rfc3339("2019-07-01T12:00:00Z").unwrap();
     let broken = import(
@@ -311,7 +352,7 @@ async fn the_timeline_pages_without_gaps_while_photos_arrive(t: TestInstance) {
     let mut added = 0u8;
     loop {
         let page = jaci
-            .timeline(&w.ana, Scope::Mine, cursor.as_deref(), Some(3))
+            .timeline(&w.ana, Scope::Mine, cursor.as_deref(), Some(3), 0)
             .await
             .unwrap();
         assert!(page.photos.len() <= 3);
@@ -362,7 +403,7 @@ async fn the_timeline_pages_without_gaps_while_photos_arrive(t: TestInstance) {
 
     // Detail: neighbours in the same timeline.
     let page = jaci
-        .timeline(&w.ana, Scope::Mine, None, Some(3))
+        .timeline(&w.ana, Scope::Mine, None, Some(3), 0)
         .await
         .unwrap();
     let middle = jaci.photo(&w.ana, &page.photos[1].id).await.unwrap();
@@ -372,9 +413,92 @@ async fn the_timeline_pages_without_gaps_while_photos_arrive(t: TestInstance) {
     assert_eq!(newest.previous, None);
     assert_eq!(
         kind(
-            jaci.timeline(&w.ana, Scope::Mine, Some("nonsense"), None)
+            jaci.timeline(&w.ana, Scope::Mine, Some("nonsense"), None, 0)
                 .await
         ),
+        ErrorKind::Invalid
+    );
+}
+
+async fn timeline_pages_carry_date_headings_for_the_viewer(t: TestInstance) {
+    use taina_jaci::timeline::DateGroup;
+    let w = t.world().await;
+    let jaci = w.t.taina.jaci();
+    // The instance's clock reads 2026-11-18T11:06:40Z.
+    for (n, at) in [
+        "2026-11-18T09:00:00Z", // today
+        "2026-11-18T01:00:00Z", // today in UTC; yesterday at UTC−03:00
+        "2026-11-17T12:00:00Z", // yesterday
+        "2026-11-14T12:00:00Z", // this week
+        "2026-03-02T12:00:00Z", // March this year
+        "2026-03-01T12:00:00Z",
+        "2008-05-30T12:00:00Z", // an earlier year
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        import(
+            &w.t,
+            &w.ana,
+            Location::MyFiles,
+            &format!("d{n}.png"),
+            png(n as u8),
+            Some(Timestamp::parse_rfc3339(at).unwrap()),
+        )
+        .await;
+    }
+    let headings = |page: &taina::jaci::TimelinePage| {
+        page.groups
+            .iter()
+            .map(|g| (g.heading, g.start, g.count))
+            .collect::<Vec<_>>()
+    };
+    let page = jaci
+        .timeline(&w.ana, Scope::Mine, None, None, 0)
+        .await
+        .unwrap();
+    let march = DateGroup::Month {
+        year: 2026,
+        month: 3,
+    };
+    assert_eq!(
+        headings(&page),
+        vec![
+            (DateGroup::Today, 0, 2),
+            (DateGroup::Yesterday, 2, 1),
+            (DateGroup::ThisWeek, 3, 1),
+            (march, 4, 2),
+            (DateGroup::Year { year: 2008 }, 6, 1),
+        ]
+    );
+    // In São Paulo (UTC−03:00) the 01:00Z photo was taken yesterday evening.
+    let page = jaci
+        .timeline(&w.ana, Scope::Mine, None, None, -180)
+        .await
+        .unwrap();
+    assert_eq!(
+        headings(&page)[..2],
+        [(DateGroup::Today, 0, 1), (DateGroup::Yesterday, 1, 2)]
+    );
+    // A heading that runs over a page boundary starts the next page again.
+    let first = jaci
+        .timeline(&w.ana, Scope::Mine, None, Some(5), 0)
+        .await
+        .unwrap();
+    assert_eq!(headings(&first).last(), Some(&(march, 4, 1)));
+    let second = jaci
+        .timeline(
+            &w.ana,
+            Scope::Mine,
+            first.next_cursor.as_deref(),
+            Some(5),
+            0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(headings(&second)[0], (march, 0, 1));
+    assert_eq!(
+        kind(jaci.timeline(&w.ana, Scope::Mine, None, None, 900).await),
         ErrorKind::Invalid
     );
 }
@@ -402,7 +526,7 @@ async fn shared_photos_maps_and_deletes(t: TestInstance) {
     .await;
     // Members see the shared timeline; guests do not.
     let page = jaci
-        .timeline(&w.bia, Scope::Shared, None, None)
+        .timeline(&w.bia, Scope::Shared, None, None, 0)
         .await
         .unwrap();
     assert_eq!(
@@ -410,7 +534,7 @@ async fn shared_photos_maps_and_deletes(t: TestInstance) {
         std::slice::from_ref(&shared.id)
     );
     assert_eq!(
-        kind(jaci.timeline(&w.gil, Scope::Shared, None, None).await),
+        kind(jaci.timeline(&w.gil, Scope::Shared, None, None, 0).await),
         ErrorKind::Forbidden
     );
     assert_eq!(
@@ -431,7 +555,7 @@ async fn shared_photos_maps_and_deletes(t: TestInstance) {
         ErrorKind::NotFound
     );
     assert!(
-        jaci.timeline(&outsider, Scope::Shared, None, None)
+        jaci.timeline(&outsider, Scope::Shared, None, None, 0)
             .await
             .unwrap()
             .photos
@@ -448,7 +572,7 @@ async fn shared_photos_maps_and_deletes(t: TestInstance) {
     let ybira = w.t.taina.ybira();
     ybira.delete(&w.ana, &shared.file_id).await.unwrap();
     assert!(
-        jaci.timeline(&w.bia, Scope::Shared, None, None)
+        jaci.timeline(&w.bia, Scope::Shared, None, None, 0)
             .await
             .unwrap()
             .photos
@@ -456,7 +580,7 @@ async fn shared_photos_maps_and_deletes(t: TestInstance) {
     );
     ybira.restore(&w.ana, &shared.file_id).await.unwrap();
     assert_eq!(
-        jaci.timeline(&w.bia, Scope::Shared, None, None)
+        jaci.timeline(&w.bia, Scope::Shared, None, None, 0)
             .await
             .unwrap()
             .photos
@@ -473,7 +597,7 @@ async fn shared_photos_maps_and_deletes(t: TestInstance) {
     assert!(!thumbs.exists() || std::fs::read_dir(&thumbs).unwrap().next().is_none());
     // Regenerating a photo one may see makes its thumbnails again.
     let mine = jaci
-        .timeline(&w.ana, Scope::Mine, None, None)
+        .timeline(&w.ana, Scope::Mine, None, None, 0)
         .await
         .unwrap()
         .photos
@@ -484,6 +608,28 @@ async fn shared_photos_maps_and_deletes(t: TestInstance) {
         ErrorKind::NotFound
     );
     assert!(w.t.taina.jobs().run_due().await.unwrap().succeeded >= 1);
+    // Regenerating everything is for admins, and covers every file that has previews.
+    assert_eq!(
+        kind(jaci.regenerate_all(&w.ana).await),
+        ErrorKind::Forbidden
+    );
+    let std_dir = thumbs.parent().unwrap().to_path_buf();
+    std::fs::remove_dir_all(&std_dir).unwrap();
+    let queued = jaci.regenerate_all(&w.admin).await.unwrap();
+    let live = jaci
+        .timeline(&w.ana, Scope::Mine, None, None, 0)
+        .await
+        .unwrap()
+        .photos
+        .len() as u64;
+    assert!(queued >= live, "{queued} queued for {live} photos");
+    assert_eq!(
+        u64::from(w.t.taina.jobs().run_due().await.unwrap().succeeded),
+        queued
+    );
+    jaci.thumbnail(&w.ana, &mine.file_id, Size::Medium)
+        .await
+        .unwrap();
 }
 
 async fn albums_keep_order_and_hide_what_viewers_may_not_see(t: TestInstance) {
@@ -766,6 +912,7 @@ async fn ybira_files_get_previews_too(t: TestInstance) {
 backend_tests!(
     imports_read_metadata_and_thumbnails_follow,
     orientation_heif_broken_exif_and_non_photos,
+    timeline_pages_carry_date_headings_for_the_viewer,
     the_timeline_pages_without_gaps_while_photos_arrive,
     shared_photos_maps_and_deletes,
     albums_keep_order_and_hide_what_viewers_may_not_see,

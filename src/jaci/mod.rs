@@ -9,7 +9,8 @@ use futures::{Stream, StreamExt};
 use serde::Serialize;
 use sqlx::AnyConnection;
 use taina_core::{
-    Actor, CommunityId, DomainEvent, Error as DomainError, Event, ItemId, PhotoId, Timestamp,
+    Action, Actor, CommunityId, DomainEvent, Error as DomainError, Event, ItemId, PhotoId,
+    Resource, Timestamp, authorize,
 };
 use taina_jaci::media::{
     MediaKind, PreviewSource, media_kind, preview_source, thumbnails_supported,
@@ -18,8 +19,8 @@ use taina_jaci::metadata::{
     Camera, Exposure, Location as GeoLocation, PhotoMetadata, TakenAt, TakenAtSource, extract,
     resolve_taken_at,
 };
-use taina_jaci::thumbnail::{DEFAULT_QUALITY, Size, thumbnails};
-use taina_jaci::timeline::{Cursor, page_size};
+use taina_jaci::thumbnail::{DEFAULT_QUALITY, Size, previews};
+use taina_jaci::timeline::{Cursor, PageGroup, check_utc_offset, group_page, page_size};
 use taina_ybira::access::{ItemAction, Space};
 use tracing::instrument;
 
@@ -29,6 +30,9 @@ use crate::{Error, Result, Taina};
 
 mod albums;
 pub use albums::{Album, AlbumUpdate, NewAlbum};
+
+/// The file name of a HEIF/HEIC photo's JPEG rendition, beside its thumbnails.
+const JPEG_RENDITION: &str = "display.jpg";
 pub use taina_jaci::album::Visibility;
 
 /// The most bytes of a file read for its metadata (HEIF and TIFF may keep EXIF anywhere).
@@ -102,6 +106,9 @@ pub enum Scope {
 pub struct TimelinePage {
     /// The photos.
     pub photos: Vec<Photo>,
+    /// Date headings over the photos (Today, Yesterday, this week, months, years) for the viewer's
+    /// time zone, as runs of consecutive photos.
+    pub groups: Vec<PageGroup>,
     /// Pass back for the next (older) page; `None` on the last.
     pub next_cursor: Option<String>,
 }
@@ -415,7 +422,8 @@ impl Jaci<'_> {
     }
 
     /// A page of the timeline (newest first), of the actor's own photos or the community's shared
-    /// ones. Pass the previous page's `next_cursor` to go on.
+    /// ones, with date headings for a viewer `utc_offset_minutes` east of UTC. Pass the previous
+    /// page's `next_cursor` to go on.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn timeline(
         &self,
@@ -423,8 +431,10 @@ impl Jaci<'_> {
         scope: Scope,
         cursor: Option<&str>,
         limit: Option<u32>,
+        utc_offset_minutes: i16,
     ) -> Result<TimelinePage> {
         let cursor = cursor.map(Cursor::decode).transpose()?;
+        let utc_offset_minutes = check_utc_offset(utc_offset_minutes)?;
         let limit = page_size(limit);
         let space = match scope {
             Scope::Mine => Space::Private(actor.user_id.clone()),
@@ -454,11 +464,14 @@ impl Jaci<'_> {
         let rows = query.fetch_all(self.taina.inner.db.reader()).await?;
         let more = rows.len() > limit as usize;
         let mut photos = Vec::with_capacity(rows.len());
+        let mut taken_at = Vec::with_capacity(rows.len());
         let mut last = None;
         for row in rows.into_iter().take(limit as usize) {
             last = Some((row.taken_at, row.id.clone()));
+            taken_at.push(Timestamp::from_millis(row.taken_at));
             photos.push(row.into_photo()?);
         }
+        let groups = group_page(taken_at, self.now(), utc_offset_minutes);
         let next_cursor = match (more, last) {
             (true, Some((taken_at, id))) => Some(
                 Cursor {
@@ -471,6 +484,7 @@ impl Jaci<'_> {
         };
         Ok(TimelinePage {
             photos,
+            groups,
             next_cursor,
         })
     }
@@ -482,7 +496,7 @@ impl Jaci<'_> {
         let mut cursor = None;
         loop {
             let page = self
-                .timeline(actor, scope, cursor.as_deref(), Some(500))
+                .timeline(actor, scope, cursor.as_deref(), Some(500), 0)
                 .await?;
             points.extend(page.photos.into_iter().filter_map(|p| {
                 p.location.map(|l| MapPoint {
@@ -502,21 +516,37 @@ impl Jaci<'_> {
     /// A thumbnail of a file the actor may see (WebP bytes), once made.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn thumbnail(&self, actor: &Actor, file: &ItemId, size: Size) -> Result<Vec<u8>> {
+        self.read_preview(actor, file, &format!("{}.webp", size.name()), "thumbnail")
+            .await
+    }
+
+    /// The full-size JPEG rendition of a HEIF/HEIC photo the actor may see, once made (browsers
+    /// that cannot show HEIC show this; the original stays as it was uploaded).
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn jpeg_rendition(&self, actor: &Actor, file: &ItemId) -> Result<Vec<u8>> {
+        self.read_preview(actor, file, JPEG_RENDITION, "JPEG rendition")
+            .await
+    }
+
+    /// Reads one of a file's previews after checking that the actor may read the file.
+    async fn read_preview(
+        &self,
+        actor: &Actor,
+        file: &ItemId,
+        name: &str,
+        what: &'static str,
+    ) -> Result<Vec<u8>> {
         let mut conn = self.taina.inner.db.reader().acquire().await?;
         self.taina
             .ybira()
             .load(&mut conn, actor, file, ItemAction::Read, false)
             .await?;
         drop(conn);
-        let path = taina_ybira::layout::thumbnail_path(
-            &actor.community_id,
-            file,
-            &format!("{}.webp", size.name()),
-        );
+        let path = taina_ybira::layout::thumbnail_path(&actor.community_id, file, name);
         match self.taina.inner.blobs.get(&path).await {
             Ok(bytes) => Ok(bytes),
             Err(Error::Storage(object_store::Error::NotFound { .. })) => {
-                Err(DomainError::not_found("thumbnail").into())
+                Err(DomainError::not_found(what).into())
             }
             Err(e) => Err(e),
         }
@@ -535,6 +565,41 @@ impl Jaci<'_> {
                 self.now(),
             ))
             .await
+    }
+
+    /// Makes the previews of every live file in the actor's community again — photos, images and
+    /// PDFs — as background jobs (admins only). Answers how many files were queued.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn regenerate_all(&self, actor: &Actor) -> Result<u64> {
+        authorize(
+            actor,
+            Action::Manage,
+            Resource::Community(&actor.community_id),
+        )?;
+        let inner = &self.taina.inner;
+        let files: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT id, mime_type FROM items \
+             WHERE community_id = $1 AND kind = 'file' AND deleted_at IS NULL ORDER BY id",
+        )
+        .bind(actor.community_id.as_str())
+        .fetch_all(inner.db.reader())
+        .await?;
+        let now = self.now();
+        let mut queued = 0;
+        let mut tx = inner.db.begin().await?;
+        for (id, mime) in files {
+            if preview_source(mime.as_deref().unwrap_or_default()).is_none() {
+                continue;
+            }
+            let job = crate::jobs::Job::Previews {
+                file_id: parse_id(&id, ItemId::parse)?,
+            };
+            crate::jobs::enqueue(&mut tx, crate::jobs::NewJob::now(job, now), now).await?;
+            queued += 1;
+        }
+        tx.commit().await?;
+        inner.job_notify.notify_waiters();
+        Ok(queued)
     }
 
     /// The `previews` job: makes a file's thumbnails, records the outcome on the file (and its photo,
@@ -563,23 +628,21 @@ impl Jaci<'_> {
         let made = match bytes {
             Ok(bytes) => tokio::task::spawn_blocking(move || {
                 let orientation = extract(&bytes).orientation;
-                thumbnails(&bytes, orientation, DEFAULT_QUALITY).map_err(|e| e.to_string())
+                previews(&bytes, orientation, DEFAULT_QUALITY).map_err(|e| e.to_string())
             })
             .await
             .map_err(|e| Error::Io(std::io::Error::other(e)))?,
             Err(why) => Err(why),
         };
         let error = match made {
-            Ok(renditions) => {
-                for r in renditions {
+            Ok(made) => {
+                let path = |name: &str| taina_ybira::layout::thumbnail_path(&community, file, name);
+                for r in made.thumbnails {
                     let name = format!("{}.webp", r.size.name());
-                    inner
-                        .blobs
-                        .put(
-                            &taina_ybira::layout::thumbnail_path(&community, file, &name),
-                            r.webp,
-                        )
-                        .await?;
+                    inner.blobs.put(&path(&name), r.webp).await?;
+                }
+                if let Some(jpeg) = made.jpeg {
+                    inner.blobs.put(&path(JPEG_RENDITION), jpeg).await?;
                 }
                 None
             }

@@ -51,12 +51,11 @@ pub enum PreviewSource {
     Pdf,
 }
 
-/// How previews are made for a file of type `mime`, if they are (HEIC/HEIF wait for libheif).
+/// How previews are made for a file of type `mime`, if they are.
 pub fn preview_source(mime: &str) -> Option<PreviewSource> {
     match mime {
-        "image/jpeg" | "image/png" | "image/webp" | "image/gif" | "image/tiff" => {
-            Some(PreviewSource::Image)
-        }
+        "image/jpeg" | "image/png" | "image/webp" | "image/gif" | "image/tiff" | "image/heic"
+        | "image/heif" => Some(PreviewSource::Image),
         "application/pdf" => Some(PreviewSource::Pdf),
         _ => None,
     }

@@ -9,6 +9,10 @@
 //! resizing is SIMD (`fast_image_resize`); each rendition is turned upright after resizing (cheaper
 //! than turning the full image) and encoded as lossy WebP with libwebp (the `webp` crate), which
 //! writes no metadata, so no GPS leaves in a thumbnail.
+//!
+//! HEIF/HEIC photos are decoded through libheif (feature `heic`), which applies the container's own
+//! rotation and mirroring; [`previews`] also gives them a full-size JPEG rendition, since most
+//! browsers cannot show HEIC.
 
 use std::io::Cursor;
 
@@ -123,11 +127,26 @@ pub struct Rendition {
     pub webp: Vec<u8>,
 }
 
+/// The quality of the JPEG rendition given to HEIF/HEIC photos (0–100).
+pub const JPEG_RENDITION_QUALITY: u8 = 90;
+
+/// Everything made for an image: its thumbnails and, for formats browsers cannot show (HEIF/HEIC),
+/// a full-size upright JPEG.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Previews {
+    /// The three thumbnails, smallest first.
+    pub thumbnails: Vec<Rendition>,
+    /// A full-size JPEG of the photo, for HEIF/HEIC only.
+    pub jpeg: Option<Vec<u8>>,
+}
+
 /// A decoded image: RGB, 8 bits per channel, as stored (not yet upright).
 struct Decoded {
     width: u32,
     height: u32,
     rgb: Vec<u8>,
+    /// The orientation still to apply (libheif returns HEIF images already upright).
+    orientation: Orientation,
 }
 
 /// Makes the three renditions of an image, upright for `orientation`, as WebP of `quality`.
@@ -136,8 +155,50 @@ pub fn thumbnails(
     orientation: Orientation,
     quality: f32,
 ) -> Result<Vec<Rendition>, Error> {
-    // The largest rendition, in stored orientation, decides how small the decode may be.
+    renditions(decode(bytes, orientation)?, quality)
+}
+
+/// Makes an image's thumbnails, and its JPEG rendition when it is HEIF/HEIC, from one decode.
+pub fn previews(bytes: &[u8], orientation: Orientation, quality: f32) -> Result<Previews, Error> {
     let decoded = decode(bytes, orientation)?;
+    let jpeg = if crate::heif::is_heif(bytes) {
+        Some(encode_jpeg(&decoded)?)
+    } else {
+        None
+    };
+    Ok(Previews {
+        thumbnails: renditions(decoded, quality)?,
+        jpeg,
+    })
+}
+
+/// An upright decoded image as a baseline JPEG (no metadata is written).
+fn encode_jpeg(decoded: &Decoded) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    let (width, height, rgb) = if decoded.orientation.value() == 1 {
+        (
+            decoded.width,
+            decoded.height,
+            std::borrow::Cow::Borrowed(&decoded.rgb[..]),
+        )
+    } else {
+        let (w, h, rgb) = upright(
+            decoded.width,
+            decoded.height,
+            decoded.rgb.clone(),
+            decoded.orientation,
+        )?;
+        (w, h, std::borrow::Cow::Owned(rgb))
+    };
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_RENDITION_QUALITY)
+        .encode(&rgb, width, height, image::ExtendedColorType::Rgb8)
+        .map_err(|e| Error::Resize(e.to_string()))?;
+    Ok(out)
+}
+
+/// The three renditions of a decoded image.
+fn renditions(decoded: Decoded, quality: f32) -> Result<Vec<Rendition>, Error> {
+    let orientation = decoded.orientation;
     let (up_w, up_h) = orientation.displayed(decoded.width, decoded.height);
     let source = FrImage::from_vec_u8(decoded.width, decoded.height, decoded.rgb, PixelType::U8x3)
         .map_err(|e| Error::Resize(e.to_string()))?;
@@ -186,6 +247,9 @@ fn decode(bytes: &[u8], orientation: Orientation) -> Result<Decoded, Error> {
     {
         return Ok(decoded);
     }
+    if crate::heif::is_heif(bytes) {
+        return decode_heif(bytes);
+    }
     let (width, height) = crate::metadata::stored_dimensions(bytes)
         .ok_or_else(|| Error::Decode("unknown or broken image format".into()))?;
     check_pixels(width, height)?;
@@ -201,7 +265,56 @@ fn decode(bytes: &[u8], orientation: Orientation) -> Result<Decoded, Error> {
         width: rgb.width(),
         height: rgb.height(),
         rgb: rgb.into_raw(),
+        orientation,
     })
+}
+
+/// A HEIF/HEIC photo's primary image through libheif, turned upright by the container's own
+/// transformations (which take the place of the EXIF orientation).
+#[cfg(feature = "heic")]
+fn decode_heif(bytes: &[u8]) -> Result<Decoded, Error> {
+    use libheif_rs::{ColorSpace, HeifContext, RgbChroma};
+    let heif_error = |e: libheif_rs::HeifError| Error::Decode(format!("HEIF: {e}"));
+    // Refuse bombs before libheif allocates anything for the pixels.
+    if let Some((w, h)) = crate::heif::primary_size(bytes) {
+        check_pixels(w, h)?;
+    }
+    let context = HeifContext::read_from_bytes(bytes).map_err(heif_error)?;
+    let handle = context.primary_image_handle().map_err(heif_error)?;
+    check_pixels(handle.width(), handle.height())?;
+    let image = handle
+        .decode(ColorSpace::Rgb(RgbChroma::Rgb), None)
+        .map_err(heif_error)?;
+    let plane = image
+        .planes()
+        .interleaved
+        .ok_or_else(|| Error::Decode("HEIF: no interleaved RGB plane".into()))?;
+    let (width, height) = (plane.width, plane.height);
+    check_pixels(width, height)?;
+    let row = width as usize * 3;
+    if plane.stride < row || plane.data.len() < plane.stride * (height as usize - 1) + row {
+        return Err(Error::Decode(
+            "HEIF: decoded plane is smaller than its size".into(),
+        ));
+    }
+    let mut rgb = Vec::with_capacity(row * height as usize);
+    for line in plane.data.chunks(plane.stride).take(height as usize) {
+        rgb.extend_from_slice(&line[..row]);
+    }
+    Ok(Decoded {
+        width,
+        height,
+        rgb,
+        orientation: Orientation::default(),
+    })
+}
+
+/// Without libheif, HEIF/HEIC photos get no thumbnails (and say why).
+#[cfg(not(feature = "heic"))]
+fn decode_heif(_bytes: &[u8]) -> Result<Decoded, Error> {
+    Err(Error::Decode(
+        "HEIF/HEIC support (libheif) was not built into this server".into(),
+    ))
 }
 
 /// A JPEG through `jpeg-decoder`, scaled down in the DCT; `None` for pixel formats it leaves to the
@@ -241,7 +354,12 @@ fn decode_jpeg(bytes: &[u8], orientation: Orientation) -> Result<Option<Decoded>
     if rgb.len() < width as usize * height as usize * 3 {
         return Err(Error::Decode("truncated JPEG".into()));
     }
-    Ok(Some(Decoded { width, height, rgb }))
+    Ok(Some(Decoded {
+        width,
+        height,
+        rgb,
+        orientation,
+    }))
 }
 
 fn check_pixels(width: u32, height: u32) -> Result<(), Error> {

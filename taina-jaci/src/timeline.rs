@@ -106,6 +106,69 @@ pub fn date_group(taken_at: Timestamp, now: Timestamp, offset_minutes: i16) -> D
     }
 }
 
+/// The widest UTC offsets in use, in minutes (UTC−12:00 to UTC+14:00).
+pub const UTC_OFFSETS: std::ops::RangeInclusive<i16> = -720..=840;
+
+/// Checks a viewer's UTC offset (minutes east of UTC) sent by a client.
+pub fn check_utc_offset(minutes: i16) -> Result<i16, Error> {
+    if UTC_OFFSETS.contains(&minutes) {
+        Ok(minutes)
+    } else {
+        Err(Error::invalid(
+            "utc_offset_minutes",
+            "must be between -720 and 840",
+        ))
+    }
+}
+
+/// A run of consecutive photos on a timeline page under one heading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageGroup {
+    /// The heading.
+    pub heading: DateGroup,
+    /// The index on the page of the run's first photo.
+    pub start: u32,
+    /// How many photos the run holds.
+    pub count: u32,
+}
+
+/// The headings of a page of photos, newest first, taken at `taken_at`: one run per heading change.
+/// A heading that goes on from the previous page starts this page again (clients merge them).
+///
+/// ```
+/// use taina_core::Timestamp;
+/// use taina_jaci::timeline::{group_page, DateGroup};
+/// let now = Timestamp::parse_rfc3339("2026-11-23T10:00:00Z").unwrap();
+/// let at = |s| Timestamp::parse_rfc3339(s).unwrap();
+/// let groups = group_page(
+///     [at("2026-11-23T09:00:00Z"), at("2026-11-23T08:00:00Z"), at("2026-11-22T08:00:00Z")],
+///     now,
+///     0,
+/// );
+/// assert_eq!(groups.len(), 2);
+/// assert_eq!((groups[0].heading, groups[0].count), (DateGroup::Today, 2));
+/// assert_eq!((groups[1].heading, groups[1].start), (DateGroup::Yesterday, 2));
+/// ```
+pub fn group_page(
+    taken_at: impl IntoIterator<Item = Timestamp>,
+    now: Timestamp,
+    offset_minutes: i16,
+) -> Vec<PageGroup> {
+    let mut groups: Vec<PageGroup> = Vec::new();
+    for (index, t) in taken_at.into_iter().enumerate() {
+        let heading = date_group(t, now, offset_minutes);
+        match groups.last_mut() {
+            Some(last) if last.heading == heading => last.count += 1,
+            _ => groups.push(PageGroup {
+                heading,
+                start: u32::try_from(index).unwrap_or(u32::MAX),
+                count: 1,
+            }),
+        }
+    }
+    groups
+}
+
 /// The year and month of a day number (days since 1970-01-01).
 fn civil(days: i64) -> (i32, u8) {
     let date = time::Date::from_julian_day(i32::try_from(days + 2_440_588).unwrap_or(i32::MAX))
@@ -161,6 +224,27 @@ mod tests {
         #[test]
         fn decoding_never_panics(text in "\\PC{0,200}") {
             let _ = Cursor::decode(&text);
+        }
+
+        /// A page's runs cover every photo once, in order, and neighbours differ.
+        #[test]
+        fn runs_cover_the_page(mut times in proptest::collection::vec(0i64..4_000_000_000_000, 0..200), off in -720i16..840) {
+            times.sort_unstable_by(|a, b| b.cmp(a));
+            let now = Timestamp::from_millis(4_000_000_000_000);
+            let groups = group_page(times.iter().map(|&t| Timestamp::from_millis(t)), now, off);
+            let mut next = 0;
+            for (i, g) in groups.iter().enumerate() {
+                prop_assert_eq!(g.start, next);
+                prop_assert!(g.count >= 1);
+                for t in &times[g.start as usize..(g.start + g.count) as usize] {
+                    prop_assert_eq!(date_group(Timestamp::from_millis(*t), now, off), g.heading);
+                }
+                if i > 0 {
+                    prop_assert_ne!(groups[i - 1].heading, g.heading);
+                }
+                next += g.count;
+            }
+            prop_assert_eq!(next as usize, times.len());
         }
 
         /// Older photos never get a "newer" heading than younger ones.

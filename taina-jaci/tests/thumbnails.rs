@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use taina_jaci::metadata::extract;
 use taina_jaci::orientation::Orientation;
-use taina_jaci::thumbnail::{DEFAULT_QUALITY, Rendition, Size, thumbnails};
+use taina_jaci::thumbnail::{DEFAULT_QUALITY, Rendition, Size, previews, thumbnails};
 
 fn photo(name: &str) -> Vec<u8> {
     std::fs::read(
@@ -114,4 +114,63 @@ fn broken_photos_fail_cleanly_or_succeed() {
         let _ = thumbnails(&bytes[..cut], Orientation::default(), DEFAULT_QUALITY);
     }
     assert!(thumbnails(b"not an image", Orientation::default(), DEFAULT_QUALITY).is_err());
+}
+
+/// HEIF/HEIC through libheif: upright thumbnails of the right sizes with real content, and a
+/// full-size JPEG rendition without metadata.
+#[test]
+fn heic_gets_thumbnails_and_a_jpeg_rendition() {
+    let bytes = photo("samplefilehub.heif");
+    let made = previews(&bytes, extract(&bytes).orientation, DEFAULT_QUALITY).unwrap();
+    let sizes: Vec<(u32, u32)> = made
+        .thumbnails
+        .iter()
+        .map(|r| (r.width, r.height))
+        .collect();
+    assert_eq!(sizes, vec![(200, 200), (640, 426), (640, 426)]);
+    let jpeg = made.jpeg.expect("HEIC gets a JPEG rendition");
+    let shown = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
+        .unwrap()
+        .into_rgb8();
+    assert_eq!(shown.dimensions(), (640, 426));
+    assert!(
+        !jpeg.windows(4).any(|w| w == b"Exif"),
+        "no metadata in the rendition"
+    );
+    // A real picture, not a blank: its pixels vary.
+    let luma: Vec<f64> = shown
+        .pixels()
+        .map(|p| f64::from(p[0]) * 0.3 + f64::from(p[1]) * 0.59 + f64::from(p[2]) * 0.11)
+        .collect();
+    let mean = luma.iter().sum::<f64>() / luma.len() as f64;
+    let var = luma.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / luma.len() as f64;
+    assert!(var > 100.0, "variance {var}");
+    // The large thumbnail is the same picture as the rendition.
+    let large =
+        image::load_from_memory_with_format(&made.thumbnails[2].webp, image::ImageFormat::WebP)
+            .unwrap()
+            .into_rgb8();
+    let diff: f64 = large
+        .pixels()
+        .zip(shown.pixels())
+        .map(|(a, b)| {
+            (0..3)
+                .map(|c| (f64::from(a[c]) - f64::from(b[c])).abs())
+                .sum::<f64>()
+        })
+        .sum::<f64>()
+        / (640.0 * 426.0 * 3.0);
+    assert!(diff < 8.0, "mean difference {diff}");
+    // JPEGs get no rendition: browsers show them.
+    let jpeg_photo = photo("jolla.jpg");
+    assert!(
+        previews(
+            &jpeg_photo,
+            extract(&jpeg_photo).orientation,
+            DEFAULT_QUALITY
+        )
+        .unwrap()
+        .jpeg
+        .is_none()
+    );
 }
