@@ -503,6 +503,73 @@ async fn timeline_pages_carry_date_headings_for_the_viewer(t: TestInstance) {
     );
 }
 
+fn video(name: &str) -> Vec<u8> {
+    std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/videos")
+            .join(name),
+    )
+    .unwrap()
+}
+
+async fn videos_join_the_library_with_their_metadata(t: TestInstance) {
+    let w = t.world().await;
+    let jaci = w.t.taina.jaci();
+    // An iPhone-style MOV: its `moov` box comes after the media data.
+    let clip = import(
+        &w.t,
+        &w.ana,
+        Location::MyFiles,
+        "IMG_0001.MOV",
+        video("iphone.mov"),
+        None,
+    )
+    .await;
+    assert_eq!(clip.kind, MediaKind::Video);
+    assert_eq!(clip.mime_type.as_deref(), Some("video/quicktime"));
+    assert_eq!(clip.taken_at, "2022-08-14T18:45:12-03:00");
+    assert_eq!(clip.taken_at_source, TakenAtSource::CreateDate);
+    assert_eq!((clip.width, clip.height), (Some(192), Some(108)));
+    assert_eq!(clip.duration_ms, Some(1000));
+    let camera = clip.camera.clone().unwrap();
+    assert_eq!(
+        (camera.make.as_deref(), camera.model.as_deref()),
+        (Some("Apple"), Some("iPhone 12"))
+    );
+    let place = clip.location.unwrap();
+    assert!((place.latitude - 37.7858).abs() < 1e-9 && (place.longitude + 122.4064).abs() < 1e-9);
+    // No thumbnail for videos yet, and it says so; the video is still in the timeline and on the map.
+    assert!(clip.processed);
+    assert!(clip.processing_error.is_some());
+    let rotated = import(
+        &w.t,
+        &w.ana,
+        Location::MyFiles,
+        "rotated.mp4",
+        video("rotated.mp4"),
+        None,
+    )
+    .await;
+    assert_eq!(rotated.mime_type.as_deref(), Some("video/mp4"));
+    assert_eq!(
+        (rotated.width, rotated.height, rotated.orientation),
+        (Some(90), Some(160), 8)
+    );
+    assert_eq!(rotated.taken_at, "2021-06-05T14:30:00-00:00");
+    let page = jaci
+        .timeline(&w.ana, Scope::Mine, None, None, 0)
+        .await
+        .unwrap();
+    let ids: Vec<_> = page.photos.iter().map(|p| p.id.clone()).collect();
+    assert_eq!(ids, vec![clip.id.clone(), rotated.id.clone()]);
+    let map = jaci.map(&w.ana, Scope::Mine).await.unwrap();
+    assert_eq!(map.len(), 2);
+    assert_eq!(
+        kind(jaci.thumbnail(&w.ana, &clip.file_id, Size::Small).await),
+        ErrorKind::NotFound
+    );
+}
+
 async fn shared_photos_maps_and_deletes(t: TestInstance) {
     let w = t.world().await;
     let jaci = w.t.taina.jaci();
@@ -913,6 +980,7 @@ backend_tests!(
     imports_read_metadata_and_thumbnails_follow,
     orientation_heif_broken_exif_and_non_photos,
     timeline_pages_carry_date_headings_for_the_viewer,
+    videos_join_the_library_with_their_metadata,
     the_timeline_pages_without_gaps_while_photos_arrive,
     shared_photos_maps_and_deletes,
     albums_keep_order_and_hide_what_viewers_may_not_see,

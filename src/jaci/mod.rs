@@ -21,6 +21,7 @@ use taina_jaci::metadata::{
 };
 use taina_jaci::thumbnail::{DEFAULT_QUALITY, Size, previews};
 use taina_jaci::timeline::{Cursor, PageGroup, check_utc_offset, group_page, page_size};
+use taina_jaci::video::{MAX_TOP_LEVEL_BOXES, MoovSearch, metadata_from_moov, moov_search_step};
 use taina_ybira::access::{ItemAction, Space};
 use tracing::instrument;
 
@@ -67,6 +68,8 @@ pub struct Photo {
     pub location: Option<GeoLocation>,
     /// How it was exposed.
     pub exposure: Option<Exposure>,
+    /// A video's length in milliseconds (`None` for photos).
+    pub duration_ms: Option<u64>,
     /// Whether its thumbnails are ready.
     pub processed: bool,
     /// Why it has no thumbnails, if it has none.
@@ -146,7 +149,7 @@ pub struct Jaci<'a> {
 const PHOTO_COLUMNS: &str = "p.id, p.file_id, p.media_kind, p.taken_at, p.taken_offset_minutes, \
      p.taken_at_source, p.width, p.height, p.orientation, p.camera_make, p.camera_model, p.lens, \
      p.latitude, p.longitude, p.altitude, p.iso, p.f_number, p.exposure_time, p.focal_length, \
-     p.processed_at, p.processing_error, p.created_at, i.name, i.mime_type, i.space_owner_id, \
+     p.duration_ms, p.processed_at, p.processing_error, p.created_at, i.name, i.mime_type, i.space_owner_id, \
      i.owner_id FROM photos p JOIN items i ON i.id = p.file_id";
 
 #[derive(sqlx::FromRow)]
@@ -170,6 +173,7 @@ struct PhotoRow {
     f_number: Option<f64>,
     exposure_time: Option<f64>,
     focal_length: Option<f64>,
+    duration_ms: Option<i64>,
     processed_at: Option<i64>,
     processing_error: Option<String>,
     created_at: i64,
@@ -224,6 +228,7 @@ impl PhotoRow {
                 _ => None,
             },
             exposure: (exposure != Exposure::default()).then_some(exposure),
+            duration_ms: self.duration_ms.and_then(|n| u64::try_from(n).ok()),
             processed: self.processed_at.is_some(),
             processing_error: self.processing_error,
             space: Space::from_owner(crate::ybira::rows_opt_user(self.space_owner_id.as_deref())?),
@@ -277,25 +282,64 @@ impl Jaci<'_> {
             )
             .into());
         };
-        let bytes = self.read_head(actor, &item, METADATA_READ_LIMIT).await?;
-        let metadata = tokio::task::spawn_blocking(move || extract(&bytes))
-            .await
-            .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+        let metadata = match kind {
+            MediaKind::Image => {
+                let bytes = self
+                    .read_range(actor, &item, 0, METADATA_READ_LIMIT)
+                    .await?;
+                tokio::task::spawn_blocking(move || extract(&bytes))
+                    .await
+                    .map_err(|e| Error::Io(std::io::Error::other(e)))?
+            }
+            MediaKind::Video => self.video_metadata(actor, &item).await?,
+        };
         self.add(actor, &item, kind, metadata, photo.client_file_time)
             .await
     }
 
-    /// Reads up to `limit` leading bytes of a file.
-    async fn read_head(&self, actor: &Actor, item: &Item, limit: u64) -> Result<Vec<u8>> {
+    /// A video's metadata, from its `moov` box wherever it is in the file (phones often write it
+    /// after the media data), found box by box.
+    async fn video_metadata(&self, actor: &Actor, item: &Item) -> Result<PhotoMetadata> {
+        let mut offset = 0;
+        for _ in 0..MAX_TOP_LEVEL_BOXES {
+            let header = self.read_range(actor, item, offset, 16).await?;
+            match moov_search_step(offset, &header, item.size_bytes) {
+                MoovSearch::Found(body) => {
+                    let moov = self
+                        .read_range(actor, item, body.start, body.end - body.start)
+                        .await?;
+                    return Ok(metadata_from_moov(&moov));
+                }
+                MoovSearch::Next(next) => offset = next,
+                MoovSearch::Stop => break,
+            }
+        }
+        Ok(PhotoMetadata::default())
+    }
+
+    /// Reads up to `limit` bytes of a file from `offset` (nothing past its end).
+    async fn read_range(
+        &self,
+        actor: &Actor,
+        item: &Item,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<u8>> {
+        if offset >= item.size_bytes {
+            return Ok(Vec::new());
+        }
+        let limit = limit.min(item.size_bytes - offset).max(1);
         let range = taina_ybira::range::ByteRange {
-            offset: 0,
-            length: Some(limit.min(item.size_bytes).max(1)),
+            offset,
+            length: Some(limit),
         };
-        let range = (item.size_bytes > 0).then_some(range);
-        let download = self.taina.ybira().download(actor, &item.id, range).await?;
+        let download = self
+            .taina
+            .ybira()
+            .download(actor, &item.id, Some(range))
+            .await?;
         let mut body = download.body;
-        let mut bytes =
-            Vec::with_capacity(usize::try_from(item.size_bytes.min(limit)).unwrap_or(0));
+        let mut bytes = Vec::with_capacity(usize::try_from(limit).unwrap_or(0));
         while let Some(chunk) = body.next().await {
             bytes.extend_from_slice(&chunk?);
         }
@@ -334,8 +378,9 @@ impl Jaci<'_> {
             "INSERT INTO photos (id, file_id, community_id, media_kind, taken_at, taken_offset_minutes, \
              taken_at_source, width, height, orientation, camera_make, camera_model, lens, latitude, \
              longitude, altitude, iso, f_number, exposure_time, focal_length, processed_at, \
-             processing_error, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23)",
+             processing_error, created_at, updated_at, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, \
+             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23, \
+             $24)",
         )
         .bind(id.as_str())
         .bind(item.id.as_str())
@@ -360,6 +405,7 @@ impl Jaci<'_> {
         .bind(processed_at)
         .bind(processing_error)
         .bind(now.as_millis())
+        .bind(metadata.duration_ms.and_then(|d| i64::try_from(d).ok()))
         .execute(&mut *tx)
         .await?;
         let photo = load_photo(&mut tx, &id).await?;

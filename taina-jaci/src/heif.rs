@@ -4,60 +4,11 @@
 //! The reader only looks inside the bytes it is given, follows no offsets outside a box, and stops at
 //! the first malformed box.
 
-/// Boxes visited at most (bounds the work on hostile input).
-const MAX_BOXES: usize = 10_000;
-
-/// A box: its type and its body.
-struct BmffBox<'a> {
-    kind: [u8; 4],
-    body: &'a [u8],
-}
-
-/// The boxes directly inside `data`, until the first malformed one.
-fn boxes(data: &[u8]) -> impl Iterator<Item = BmffBox<'_>> {
-    let mut rest = data;
-    std::iter::from_fn(move || {
-        let size = u32::from_be_bytes(rest.get(0..4)?.try_into().ok()?) as u64;
-        let kind: [u8; 4] = rest.get(4..8)?.try_into().ok()?;
-        let (header, size) = match size {
-            0 => (8, rest.len() as u64),
-            1 => (16, u64::from_be_bytes(rest.get(8..16)?.try_into().ok()?)),
-            n => (8, n),
-        };
-        let size = usize::try_from(size).ok()?;
-        if size < header || size > rest.len() {
-            return None;
-        }
-        let b = BmffBox {
-            kind,
-            body: &rest[header..size],
-        };
-        rest = &rest[size..];
-        Some(b)
-    })
-    .take(MAX_BOXES)
-}
-
-fn find<'a>(data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
-    boxes(data).find(|b| &b.kind == kind).map(|b| b.body)
-}
-
-fn be_u16(data: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from(u16::from_be_bytes(
-        data.get(at..at + 2)?.try_into().ok()?,
-    )))
-}
-
-fn be_u32(data: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(data.get(at..at + 4)?.try_into().ok()?))
-}
+use crate::bmff::{BmffBox, MAX_BOXES, be_u16, be_u32, boxes, find};
 
 /// Whether the bytes start like a HEIF file (an `ftyp` box with a HEIF brand).
 pub fn is_heif(data: &[u8]) -> bool {
-    let Some(ftyp) = boxes(data).next().filter(|b| &b.kind == b"ftyp") else {
-        return false;
-    };
-    ftyp.body.chunks_exact(4).any(|brand| {
+    crate::bmff::brands(data).iter().any(|brand| {
         matches!(
             brand,
             b"heic" | b"heix" | b"heim" | b"heis" | b"mif1" | b"msf1" | b"avif"

@@ -1,16 +1,18 @@
 //! # taina-jaci
 //!
 //! Jaci, Tainá's photos service, as pure work: EXIF to metadata ([`metadata`]), orientation
-//! ([`orientation`]), upright WebP thumbnails ([`thumbnail`]), the timeline ([`timeline`]) and albums ([`album`]). The `taina` shell runs the jobs and
+//! ([`orientation`]), upright WebP thumbnails ([`thumbnail`]), the timeline ([`timeline`]), albums ([`album`]) and video metadata ([`video`]). The `taina` shell runs the jobs and
 //! storage.
 #![forbid(unsafe_code)]
 
 pub mod album;
+pub mod bmff;
 pub mod heif;
 pub mod media;
 pub mod metadata;
 pub mod orientation;
 pub mod thumbnail;
 pub mod timeline;
+pub mod video;
 
 pub use taina_core as core;

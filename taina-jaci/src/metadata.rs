@@ -109,15 +109,24 @@ pub struct PhotoMetadata {
     pub location: Option<Location>,
     /// The exposure, when any of its fields is recorded.
     pub exposure: Option<Exposure>,
+    /// A video's length in milliseconds.
+    pub duration_ms: Option<u64>,
 }
 
-/// Reads what it can from a photo's bytes (JPEG, PNG, WebP, GIF, TIFF, HEIF/HEIC).
+/// Reads what it can from a photo's bytes (JPEG, PNG, WebP, GIF, TIFF, HEIF/HEIC), or from a video's
+/// (MP4, MOV) when its `moov` box is among them.
 ///
 /// ```
 /// let m = taina_jaci::metadata::extract(b"not a photo");
 /// assert_eq!(m, taina_jaci::metadata::PhotoMetadata::default());
 /// ```
 pub fn extract(bytes: &[u8]) -> PhotoMetadata {
+    if crate::video::is_video_container(bytes) {
+        // Videos whose `moov` box is past these bytes are read box by box by the shell.
+        return crate::bmff::find(bytes, b"moov")
+            .map(crate::video::metadata_from_moov)
+            .unwrap_or_default();
+    }
     let exif = read_exif(bytes);
     let orientation = exif
         .as_ref()
@@ -166,6 +175,7 @@ pub fn extract(bytes: &[u8]) -> PhotoMetadata {
         camera: camera(&exif),
         location: location(&exif),
         exposure: exposure(&exif),
+        duration_ms: None,
     }
 }
 
@@ -272,14 +282,20 @@ fn exif_taken_at(exif: &Exif) -> Option<TakenAt> {
                 dt.offset = None;
             }
         }
-        let local = civil_to_millis(&dt)?;
-        let offset_minutes = dt.offset.filter(|m| m.abs() <= 18 * 60);
-        let instant = local - i64::from(offset_minutes.unwrap_or(0)) * 60_000;
-        Some(TakenAt {
-            instant: Timestamp::from_millis(instant),
-            offset_minutes,
-            source,
-        })
+        taken_at_from(&dt, source)
+    })
+}
+
+/// A taken-at from a local date and time and, when known, its offset (offsets beyond ±18 hours are
+/// dropped as nonsense).
+pub(crate) fn taken_at_from(dt: &exif::DateTime, source: TakenAtSource) -> Option<TakenAt> {
+    let local = civil_to_millis(dt)?;
+    let offset_minutes = dt.offset.filter(|m| m.abs() <= 18 * 60);
+    let instant = local - i64::from(offset_minutes.unwrap_or(0)) * 60_000;
+    Some(TakenAt {
+        instant: Timestamp::from_millis(instant),
+        offset_minutes,
+        source,
     })
 }
 
