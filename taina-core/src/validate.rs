@@ -56,7 +56,9 @@ pub fn normalize_community_name(raw: &str) -> Result<String, Error> {
     normalize_label("community_name", raw, COMMUNITY_NAME_MAX_CHARS)
 }
 
-fn normalize_label(field: &'static str, raw: &str, max_chars: usize) -> Result<String, Error> {
+/// Normalises a one-line label (a name, a title): Unicode NFC, trimmed, 1 to `max_chars`
+/// characters, no control characters.
+pub fn normalize_label(field: &'static str, raw: &str, max_chars: usize) -> Result<String, Error> {
     let value: String = raw.nfc().collect::<String>().trim().to_owned();
     if value.is_empty() {
         return Err(Error::invalid(field, "is required"));
@@ -71,6 +73,41 @@ fn normalize_label(field: &'static str, raw: &str, max_chars: usize) -> Result<S
         return Err(Error::invalid(field, "must not contain control characters"));
     }
     Ok(value)
+}
+
+/// Normalises free text (a description, a message): Unicode NFC, trimmed, at most `max_chars`
+/// characters (and at least one when `required`); newlines and tabs are kept, other control
+/// characters refused.
+///
+/// ```
+/// use taina_core::validate::normalize_text;
+/// assert_eq!(normalize_text("text", "  hi\nthere ", 10, true).unwrap(), "hi\nthere");
+/// assert!(normalize_text("text", "   ", 10, true).is_err());
+/// assert_eq!(normalize_text("text", "", 10, false).unwrap(), "");
+/// ```
+pub fn normalize_text(
+    field: &'static str,
+    raw: &str,
+    max_chars: usize,
+    required: bool,
+) -> Result<String, Error> {
+    let text: String = raw.nfc().collect::<String>().trim().to_owned();
+    if required && text.is_empty() {
+        return Err(Error::invalid(field, "is required"));
+    }
+    if text.chars().count() > max_chars {
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(Error::invalid(field, "must not contain control characters"));
+    }
+    Ok(text)
 }
 
 /// Checks a new password: 8 to 1,024 characters. Passwords are never trimmed or altered.

@@ -4,7 +4,6 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 use taina_core::{Actor, CommunityId, Denied, Error, PhotoId, Role, UserId};
-use unicode_normalization::UnicodeNormalization;
 
 /// Longest album name, in characters.
 pub const NAME_MAX_CHARS: usize = 200;
@@ -44,42 +43,12 @@ impl Visibility {
 
 /// Normalises an album name: NFC, trimmed, 1 to 200 characters, no control characters.
 pub fn normalize_name(raw: &str) -> Result<String, Error> {
-    let name: String = raw.nfc().collect::<String>().trim().to_owned();
-    let n = name.chars().count();
-    if n == 0 || n > NAME_MAX_CHARS {
-        return Err(Error::invalid(
-            "name",
-            format!("must be 1 to {NAME_MAX_CHARS} characters"),
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "name",
-            "must not contain control characters",
-        ));
-    }
-    Ok(name)
+    taina_core::validate::normalize_label("name", raw, NAME_MAX_CHARS)
 }
 
 /// Normalises a description: NFC, trimmed, at most 5000 characters (newlines allowed).
 pub fn normalize_description(raw: &str) -> Result<String, Error> {
-    let text: String = raw.nfc().collect::<String>().trim().to_owned();
-    if text.chars().count() > DESCRIPTION_MAX_CHARS {
-        return Err(Error::invalid(
-            "description",
-            format!("must be at most {DESCRIPTION_MAX_CHARS} characters"),
-        ));
-    }
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(Error::invalid(
-            "description",
-            "must not contain control characters",
-        ));
-    }
-    Ok(text)
+    taina_core::validate::normalize_text("description", raw, DESCRIPTION_MAX_CHARS, false)
 }
 
 /// The slug for an album name, unique among `taken`: the name's slug (or `album`), then `-2`, `-3`...

@@ -1,0 +1,295 @@
+//! Messages: what one may hold (text, an attachment, a reply), who may change it, reactions and
+//! idempotency keys.
+
+use serde::{Deserialize, Serialize};
+use taina_core::{ConversationId, Error, ItemId, MessageId, Timestamp, UserId};
+
+use crate::conversation::ParticipantRole;
+
+/// The longest message text, in characters (after trimming).
+pub const TEXT_MAX_CHARS: usize = 10_000;
+/// The largest file that may be attached to a message.
+pub const ATTACHMENT_MAX_BYTES: u64 = 25 * 1024 * 1024;
+/// The longest idempotency key a client may send.
+pub const CLIENT_KEY_MAX_CHARS: usize = 64;
+/// The longest reaction, in bytes (an emoji with its modifiers).
+pub const REACTION_MAX_BYTES: usize = 32;
+/// Messages per history page unless asked otherwise.
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+/// The most messages one history page may hold.
+pub const MAX_PAGE_SIZE: u32 = 200;
+
+/// The page size for a requested limit.
+pub fn page_size(limit: Option<u32>) -> u32 {
+    limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE)
+}
+
+/// What kind of file an attachment is, for how clients show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentKind {
+    /// Shown inline.
+    Image,
+    /// Played inline.
+    Video,
+    /// Played inline.
+    Audio,
+    /// Offered for download.
+    File,
+}
+
+impl AttachmentKind {
+    /// The kind for a file of type `mime`.
+    ///
+    /// ```
+    /// use taina_guara::message::AttachmentKind;
+    /// assert_eq!(AttachmentKind::for_mime("image/jpeg"), AttachmentKind::Image);
+    /// assert_eq!(AttachmentKind::for_mime("application/pdf"), AttachmentKind::File);
+    /// ```
+    pub fn for_mime(mime: &str) -> AttachmentKind {
+        match mime.split('/').next() {
+            Some("image") => AttachmentKind::Image,
+            Some("video") => AttachmentKind::Video,
+            Some("audio") => AttachmentKind::Audio,
+            _ => AttachmentKind::File,
+        }
+    }
+}
+
+/// A file attached to a message (a Ybira file the sender could read when sending).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// The Ybira file.
+    pub file_id: ItemId,
+    /// Its name when attached.
+    pub name: String,
+    /// Its content type.
+    pub mime_type: String,
+    /// Its size in bytes.
+    pub size_bytes: u64,
+    /// How to show it.
+    pub kind: AttachmentKind,
+}
+
+/// Checks that a file may be attached: at most [`ATTACHMENT_MAX_BYTES`].
+pub fn check_attachment_size(size_bytes: u64) -> Result<(), Error> {
+    if size_bytes > ATTACHMENT_MAX_BYTES {
+        return Err(Error::TooLarge {
+            what: "attachment",
+            limit_bytes: ATTACHMENT_MAX_BYTES,
+        });
+    }
+    Ok(())
+}
+
+/// A message's text: NFC, trimmed, 1 to 10,000 characters, or empty when the message carries an
+/// attachment.
+///
+/// ```
+/// use taina_guara::message::normalize_text;
+/// assert_eq!(normalize_text("  olá  ", false).unwrap(), "olá");
+/// assert!(normalize_text("   ", false).is_err());
+/// assert_eq!(normalize_text("", true).unwrap(), "");
+/// ```
+pub fn normalize_text(raw: &str, has_attachment: bool) -> Result<String, Error> {
+    taina_core::validate::normalize_text("text", raw, TEXT_MAX_CHARS, !has_attachment)
+}
+
+/// Checks a client's idempotency key: 1 to 64 characters of letters, digits, `-`, `_`, `.`, `:`.
+pub fn check_client_key(key: &str) -> Result<(), Error> {
+    let ok = !key.is_empty()
+        && key.len() <= CLIENT_KEY_MAX_CHARS
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "client_key",
+            "must be 1 to 64 letters, digits, '-', '_', '.' or ':'",
+        ))
+    }
+}
+
+/// A reaction: trimmed, 1 to 32 bytes, no spaces or control characters (an emoji, in practice).
+pub fn normalize_reaction(raw: &str) -> Result<String, Error> {
+    let emoji = raw.trim();
+    if emoji.is_empty()
+        || emoji.len() > REACTION_MAX_BYTES
+        || emoji.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(Error::invalid(
+            "emoji",
+            "must be one emoji (at most 32 bytes, no spaces)",
+        ));
+    }
+    Ok(emoji.to_owned())
+}
+
+/// What someone wants to do to a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageAction {
+    /// Change its text.
+    Edit,
+    /// Delete it (a tombstone stays).
+    Delete,
+}
+
+/// Decides whether `user`, with `role` in the conversation, may `action` a message by `author`
+/// (`None`: a system message) that is `deleted` or not. Authors edit and delete their own
+/// messages; group admins may delete anyone's.
+pub fn authorize_message(
+    user: &UserId,
+    role: ParticipantRole,
+    author: Option<&UserId>,
+    deleted: bool,
+    action: MessageAction,
+) -> Result<(), Error> {
+    if deleted {
+        return Err(Error::conflict("the message was deleted"));
+    }
+    let Some(author) = author else {
+        return Err(Error::Forbidden {
+            reason: "system messages cannot be changed",
+        });
+    };
+    match action {
+        MessageAction::Edit if author == user => Ok(()),
+        MessageAction::Edit => Err(Error::Forbidden {
+            reason: "only the author may edit a message",
+        }),
+        MessageAction::Delete if author == user || role == ParticipantRole::Admin => Ok(()),
+        MessageAction::Delete => Err(Error::Forbidden {
+            reason: "only the author or a group admin may delete a message",
+        }),
+    }
+}
+
+/// What a system message records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SystemNote {
+    /// The group was created.
+    GroupCreated {
+        /// Its name.
+        name: String,
+    },
+    /// The group was renamed.
+    Renamed {
+        /// The new name.
+        name: String,
+    },
+    /// Someone was added.
+    ParticipantAdded {
+        /// Who.
+        user_id: UserId,
+    },
+    /// Someone was removed.
+    ParticipantRemoved {
+        /// Who.
+        user_id: UserId,
+    },
+    /// Someone left.
+    ParticipantLeft {
+        /// Who.
+        user_id: UserId,
+    },
+    /// Someone became an admin (when the last one left).
+    AdminAppointed {
+        /// Who.
+        user_id: UserId,
+    },
+}
+
+/// Who reacted with one emoji.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    /// The emoji.
+    pub emoji: String,
+    /// Who reacted with it, in the order they did.
+    pub user_ids: Vec<UserId>,
+}
+
+/// A message as clients see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// Its id.
+    pub id: MessageId,
+    /// Its conversation.
+    pub conversation_id: ConversationId,
+    /// Its place in the conversation: 1, 2, 3... in the order the server accepted them.
+    pub seq: i64,
+    /// Who sent it (`None` for a system message).
+    pub sender_id: Option<UserId>,
+    /// Its text (empty when deleted, or for an attachment without a caption).
+    pub text: String,
+    /// What a system message records.
+    pub system: Option<SystemNote>,
+    /// Its attachment.
+    pub attachment: Option<Attachment>,
+    /// The message it answers.
+    pub reply_to: Option<MessageId>,
+    /// Reactions, by emoji.
+    pub reactions: Vec<Reaction>,
+    /// The sender's idempotency key.
+    pub client_key: Option<String>,
+    /// When the server accepted it.
+    pub created_at: Timestamp,
+    /// When its text last changed.
+    pub edited_at: Option<Timestamp>,
+    /// When it was deleted (it stays as a tombstone).
+    pub deleted_at: Option<Timestamp>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn authors_edit_and_admins_delete() {
+        let (a, b) = (UserId::from_random([1; 21]), UserId::from_random([2; 21]));
+        let m = ParticipantRole::Member;
+        assert!(authorize_message(&a, m, Some(&a), false, MessageAction::Edit).is_ok());
+        assert!(authorize_message(&b, m, Some(&a), false, MessageAction::Edit).is_err());
+        assert!(authorize_message(&b, m, Some(&a), false, MessageAction::Delete).is_err());
+        assert!(
+            authorize_message(&b, ParticipantRole::Admin, Some(&a), false, MessageAction::Delete)
+                .is_ok()
+        );
+        assert!(authorize_message(&a, m, Some(&a), true, MessageAction::Edit).is_err());
+        assert!(authorize_message(&a, ParticipantRole::Admin, None, false, MessageAction::Delete).is_err());
+    }
+
+    #[test]
+    fn limits() {
+        assert!(normalize_text(&"a".repeat(TEXT_MAX_CHARS), false).is_ok());
+        assert!(normalize_text(&"a".repeat(TEXT_MAX_CHARS + 1), false).is_err());
+        assert!(check_attachment_size(ATTACHMENT_MAX_BYTES).is_ok());
+        assert!(check_attachment_size(ATTACHMENT_MAX_BYTES + 1).is_err());
+        assert!(check_client_key("3f2a-01").is_ok());
+        assert!(check_client_key("").is_err());
+        assert!(check_client_key("with space").is_err());
+        assert_eq!(normalize_reaction(" 👍🏽 ").unwrap(), "👍🏽");
+        assert!(normalize_reaction("👍 👍").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn texts_are_trimmed_and_bounded(raw in "\\PC{0,300}") {
+            if let Ok(text) = normalize_text(&raw, false) {
+                prop_assert!(!text.is_empty());
+                prop_assert_eq!(text.trim(), text.as_str());
+                prop_assert!(text.chars().count() <= TEXT_MAX_CHARS);
+            }
+        }
+
+        #[test]
+        fn reactions_never_panic(raw in "\\PC{0,40}") {
+            if let Ok(e) = normalize_reaction(&raw) {
+                prop_assert!(!e.is_empty() && e.len() <= REACTION_MAX_BYTES);
+            }
+        }
+    }
+}
