@@ -51,6 +51,9 @@ pub struct Config {
     /// Background jobs run at once (2); 0 runs none in the background (tests run them by hand).
     /// `TAINA_JOB_WORKERS`.
     pub job_workers: u32,
+    /// Realtime events a subscriber (a connected client) may have waiting before it is told to
+    /// resync (1024). `TAINA_REALTIME_QUEUE`.
+    pub realtime_queue: usize,
 }
 
 impl Default for Config {
@@ -70,6 +73,7 @@ impl Default for Config {
             file_versions_kept: taina_ybira::versions::DEFAULT_VERSIONS_KEPT,
             pdftoppm: "pdftoppm".into(),
             job_workers: 2,
+            realtime_queue: crate::realtime::DEFAULT_QUEUE,
         }
     }
 }
@@ -149,6 +153,7 @@ impl fmt::Debug for Config {
             .field("file_versions_kept", &self.file_versions_kept)
             .field("pdftoppm", &self.pdftoppm)
             .field("job_workers", &self.job_workers)
+            .field("realtime_queue", &self.realtime_queue)
             .finish()
     }
 }

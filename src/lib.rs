@@ -26,10 +26,12 @@ pub mod error;
 pub mod events;
 #[cfg(feature = "testing")]
 pub mod faults;
+pub mod guara;
 pub mod jaci;
 pub mod jobs;
 pub mod maintenance;
 pub mod random;
+pub mod realtime;
 pub mod storage;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -66,6 +68,10 @@ pub(crate) struct Inner {
     pub(crate) hasher: accounts::PasswordHasher,
     pub(crate) throttle: accounts::LoginThrottle,
     pub(crate) events: events::EventBus,
+    /// Guará's realtime bus (topics per user and per conversation).
+    pub(crate) bus: Arc<dyn realtime::Bus>,
+    /// Typing and presence, in memory.
+    pub(crate) realtime: guara::realtime::RealtimeState,
     pub(crate) sessions: SessionPolicy,
     /// Wakes job workers when a job is enqueued.
     pub(crate) job_notify: Arc<tokio::sync::Notify>,
@@ -121,6 +127,8 @@ impl Taina {
                 hasher,
                 throttle: accounts::LoginThrottle::default(),
                 events: events::EventBus::new(),
+                bus: Arc::new(realtime::LocalBus::new()),
+                realtime: guara::realtime::RealtimeState::default(),
                 sessions,
                 job_notify,
                 #[cfg(feature = "testing")]
@@ -129,6 +137,7 @@ impl Taina {
                 workers: std::sync::Mutex::new(jobs::Workers::default()),
             }),
         };
+        guara::realtime::start_typing_sweeper(&taina.inner);
         let started = jobs::Workers::start(&taina.inner, workers);
         *taina
             .inner

@@ -32,8 +32,21 @@ async fn columns(taina: &Taina) -> BTreeSet<(String, String, String, bool)> {
         .await
         .unwrap(),
     };
+    // Full-text search is each engine's own: SQLite's FTS5 tables, PostgreSQL's tsvector column.
+    let search_index = |table: &str, column: &str| {
+        table.starts_with("guara_search") || (table == "messages" && column == "search_vector")
+    };
     rows.into_iter()
-        .map(|(t, c, ty, nn)| (t, c, ty, nn != 0))
+        .filter(|(t, c, _, _)| !search_index(t, c))
+        // SQLite's rowid alias must be declared INTEGER; it holds 64 bits, as BIGINT does.
+        .map(|(t, c, ty, nn)| {
+            let ty = if ty == "integer" {
+                "bigint".to_owned()
+            } else {
+                ty
+            };
+            (t, c, ty, nn != 0)
+        })
         .collect()
 }
 

@@ -68,11 +68,36 @@ impl Ybira<'_> {
         id: &ItemId,
         range: Option<ByteRange>,
     ) -> Result<Download> {
-        let inner = &self.taina.inner;
-        let mut conn = inner.db.reader().acquire().await?;
+        let mut conn = self.taina.inner.db.reader().acquire().await?;
         let loaded = self
             .load_file(&mut conn, actor, id, ItemAction::Read)
             .await?;
+        drop(conn);
+        self.stream(loaded, range).await
+    }
+
+    /// Streams a live file of `community` whose access the caller has granted by its own rule
+    /// (Guará lets a conversation's participants download its attachments).
+    pub(crate) async fn download_granted(
+        &self,
+        community: &taina_core::CommunityId,
+        id: &ItemId,
+        range: Option<ByteRange>,
+    ) -> Result<Download> {
+        let mut conn = self.taina.inner.db.reader().acquire().await?;
+        let loaded = super::load_unchecked(&mut conn, community, id, false).await?;
+        drop(conn);
+        if loaded.item.kind != ItemKind::File {
+            return Err(DomainError::invalid("file_id", "is a folder").into());
+        }
+        self.stream(loaded, range).await
+    }
+
+    /// Streams a loaded file's content (or part of it).
+    async fn stream(&self, loaded: Loaded, range: Option<ByteRange>) -> Result<Download> {
+        let inner = &self.taina.inner;
+        let id = &loaded.item.id;
+        let mut conn = inner.db.reader().acquire().await?;
         let blob = loaded
             .blob_id
             .ok_or_else(|| crate::Error::Corrupt(format!("file {id} has no content")))?;

@@ -27,6 +27,7 @@ pub use taina_ybira::integrity::IntegrityReport;
 pub use taina_ybira::listing::ItemKind;
 pub use taina_ybira::range::ByteRange;
 
+pub(crate) use blobs::lock_community;
 pub use content::Download;
 pub use integrity::IntegrityOptions;
 pub(crate) use trash::remove_private_space;
@@ -137,6 +138,28 @@ pub(crate) struct Loaded {
     pub(crate) trash_id: Option<ItemId>,
 }
 
+/// Loads an item of `community` (live, or in the trash when `in_trash`) without asking who wants
+/// it: for callers that granted access by their own rule (Guará's attachments).
+pub(crate) async fn load_unchecked(
+    conn: &mut AnyConnection,
+    community: &taina_core::CommunityId,
+    id: &ItemId,
+    in_trash: bool,
+) -> Result<Loaded> {
+    let row: Option<ItemRow> = sqlx::query_as(&format!(
+        "SELECT {} WHERE i.id = $1 AND i.community_id = $2",
+        rows::ITEM_COLUMNS
+    ))
+    .bind(id.as_str())
+    .bind(community.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) if row.deleted_at.is_some() == in_trash => row.into_loaded(),
+        _ => Err(DomainError::not_found("file or folder").into()),
+    }
+}
+
 /// A resolved destination: its space, parent folder, and the key names collide under.
 #[derive(Debug, Clone)]
 pub(crate) struct Destination {
@@ -191,18 +214,7 @@ impl<'a> Ybira<'a> {
         action: ItemAction,
         in_trash: bool,
     ) -> Result<Loaded> {
-        let row: Option<ItemRow> = sqlx::query_as(&format!(
-            "SELECT {} WHERE i.id = $1 AND i.community_id = $2",
-            rows::ITEM_COLUMNS
-        ))
-        .bind(id.as_str())
-        .bind(actor.community_id.as_str())
-        .fetch_optional(&mut *conn)
-        .await?;
-        let loaded = match row {
-            Some(row) if row.deleted_at.is_some() == in_trash => row.into_loaded()?,
-            _ => return Err(DomainError::not_found("file or folder").into()),
-        };
+        let loaded = load_unchecked(conn, &actor.community_id, id, in_trash).await?;
         let share = best_share(conn, id, &actor.user_id).await?;
         authorize_item(
             actor,

@@ -202,7 +202,12 @@ mod tests {
     fn groups_have_two_to_a_hundred() {
         assert!(group_participants(&user(1), &[]).is_err());
         assert!(group_participants(&user(1), &[user(1)]).is_err());
-        assert_eq!(group_participants(&user(1), &[user(2), user(2)]).unwrap().len(), 2);
+        assert_eq!(
+            group_participants(&user(1), &[user(2), user(2)])
+                .unwrap()
+                .len(),
+            2
+        );
         let many: Vec<UserId> = (2..=100).map(user).collect();
         assert_eq!(group_participants(&user(1), &many).unwrap().len(), 100);
         let too_many: Vec<UserId> = (2..=101).map(user).collect();
@@ -227,7 +232,10 @@ mod tests {
     #[test]
     fn the_longest_standing_member_takes_over() {
         let m = ParticipantRole::Member;
-        assert_eq!(next_admin(&[(user(3), m, 20), (user(2), m, 10)]), Some(user(2)));
+        assert_eq!(
+            next_admin(&[(user(3), m, 20), (user(2), m, 10)]),
+            Some(user(2))
+        );
         assert_eq!(
             next_admin(&[(user(3), ParticipantRole::Admin, 20), (user(2), m, 10)]),
             None

@@ -145,6 +145,9 @@ mod tests {
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["type"], e.name());
         assert_eq!(json["data"]["active"], true);
-        assert_eq!(serde_json::to_value(GuaraEvent::Resync).unwrap()["type"], "resync");
+        assert_eq!(
+            serde_json::to_value(GuaraEvent::Resync).unwrap()["type"],
+            "resync"
+        );
     }
 }

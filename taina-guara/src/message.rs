@@ -255,11 +255,26 @@ mod tests {
         assert!(authorize_message(&b, m, Some(&a), false, MessageAction::Edit).is_err());
         assert!(authorize_message(&b, m, Some(&a), false, MessageAction::Delete).is_err());
         assert!(
-            authorize_message(&b, ParticipantRole::Admin, Some(&a), false, MessageAction::Delete)
-                .is_ok()
+            authorize_message(
+                &b,
+                ParticipantRole::Admin,
+                Some(&a),
+                false,
+                MessageAction::Delete
+            )
+            .is_ok()
         );
         assert!(authorize_message(&a, m, Some(&a), true, MessageAction::Edit).is_err());
-        assert!(authorize_message(&a, ParticipantRole::Admin, None, false, MessageAction::Delete).is_err());
+        assert!(
+            authorize_message(
+                &a,
+                ParticipantRole::Admin,
+                None,
+                false,
+                MessageAction::Delete
+            )
+            .is_err()
+        );
     }
 
     #[test]

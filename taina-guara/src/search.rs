@@ -59,7 +59,13 @@ pub fn tsquery(terms: &[String]) -> String {
     terms
         .iter()
         .enumerate()
-        .map(|(i, t)| if i == last { format!("{t}:*") } else { t.clone() })
+        .map(|(i, t)| {
+            if i == last {
+                format!("{t}:*")
+            } else {
+                t.clone()
+            }
+        })
         .collect::<Vec<_>>()
         .join(" & ")
 }

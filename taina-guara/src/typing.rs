@@ -35,7 +35,12 @@ impl Typing {
     }
 
     /// `user` is typing in `conversation` at `now`.
-    pub fn start(&mut self, conversation: &ConversationId, user: &UserId, now: Timestamp) -> Change {
+    pub fn start(
+        &mut self,
+        conversation: &ConversationId,
+        user: &UserId,
+        now: Timestamp,
+    ) -> Change {
         let key = (conversation.clone(), user.clone());
         let until = now.as_millis() + TTL_MILLIS;
         match self.expires.insert(key, until) {

@@ -1,0 +1,316 @@
+//! Realtime: subscriptions that follow the actor's conversations, typing indicators and presence.
+//! Typing and presence live in memory only (they mean nothing after a restart).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use taina_core::{Actor, ConversationId, UserId};
+use taina_guara::conversation::ConversationAction;
+use taina_guara::event::{ConversationChange, GuaraEvent, Topic};
+use taina_guara::presence::{Presence, Status};
+use taina_guara::typing::{Change, Typing};
+use tracing::instrument;
+
+use super::{Guara, parse_conversation, parse_user};
+use crate::realtime::Subscription;
+use crate::{Inner, Result, Taina};
+
+/// How often expired typing indicators are swept.
+const TYPING_SWEEP: Duration = Duration::from_secs(1);
+
+/// The in-memory realtime state of an instance.
+#[derive(Debug, Default)]
+pub(crate) struct RealtimeState {
+    typing: Mutex<Typing>,
+    presence: Mutex<Presence>,
+    next_connection: AtomicU64,
+}
+
+/// Sweeps expired typing indicators every second while the instance is open.
+pub(crate) fn start_typing_sweeper(inner: &Arc<Inner>) {
+    let weak: Weak<Inner> = Arc::downgrade(inner);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(TYPING_SWEEP);
+        loop {
+            tick.tick().await;
+            let Some(inner) = weak.upgrade() else { return };
+            Taina { inner }.guara().expire_typing();
+        }
+    });
+}
+
+/// A person's realtime feed: their own topic and those of every conversation they are in, kept up
+/// to date as they join and leave conversations.
+#[derive(Debug)]
+pub struct GuaraSubscription {
+    subscription: Subscription,
+}
+
+impl GuaraSubscription {
+    /// The next event, waiting for one. After [`GuaraEvent::Resync`], reload what is on screen.
+    pub async fn next(&mut self) -> Arc<GuaraEvent> {
+        let event = self.subscription.next().await;
+        self.track(&event);
+        event
+    }
+
+    /// The next event if one is waiting.
+    pub fn try_next(&mut self) -> Option<Arc<GuaraEvent>> {
+        let event = self.subscription.try_next()?;
+        self.track(&event);
+        Some(event)
+    }
+
+    fn track(&mut self, event: &GuaraEvent) {
+        if let GuaraEvent::ConversationUpdated {
+            conversation_id,
+            change,
+        } = event
+        {
+            let topic = Topic::Conversation(conversation_id.clone());
+            match change {
+                ConversationChange::Joined => self.subscription.follow(topic),
+                ConversationChange::Left => self.subscription.unfollow(&topic),
+                ConversationChange::Renamed | ConversationChange::Participants => {}
+            }
+        }
+    }
+}
+
+/// A live client connection, for presence. Close it (or drop it) when the client goes.
+#[derive(Debug)]
+pub struct Connection {
+    taina: Taina,
+    user: UserId,
+    id: u64,
+    open: bool,
+}
+
+impl Connection {
+    /// The client went idle (`true`) or came back (`false`).
+    pub async fn set_idle(&self, idle: bool) -> Result<()> {
+        let change = {
+            let state = &self.taina.inner.realtime;
+            let mut presence = state.presence.lock().unwrap_or_else(|e| e.into_inner());
+            presence.set_idle(&self.user, self.id, idle)
+        };
+        if let Some(status) = change {
+            self.taina
+                .guara()
+                .announce_presence(&self.user, status)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The client disconnected.
+    pub async fn close(mut self) -> Result<()> {
+        self.open = false;
+        if let Some(status) = disconnect(&self.taina, &self.user, self.id) {
+            self.taina
+                .guara()
+                .announce_presence(&self.user, status)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn disconnect(taina: &Taina, user: &UserId, id: u64) -> Option<Status> {
+    let mut presence = taina
+        .inner
+        .realtime
+        .presence
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    presence.disconnect(user, id)
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if !self.open {
+            return;
+        }
+        if let Some(status) = disconnect(&self.taina, &self.user, self.id)
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let taina = self.taina.clone();
+            let user = self.user.clone();
+            runtime.spawn(async move {
+                if let Err(e) = taina.guara().announce_presence(&user, status).await {
+                    tracing::warn!(error = %e, "could not announce a disconnection");
+                }
+            });
+        }
+    }
+}
+
+impl Guara<'_> {
+    /// The actor's realtime feed: events of their conversations (messages, reactions, reads,
+    /// typing, presence) and of their own topic (conversations joined and left).
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn subscribe(&self, actor: &Actor) -> Result<GuaraSubscription> {
+        let inner = &self.taina.inner;
+        let mut subscription = Subscription::new(inner.bus.clone(), inner.config.realtime_queue);
+        // Follow first, then list: a conversation joined meanwhile is announced on the user topic.
+        subscription.follow(Topic::User(actor.user_id.clone()));
+        for id in self.conversation_ids(&actor.user_id).await? {
+            subscription.follow(Topic::Conversation(id));
+        }
+        Ok(GuaraSubscription { subscription })
+    }
+
+    async fn conversation_ids(&self, user: &UserId) -> Result<Vec<ConversationId>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT conversation_id FROM participants WHERE user_id = $1")
+                .bind(user.as_str())
+                .fetch_all(self.taina.inner.db.reader())
+                .await?;
+        rows.iter().map(|(c,)| parse_conversation(c)).collect()
+    }
+
+    /// The actor is typing in a conversation (`true`, refreshed while they type) or stopped.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn typing(
+        &self,
+        actor: &Actor,
+        conversation: &ConversationId,
+        active: bool,
+    ) -> Result<()> {
+        self.check(actor, conversation, ConversationAction::Read)
+            .await?;
+        if !active {
+            self.stop_typing(conversation, &actor.user_id);
+            return Ok(());
+        }
+        let change = {
+            let mut typing = self.typing_state();
+            typing.start(conversation, &actor.user_id, self.now())
+        };
+        if change == Change::Started {
+            self.publish_in(
+                conversation,
+                GuaraEvent::Typing {
+                    conversation_id: conversation.clone(),
+                    user_id: actor.user_id.clone(),
+                    active: true,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Who is typing in a conversation the actor is in.
+    pub async fn typing_in(
+        &self,
+        actor: &Actor,
+        conversation: &ConversationId,
+    ) -> Result<Vec<UserId>> {
+        self.check(actor, conversation, ConversationAction::Read)
+            .await?;
+        Ok(self.typing_state().typing_in(conversation, self.now()))
+    }
+
+    pub(crate) fn stop_typing(&self, conversation: &ConversationId, user: &UserId) {
+        let change = self.typing_state().stop(conversation, user, self.now());
+        if change == Change::Stopped {
+            self.publish_in(
+                conversation,
+                GuaraEvent::Typing {
+                    conversation_id: conversation.clone(),
+                    user_id: user.clone(),
+                    active: false,
+                },
+            );
+        }
+    }
+
+    /// Ends the typing indicators not refreshed for five seconds, announcing each; answers how
+    /// many ended. Runs every second in the background; tests call it after moving the clock.
+    pub fn expire_typing(&self) -> usize {
+        let expired = self.typing_state().expire(self.now());
+        for (conversation, user) in &expired {
+            self.publish_in(
+                conversation,
+                GuaraEvent::Typing {
+                    conversation_id: conversation.clone(),
+                    user_id: user.clone(),
+                    active: false,
+                },
+            );
+        }
+        expired.len()
+    }
+
+    fn typing_state(&self) -> std::sync::MutexGuard<'_, Typing> {
+        self.taina
+            .inner
+            .realtime
+            .typing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers a live client connection of the actor (online until closed or idle).
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn connect(&self, actor: &Actor) -> Result<Connection> {
+        let state = &self.taina.inner.realtime;
+        let id = state.next_connection.fetch_add(1, Ordering::Relaxed);
+        let change = {
+            let mut presence = state.presence.lock().unwrap_or_else(|e| e.into_inner());
+            presence.connect(&actor.user_id, id)
+        };
+        let connection = Connection {
+            taina: self.taina.clone(),
+            user: actor.user_id.clone(),
+            id,
+            open: true,
+        };
+        if let Some(status) = change {
+            self.announce_presence(&actor.user_id, status).await?;
+        }
+        Ok(connection)
+    }
+
+    /// Tells everyone who shares a conversation with `user` (and their own other devices).
+    async fn announce_presence(&self, user: &UserId, status: Status) -> Result<()> {
+        let event = GuaraEvent::Presence {
+            user_id: user.clone(),
+            status,
+        };
+        self.publish(Topic::User(user.clone()), event.clone());
+        for conversation in self.conversation_ids(user).await? {
+            self.publish_in(&conversation, event.clone());
+        }
+        Ok(())
+    }
+
+    /// The presence of everyone who shares a conversation with the actor.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn presence(&self, actor: &Actor) -> Result<Vec<(UserId, Status)>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT o.user_id FROM participants p JOIN participants o \
+             ON o.conversation_id = p.conversation_id WHERE p.user_id = $1 AND o.user_id <> $1 \
+             ORDER BY o.user_id",
+        )
+        .bind(actor.user_id.as_str())
+        .fetch_all(self.taina.inner.db.reader())
+        .await?;
+        let presence = self
+            .taina
+            .inner
+            .realtime
+            .presence
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        rows.iter()
+            .map(|(u,)| {
+                let user = parse_user(u)?;
+                let status = presence.status(&user);
+                Ok((user, status))
+            })
+            .collect()
+    }
+}

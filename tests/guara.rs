@@ -1,0 +1,771 @@
+//! Guará, the messaging service, on SQLite and on PostgreSQL: conversations, messages, read state,
+//! realtime delivery, typing, presence and search.
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{Stream, TryStreamExt};
+use taina::backend_tests;
+use taina::core::{Actor, ErrorKind, MessageId, UserId};
+use taina::guara::{
+    AttachmentKind, ConversationChange, GuaraEvent, Kind, NewMessage, Position, Status, SystemNote,
+};
+use taina::testing::TestInstance;
+use taina::ybira::{Location, NewUpload, OnConflict};
+
+fn kind<T: std::fmt::Debug>(r: taina::Result<T>) -> ErrorKind {
+    r.expect_err("expected an error").kind()
+}
+
+fn text(s: &str) -> NewMessage {
+    NewMessage {
+        text: s.into(),
+        ..NewMessage::default()
+    }
+}
+
+fn body(bytes: Vec<u8>) -> impl Stream<Item = std::io::Result<Bytes>> + Send + Unpin {
+    let chunks: Vec<std::io::Result<Bytes>> = bytes
+        .chunks(256 * 1024)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    futures::stream::iter(chunks)
+}
+
+async fn upload(t: &TestInstance, actor: &Actor, name: &str, bytes: Vec<u8>) -> taina::ybira::Item {
+    t.taina
+        .ybira()
+        .upload(
+            actor,
+            NewUpload {
+                location: Location::MyFiles,
+                name: name.into(),
+                declared_size: None,
+                on_conflict: OnConflict::Rename,
+            },
+            body(bytes),
+        )
+        .await
+        .unwrap()
+}
+
+/// Members inserted straight into the database (password hashing would make a hundred slow).
+async fn many_members(t: &TestInstance, admin: &Actor, n: usize) -> Vec<UserId> {
+    let mut users = Vec::new();
+    let mut tx = t.taina.db().begin().await.unwrap();
+    for i in 0..n {
+        let id = taina::random::new_id(UserId::from_random);
+        sqlx::query(
+            "INSERT INTO users (id, community_id, email, display_name, password_hash, role, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, 'x', 'member', 0, 0)",
+        )
+        .bind(id.as_str())
+        .bind(admin.community_id.as_str())
+        .bind(format!("m{i}-{id}@example.org"))
+        .bind(format!("Member {i}"))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        users.push(id);
+    }
+    tx.commit().await.unwrap();
+    users
+}
+
+/// Waits for the next event matching `pick`, skipping others (at most a second).
+async fn expect<T>(
+    sub: &mut taina::guara::GuaraSubscription,
+    mut pick: impl FnMut(&GuaraEvent) -> Option<T>,
+) -> T {
+    tokio::time::timeout(Duration::from_secs(1), async {
+        loop {
+            let event = sub.next().await;
+            if let Some(found) = pick(&event) {
+                return found;
+            }
+        }
+    })
+    .await
+    .expect("the event never came")
+}
+
+async fn direct_conversations_are_one_per_pair_and_private(t: TestInstance) {
+    let w = t.world().await;
+    let g = w.t.taina.guara();
+    let first = g.direct(&w.ana, &w.bia.user_id).await.unwrap();
+    assert_eq!(first.kind, Kind::Direct);
+    assert_eq!(first.participants.len(), 2);
+    assert_eq!(g.direct(&w.ana, &w.bia.user_id).await.unwrap().id, first.id);
+    assert_eq!(g.direct(&w.bia, &w.ana.user_id).await.unwrap().id, first.id);
+    assert_eq!(
+        kind(g.direct(&w.ana, &w.ana.user_id).await),
+        ErrorKind::Invalid
+    );
+    let (stranger, _) = w.t.other_community("Elsewhere", "x@elsewhere.org").await;
+    assert_eq!(
+        kind(g.direct(&w.ana, &stranger.user_id).await),
+        ErrorKind::NotFound
+    );
+    // Concurrent "get or create" for one pair makes one conversation.
+    let (a, b) = tokio::join!(
+        g.direct(&w.ana, &w.gil.user_id),
+        g.direct(&w.gil, &w.ana.user_id)
+    );
+    assert_eq!(a.unwrap().id, b.unwrap().id);
+    // Outsiders, even the community's admin, are told it does not exist.
+    g.send(&w.ana, &first.id, text("só para a Bia"))
+        .await
+        .unwrap();
+    for outsider in [&w.admin, &w.gil, &stranger] {
+        assert_eq!(
+            kind(g.conversation(outsider, &first.id).await),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            kind(g.history(outsider, &first.id, Position::Latest, None).await),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            kind(g.send(outsider, &first.id, text("oi")).await),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            kind(g.mark_read(outsider, &first.id, 1).await),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            kind(g.typing(outsider, &first.id, true).await),
+            ErrorKind::NotFound
+        );
+    }
+    // A direct conversation keeps its two people and has no name.
+    assert_eq!(kind(g.leave(&w.ana, &first.id).await), ErrorKind::Invalid);
+    assert_eq!(
+        kind(g.rename(&w.ana, &first.id, "Nós").await),
+        ErrorKind::Invalid
+    );
+}
+
+async fn groups_have_an_admin_and_record_every_change(t: TestInstance) {
+    let w = t.world().await;
+    let g = w.t.taina.guara();
+    assert_eq!(
+        kind(g.create_group(&w.ana, "Sozinha", &[]).await),
+        ErrorKind::Invalid
+    );
+    assert_eq!(
+        kind(
+            g.create_group(&w.ana, "  ", std::slice::from_ref(&w.bia.user_id))
+                .await
+        ),
+        ErrorKind::Invalid
+    );
+    let group = g
+        .create_group(&w.ana, "  Família  ", std::slice::from_ref(&w.bia.user_id))
+        .await
+        .unwrap();
+    assert_eq!(group.kind, Kind::Group);
+    assert_eq!(group.name.as_deref(), Some("Família"));
+    w.t.advance(Duration::from_secs(60));
+    assert_eq!(
+        kind(g.rename(&w.bia, &group.id, "Nope").await),
+        ErrorKind::Forbidden
+    );
+    g.rename(&w.ana, &group.id, "Família Silva").await.unwrap();
+    assert_eq!(
+        kind(
+            g.add_participants(&w.bia, &group.id, std::slice::from_ref(&w.gil.user_id))
+                .await
+        ),
+        ErrorKind::Forbidden
+    );
+    let grown = g
+        .add_participants(
+            &w.ana,
+            &group.id,
+            &[w.gil.user_id.clone(), w.gil.user_id.clone()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(grown.participants.len(), 3);
+    // A hundred at most: the 101st is refused and nothing changes.
+    let crowd = many_members(&w.t, &w.admin, 97).await;
+    let full = g.add_participants(&w.ana, &group.id, &crowd).await.unwrap();
+    assert_eq!(full.participants.len(), 100);
+    let one_more = many_members(&w.t, &w.admin, 1).await;
+    assert_eq!(
+        kind(g.add_participants(&w.ana, &group.id, &one_more).await),
+        ErrorKind::Invalid
+    );
+    assert_eq!(
+        g.conversation(&w.ana, &group.id)
+            .await
+            .unwrap()
+            .participants
+            .len(),
+        100
+    );
+    // Removing and leaving; the admin's leaving hands the group on.
+    g.remove_participant(&w.ana, &group.id, &w.gil.user_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        kind(g.conversation(&w.gil, &group.id).await),
+        ErrorKind::NotFound
+    );
+    g.leave(&w.ana, &group.id).await.unwrap();
+    let after = g.conversation(&w.bia, &group.id).await.unwrap();
+    let bia = after
+        .participants
+        .iter()
+        .find(|p| p.user_id == w.bia.user_id)
+        .unwrap();
+    assert_eq!(
+        bia.role,
+        taina::guara::ParticipantRole::Admin,
+        "the longest-standing took over"
+    );
+    let notes: Vec<SystemNote> = g
+        .history(&w.bia, &group.id, Position::Latest, Some(200))
+        .await
+        .unwrap()
+        .messages
+        .into_iter()
+        .filter_map(|m| m.system)
+        .collect();
+    assert_eq!(
+        notes[0],
+        SystemNote::GroupCreated {
+            name: "Família".into()
+        }
+    );
+    assert_eq!(
+        notes[1],
+        SystemNote::Renamed {
+            name: "Família Silva".into()
+        }
+    );
+    assert_eq!(
+        notes[2],
+        SystemNote::ParticipantAdded {
+            user_id: w.gil.user_id.clone()
+        }
+    );
+    assert!(notes.contains(&SystemNote::ParticipantRemoved {
+        user_id: w.gil.user_id.clone()
+    }));
+    assert!(notes.contains(&SystemNote::ParticipantLeft {
+        user_id: w.ana.user_id.clone()
+    }));
+    assert_eq!(
+        notes.last(),
+        Some(&SystemNote::AdminAppointed {
+            user_id: w.bia.user_id.clone()
+        })
+    );
+}
+
+async fn messages_hold_text_attachments_replies_edits_and_reactions(t: TestInstance) {
+    let w = t.world().await;
+    let g = w.t.taina.guara();
+    let dm = g.direct(&w.ana, &w.bia.user_id).await.unwrap();
+    let hello = g.send(&w.ana, &dm.id, text("  Olá, Bia!  ")).await.unwrap();
+    assert_eq!(hello.text, "Olá, Bia!");
+    assert_eq!(hello.seq, 1);
+    assert_eq!(
+        kind(g.send(&w.ana, &dm.id, text("   ")).await),
+        ErrorKind::Invalid
+    );
+    assert_eq!(
+        kind(g.send(&w.ana, &dm.id, text(&"a".repeat(10_001))).await),
+        ErrorKind::Invalid
+    );
+    g.send(&w.ana, &dm.id, text(&"a".repeat(10_000)))
+        .await
+        .unwrap();
+
+    // A retried send with the same key returns the first message and stores nothing new.
+    let keyed = NewMessage {
+        client_key: Some("phone-42".into()),
+        ..text("uma vez só")
+    };
+    let once = g.send(&w.ana, &dm.id, keyed.clone()).await.unwrap();
+    let again = g.send(&w.ana, &dm.id, keyed.clone()).await.unwrap();
+    assert_eq!(once, again);
+    assert_eq!(g.conversation(&w.ana, &dm.id).await.unwrap().last_seq, 3);
+    let bad_key = NewMessage {
+        client_key: Some("no spaces please".into()),
+        ..text("x")
+    };
+    assert_eq!(
+        kind(g.send(&w.ana, &dm.id, bad_key).await),
+        ErrorKind::Invalid
+    );
+
+    // Replies stay within the conversation.
+    let reply = g
+        .send(
+            &w.bia,
+            &dm.id,
+            NewMessage {
+                reply_to: Some(hello.id.clone()),
+                ..text("Oi!")
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(reply.reply_to.as_ref(), Some(&hello.id));
+    let elsewhere = g.direct(&w.ana, &w.gil.user_id).await.unwrap();
+    let foreign = NewMessage {
+        reply_to: Some(hello.id.clone()),
+        ..text("?")
+    };
+    assert_eq!(
+        kind(g.send(&w.ana, &elsewhere.id, foreign).await),
+        ErrorKind::NotFound
+    );
+
+    // Attachments: a file the sender may read, which the other participant may then download.
+    let photo = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/photos/jolla.jpg"
+    ))
+    .unwrap();
+    let file = upload(&w.t, &w.ana, "jolla.jpg", photo.clone()).await;
+    let with_file = g
+        .send(
+            &w.ana,
+            &dm.id,
+            NewMessage {
+                attachment: Some(file.id.clone()),
+                ..text("")
+            },
+        )
+        .await
+        .unwrap();
+    let attachment = with_file.attachment.clone().unwrap();
+    assert_eq!(attachment.kind, AttachmentKind::Image);
+    assert_eq!(attachment.size_bytes, photo.len() as u64);
+    let download = g.attachment(&w.bia, &with_file.id, None).await.unwrap();
+    let got: Vec<Bytes> = download.body.try_collect().await.unwrap();
+    assert_eq!(got.concat(), photo);
+    assert_eq!(
+        kind(g.attachment(&w.gil, &with_file.id, None).await),
+        ErrorKind::NotFound
+    );
+    // Bia cannot attach Ana's private file: she cannot read it.
+    let stolen = NewMessage {
+        attachment: Some(file.id.clone()),
+        ..text("olha")
+    };
+    assert_eq!(
+        kind(g.send(&w.bia, &dm.id, stolen).await),
+        ErrorKind::NotFound
+    );
+    let big = upload(&w.t, &w.ana, "big.bin", vec![7u8; 25 * 1024 * 1024 + 1]).await;
+    let too_big = NewMessage {
+        attachment: Some(big.id.clone()),
+        ..text("")
+    };
+    assert_eq!(
+        kind(g.send(&w.ana, &dm.id, too_big).await),
+        ErrorKind::TooLarge
+    );
+
+    // Edits by the author only; deletes leave a tombstone.
+    assert_eq!(
+        kind(g.edit(&w.bia, &hello.id, "hackeado").await),
+        ErrorKind::Forbidden
+    );
+    let edited = g
+        .edit(&w.ana, &hello.id, "Olá, Bia! Tudo bem?")
+        .await
+        .unwrap();
+    assert!(edited.edited_at.is_some());
+    assert_eq!(
+        kind(g.delete_message(&w.bia, &hello.id).await),
+        ErrorKind::Forbidden
+    );
+
+    // Reactions: one per person per emoji.
+    g.react(&w.bia, &hello.id, "👍").await.unwrap();
+    w.t.advance(Duration::from_secs(1));
+    assert_eq!(
+        kind(g.react(&w.bia, &hello.id, "👍").await),
+        ErrorKind::Conflict
+    );
+    let both = g.react(&w.ana, &hello.id, "👍").await.unwrap();
+    assert_eq!(both.reactions.len(), 1);
+    assert_eq!(
+        both.reactions[0].user_ids,
+        vec![w.bia.user_id.clone(), w.ana.user_id.clone()]
+    );
+    assert_eq!(
+        kind(g.react(&w.bia, &hello.id, "not an emoji").await),
+        ErrorKind::Invalid
+    );
+    let back = g.unreact(&w.ana, &hello.id, "👍").await.unwrap();
+    assert_eq!(back.reactions[0].user_ids, vec![w.bia.user_id.clone()]);
+    assert_eq!(
+        kind(g.unreact(&w.ana, &hello.id, "👍").await),
+        ErrorKind::NotFound
+    );
+
+    g.delete_message(&w.ana, &hello.id).await.unwrap();
+    let history = g
+        .history(&w.bia, &dm.id, Position::Latest, None)
+        .await
+        .unwrap();
+    let tombstone = history.messages.iter().find(|m| m.id == hello.id).unwrap();
+    assert!(tombstone.deleted_at.is_some());
+    assert_eq!(tombstone.text, "");
+    assert!(tombstone.reactions.is_empty());
+    assert_eq!(
+        kind(g.edit(&w.ana, &hello.id, "de volta").await),
+        ErrorKind::Conflict
+    );
+    assert_eq!(
+        kind(g.edit(&w.ana, &MessageId::from_random([9; 21]), "x").await),
+        ErrorKind::NotFound
+    );
+}
+
+async fn read_state_and_the_conversation_list(t: TestInstance) {
+    let w = t.world().await;
+    let g = w.t.taina.guara();
+    let dm = g.direct(&w.ana, &w.bia.user_id).await.unwrap();
+    let group = g
+        .create_group(
+            &w.bia,
+            "Vizinhos",
+            &[w.ana.user_id.clone(), w.gil.user_id.clone()],
+        )
+        .await
+        .unwrap();
+    for n in 1..=3 {
+        w.t.advance(Duration::from_secs(1));
+        g.send(&w.bia, &dm.id, text(&format!("msg {n}")))
+            .await
+            .unwrap();
+    }
+    w.t.advance(Duration::from_secs(1));
+    g.send(&w.ana, &dm.id, text("minha")).await.unwrap();
+    w.t.advance(Duration::from_secs(1));
+    let latest = g.send(&w.gil, &group.id, text("no grupo")).await.unwrap();
+    let list = g.conversations(&w.ana).await.unwrap();
+    let ids: Vec<_> = list.iter().map(|s| s.conversation.id.clone()).collect();
+    assert_eq!(
+        ids,
+        vec![group.id.clone(), dm.id.clone()],
+        "latest activity first"
+    );
+    assert_eq!(list[0].last_message.as_ref().unwrap().id, latest.id);
+    // Sending read the three before it; the group's creation note and Gil's message are unread.
+    assert_eq!(list[1].unread_count, 0);
+    assert_eq!(list[0].unread_count, 2);
+    assert_eq!(g.unread_total(&w.ana).await.unwrap(), 2);
+    let bia_list = g.conversations(&w.bia).await.unwrap();
+    let bia_dm = bia_list
+        .iter()
+        .find(|s| s.conversation.id == dm.id)
+        .unwrap();
+    assert_eq!(bia_dm.unread_count, 1);
+    assert_eq!(g.mark_read(&w.ana, &group.id, 1).await.unwrap(), 1);
+    assert_eq!(g.unread_total(&w.ana).await.unwrap(), 1);
+    assert_eq!(
+        g.mark_read(&w.ana, &group.id, 0).await.unwrap(),
+        1,
+        "never backwards"
+    );
+    assert_eq!(
+        g.mark_read(&w.ana, &group.id, 99).await.unwrap(),
+        2,
+        "never past the latest"
+    );
+    assert_eq!(g.unread_total(&w.ana).await.unwrap(), 0);
+    // Deleted messages are not unread.
+    let gone = g.send(&w.bia, &dm.id, text("ops")).await.unwrap();
+    assert_eq!(g.unread_total(&w.ana).await.unwrap(), 1);
+    g.delete_message(&w.bia, &gone.id).await.unwrap();
+    assert_eq!(g.unread_total(&w.ana).await.unwrap(), 0);
+}
+
+async fn history_pages_both_ways_and_concurrent_senders_keep_order(t: TestInstance) {
+    let w = t.world().await;
+    let g = w.t.taina.guara();
+    let group = g
+        .create_group(&w.ana, "Ordem", std::slice::from_ref(&w.bia.user_id))
+        .await
+        .unwrap();
+    let mut sub = g.subscribe(&w.bia).await.unwrap();
+    // Two people sending at once: every message gets its own place, in commit order.
+    let send_many = |actor: Actor, who: &'static str| {
+        let taina = w.t.taina.clone();
+        let id = group.id.clone();
+        tokio::spawn(async move {
+            for n in 0..30 {
+                taina
+                    .guara()
+                    .send(&actor, &id, text(&format!("{who} {n}")))
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    let (a, b) = (
+        send_many(w.ana.clone(), "ana"),
+        send_many(w.bia.clone(), "bia"),
+    );
+    a.await.unwrap();
+    b.await.unwrap();
+    let latest = g
+        .history(&w.ana, &group.id, Position::Latest, None)
+        .await
+        .unwrap();
+    assert!(latest.has_more);
+    let seqs: Vec<i64> = latest.messages.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, (12..=61).collect::<Vec<_>>());
+    let older = g
+        .history(&w.ana, &group.id, Position::Before(12), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        older.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        (1..=11).collect::<Vec<_>>()
+    );
+    assert!(!older.has_more);
+    let caught_up = g
+        .history(&w.ana, &group.id, Position::After(55), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        caught_up.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        (56..=61).collect::<Vec<_>>()
+    );
+    assert!(!caught_up.has_more);
+    // Each sender's own messages keep their order.
+    for who in ["ana", "bia"] {
+        let mine: Vec<String> = latest
+            .messages
+            .iter()
+            .chain(older.messages.iter())
+            .filter(|m| m.text.starts_with(who))
+            .map(|m| (m.seq, m.text.clone()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_values()
+            .collect();
+        let expected: Vec<String> = (0..30).map(|n| format!("{who} {n}")).collect();
+        assert_eq!(mine, expected);
+    }
+    // The subscriber received every message, in seq order, with no gap.
+    let mut received = Vec::new();
+    while received.len() < 60 {
+        if let GuaraEvent::MessageCreated(m) =
+            &*tokio::time::timeout(Duration::from_secs(1), sub.next())
+                .await
+                .unwrap()
+        {
+            received.push(m.seq);
+        }
+    }
+    assert_eq!(received, (2..=61).collect::<Vec<_>>());
+}
+
+async fn realtime_delivers_messages_typing_and_presence(t: TestInstance) {
+    let w = t.world().await;
+    let g = w.t.taina.guara();
+    let dm = g.direct(&w.ana, &w.bia.user_id).await.unwrap();
+    let mut bia = g.subscribe(&w.bia).await.unwrap();
+    let mut gil = g.subscribe(&w.gil).await.unwrap();
+
+    let sent = g.send(&w.ana, &dm.id, text("chegou?")).await.unwrap();
+    let got = expect(&mut bia, |e| match e {
+        GuaraEvent::MessageCreated(m) => Some(m.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(*got, sent);
+    assert!(gil.try_next().is_none(), "Gil is not in the conversation");
+
+    // Typing: announced once, refreshed silently, ended by expiry five seconds after the last refresh.
+    g.typing(&w.ana, &dm.id, true).await.unwrap();
+    w.t.advance(Duration::from_secs(3));
+    g.typing(&w.ana, &dm.id, true).await.unwrap();
+    assert_eq!(
+        g.typing_in(&w.bia, &dm.id).await.unwrap(),
+        vec![w.ana.user_id.clone()]
+    );
+    let started = expect(&mut bia, |e| match e {
+        GuaraEvent::Typing { active, .. } => Some(*active),
+        _ => None,
+    })
+    .await;
+    assert!(started);
+    w.t.advance(Duration::from_secs(3));
+    assert_eq!(g.expire_typing(), 0);
+    w.t.advance(Duration::from_secs(3));
+    assert_eq!(g.expire_typing(), 1);
+    let next_typing = expect(&mut bia, |e| match e {
+        GuaraEvent::Typing { active, .. } => Some(*active),
+        _ => None,
+    })
+    .await;
+    assert!(!next_typing, "no second 'started' for a refresh");
+    // Sending ends typing too.
+    g.typing(&w.ana, &dm.id, true).await.unwrap();
+    g.send(&w.ana, &dm.id, text("pronto")).await.unwrap();
+    assert!(g.typing_in(&w.bia, &dm.id).await.unwrap().is_empty());
+
+    // Presence: visible to people who share a conversation.
+    assert_eq!(
+        g.presence(&w.bia).await.unwrap(),
+        vec![(w.ana.user_id.clone(), Status::Offline)]
+    );
+    let phone = g.connect(&w.ana).await.unwrap();
+    let online = expect(&mut bia, |e| match e {
+        GuaraEvent::Presence { user_id, status } if *user_id == w.ana.user_id => Some(*status),
+        _ => None,
+    })
+    .await;
+    assert_eq!(online, Status::Online);
+    phone.set_idle(true).await.unwrap();
+    assert_eq!(g.presence(&w.bia).await.unwrap()[0].1, Status::Away);
+    phone.close().await.unwrap();
+    assert_eq!(g.presence(&w.bia).await.unwrap()[0].1, Status::Offline);
+    assert!(g.presence(&w.gil).await.unwrap().is_empty());
+
+    // Joining a conversation starts its delivery at once; leaving stops it.
+    let group = g
+        .create_group(&w.ana, "Novo", std::slice::from_ref(&w.gil.user_id))
+        .await
+        .unwrap();
+    let joined = expect(&mut gil, |e| match e {
+        GuaraEvent::ConversationUpdated {
+            conversation_id,
+            change,
+        } => Some((conversation_id.clone(), *change)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(joined, (group.id.clone(), ConversationChange::Joined));
+    let hi = g.send(&w.ana, &group.id, text("bem-vindo")).await.unwrap();
+    let got = expect(&mut gil, |e| match e {
+        GuaraEvent::MessageCreated(m) if m.sender_id.is_some() => Some(m.id.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(got, hi.id);
+    g.leave(&w.gil, &group.id).await.unwrap();
+    expect(&mut gil, |e| {
+        matches!(
+            e,
+            GuaraEvent::ConversationUpdated {
+                change: ConversationChange::Left,
+                ..
+            }
+        )
+        .then_some(())
+    })
+    .await;
+    while gil.try_next().is_some() {}
+    g.send(&w.ana, &group.id, text("ainda aí?")).await.unwrap();
+    assert!(gil.try_next().is_none());
+}
+
+async fn a_slow_subscriber_is_told_to_resync(t: TestInstance) {
+    let t = t.reconfigure(|c| c.realtime_queue = 8).await;
+    let w = t.world().await;
+    let g = w.t.taina.guara();
+    let dm = g.direct(&w.ana, &w.bia.user_id).await.unwrap();
+    let mut slow = g.subscribe(&w.bia).await.unwrap();
+    let mut fast = g.subscribe(&w.bia).await.unwrap();
+    for n in 0..20 {
+        g.send(&w.ana, &dm.id, text(&format!("{n}"))).await.unwrap();
+        // The fast one keeps up and never needs to resync.
+        let e = fast.next().await;
+        assert!(matches!(&*e, GuaraEvent::MessageCreated(_)), "{e:?}");
+    }
+    assert_eq!(*slow.next().await, GuaraEvent::Resync);
+    // After the resync marker, the newest events follow; catching up by history has no gap.
+    let mut last = 0;
+    while let Some(e) = slow.try_next() {
+        if let GuaraEvent::MessageCreated(m) = &*e {
+            last = m.seq;
+        }
+    }
+    assert_eq!(last, 20);
+    let page = g
+        .history(&w.bia, &dm.id, Position::After(0), None)
+        .await
+        .unwrap();
+    assert_eq!(page.messages.len(), 20);
+}
+
+async fn search_finds_my_messages_only(t: TestInstance) {
+    let w = t.world().await;
+    let g = w.t.taina.guara();
+    let dm = g.direct(&w.ana, &w.bia.user_id).await.unwrap();
+    let other = g.direct(&w.ana, &w.gil.user_id).await.unwrap();
+    g.send(&w.ana, &dm.id, text("Churrasco no sábado, quem vem?"))
+        .await
+        .unwrap();
+    g.send(&w.bia, &dm.id, text("Eu levo a farofa para o churrasco"))
+        .await
+        .unwrap();
+    g.send(&w.ana, &dm.id, text("Reunião do condomínio amanhã"))
+        .await
+        .unwrap();
+    g.send(&w.ana, &other.id, text("Churrasco secreto com o Gil"))
+        .await
+        .unwrap();
+    let hits = g.search(&w.bia, "churras").await.unwrap();
+    assert_eq!(hits.len(), 2, "prefix match, and only Bia's conversations");
+    assert!(hits.iter().all(|h| h.message.conversation_id == dm.id));
+    assert!(
+        hits.iter()
+            .all(|h| h.snippet.to_lowercase().contains("«churrasco»")),
+        "{hits:?}"
+    );
+    assert!(hits[0].rank >= hits[1].rank);
+    let both = g.search(&w.ana, "churrasco sábado").await.unwrap();
+    assert_eq!(both.len(), 1);
+    assert_eq!(g.search(&w.ana, "churrasco").await.unwrap().len(), 3);
+    // Operators typed by people are words, not syntax.
+    assert_eq!(
+        g.search(&w.ana, "churrasco OR reunião")
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(g.search(&w.ana, "\"churrasco\"*").await.unwrap().len(), 3);
+    assert_eq!(kind(g.search(&w.ana, " -- ").await), ErrorKind::Invalid);
+    assert_eq!(
+        kind(g.search(&w.ana, &"a".repeat(201)).await),
+        ErrorKind::Invalid
+    );
+    // Deleted and edited text is searched as it is now.
+    let farofa = g.search(&w.ana, "farofa").await.unwrap();
+    g.delete_message(&w.bia, &farofa[0].message.id)
+        .await
+        .unwrap();
+    assert!(g.search(&w.ana, "farofa").await.unwrap().is_empty());
+    let meeting = g.search(&w.ana, "reunião").await.unwrap().remove(0).message;
+    g.edit(&w.ana, &meeting.id, "Assembleia do condomínio amanhã")
+        .await
+        .unwrap();
+    assert!(g.search(&w.ana, "reunião").await.unwrap().is_empty());
+    assert_eq!(g.search(&w.ana, "assembleia").await.unwrap().len(), 1);
+}
+
+backend_tests!(
+    direct_conversations_are_one_per_pair_and_private,
+    groups_have_an_admin_and_record_every_change,
+    messages_hold_text_attachments_replies_edits_and_reactions,
+    read_state_and_the_conversation_list,
+    history_pages_both_ways_and_concurrent_senders_keep_order,
+    realtime_delivers_messages_typing_and_presence,
+    a_slow_subscriber_is_told_to_resync,
+    search_finds_my_messages_only,
+);
