@@ -19,7 +19,8 @@ use taina_jaci::metadata::{
     Camera, Exposure, Location as GeoLocation, PhotoMetadata, TakenAt, TakenAtSource, extract,
     resolve_taken_at,
 };
-use taina_jaci::thumbnail::{DEFAULT_QUALITY, Size, previews};
+pub use taina_jaci::thumbnail::Size;
+use taina_jaci::thumbnail::{DEFAULT_QUALITY, previews};
 use taina_jaci::timeline::{Cursor, PageGroup, check_utc_offset, group_page, page_size};
 use taina_jaci::video::{MAX_TOP_LEVEL_BOXES, MoovSearch, metadata_from_moov, moov_search_step};
 use taina_ybira::access::{ItemAction, Space};

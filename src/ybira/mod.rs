@@ -25,6 +25,7 @@ use taina_core::{
 use taina_ybira::access::{ItemAction, ItemFacts, ShareAccess, Space, authorize_item};
 pub use taina_ybira::integrity::IntegrityReport;
 pub use taina_ybira::listing::ItemKind;
+pub use taina_ybira::range;
 pub use taina_ybira::range::ByteRange;
 
 pub(crate) use blobs::lock_community;

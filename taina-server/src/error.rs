@@ -1,4 +1,4 @@
-//! Mapping `taina` errors to HTTP: a precise status and one JSON shape,
+//! Mapping errors to HTTP: a precise status and one JSON shape,
 //! `{"error": {"code", "message", "field"?}}`. Internal failures are logged once, here, and shown
 //! without details.
 
@@ -10,11 +10,41 @@ use taina::core::{Error as DomainError, ErrorKind};
 
 /// An error on its way to the client.
 #[derive(Debug)]
-pub struct ApiError(pub taina::Error);
+pub enum ApiError {
+    /// What the library answered.
+    Taina(taina::Error),
+    /// A request the HTTP layer refused before reaching the library (malformed JSON, a wrong
+    /// content type, a body too large).
+    Request {
+        /// The status.
+        status: StatusCode,
+        /// The stable code.
+        code: &'static str,
+        /// What is wrong, for the person.
+        message: String,
+    },
+}
 
 impl From<taina::Error> for ApiError {
     fn from(e: taina::Error) -> Self {
-        ApiError(e)
+        ApiError::Taina(e)
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        ApiError::Taina(e.into())
+    }
+}
+
+impl ApiError {
+    /// A refused request.
+    pub fn request(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Request {
+            status,
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -50,21 +80,34 @@ pub fn code(kind: ErrorKind) -> &'static str {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let kind = self.0.kind();
+        let error = match self {
+            ApiError::Request {
+                status,
+                code,
+                message,
+            } => {
+                return (
+                    status,
+                    Json(json!({ "error": { "code": code, "message": message } })),
+                )
+                    .into_response();
+            }
+            ApiError::Taina(error) => error,
+        };
+        let kind = error.kind();
         if kind == ErrorKind::Internal {
-            tracing::error!(error = %self.0, "request failed");
+            tracing::error!(error = %error, "request failed");
         }
-        let public = self.0.public();
+        let public = error.public();
         let mut body = json!({ "code": code(kind), "message": public.to_string() });
         if let Some(field) = public.field() {
             body["field"] = json!(field);
         }
         let mut response = (status(kind), Json(json!({ "error": body }))).into_response();
-        if let DomainError::RateLimited { retry_after } = public {
-            let secs = retry_after.as_secs().max(1).to_string();
-            if let Ok(v) = HeaderValue::from_str(&secs) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let DomainError::RateLimited { retry_after } = public
+            && let Ok(v) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response
     }

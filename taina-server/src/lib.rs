@@ -4,28 +4,56 @@
 //! library and maps the result; no SQL and no business rule live here.
 //!
 //! [`router`] builds the axum application for a [`Taina`] handle; [`serve`] runs it on a listener
-//! the caller bound (tests bind port 0) until the shutdown future resolves. The full v1 API, the
-//! WebSocket and the web app come with their own issues; this crate serves health checks now.
+//! the caller bound (tests bind port 0) until the shutdown future resolves. The JSON API lives under
+//! `/api/v1` ([`api`]); authentication is a bearer token or the session cookie ([`auth`]).
 #![forbid(unsafe_code)]
 
+pub mod api;
+pub mod auth;
+mod download;
 mod error;
 
 use std::future::Future;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::routing::get;
 use taina::Taina;
 use tokio::net::TcpListener;
 
 pub use error::ApiError;
 
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The instance.
+    pub taina: Taina,
+    /// Whether cookies are marked `Secure` (the server is reached over TLS).
+    pub secure_cookies: bool,
+}
+
+impl FromRef<AppState> for Taina {
+    fn from_ref(state: &AppState) -> Taina {
+        state.taina.clone()
+    }
+}
+
 /// The application's routes over `taina`.
 pub fn router(taina: Taina) -> Router {
+    let secure_cookies = taina
+        .config()
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    let state = AppState {
+        taina,
+        secure_cookies,
+    };
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(taina)
+        .nest("/api/v1", api::routes(&state))
+        .with_state(state)
 }
 
 /// Serves `taina` on `listener` until `shutdown` resolves, then finishes in-flight requests.
@@ -34,9 +62,12 @@ pub async fn serve(
     taina: Taina,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(taina))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(taina).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Liveness: the process answers.

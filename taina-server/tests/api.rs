@@ -1,0 +1,604 @@
+//! The v1 API over real HTTP, on both databases: accounts, auth (bearer, cookie and CSRF), errors,
+//! folders, uploads and downloads.
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+use reqwest::header::{self, HeaderMap};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use taina::backend_tests;
+use taina::testing::TestInstance;
+
+struct Server {
+    url: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Server {
+    async fn start(t: &TestInstance) -> Server {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/api/v1", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let taina = t.taina.clone();
+        tokio::spawn(async move {
+            taina_server::serve(listener, taina, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        Server { url, _stop: stop }
+    }
+
+    fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+}
+
+async fn json(response: Response) -> Value {
+    response.json().await.unwrap()
+}
+
+/// Asserts the API's error shape and answers its code.
+async fn error(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status);
+    let body = json(response).await;
+    assert!(body["error"]["code"].is_string(), "{body}");
+    assert!(body["error"]["message"].is_string(), "{body}");
+    body["error"].clone()
+}
+
+async fn setup(client: &Client, s: &Server) -> String {
+    let response = client
+        .post(s.at("/setup"))
+        .json(&json!({
+            "community_name": "Vila Tainá",
+            "email": "admin@example.org",
+            "password": "correct horse battery",
+            "display_name": "Ana Admin",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body = json(response).await;
+    assert_eq!(body["user"]["role"], "admin");
+    body["token"].as_str().unwrap().to_owned()
+}
+
+async fn accounts_auth_and_errors(t: TestInstance) {
+    let s = Server::start(&t).await;
+    let client = Client::new();
+    let token = setup(&client, &s).await;
+    // Setup happens once.
+    let again = client
+        .post(s.at("/setup"))
+        .json(&json!({"community_name": "X", "email": "x@example.org", "password": "correct horse battery", "display_name": "X"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(again.status().is_client_error());
+
+    // No credentials, a bad token.
+    error(
+        client.get(s.at("/me")).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    error(
+        client
+            .get(s.at("/me"))
+            .bearer_auth("nonsense")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let me = json(
+        client
+            .get(s.at("/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(me["email"], "admin@example.org");
+
+    // Bad bodies: malformed JSON 400, wrong type 415, wrong shape and broken rules 422.
+    let broken = client
+        .post(s.at("/folders"))
+        .bearer_auth(&token)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    error(broken, StatusCode::BAD_REQUEST).await;
+    let form = client
+        .post(s.at("/folders"))
+        .bearer_auth(&token)
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
+    error(form, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    let shape = client
+        .post(s.at("/folders"))
+        .bearer_auth(&token)
+        .json(&json!({"nome": "x"}))
+        .send()
+        .await
+        .unwrap();
+    error(shape, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let rule = client
+        .post(s.at("/folders"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "a/b"}))
+        .send()
+        .await
+        .unwrap();
+    let e = error(rule, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(e["field"], "name");
+
+    // Invites and registration.
+    let invite = client
+        .post(s.at("/community/invites"))
+        .bearer_auth(&token)
+        .json(&json!({"role": "member"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invite.status(), StatusCode::CREATED);
+    let invite = json(invite).await;
+    assert!(invite["id"].is_string());
+    assert!(
+        invite["url"]
+            .as_str()
+            .unwrap()
+            .contains(invite["token"].as_str().unwrap())
+    );
+    let registered = client
+        .post(s.at("/auth/register"))
+        .json(&json!({"invite": invite["token"], "email": "bia@example.org", "password": "another good password", "display_name": "Bia"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let bia = json(registered).await;
+    let bia_token = bia["token"].as_str().unwrap().to_owned();
+    // Members cannot administer.
+    let denied = client
+        .post(s.at("/community/invites"))
+        .bearer_auth(&bia_token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    error(denied, StatusCode::FORBIDDEN).await;
+    let members = json(
+        client
+            .get(s.at("/community/members"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(members["items"].as_array().unwrap().len(), 2);
+    assert!(members["next_cursor"].is_null());
+    let storage = json(
+        client
+            .get(s.at("/storage"))
+            .bearer_auth(&bia_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(storage["used_bytes"].is_number() && storage["quota_bytes"].is_number());
+
+    // Login with the cookie: reads need no more; changes need the CSRF token echoed.
+    let wrong = client
+        .post(s.at("/auth/login"))
+        .json(&json!({"email": "bia@example.org", "password": "wrong password!"}))
+        .send()
+        .await
+        .unwrap();
+    error(wrong, StatusCode::UNAUTHORIZED).await;
+    let login = client
+        .post(s.at("/auth/login"))
+        .json(&json!({"email": "bia@example.org", "password": "another good password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    let cookies: Vec<String> = login
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("taina_session="))
+        .unwrap();
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"));
+    let csrf = cookies
+        .iter()
+        .find(|c| c.starts_with("taina_csrf="))
+        .unwrap();
+    let pair = |c: &str| c.split(';').next().unwrap().to_owned();
+    let csrf_value = pair(csrf).split_once('=').unwrap().1.to_owned();
+    let cookie_header = format!("{}; {}", pair(session), pair(csrf));
+    let mut with_cookie = HeaderMap::new();
+    with_cookie.insert(header::COOKIE, cookie_header.parse().unwrap());
+    let me = client
+        .get(s.at("/me"))
+        .headers(with_cookie.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(me).await["email"], "bia@example.org");
+    let forged = client
+        .post(s.at("/folders"))
+        .headers(with_cookie.clone())
+        .json(&json!({"name": "Forged"}))
+        .send()
+        .await
+        .unwrap();
+    error(forged, StatusCode::FORBIDDEN).await;
+    let genuine = client
+        .post(s.at("/folders"))
+        .headers(with_cookie.clone())
+        .header("X-CSRF-Token", &csrf_value)
+        .json(&json!({"name": "Genuine"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(genuine.status(), StatusCode::CREATED);
+
+    // Sessions: listed, and logging out ends this one.
+    let sessions = json(
+        client
+            .get(s.at("/me/sessions"))
+            .bearer_auth(&bia_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(sessions["items"].as_array().unwrap().len(), 2);
+    let out = client
+        .post(s.at("/auth/logout"))
+        .bearer_auth(&bia_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    error(
+        client
+            .get(s.at("/me"))
+            .bearer_auth(&bia_token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+}
+
+async fn upload(
+    client: &Client,
+    s: &Server,
+    token: &str,
+    folder: Option<&str>,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Response {
+    let mut form = reqwest::multipart::Form::new();
+    if let Some(folder) = folder {
+        form = form.text("folder_id", folder.to_owned());
+    }
+    form = form.part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+    );
+    client
+        .post(s.at("/files"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn folders_uploads_and_downloads(t: TestInstance) {
+    let t = t.reconfigure(|c| c.max_upload_bytes = 1024 * 1024).await;
+    let s = Server::start(&t).await;
+    let client = Client::new();
+    let token = setup(&client, &s).await;
+    let folder = client
+        .post(s.at("/folders"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Documentos"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(folder.status(), StatusCode::CREATED);
+    let folder = json(folder).await;
+    let folder_id = folder["id"].as_str().unwrap().to_owned();
+    let content: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let uploaded = upload(
+        &client,
+        &s,
+        &token,
+        Some(&folder_id),
+        "dados.bin",
+        content.clone(),
+    )
+    .await;
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let file = json(uploaded).await;
+    let file_id = file["id"].as_str().unwrap().to_owned();
+    assert_eq!(file["parent_id"], folder_id);
+    assert_eq!(file["size_bytes"], 100_000);
+
+    // The folder view: the folder, its breadcrumbs, its children.
+    let view = json(
+        client
+            .get(s.at(&format!("/folders/{folder_id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(view["id"], folder_id);
+    assert_eq!(view["items"][0]["id"], file_id);
+    assert_eq!(view["breadcrumbs"].as_array().unwrap().len(), 1);
+    let root = json(
+        client
+            .get(s.at("/folders/root"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(root["items"][0]["id"], folder_id);
+
+    // Whole, ranged, conditional.
+    let url = s.at(&format!("/files/{file_id}/content"));
+    let whole = client.get(&url).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(whole.status(), StatusCode::OK);
+    let etag = whole.headers()[header::ETAG].to_str().unwrap().to_owned();
+    assert!(whole.headers().contains_key(header::LAST_MODIFIED));
+    assert_eq!(whole.headers()["x-content-type-options"], "nosniff");
+    assert!(
+        whole.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .starts_with("sandbox")
+    );
+    assert!(
+        whole.headers()[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains("dados.bin")
+    );
+    assert_eq!(whole.bytes().await.unwrap().to_vec(), content);
+    let part = client
+        .get(&url)
+        .bearer_auth(&token)
+        .header(header::RANGE, "bytes=10-19")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.headers()[header::CONTENT_RANGE], "bytes 10-19/100000");
+    assert_eq!(
+        part.bytes().await.unwrap().to_vec(),
+        content[10..20].to_vec()
+    );
+    let tail = client
+        .get(&url)
+        .bearer_auth(&token)
+        .header(header::RANGE, "bytes=-5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tail.bytes().await.unwrap().to_vec(),
+        content[99_995..].to_vec()
+    );
+    let outside = client
+        .get(&url)
+        .bearer_auth(&token)
+        .header(header::RANGE, "bytes=100000-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outside.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(outside.headers()[header::CONTENT_RANGE], "bytes */100000");
+    let cached = client
+        .get(&url)
+        .bearer_auth(&token)
+        .header(header::IF_NONE_MATCH, &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
+
+    // Uploaded HTML never runs in our origin: it is sent as bytes to download.
+    let page = upload(
+        &client,
+        &s,
+        &token,
+        None,
+        "página.html",
+        b"<html><script>alert(1)</script></html>".to_vec(),
+    )
+    .await;
+    let page_id = json(page).await["id"].as_str().unwrap().to_owned();
+    let html = client
+        .get(s.at(&format!("/files/{page_id}/content")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        html.headers()[header::CONTENT_TYPE],
+        "application/octet-stream"
+    );
+    let disposition = html.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert!(
+        disposition.contains("filename*=UTF-8''p%C3%A1gina.html"),
+        "{disposition}"
+    );
+
+    // Too large: refused early with 413.
+    let big = upload(
+        &client,
+        &s,
+        &token,
+        None,
+        "big.bin",
+        vec![0u8; 2 * 1024 * 1024],
+    )
+    .await;
+    error(big, StatusCode::PAYLOAD_TOO_LARGE).await;
+    error(
+        client
+            .post(s.at("/files"))
+            .bearer_auth(&token)
+            .multipart(reqwest::multipart::Form::new().text("folder_id", "root"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+
+    // Another community sees nothing.
+    let (_, stranger) = t.other_community("Elsewhere", "x@elsewhere.org").await;
+    error(
+        client
+            .get(s.at(&format!("/files/{file_id}")))
+            .bearer_auth(&stranger.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    error(
+        client
+            .get(&url)
+            .bearer_auth(&stranger.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    error(
+        client
+            .get(s.at("/files/not-an-id/content"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // Rename and move, copy, delete to the trash, restore, purge.
+    let renamed = json(
+        client
+            .patch(s.at(&format!("/files/{file_id}")))
+            .bearer_auth(&token)
+            .json(&json!({"name": "novo.bin", "parent_id": "root"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(renamed["name"], "novo.bin");
+    assert!(renamed["parent_id"].is_null());
+    let copy = client
+        .post(s.at(&format!("/files/{file_id}/copy")))
+        .bearer_auth(&token)
+        .json(&json!({"parent_id": folder_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(copy.status(), StatusCode::CREATED);
+    let deleted = client
+        .delete(s.at(&format!("/files/{file_id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    error(
+        client.get(&url).bearer_auth(&token).send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let trash = json(
+        client
+            .get(s.at("/trash"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(trash["items"][0]["id"], file_id);
+    let restored = client
+        .post(s.at(&format!("/trash/{file_id}/restore")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(restored.status(), StatusCode::OK);
+    assert_eq!(
+        client
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    client
+        .delete(s.at(&format!("/files/{file_id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let purged = client
+        .delete(s.at(&format!("/trash/{file_id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(purged.status(), StatusCode::NO_CONTENT);
+    let trash = json(
+        client
+            .get(s.at("/trash"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(trash["items"].as_array().unwrap().is_empty());
+}
+
+backend_tests!(accounts_auth_and_errors, folders_uploads_and_downloads);
