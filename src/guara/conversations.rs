@@ -313,7 +313,7 @@ impl Guara<'_> {
     ) -> Result<Conversation> {
         let name = normalize_name(name)?;
         let now = self.now();
-        let (mut tx, _) = self.begin_in(actor, id, ConversationAction::Rename).await?;
+        let (mut tx, _, _turn) = self.begin_in(actor, id, ConversationAction::Rename).await?;
         sqlx::query("UPDATE conversations SET name = $1, updated_at = $2 WHERE id = $3")
             .bind(&name)
             .bind(now.as_millis())
@@ -344,7 +344,7 @@ impl Guara<'_> {
         users: &[UserId],
     ) -> Result<Conversation> {
         let now = self.now();
-        let (mut tx, _) = self
+        let (mut tx, _, _turn) = self
             .begin_in(actor, id, ConversationAction::AddParticipants)
             .await?;
         check_members(&mut tx, &actor.community_id, users).await?;
@@ -403,7 +403,7 @@ impl Guara<'_> {
         action: ConversationAction,
     ) -> Result<Conversation> {
         let now = self.now();
-        let (mut tx, _) = self.begin_in(actor, id, action).await?;
+        let (mut tx, _, _turn) = self.begin_in(actor, id, action).await?;
         let removed =
             sqlx::query("DELETE FROM participants WHERE conversation_id = $1 AND user_id = $2")
                 .bind(id.as_str())

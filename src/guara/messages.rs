@@ -260,7 +260,7 @@ impl Guara<'_> {
         }
         let text = normalize_text(&message.text, message.attachment.is_some())?;
         let now = self.now();
-        let (mut tx, _) = self
+        let (mut tx, _, _turn) = self
             .begin_in(actor, conversation, ConversationAction::Send)
             .await?;
         if let Some(key) = &message.client_key {
@@ -411,7 +411,7 @@ impl Guara<'_> {
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn edit(&self, actor: &Actor, id: &MessageId, text: &str) -> Result<Message> {
         let conversation = self.conversation_of(actor, id).await?;
-        let (mut tx, access) = self
+        let (mut tx, access, _turn) = self
             .begin_in(actor, &conversation, ConversationAction::Read)
             .await?;
         let current = load_message(&mut tx, id).await?;
@@ -443,7 +443,7 @@ impl Guara<'_> {
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn delete_message(&self, actor: &Actor, id: &MessageId) -> Result<()> {
         let conversation = self.conversation_of(actor, id).await?;
-        let (mut tx, access) = self
+        let (mut tx, access, _turn) = self
             .begin_in(actor, &conversation, ConversationAction::Read)
             .await?;
         let current = load_message(&mut tx, id).await?;
@@ -482,7 +482,7 @@ impl Guara<'_> {
     pub async fn react(&self, actor: &Actor, id: &MessageId, emoji: &str) -> Result<Message> {
         let emoji = normalize_reaction(emoji)?;
         let conversation = self.conversation_of(actor, id).await?;
-        let (mut tx, _) = self
+        let (mut tx, _, _turn) = self
             .begin_in(actor, &conversation, ConversationAction::Read)
             .await?;
         let current = load_message(&mut tx, id).await?;
@@ -524,7 +524,7 @@ impl Guara<'_> {
     pub async fn unreact(&self, actor: &Actor, id: &MessageId, emoji: &str) -> Result<Message> {
         let emoji = normalize_reaction(emoji)?;
         let conversation = self.conversation_of(actor, id).await?;
-        let (mut tx, _) = self
+        let (mut tx, _, _turn) = self
             .begin_in(actor, &conversation, ConversationAction::Read)
             .await?;
         let removed = sqlx::query(
@@ -561,7 +561,7 @@ impl Guara<'_> {
         conversation: &ConversationId,
         seq: i64,
     ) -> Result<i64> {
-        let (mut tx, _) = self
+        let (mut tx, _, _turn) = self
             .begin_in(actor, conversation, ConversationAction::Read)
             .await?;
         let (current, latest): (i64, i64) = sqlx::query_as(

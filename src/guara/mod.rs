@@ -23,6 +23,7 @@ mod search;
 
 pub use conversations::ConversationSummary;
 pub use messages::{HistoryPage, NewMessage, Position};
+pub(crate) use realtime::PublishTurn;
 pub use realtime::{Connection, GuaraSubscription};
 pub use search::SearchHit;
 pub use taina_guara::conversation::{Kind, ParticipantRole};
@@ -97,12 +98,17 @@ impl Guara<'_> {
 
     /// Opens a transaction holding the conversation's row lock (every change to a conversation takes
     /// it, so `seq` follows commit order), and checks that the actor may do `action` there.
+    ///
+    /// It first takes the conversation's publishing turn (an in-process lock), held by the caller
+    /// until it has published: events then reach subscribers in commit order, so a client that
+    /// remembers the last `seq` it saw never skips one when it catches up.
     pub(crate) async fn begin_in(
         &self,
         actor: &Actor,
         conversation: &ConversationId,
         action: ConversationAction,
-    ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, Access)> {
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, Access, PublishTurn)> {
+        let turn = self.taina.inner.realtime.publish_turn(conversation).await;
         let mut tx = self.taina.inner.db.begin().await?;
         let locked = sqlx::query(
             "UPDATE conversations SET updated_at = updated_at WHERE id = $1 AND community_id = $2",
@@ -115,7 +121,7 @@ impl Guara<'_> {
             return Err(DomainError::not_found("conversation").into());
         }
         let access = access(&mut tx, actor, conversation, action).await?;
-        Ok((tx, access))
+        Ok((tx, access, turn))
     }
 
     /// Checks, outside any lock, that the actor may do `action` in a conversation.

@@ -19,12 +19,43 @@ use crate::{Inner, Result, Taina};
 /// How often expired typing indicators are swept.
 const TYPING_SWEEP: Duration = Duration::from_secs(1);
 
+/// Publishing turns are striped over this many locks (bounded memory, whatever the number of
+/// conversations).
+const PUBLISH_STRIPES: usize = 64;
+
+/// A conversation's turn to change and publish; dropping it lets the next change in.
+pub(crate) type PublishTurn = tokio::sync::OwnedMutexGuard<()>;
+
 /// The in-memory realtime state of an instance.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct RealtimeState {
     typing: Mutex<Typing>,
     presence: Mutex<Presence>,
     next_connection: AtomicU64,
+    publish_turns: Vec<Arc<tokio::sync::Mutex<()>>>,
+}
+
+impl Default for RealtimeState {
+    fn default() -> Self {
+        RealtimeState {
+            typing: Mutex::default(),
+            presence: Mutex::default(),
+            next_connection: AtomicU64::default(),
+            publish_turns: (0..PUBLISH_STRIPES)
+                .map(|_| Arc::new(tokio::sync::Mutex::new(())))
+                .collect(),
+        }
+    }
+}
+
+impl RealtimeState {
+    /// Waits for a conversation's turn to change and publish.
+    pub(crate) async fn publish_turn(&self, conversation: &ConversationId) -> PublishTurn {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(conversation.as_str());
+        let stripe = usize::try_from(hash % PUBLISH_STRIPES as u64).unwrap_or(0);
+        self.publish_turns[stripe].clone().lock_owned().await
+    }
 }
 
 /// Sweeps expired typing indicators every second while the instance is open.

@@ -3,6 +3,8 @@
 
 mod accounts;
 mod files;
+mod messages;
+mod ws;
 
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
@@ -19,6 +21,8 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(accounts::routes())
         .merge(files::routes(state))
+        .merge(messages::routes())
+        .route("/ws", axum::routing::get(ws::upgrade))
 }
 
 /// A JSON request body; malformed bodies are answered 400, a wrong content type 415, bodies that

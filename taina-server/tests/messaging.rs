@@ -1,0 +1,281 @@
+//! Guará over HTTP and the WebSocket, on both databases: a message sent by one person over HTTP
+//! arrives on the other's socket; typing arrives and expires; history, reads, reactions, search
+//! and the errors.
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use taina::backend_tests;
+use taina::core::Role;
+use taina::testing::TestInstance;
+use tokio_tungstenite::tungstenite::Message as Frame;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn start(t: &TestInstance) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let taina = t.taina.clone();
+    tokio::spawn(async move {
+        taina_server::serve(listener, taina, async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    (format!("{addr}"), stop)
+}
+
+async fn socket(addr: &str, token: &str) -> Socket {
+    let mut request = format!("ws://{addr}/api/v1/ws")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
+/// The next frame of `kind` (skipping others), within two seconds.
+async fn next_of(ws: &mut Socket, kind: &str) -> Value {
+    tokio::time::timeout(Duration::from_secs(2), async {
+        loop {
+            match ws.next().await.unwrap().unwrap() {
+                Frame::Text(text) => {
+                    let v: Value = serde_json::from_str(text.as_str()).unwrap();
+                    if v["type"] == kind {
+                        return v;
+                    }
+                }
+                _ => continue,
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {kind} frame"))
+}
+
+async fn messages_travel_over_http_and_the_socket(t: TestInstance) {
+    let (addr, _stop) = start(&t).await;
+    let api = |path: &str| format!("http://{addr}/api/v1{path}");
+    let admin = t.setup().await;
+    let admin_actor = t.actor(&admin).await;
+    let (bia, bia_session) = t.join(&admin_actor, "bia@example.org", Role::Member).await;
+    let (_, gil_session) = t.join(&admin_actor, "gil@example.org", Role::Member).await;
+    let client = Client::new();
+    let (ana, bia_token, gil) = (&admin.token, &bia_session.token, &gil_session.token);
+
+    // A socket needs credentials.
+    let refused = tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/ws")).await;
+    assert!(refused.is_err());
+
+    let created = client
+        .post(api("/conversations"))
+        .bearer_auth(ana)
+        .json(&json!({"type": "direct", "participant_ids": [bia.user_id]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let conversation: Value = created.json().await.unwrap();
+    let id = conversation["id"].as_str().unwrap().to_owned();
+    let again: Value = client
+        .post(api(&format!("/conversations/direct/{}", bia.user_id)))
+        .bearer_auth(ana)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["id"], id.as_str());
+
+    let mut bia_ws = socket(&addr, bia_token).await;
+    let mut ana_ws = socket(&addr, ana).await;
+    // Bia sees Ana come online.
+    let presence = next_of(&mut bia_ws, "presence").await;
+    assert_eq!(presence["data"]["status"], "online");
+
+    // Sent over HTTP, received on the socket.
+    let sent = client
+        .post(api(&format!("/conversations/{id}/messages")))
+        .bearer_auth(ana)
+        .json(&json!({"content": "Oi, Bia!", "message_type": "text", "client_id": "c-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::CREATED);
+    let sent: Value = sent.json().await.unwrap();
+    let got = next_of(&mut bia_ws, "message.created").await;
+    assert_eq!(got["data"]["id"], sent["id"]);
+    assert_eq!(got["data"]["text"], "Oi, Bia!");
+    // The same client id again: the same message.
+    let retried: Value = client
+        .post(api(&format!("/conversations/{id}/messages")))
+        .bearer_auth(ana)
+        .json(&json!({"content": "Oi, Bia!", "client_id": "c-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(retried["id"], sent["id"]);
+
+    // Typing from Ana's socket reaches Bia's, and expires five seconds after the last refresh.
+    ana_ws
+        .send(Frame::Text(
+            json!({"type": "typing", "conversation_id": id, "typing": true})
+                .to_string()
+                .into(),
+        ))
+        .await
+        .unwrap();
+    let typing = next_of(&mut bia_ws, "typing").await;
+    assert_eq!(typing["data"]["active"], true);
+    t.advance(Duration::from_secs(6));
+    assert_eq!(t.taina.guara().expire_typing(), 1);
+    let stopped = next_of(&mut bia_ws, "typing").await;
+    assert_eq!(stopped["data"]["active"], false);
+    ana_ws
+        .send(Frame::Text(r#"{"type":"ping"}"#.into()))
+        .await
+        .unwrap();
+    next_of(&mut ana_ws, "pong").await;
+    ana_ws
+        .send(Frame::Text(r#"{"type":"dance"}"#.into()))
+        .await
+        .unwrap();
+    next_of(&mut ana_ws, "error").await;
+
+    // History pages back with a cursor; reading; reactions; search.
+    for n in 0..5 {
+        client
+            .post(api(&format!("/conversations/{id}/messages")))
+            .bearer_auth(bia_token)
+            .json(&json!({"content": format!("resposta {n}")}))
+            .send()
+            .await
+            .unwrap();
+    }
+    let page: Value = client
+        .get(api(&format!("/conversations/{id}/messages?limit=4")))
+        .bearer_auth(ana)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 4);
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let older: Value = client
+        .get(api(&format!(
+            "/conversations/{id}/messages?limit=4&cursor={cursor}"
+        )))
+        .bearer_auth(ana)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(older["items"].as_array().unwrap().len(), 2);
+    assert!(older["next_cursor"].is_null());
+    let list: Value = client
+        .get(api("/conversations"))
+        .bearer_auth(ana)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["unread_count"], 5);
+    let read: Value = client
+        .post(api(&format!("/conversations/{id}/read")))
+        .bearer_auth(ana)
+        .json(&json!({"seq": 6}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["last_read_seq"], 6);
+    let reacted = client
+        .post(api(&format!(
+            "/messages/{}/reactions",
+            sent["id"].as_str().unwrap()
+        )))
+        .bearer_auth(bia_token)
+        .json(&json!({"emoji": "❤️"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reacted.status(), StatusCode::CREATED);
+    let twice = client
+        .post(api(&format!(
+            "/messages/{}/reactions",
+            sent["id"].as_str().unwrap()
+        )))
+        .bearer_auth(bia_token)
+        .json(&json!({"emoji": "❤️"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twice.status(), StatusCode::CONFLICT);
+    let found: Value = client
+        .get(api("/search/messages?q=respos"))
+        .bearer_auth(ana)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"].as_array().unwrap().len(), 5);
+
+    // Outsiders and bad input.
+    let outsider = client
+        .get(api(&format!("/conversations/{id}/messages")))
+        .bearer_auth(gil)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outsider.status(), StatusCode::NOT_FOUND);
+    let bad = client
+        .post(api(&format!("/conversations/{id}/messages")))
+        .bearer_auth(ana)
+        .json(&json!({"content": "x", "message_type": "hologram"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let empty = client
+        .post(api(&format!("/conversations/{id}/messages")))
+        .bearer_auth(ana)
+        .json(&json!({"content": "   "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let myself = client
+        .post(api(&format!(
+            "/conversations/direct/{}",
+            admin_actor.user_id
+        )))
+        .bearer_auth(ana)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(myself.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+backend_tests!(messages_travel_over_http_and_the_socket);
