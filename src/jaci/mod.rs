@@ -536,6 +536,17 @@ impl Jaci<'_> {
         })
     }
 
+    /// Deletes a photo: its file goes to Ybira's trash (restoring it brings the photo back; purging
+    /// it removes the photo).
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn delete(&self, actor: &Actor, id: &PhotoId) -> Result<()> {
+        let detail = self.photo(actor, id).await?;
+        self.taina
+            .ybira()
+            .delete(actor, &detail.photo.file_id)
+            .await
+    }
+
     /// Photos with GPS coordinates, for the map.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn map(&self, actor: &Actor, scope: Scope) -> Result<Vec<MapPoint>> {

@@ -49,7 +49,7 @@ pub(super) fn routes(_state: &AppState) -> Router<AppState> {
 }
 
 /// Where a `parent_id` points: `root` (my files, the default), `community`, or a folder id.
-fn location(parent: Option<&str>) -> Result<Location, ApiError> {
+pub(super) fn location(parent: Option<&str>) -> Result<Location, ApiError> {
     Ok(match parent {
         None | Some("root") => Location::MyFiles,
         Some("community") => Location::Shared,

@@ -4,6 +4,7 @@
 mod accounts;
 mod files;
 mod messages;
+mod photos;
 mod ws;
 
 use axum::Router;
@@ -22,6 +23,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .merge(accounts::routes())
         .merge(files::routes(state))
         .merge(messages::routes())
+        .merge(photos::routes())
         .route("/ws", axum::routing::get(ws::upgrade))
 }
 
