@@ -19,10 +19,12 @@ mod upload;
 use serde::Serialize;
 use sqlx::AnyConnection;
 use taina_core::{
-    Actor, BlobId, Denied, DomainEvent, Error as DomainError, Event, ItemEvent, ItemId, Timestamp,
-    UserId, VersionId,
+    Actor, BlobId, Denied, DomainEvent, Error as DomainError, Event, ItemEvent, ItemId, ShareId,
+    Timestamp, UserId, VersionId,
 };
-use taina_ybira::access::{ItemAction, ItemFacts, ShareAccess, Space, authorize_item};
+pub use taina_ybira::access::ShareAccess;
+use taina_ybira::access::{ItemAction, ItemFacts, Space, authorize_item};
+
 pub use taina_ybira::integrity::IntegrityReport;
 pub use taina_ybira::listing::ItemKind;
 pub use taina_ybira::range;
@@ -114,6 +116,8 @@ pub struct Version {
 /// An explicit share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Share {
+    /// Its id.
+    pub id: ShareId,
     /// The shared item.
     pub item_id: ItemId,
     /// Who it is shared with.

@@ -72,14 +72,33 @@ impl Ybira<'_> {
         Ok(())
     }
 
+    /// Stops a share, named by its id.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn unshare_by_id(&self, actor: &Actor, share: &ShareId) -> Result<()> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT item_id, user_id FROM shares WHERE id = $1 AND community_id = $2",
+        )
+        .bind(share.as_str())
+        .bind(actor.community_id.as_str())
+        .fetch_optional(self.taina.inner.db.reader())
+        .await?;
+        let (item, user) = row.ok_or_else(|| DomainError::not_found("share"))?;
+        self.unshare(
+            actor,
+            &parse_id(&item, ItemId::parse)?,
+            &parse_id(&user, UserId::parse)?,
+        )
+        .await
+    }
+
     /// Whom an item is shared with.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn shares(&self, actor: &Actor, id: &ItemId) -> Result<Vec<Share>> {
         let mut conn = self.taina.inner.db.reader().acquire().await?;
         self.load(&mut conn, actor, id, ItemAction::Share, false)
             .await?;
-        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT item_id, user_id, access, created_at FROM shares WHERE item_id = $1 \
+        let rows: Vec<ShareRow> = sqlx::query_as(
+            "SELECT id, item_id, user_id, access, created_at FROM shares WHERE item_id = $1 \
              ORDER BY created_at, user_id",
         )
         .bind(id.as_str())
@@ -107,8 +126,8 @@ impl Ybira<'_> {
 }
 
 async fn load_share(conn: &mut sqlx::AnyConnection, id: &ItemId, with: &UserId) -> Result<Share> {
-    let row: (String, String, String, i64) = sqlx::query_as(
-        "SELECT item_id, user_id, access, created_at FROM shares WHERE item_id = $1 AND user_id = $2",
+    let row: ShareRow = sqlx::query_as(
+        "SELECT id, item_id, user_id, access, created_at FROM shares WHERE item_id = $1 AND user_id = $2",
     )
     .bind(id.as_str())
     .bind(with.as_str())
@@ -117,10 +136,11 @@ async fn load_share(conn: &mut sqlx::AnyConnection, id: &ItemId, with: &UserId) 
     share_from_row(row)
 }
 
-fn share_from_row(
-    (item, user, access, created_at): (String, String, String, i64),
-) -> Result<Share> {
+type ShareRow = (String, String, String, String, i64);
+
+fn share_from_row((id, item, user, access, created_at): ShareRow) -> Result<Share> {
     Ok(Share {
+        id: parse_id(&id, ShareId::parse)?,
         item_id: parse_id(&item, ItemId::parse)?,
         user_id: parse_id(&user, UserId::parse)?,
         access: ShareAccess::parse(&access)

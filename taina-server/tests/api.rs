@@ -516,6 +516,75 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     )
     .await;
 
+    // Shares: Bia sees what Ana shares with her, until it is unshared.
+    let admin = t.taina.accounts().authenticate(&token).await.unwrap();
+    let (bia, bia_session) = t
+        .join(&admin, "bia@example.org", taina::core::Role::Member)
+        .await;
+    error(
+        client
+            .get(&url)
+            .bearer_auth(&bia_session.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let shared = client
+        .post(s.at("/shares"))
+        .bearer_auth(&token)
+        .json(&json!({"item_id": folder_id, "user_id": bia.user_id, "access": "read"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shared.status(), StatusCode::CREATED);
+    let share_id = json(shared).await["id"].as_str().unwrap().to_owned();
+    let with_me = json(
+        client
+            .get(s.at("/shares"))
+            .bearer_auth(&bia_session.token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(with_me["items"][0]["id"], folder_id);
+    let of_item = json(
+        client
+            .get(s.at(&format!("/shares?item_id={folder_id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(of_item["items"][0]["id"], share_id);
+    let readable = client
+        .get(&url)
+        .bearer_auth(&bia_session.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(readable.status(), StatusCode::OK);
+    let unshared = client
+        .delete(s.at(&format!("/shares/{share_id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unshared.status(), StatusCode::NO_CONTENT);
+    error(
+        client
+            .get(&url)
+            .bearer_auth(&bia_session.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
     // Rename and move, copy, delete to the trash, restore, purge.
     let renamed = json(
         client

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
-use taina::core::{Actor, Error as DomainError, ItemId, VersionId};
+use taina::core::{Actor, Error as DomainError, ItemId, ShareId, UserId, VersionId};
 use taina::jaci::Size;
 use taina::ybira::{Item, Location, NewUpload, OnConflict};
 
@@ -46,6 +46,8 @@ pub(super) fn routes(_state: &AppState) -> Router<AppState> {
         .route("/trash", get(trash))
         .route("/trash/{id}/restore", post(restore))
         .route("/trash/{id}", axum::routing::delete(purge))
+        .route("/shares", get(shares).post(share))
+        .route("/shares/{id}", axum::routing::delete(unshare))
 }
 
 /// Where a `parent_id` points: `root` (my files, the default), `community`, or a folder id.
@@ -380,5 +382,59 @@ async fn purge(
 ) -> Result<StatusCode, ApiError> {
     let id = path_id(&id, ItemId::parse)?;
     state.taina.ybira().purge(&actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct SharesQuery {
+    /// Whom this item is shared with; without it, what is shared with me.
+    item_id: Option<String>,
+}
+
+async fn shares(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Query(query): Query<SharesQuery>,
+) -> Result<Response, ApiError> {
+    let ybira = state.taina.ybira();
+    Ok(match query.item_id {
+        Some(item) => {
+            let item = path_id(&item, ItemId::parse)?;
+            axum::Json(List::all(ybira.shares(&actor, &item).await?)).into_response()
+        }
+        None => axum::Json(List::all(ybira.shared_with_me(&actor).await?)).into_response(),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShareBody {
+    item_id: String,
+    user_id: String,
+    access: taina::ybira::ShareAccess,
+}
+
+async fn share(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Body(body): Body<ShareBody>,
+) -> Result<Response, ApiError> {
+    let item = path_id(&body.item_id, ItemId::parse)?;
+    let with = path_id(&body.user_id, UserId::parse)?;
+    let share = state
+        .taina
+        .ybira()
+        .share(&actor, &item, &with, body.access)
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(share)).into_response())
+}
+
+async fn unshare(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = path_id(&id, ShareId::parse)?;
+    state.taina.ybira().unshare_by_id(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
