@@ -17,9 +17,15 @@ use std::future::Future;
 
 use axum::Router;
 use axum::extract::{FromRef, State};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
 use taina::Taina;
 use tokio::net::TcpListener;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
@@ -49,12 +55,56 @@ pub fn router(taina: Taina) -> Router {
         taina,
         secure_cookies,
     };
-    Router::new()
+    let mut app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/api/v1", api::routes(&state))
-        .with_state(state)
+        .with_state(state);
+    for (name, value) in SECURITY_HEADERS {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    app.layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                let id = request
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
+            }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomRequestId))
 }
+
+/// The header carrying each request's id (echoed in the response, on every log line).
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A random request id, unless the client (or a proxy) sent one.
+#[derive(Clone, Copy, Debug)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let id = taina::random::new_id(taina::core::JobId::from_random);
+        HeaderValue::from_str(id.as_str()).ok().map(RequestId::new)
+    }
+}
+
+/// Headers on every answer unless a handler set its own: no sniffing, no framing, no referrer
+/// beyond our origin, and a policy that lets an API answer load nothing.
+const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "same-origin"),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; frame-ancestors 'none'",
+    ),
+];
 
 /// Serves `taina` on `listener` until `shutdown` resolves, then finishes in-flight requests.
 pub async fn serve(
