@@ -72,6 +72,8 @@ pub(crate) struct Inner {
     pub(crate) bus: Arc<dyn realtime::Bus>,
     /// Typing and presence, in memory.
     pub(crate) realtime: guara::realtime::RealtimeState,
+    /// Resumable uploads receiving a piece.
+    pub(crate) busy_uploads: ybira::resumable::BusyUploads,
     pub(crate) sessions: SessionPolicy,
     /// Wakes job workers when a job is enqueued.
     pub(crate) job_notify: Arc<tokio::sync::Notify>,
@@ -129,6 +131,7 @@ impl Taina {
                 events: events::EventBus::new(),
                 bus: Arc::new(realtime::LocalBus::new()),
                 realtime: guara::realtime::RealtimeState::default(),
+                busy_uploads: ybira::resumable::BusyUploads::default(),
                 sessions,
                 job_notify,
                 #[cfg(feature = "testing")]

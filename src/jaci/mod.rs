@@ -273,6 +273,19 @@ impl Jaci<'_> {
                 content,
             )
             .await?;
+        self.adopt(actor, &item, photo.client_file_time).await
+    }
+
+    /// Adds a file just stored through Ybira (by a resumable upload, say) to the library: reads its
+    /// metadata and adds the photo. A file that is not a photo or video is deleted and refused.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn adopt(
+        &self,
+        actor: &Actor,
+        item: &Item,
+        client_file_time: Option<Timestamp>,
+    ) -> Result<Photo> {
+        let ybira = self.taina.ybira();
         let mime = item.mime_type.clone().unwrap_or_default();
         let Some(kind) = media_kind(&mime) else {
             ybira.delete(actor, &item.id).await?;
@@ -285,16 +298,14 @@ impl Jaci<'_> {
         };
         let metadata = match kind {
             MediaKind::Image => {
-                let bytes = self
-                    .read_range(actor, &item, 0, METADATA_READ_LIMIT)
-                    .await?;
+                let bytes = self.read_range(actor, item, 0, METADATA_READ_LIMIT).await?;
                 tokio::task::spawn_blocking(move || extract(&bytes))
                     .await
                     .map_err(|e| Error::Io(std::io::Error::other(e)))?
             }
-            MediaKind::Video => self.video_metadata(actor, &item).await?,
+            MediaKind::Video => self.video_metadata(actor, item).await?,
         };
-        self.add(actor, &item, kind, metadata, photo.client_file_time)
+        self.add(actor, item, kind, metadata, client_file_time)
             .await
     }
 

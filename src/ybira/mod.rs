@@ -10,6 +10,7 @@
 mod blobs;
 mod content;
 mod integrity;
+pub(crate) mod resumable;
 mod rows;
 mod shares;
 mod trash;
@@ -33,6 +34,7 @@ pub use taina_ybira::range::ByteRange;
 pub(crate) use blobs::lock_community;
 pub use content::Download;
 pub use integrity::IntegrityOptions;
+pub use resumable::{Appended, NewResumable, ResumableStatus};
 pub(crate) use trash::remove_private_space;
 pub use upload::{NewUpload, OnConflict};
 

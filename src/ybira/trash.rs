@@ -248,15 +248,25 @@ impl Ybira<'_> {
                 tx.commit().await?;
             }
         }
-        let stale_before = self.now().minus(STALE_UPLOAD);
-        let stale: Vec<(String, String)> =
-            sqlx::query_as("SELECT id, community_id FROM uploads WHERE touched_at <= $1")
-                .bind(stale_before.as_millis())
-                .fetch_all(inner.db.reader())
-                .await?;
-        for (upload, community) in stale {
+        // Streaming uploads touch their row while alive; resumable ones wait for their next piece.
+        let stale_streaming = self.now().minus(STALE_UPLOAD);
+        let stale_resumable = self.now().minus(super::resumable::STALE_RESUMABLE);
+        let stale: Vec<(String, String, Option<i64>)> = sqlx::query_as(
+            "SELECT id, community_id, upload_length FROM uploads WHERE \
+             (upload_length IS NULL AND touched_at <= $1) OR touched_at <= $2",
+        )
+        .bind(stale_streaming.as_millis())
+        .bind(stale_resumable.as_millis())
+        .fetch_all(inner.db.reader())
+        .await?;
+        for (upload, community, resumable) in stale {
             let upload = parse_id(&upload, UploadId::parse)?;
             let community = parse_id(&community, CommunityId::parse)?;
+            let stale_before = if resumable.is_some() {
+                stale_resumable
+            } else {
+                stale_streaming
+            };
             // Only if it is still stale: an upload that woke up meanwhile keeps going.
             if release_upload(self.taina, &community, &upload, Some(stale_before)).await? {
                 let staged = taina_ybira::layout::temp_path(&community, &upload);

@@ -60,17 +60,17 @@ pub struct NewUpload {
 }
 
 /// Content staged and hashed, ready to commit.
-struct Staged {
-    sha256: String,
-    size: u64,
-    mime_type: String,
+pub(crate) struct Staged {
+    pub(crate) sha256: String,
+    pub(crate) size: u64,
+    pub(crate) mime_type: String,
     /// The extension the content's type usually has, for a name without one.
-    extension: Option<&'static str>,
+    pub(crate) extension: Option<&'static str>,
 }
 
 /// Undoes an unfinished upload: deletes staged and moved bytes and releases the reservation. Runs
 /// when dropped (a cancelled upload), on a spawned task.
-struct UploadGuard {
+pub(crate) struct UploadGuard {
     taina: Taina,
     community: CommunityId,
     upload: UploadId,
@@ -80,7 +80,24 @@ struct UploadGuard {
 }
 
 impl UploadGuard {
-    async fn undo(mut self) {
+    /// A guard over an upload already recorded, staged at `temp`.
+    pub(crate) fn new(
+        taina: &Taina,
+        community: &CommunityId,
+        upload: &UploadId,
+        temp: String,
+    ) -> Self {
+        UploadGuard {
+            taina: taina.clone(),
+            community: community.clone(),
+            upload: upload.clone(),
+            temp,
+            moved_to: None,
+            armed: true,
+        }
+    }
+
+    pub(crate) async fn undo(mut self) {
         self.armed = false;
         undo(
             &self.taina,
@@ -401,7 +418,7 @@ impl Ybira<'_> {
     }
 
     /// Steps 3 and 4, undoing everything if they fail.
-    async fn commit(
+    pub(crate) async fn commit(
         &self,
         mut guard: UploadGuard,
         staged: Staged,
@@ -721,7 +738,7 @@ impl Ybira<'_> {
 }
 
 /// What an upload's content becomes.
-enum Target {
+pub(crate) enum Target {
     /// A new file.
     New {
         location: Location,

@@ -5,6 +5,7 @@ mod accounts;
 mod files;
 mod messages;
 mod photos;
+mod tus;
 mod ws;
 
 use axum::Router;
@@ -24,6 +25,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .merge(files::routes(state))
         .merge(messages::routes())
         .merge(photos::routes())
+        .merge(tus::routes())
         .route("/ws", axum::routing::get(ws::upgrade))
 }
 

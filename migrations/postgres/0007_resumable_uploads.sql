@@ -1,0 +1,5 @@
+-- Resumable (tus) uploads: the length announced, the bytes received so far, and where the file goes
+-- (JSON: parent, name, whether it becomes a photo, the device's file time).
+ALTER TABLE ybira.uploads ADD COLUMN upload_length BIGINT;
+ALTER TABLE ybira.uploads ADD COLUMN upload_offset BIGINT;
+ALTER TABLE ybira.uploads ADD COLUMN target TEXT;

@@ -1,0 +1,294 @@
+//! Resumable uploads with the tus 1.0 protocol (core, creation, termination, checksum) at
+//! `/api/v1/uploads`, for large files and flaky mobile networks. `Upload-Metadata` may carry
+//! `filename`, `folder_id` (`root`, `community` or a folder id), `photo` (`true` to add the file to
+//! the photo library) and `modified_at` (RFC 3339). When the last byte arrives, the answer carries
+//! `Taina-File-Id` (and `Taina-Photo-Id`).
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{head, post};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use futures::TryStreamExt;
+use taina::core::{Error as DomainError, ErrorKind, Timestamp, UploadId};
+use taina::ybira::{Appended, NewResumable};
+
+use super::path_id;
+use crate::auth::Auth;
+use crate::{ApiError, AppState};
+
+const TUS_VERSION: &str = "1.0.0";
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/uploads", post(create).options(options))
+        .route(
+            "/uploads/{id}",
+            head(status)
+                .patch(append)
+                .delete(cancel)
+                .layer(DefaultBodyLimit::disable()),
+        )
+}
+
+fn tus(status: StatusCode) -> Response {
+    let mut response = status.into_response();
+    response
+        .headers_mut()
+        .insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn set(response: &mut Response, name: &'static str, value: impl ToString) {
+    if let Ok(v) = HeaderValue::from_str(&value.to_string()) {
+        response.headers_mut().insert(name, v);
+    }
+}
+
+/// Requests must speak our tus version: the 412 answer otherwise.
+fn version_refused(headers: &HeaderMap) -> Option<Response> {
+    if headers.get("tus-resumable").and_then(|v| v.to_str().ok()) == Some(TUS_VERSION) {
+        return None;
+    }
+    let mut response = tus(StatusCode::PRECONDITION_FAILED);
+    set(&mut response, "tus-version", TUS_VERSION);
+    Some(response)
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+fn bad(message: &str) -> ApiError {
+    ApiError::request(StatusCode::BAD_REQUEST, "bad_request", message)
+}
+
+async fn options(State(state): State<AppState>) -> Response {
+    let mut response = tus(StatusCode::NO_CONTENT);
+    set(&mut response, "tus-version", TUS_VERSION);
+    set(
+        &mut response,
+        "tus-extension",
+        "creation,termination,checksum",
+    );
+    set(
+        &mut response,
+        "tus-max-size",
+        state.taina.config().max_upload_bytes,
+    );
+    set(&mut response, "tus-checksum-algorithm", "sha256");
+    response
+}
+
+/// `Upload-Metadata`: `key base64,key base64,...`.
+fn metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, ApiError> {
+    let Some(raw) = headers.get("upload-metadata") else {
+        return Ok(Vec::new());
+    };
+    let raw = raw
+        .to_str()
+        .map_err(|_| bad("Upload-Metadata is not ASCII"))?;
+    raw.split(',')
+        .filter(|pair| !pair.trim().is_empty())
+        .map(|pair| {
+            let mut parts = pair.trim().splitn(2, ' ');
+            let key = parts.next().unwrap_or_default().to_owned();
+            let value = match parts.next() {
+                Some(encoded) => {
+                    let bytes = STANDARD
+                        .decode(encoded.trim())
+                        .map_err(|_| bad("Upload-Metadata values must be base64"))?;
+                    String::from_utf8(bytes)
+                        .map_err(|_| bad("Upload-Metadata values must be UTF-8"))?
+                }
+                None => String::new(),
+            };
+            Ok((key, value))
+        })
+        .collect()
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(response) = version_refused(&headers) {
+        return Ok(response);
+    }
+    if headers.contains_key("upload-defer-length") {
+        return Err(bad(
+            "Upload-Defer-Length is not supported: send Upload-Length",
+        ));
+    }
+    let length =
+        header_u64(&headers, "upload-length").ok_or_else(|| bad("Upload-Length is required"))?;
+    let meta = metadata(&headers)?;
+    let get = |key: &str| meta.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let location = super::files::location(get("folder_id"))?;
+    let client_file_time = match get("modified_at") {
+        Some(t) => Some(Timestamp::parse_rfc3339(t).ok_or_else(|| {
+            ApiError::from(DomainError::invalid(
+                "modified_at",
+                "must be an RFC 3339 time",
+            ))
+        })?),
+        None => None,
+    };
+    let upload = state
+        .taina
+        .ybira()
+        .create_resumable(
+            &actor,
+            NewResumable {
+                location,
+                name: get("filename")
+                    .or(get("name"))
+                    .unwrap_or("upload")
+                    .to_owned(),
+                length,
+                as_photo: matches!(get("photo"), Some("true" | "1")),
+                client_file_time,
+            },
+        )
+        .await?;
+    let mut response = tus(StatusCode::CREATED);
+    set(
+        &mut response,
+        "location",
+        format!("/api/v1/uploads/{}", upload.id),
+    );
+    set(&mut response, "upload-offset", 0);
+    Ok(response)
+}
+
+async fn status(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(response) = version_refused(&headers) {
+        return Ok(response);
+    }
+    let id = path_id(&id, UploadId::parse)?;
+    let status = state.taina.ybira().resumable_status(&actor, &id).await?;
+    let mut response = tus(StatusCode::OK);
+    set(&mut response, "upload-offset", status.offset);
+    set(&mut response, "upload-length", status.length);
+    Ok(response)
+}
+
+/// `Upload-Checksum: sha256 <base64>`.
+fn checksum(headers: &HeaderMap) -> Result<Option<[u8; 32]>, ApiError> {
+    let Some(raw) = headers.get("upload-checksum") else {
+        return Ok(None);
+    };
+    let raw = raw
+        .to_str()
+        .map_err(|_| bad("Upload-Checksum is not ASCII"))?;
+    let (algorithm, value) = raw
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| bad("Upload-Checksum: <algorithm> <base64>"))?;
+    if algorithm != "sha256" {
+        return Err(bad("only sha256 checksums are supported"));
+    }
+    let bytes = STANDARD
+        .decode(value.trim())
+        .map_err(|_| bad("the checksum must be base64"))?;
+    let digest: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| bad("a sha256 checksum has 32 bytes"))?;
+    Ok(Some(digest))
+}
+
+async fn append(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if let Some(response) = version_refused(&headers) {
+        return Ok(response);
+    }
+    let id = path_id(&id, UploadId::parse)?;
+    if headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        != Some("application/offset+octet-stream")
+    {
+        return Err(ApiError::request(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send pieces as application/offset+octet-stream",
+        ));
+    }
+    let offset =
+        header_u64(&headers, "upload-offset").ok_or_else(|| bad("Upload-Offset is required"))?;
+    let sha256 = checksum(&headers)?;
+    let stream = Box::pin(body.into_data_stream().map_err(std::io::Error::other));
+    let appended = match state
+        .taina
+        .ybira()
+        .append(&actor, &id, offset, sha256, stream)
+        .await
+    {
+        Ok(appended) => appended,
+        Err(e)
+            if e.kind() == ErrorKind::Invalid && e.public().field() == Some("upload_checksum") =>
+        {
+            // tus: 460 Checksum Mismatch.
+            let status = StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST);
+            return Err(ApiError::request(
+                status,
+                "checksum_mismatch",
+                e.public().to_string(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut response = tus(StatusCode::NO_CONTENT);
+    match appended {
+        Appended::Partial(status) => set(&mut response, "upload-offset", status.offset),
+        Appended::Finished {
+            status,
+            item,
+            as_photo,
+            client_file_time,
+        } => {
+            set(&mut response, "upload-offset", status.offset);
+            set(&mut response, "taina-file-id", &item.id);
+            if as_photo {
+                let photo = state
+                    .taina
+                    .jaci()
+                    .adopt(&actor, &item, client_file_time)
+                    .await?;
+                set(&mut response, "taina-photo-id", photo.id);
+            }
+        }
+    }
+    Ok(response)
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(response) = version_refused(&headers) {
+        return Ok(response);
+    }
+    let id = path_id(&id, UploadId::parse)?;
+    state.taina.ybira().cancel_resumable(&actor, &id).await?;
+    Ok(tus(StatusCode::NO_CONTENT))
+}
