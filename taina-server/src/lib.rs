@@ -12,6 +12,7 @@ pub mod api;
 pub mod auth;
 mod download;
 mod error;
+pub mod metrics;
 
 use std::future::Future;
 
@@ -36,6 +37,8 @@ pub struct AppState {
     pub taina: Taina,
     /// Whether cookies are marked `Secure` (the server is reached over TLS).
     pub secure_cookies: bool,
+    /// Prometheus metrics.
+    pub metrics: std::sync::Arc<metrics::Metrics>,
 }
 
 impl FromRef<AppState> for Taina {
@@ -54,11 +57,17 @@ pub fn router(taina: Taina) -> Router {
     let state = AppState {
         taina,
         secure_cookies,
+        metrics: std::sync::Arc::default(),
     };
     let mut app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::serve))
         .nest("/api/v1", api::routes(&state))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
         .with_state(state);
     for (name, value) in SECURITY_HEADERS {
         app = app.layer(SetResponseHeaderLayer::if_not_present(

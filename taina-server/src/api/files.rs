@@ -245,6 +245,7 @@ async fn upload(
                         stream,
                     )
                     .await?;
+                state.metrics.uploads.inc();
                 return Ok((StatusCode::CREATED, axum::Json(item)).into_response());
             }
             _ => {

@@ -136,6 +136,7 @@ async fn upload(
                         stream,
                     )
                     .await?;
+                state.metrics.uploads.inc();
                 return Ok((StatusCode::CREATED, axum::Json(photo)).into_response());
             }
             _ => {

@@ -266,6 +266,7 @@ async fn append(
         } => {
             set(&mut response, "upload-offset", status.offset);
             set(&mut response, "taina-file-id", &item.id);
+            state.metrics.uploads.inc();
             if as_photo {
                 let photo = state
                     .taina

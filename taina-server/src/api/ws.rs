@@ -69,7 +69,18 @@ fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
+/// Counts an open socket while it lives.
+struct Open(std::sync::Arc<crate::metrics::Metrics>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.websockets.dec();
+    }
+}
+
 async fn run(state: AppState, actor: Actor, mut socket: WebSocket) -> Result<(), String> {
+    state.metrics.websockets.inc();
+    let _open = Open(state.metrics.clone());
     let taina = &state.taina;
     let guara = taina.guara();
     let mut feed = guara.subscribe(&actor).await.map_err(|e| e.to_string())?;
