@@ -66,8 +66,10 @@ as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
 export TAINA_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') running for the tests on port $PG_PORT"
 
-cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$PG_DIR/test.log"
+status=0
+cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$PG_DIR/test.log" || status=$?
 
-# One closing line over every test binary and doc-test run.
+# One closing line over every test binary and doc-test run, whatever happened.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
      END { printf "total: %d passed, %d failed, %d skipped\n", p, f, s }' "$PG_DIR/test.log"
+exit "$status"
