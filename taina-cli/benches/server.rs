@@ -233,11 +233,13 @@ async fn main() {
     }
     let sent_in = sending.elapsed();
     peak_rss = peak_rss.max(rss_kib(pid));
-    let started = started.lock().unwrap();
-    let mut latencies: Vec<Duration> = received
-        .iter()
-        .filter_map(|(key, at)| started.get(key).map(|s| *at - *s))
-        .collect();
+    let mut latencies: Vec<Duration> = {
+        let started = started.lock().unwrap();
+        received
+            .iter()
+            .filter_map(|(key, at)| started.get(key).map(|s| *at - *s))
+            .collect()
+    };
     latencies.sort();
     println!(
         "server (SQLite, {PEOPLE} sockets, {SENDERS} senders × {MESSAGES_EACH} messages over HTTP):"
