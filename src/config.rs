@@ -1,7 +1,7 @@
 //! Typed settings: built-in defaults, then an optional TOML file, then `TAINA_*` environment variables.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
@@ -54,6 +54,15 @@ pub struct Config {
     /// Realtime events a subscriber (a connected client) may have waiting before it is told to
     /// resync (1024). `TAINA_REALTIME_QUEUE`.
     pub realtime_queue: usize,
+    /// A PEM certificate chain: with [`Config::tls_key`], the server speaks HTTPS itself (rustls).
+    /// `TAINA_TLS_CERT`.
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of [`Config::tls_cert`]. `TAINA_TLS_KEY`.
+    pub tls_key: Option<PathBuf>,
+    /// Reverse proxies whose `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Forwarded-Host` are
+    /// believed: addresses or CIDR ranges, e.g. `["127.0.0.1", "10.0.0.0/8"]`. Empty (the default):
+    /// those headers are ignored. `TAINA_TRUSTED_PROXIES`.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Config {
@@ -74,6 +83,9 @@ impl Default for Config {
             pdftoppm: "pdftoppm".into(),
             job_workers: 2,
             realtime_queue: crate::realtime::DEFAULT_QUEUE,
+            tls_cert: None,
+            tls_key: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -96,10 +108,43 @@ impl Config {
             }
             figment = figment.merge(Toml::file(file));
         }
-        figment
+        let config: Config = figment
             .merge(Env::prefixed("TAINA_").ignore(&["config"]))
             .extract()
-            .map_err(|e| Error::Config(e.to_string()))
+            .map_err(|e| Error::Config(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Refuses settings that cannot work together.
+    pub fn check(&self) -> Result<(), Error> {
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err(Error::Config(
+                "tls_cert and tls_key go together: set both (PEM files) or neither".into(),
+            ));
+        }
+        for proxy in &self.trusted_proxies {
+            if parse_network(proxy).is_none() {
+                return Err(Error::Config(format!(
+                    "trusted_proxies: {proxy:?} is not an IP address or CIDR range (e.g. 10.0.0.0/8)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the server itself speaks TLS.
+    pub fn tls(&self) -> bool {
+        self.tls_cert.is_some() && self.tls_key.is_some()
+    }
+
+    /// The trusted proxies as address ranges (entries that do not parse are left out; [`Config::load`]
+    /// refuses them).
+    pub fn trusted_networks(&self) -> Vec<(IpAddr, u8)> {
+        self.trusted_proxies
+            .iter()
+            .filter_map(|p| parse_network(p))
+            .collect()
     }
 
     /// A configuration with everything default but the data directory.
@@ -108,6 +153,43 @@ impl Config {
             data_dir: data_dir.into(),
             ..Config::default()
         }
+    }
+}
+
+/// An address or CIDR range: the network address and its prefix length.
+pub fn parse_network(text: &str) -> Option<(IpAddr, u8)> {
+    let text = text.trim();
+    let (addr, prefix) = match text.split_once('/') {
+        Some((addr, prefix)) => (
+            addr.parse::<IpAddr>().ok()?,
+            Some(prefix.parse::<u8>().ok()?),
+        ),
+        None => (text.parse::<IpAddr>().ok()?, None),
+    };
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix = prefix.unwrap_or(max);
+    (prefix <= max).then_some((addr, prefix))
+}
+
+/// Whether `addr` lies in the range `(network, prefix)`.
+pub fn in_network(addr: IpAddr, (network, prefix): (IpAddr, u8)) -> bool {
+    fn masked(bits: u128, width: u32, prefix: u8) -> u128 {
+        let keep = u32::from(prefix).min(width);
+        if keep == 0 { 0 } else { bits >> (width - keep) }
+    }
+    let addr = match addr {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    };
+    match (addr, network) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            masked(u128::from(u32::from(a)), 32, prefix)
+                == masked(u128::from(u32::from(n)), 32, prefix)
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            masked(u128::from(a), 128, prefix) == masked(u128::from(n), 128, prefix)
+        }
+        _ => false,
     }
 }
 
@@ -154,6 +236,9 @@ impl fmt::Debug for Config {
             .field("pdftoppm", &self.pdftoppm)
             .field("job_workers", &self.job_workers)
             .field("realtime_queue", &self.realtime_queue)
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key.as_ref().map(|_| "***"))
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -188,6 +273,47 @@ mod tests {
             assert_eq!(config.max_upload_bytes, 7);
             assert_eq!(config.listen, "0.0.0.0:9000".parse().unwrap());
             assert_eq!(config.session_ttl_days, 30);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn networks_parse_and_match() {
+        let lan = parse_network("10.0.0.0/8").unwrap();
+        assert!(in_network("10.1.2.3".parse().unwrap(), lan));
+        assert!(!in_network("11.0.0.1".parse().unwrap(), lan));
+        let one = parse_network("127.0.0.1").unwrap();
+        assert!(in_network("127.0.0.1".parse().unwrap(), one));
+        assert!(!in_network("127.0.0.2".parse().unwrap(), one));
+        // An IPv4 peer seen through an IPv6 socket is still that IPv4 address.
+        assert!(in_network("::ffff:10.0.0.9".parse().unwrap(), lan));
+        let v6 = parse_network("fd00::/8").unwrap();
+        assert!(in_network("fd12::1".parse().unwrap(), v6));
+        assert!(!in_network("fe80::1".parse().unwrap(), v6));
+        assert!(in_network(
+            "8.8.8.8".parse().unwrap(),
+            parse_network("0.0.0.0/0").unwrap()
+        ));
+        for bad in ["", "10.0.0.0/33", "nope", "10.0.0.0/x", "::/129"] {
+            assert_eq!(parse_network(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_proxies_must_parse() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TAINA_TLS_CERT", "/etc/taina/cert.pem");
+            let err = Config::load(None).unwrap_err();
+            assert!(err.to_string().contains("tls_key"), "{err}");
+            jail.set_env("TAINA_TLS_KEY", "/etc/taina/key.pem");
+            jail.set_env("TAINA_TRUSTED_PROXIES", "[127.0.0.1, 10.0.0.0/8]");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert!(config.tls());
+            assert_eq!(config.trusted_networks().len(), 2);
+            assert!(!format!("{config:?}").contains("key.pem"));
+            jail.set_env("TAINA_TRUSTED_PROXIES", "[somewhere]");
+            let err = Config::load(None).unwrap_err();
+            assert!(err.to_string().contains("somewhere"), "{err}");
             Ok(())
         });
     }

@@ -43,6 +43,7 @@ pub struct SignedIn {
 
 /// A session as its owner sees it in their list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     /// Its id.
     pub id: SessionId,

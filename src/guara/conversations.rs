@@ -21,6 +21,7 @@ use crate::Result;
 
 /// A conversation in my list: with its last message and how many I have not read.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationSummary {
     /// The conversation and its participants.
     pub conversation: Conversation,

@@ -44,6 +44,7 @@ pub enum Position {
 
 /// A page of a conversation's history, oldest first.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryPage {
     /// The messages, in `seq` order.
     pub messages: Vec<Message>,

@@ -39,6 +39,7 @@ pub struct Guara<'a> {
 
 /// A conversation with its participants.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Conversation {
     /// Its id.
     pub id: ConversationId,
@@ -58,6 +59,7 @@ pub struct Conversation {
 
 /// Someone in a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Participant {
     /// Who.
     pub user_id: UserId,

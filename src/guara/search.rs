@@ -15,6 +15,7 @@ use crate::db::Backend;
 
 /// One message found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchHit {
     /// The message (its conversation is `message.conversation_id`).
     pub message: Message,

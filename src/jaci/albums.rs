@@ -19,6 +19,7 @@ use crate::{Error, Result};
 
 /// An album.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Album {
     /// Its id.
     pub id: AlbumId,

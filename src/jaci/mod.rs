@@ -42,6 +42,7 @@ const METADATA_READ_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// A photo (or video) in the library.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Photo {
     /// Its id.
     pub id: PhotoId,
@@ -107,6 +108,7 @@ pub enum Scope {
 
 /// A page of the timeline, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelinePage {
     /// The photos.
     pub photos: Vec<Photo>,
@@ -119,6 +121,7 @@ pub struct TimelinePage {
 
 /// A photo with its neighbours in the timeline it belongs to.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhotoDetail {
     /// The photo.
     pub photo: Photo,
@@ -130,6 +133,7 @@ pub struct PhotoDetail {
 
 /// A photo on the map.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MapPoint {
     /// The photo.
     pub id: PhotoId,

@@ -54,6 +54,7 @@ pub enum Location {
 
 /// A file or folder, as a person sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Item {
     /// Its id.
     pub id: ItemId,
@@ -89,6 +90,7 @@ pub struct Item {
 
 /// One page of a folder's children: folders first, then files, by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page {
     /// The items.
     pub items: Vec<Item>,
@@ -98,6 +100,7 @@ pub struct Page {
 
 /// An earlier content of a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Version {
     /// Its id.
     pub id: VersionId,
@@ -117,6 +120,7 @@ pub struct Version {
 
 /// An explicit share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Share {
     /// Its id.
     pub id: ShareId,

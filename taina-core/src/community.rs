@@ -7,6 +7,7 @@ use crate::{CommunityId, Timestamp};
 
 /// Settings an admin can change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct CommunitySettings {
     /// Whether people may register without an invite (off by default).
@@ -15,6 +16,7 @@ pub struct CommunitySettings {
 
 /// A community with its storage accounting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Community {
     /// Its id.
     pub id: CommunityId,

@@ -18,6 +18,7 @@ pub struct Event {
 
 /// What happened. Serialised as `{"type": "<name>", "data": {...}}`; later services add variants.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", content = "data")]
 pub enum DomainEvent {
     /// The community's name or settings changed.
@@ -88,6 +89,7 @@ pub enum DomainEvent {
 /// Which Ybira item an event is about, with what front ends need to route it: the folder it is in
 /// and whose private space it belongs to (`None`: the community's shared space).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemEvent {
     /// The file or folder.
     pub item_id: ItemId,

@@ -13,6 +13,7 @@ pub const MAX_INVITE_USES: i64 = 500;
 
 /// An invitation to a community. Its secret token is only shown once, when it is created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invite {
     /// Its id.
     pub id: InviteId,

@@ -6,6 +6,7 @@ use crate::Error;
 
 /// A community's storage use against its quota, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quota {
     /// Bytes in use (including reservations of uploads in flight).
     pub used_bytes: i64,

@@ -18,6 +18,7 @@ pub enum Topic {
 
 /// Why a conversation changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationChange {
     /// It was created with the person in it, or the person was added.
@@ -32,6 +33,7 @@ pub enum ConversationChange {
 
 /// A realtime event. Serialised as `{"type": "<name>", "data": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", content = "data")]
 pub enum GuaraEvent {
     /// A message was sent (persisted before this is published).

@@ -26,6 +26,7 @@ pub fn page_size(limit: Option<u32>) -> u32 {
 
 /// What kind of file an attachment is, for how clients show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AttachmentKind {
     /// Shown inline.
@@ -58,6 +59,7 @@ impl AttachmentKind {
 
 /// A file attached to a message (a Ybira file the sender could read when sending).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attachment {
     /// The Ybira file.
     pub file_id: ItemId,
@@ -168,6 +170,7 @@ pub fn authorize_message(
 
 /// What a system message records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SystemNote {
     /// The group was created.
@@ -204,6 +207,7 @@ pub enum SystemNote {
 
 /// Who reacted with one emoji.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reaction {
     /// The emoji.
     pub emoji: String,
@@ -213,6 +217,7 @@ pub struct Reaction {
 
 /// A message as clients see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Message {
     /// Its id.
     pub id: MessageId,

@@ -14,6 +14,7 @@ pub const MAX_PHOTOS: usize = 10_000;
 
 /// Who sees an album.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     /// Its owner only.

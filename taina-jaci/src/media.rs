@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// What kind of library item a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MediaKind {
     /// A still image: metadata and thumbnails.

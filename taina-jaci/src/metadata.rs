@@ -15,6 +15,7 @@ use crate::orientation::Orientation;
 
 /// Where a photo's taken-at time came from, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TakenAtSource {
     /// EXIF `DateTimeOriginal` (with `OffsetTimeOriginal` when present).
@@ -29,6 +30,7 @@ pub enum TakenAtSource {
 
 /// When a photo was taken: an instant, and the offset of the place it was taken when known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TakenAt {
     /// The instant. When the offset is unknown, the camera's local time read as UTC.
     pub instant: Timestamp,
@@ -59,6 +61,7 @@ impl TakenAt {
 
 /// The camera that took it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Camera {
     /// Maker, e.g. `Canon`.
     pub make: Option<String>,
@@ -70,6 +73,7 @@ pub struct Camera {
 
 /// Where it was taken, in signed decimal degrees (north and east positive) and metres.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Location {
     /// Latitude, -90 to 90.
     pub latitude: f64,
@@ -81,6 +85,7 @@ pub struct Location {
 
 /// How it was exposed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Exposure {
     /// ISO sensitivity.
     pub iso: Option<u32>,
@@ -94,6 +99,7 @@ pub struct Exposure {
 
 /// What a photo's bytes say about it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhotoMetadata {
     /// Taken-at from EXIF, if it has one (see [`resolve_taken_at`] for the fallbacks).
     pub exif_taken_at: Option<TakenAt>,

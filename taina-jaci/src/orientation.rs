@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 /// An EXIF orientation, 1 to 8 (1: already upright).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "u8", into = "u8")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = u8, description = "EXIF orientation, 1 to 8"))]
 pub struct Orientation(u8);
 
 impl Default for Orientation {

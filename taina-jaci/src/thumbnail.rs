@@ -48,6 +48,7 @@ pub enum Error {
 
 /// A rendition size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Size {
     /// 200 × 200, centre-cropped.

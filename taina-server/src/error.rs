@@ -5,8 +5,9 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use taina::core::{Error as DomainError, ErrorKind};
+
+use crate::openapi::{ErrorBody, ErrorDetail};
 
 /// An error on its way to the client.
 #[derive(Debug)]
@@ -56,7 +57,9 @@ pub fn status(kind: ErrorKind) -> StatusCode {
         ErrorKind::Forbidden => StatusCode::FORBIDDEN,
         ErrorKind::Conflict => StatusCode::CONFLICT,
         ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorKind::QuotaExceeded => StatusCode::INSUFFICIENT_STORAGE,
+        // Like a file over the size limit, an upload past the quota is too large to take; the
+        // code (`quota_exceeded`) tells the two apart.
+        ErrorKind::QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -78,6 +81,17 @@ pub fn code(kind: ErrorKind) -> &'static str {
     }
 }
 
+/// The one error shape.
+fn body(code: &str, message: String, field: Option<String>) -> ErrorBody {
+    ErrorBody {
+        error: ErrorDetail {
+            code: code.to_owned(),
+            message,
+            field,
+        },
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let error = match self {
@@ -86,11 +100,7 @@ impl IntoResponse for ApiError {
                 code,
                 message,
             } => {
-                return (
-                    status,
-                    Json(json!({ "error": { "code": code, "message": message } })),
-                )
-                    .into_response();
+                return (status, Json(body(code, message, None))).into_response();
             }
             ApiError::Taina(error) => error,
         };
@@ -99,11 +109,19 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %error, "request failed");
         }
         let public = error.public();
-        let mut body = json!({ "code": code(kind), "message": public.to_string() });
-        if let Some(field) = public.field() {
-            body["field"] = json!(field);
+        let body = body(
+            code(kind),
+            public.to_string(),
+            public.field().map(str::to_owned),
+        );
+        let mut response = (status(kind), Json(body)).into_response();
+        if kind == ErrorKind::TooLarge || kind == ErrorKind::QuotaExceeded {
+            // Refused before the body was read: the rest of it is still on its way, so this
+            // connection cannot carry another request. Say so, or a client would reuse it.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
-        let mut response = (status(kind), Json(json!({ "error": body }))).into_response();
         if let DomainError::RateLimited { retry_after } = public
             && let Ok(v) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string())
         {

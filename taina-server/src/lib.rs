@@ -10,16 +10,18 @@
 
 pub mod api;
 pub mod auth;
+pub mod client;
 mod download;
 mod error;
 pub mod metrics;
+pub mod openapi;
+pub mod tls;
 
 use std::future::Future;
 
 use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::http::{HeaderName, HeaderValue, header};
-use axum::routing::get;
 use taina::Taina;
 use tokio::net::TcpListener;
 use tower_http::request_id::{
@@ -27,6 +29,9 @@ use tower_http::request_id::{
 };
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use error::ApiError;
 
@@ -35,10 +40,15 @@ pub use error::ApiError;
 pub struct AppState {
     /// The instance.
     pub taina: Taina,
-    /// Whether cookies are marked `Secure` (the server is reached over TLS).
+    /// Whether cookies are always marked `Secure` (the server or its public URL is HTTPS); they
+    /// are also when a trusted proxy says the client came over HTTPS.
     pub secure_cookies: bool,
+    /// How clients reach the server (TLS, trusted proxies).
+    pub reach: client::Reach,
     /// Prometheus metrics.
     pub metrics: std::sync::Arc<metrics::Metrics>,
+    /// The OpenAPI document, as served.
+    pub openapi: std::sync::Arc<String>,
 }
 
 impl FromRef<AppState> for Taina {
@@ -49,21 +59,25 @@ impl FromRef<AppState> for Taina {
 
 /// The application's routes over `taina`.
 pub fn router(taina: Taina) -> Router {
-    let secure_cookies = taina
-        .config()
-        .public_url
-        .as_deref()
-        .is_some_and(|u| u.starts_with("https://"));
+    let config = taina.config();
+    let secure_cookies = config.tls()
+        || config
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"));
+    let reach = client::Reach {
+        trusted_proxies: config.trusted_networks(),
+        tls: config.tls(),
+    };
+    let (routes, doc) = described_routes();
     let state = AppState {
         taina,
         secure_cookies,
+        reach,
         metrics: std::sync::Arc::default(),
+        openapi: std::sync::Arc::new(doc.to_json().unwrap_or_default()),
     };
-    let mut app = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics::serve))
-        .nest("/api/v1", api::routes(&state))
+    let mut app = routes
         .route_layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,
@@ -87,6 +101,23 @@ pub fn router(taina: Taina) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomRequestId))
+}
+
+/// Every route with its description: the router and the OpenAPI document of what it serves.
+fn described_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics::serve))
+        .routes(routes!(openapi_json))
+        .nest("/api/v1", api::routes())
+        .split_for_parts();
+    (router, openapi::finish(doc))
+}
+
+/// The OpenAPI document of every route this server answers.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    described_routes().1
 }
 
 /// The header carrying each request's id (echoed in the response, on every log line).
@@ -116,26 +147,58 @@ const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
 ];
 
 /// Serves `taina` on `listener` until `shutdown` resolves, then finishes in-flight requests.
+/// With `tls_cert` and `tls_key` configured it speaks HTTPS (rustls), otherwise plain HTTP.
 pub async fn serve(
     listener: TcpListener,
     taina: Taina,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(taina).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let app = router(taina.clone()).into_make_service_with_connect_info::<client::Peer>();
+    let config = taina.config();
+    match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => {
+            let tls = tls::load_config(cert, key).map_err(std::io::Error::other)?;
+            axum::serve(tls::TlsListener::new(listener, tls)?, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        _ => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    }
 }
 
 /// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
+    responses((status = 200, description = "Alive", body = String, content_type = "text/plain")))]
 async fn healthz() -> &'static str {
     "ok"
 }
 
 /// Readiness: the database and blob storage answer.
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
+    responses(
+        (status = 200, description = "The database and storage answer", body = String, content_type = "text/plain"),
+        (status = 500, description = "The database or storage does not answer", body = openapi::ErrorBody),
+    ))]
 async fn readyz(State(taina): State<Taina>) -> Result<&'static str, ApiError> {
     taina.ready().await?;
     Ok("ready")
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations", security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+async fn openapi_json(State(state): State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        state.openapi.as_str().to_owned(),
+    )
+        .into_response()
 }

@@ -19,7 +19,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use taina::core::Error as DomainError;
 
-use crate::api::Client;
+use crate::client::Client;
 use crate::{ApiError, AppState};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -120,17 +120,16 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
 }
 
 /// `GET /metrics`, in the Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    description = "Prometheus metrics. Clients on this machine (not relayed by a proxy) need no token; others must be admins.",
+    responses((status = 200, description = "Metrics in the OpenMetrics text format", body = String,
+        content_type = "application/openmetrics-text")))]
 pub async fn serve(
     State(state): State<AppState>,
     client: Client,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
-    let loopback = client
-        .ip
-        .as_deref()
-        .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
-        .is_some_and(|ip| ip.is_loopback());
-    if !loopback {
+    if !client.is_local() {
         let (token, _) = crate::auth::token(&headers).ok_or(DomainError::Unauthenticated {
             reason: "sign in as an admin",
         })?;

@@ -14,6 +14,7 @@ use taina_core::{Actor, CommunityId, Denied, Role, UserId};
 
 /// Which space an item lives in.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "owner_id", rename_all = "snake_case")]
 pub enum Space {
     /// The community's shared space.
@@ -39,6 +40,7 @@ impl Space {
 
 /// What an explicit share grants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ShareAccess {
     /// See and download.

@@ -2,58 +2,77 @@
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use taina::accounts::{
-    CommunityUpdate, LoginRequest, NewInvite, ProfileUpdate, RegisterRequest, SetupRequest,
-    SignedIn,
+    CommunityUpdate, LoginRequest, NewInvite, ProfileUpdate, RegisterRequest, SessionInfo,
+    SetupRequest, SignedIn,
 };
-use taina::core::{InviteId, Role, SessionId, UserId};
+use taina::core::invite::Invite;
+use taina::core::quota::Quota;
+use taina::core::{Community, InviteId, Role, SessionId, User, UserId};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{Body, Client, List, path_id};
 use crate::auth::{Auth, clear_cookies, session_cookies};
+use crate::openapi::ErrorBody;
 use crate::{ApiError, AppState};
 
-pub(super) fn routes() -> axum::Router<AppState> {
-    Router::new()
-        .route("/setup", post(setup))
-        .route("/auth/register", post(register))
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/me", get(me).patch(update_me))
-        .route("/me/password", post(change_password))
-        .route("/me/sessions", get(sessions))
-        .route("/me/sessions/{id}", delete(revoke_session))
-        .route("/community", get(community).patch(update_community))
-        .route("/community/members", get(members))
-        .route(
-            "/community/members/{id}",
-            patch(update_member).delete(remove_member),
-        )
-        .route("/community/invites", get(invites).post(create_invite))
-        .route("/community/invites/{id}", delete(revoke_invite))
-        .route("/storage", get(storage))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(setup))
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me, update_me))
+        .routes(routes!(change_password))
+        .routes(routes!(sessions))
+        .routes(routes!(revoke_session))
+        .routes(routes!(community, update_community))
+        .routes(routes!(members))
+        .routes(routes!(update_member, remove_member))
+        .routes(routes!(invites, create_invite))
+        .routes(routes!(revoke_invite))
+        .routes(routes!(storage))
+}
+
+/// What setup, register and login answer (the session cookies come with it).
+#[derive(Serialize, ToSchema)]
+struct SignedInView {
+    /// The session token, for `Authorization: Bearer`.
+    token: String,
+    /// Who signed in.
+    user: User,
 }
 
 /// `{"token", "user"}` with the session cookies.
-fn signed_in(state: &AppState, status: StatusCode, signed_in: SignedIn) -> Response {
+fn signed_in(
+    state: &AppState,
+    client: &Client,
+    status: StatusCode,
+    signed_in: SignedIn,
+) -> Response {
     let mut response = (
         status,
-        axum::Json(json!({ "token": signed_in.token, "user": signed_in.user })),
+        axum::Json(SignedInView {
+            token: signed_in.token.clone(),
+            user: signed_in.user.clone(),
+        }),
     )
         .into_response();
-    for cookie in session_cookies(&signed_in, state.taina.now(), state.secure_cookies) {
+    let secure = state.secure_cookies || client.https;
+    for cookie in session_cookies(&signed_in, state.taina.now(), secure) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
 }
 
-#[derive(Deserialize)]
+/// The first community and its first admin.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SetupBody {
     community_name: String,
@@ -62,6 +81,13 @@ struct SetupBody {
     display_name: String,
 }
 
+/// First run only: creates the community and its first admin, and signs them in.
+#[utoipa::path(post, path = "/setup", tag = "accounts", security(()), request_body = SetupBody,
+    responses(
+        (status = 201, description = "Set up and signed in", body = SignedInView),
+        (status = 409, description = "Already set up", body = ErrorBody),
+        (status = 429, description = "Too many sign-ins are being checked; retry after `Retry-After` seconds", body = ErrorBody),
+    ))]
 async fn setup(
     State(state): State<AppState>,
     client: Client,
@@ -76,21 +102,30 @@ async fn setup(
             email: body.email,
             password: body.password,
             display_name: body.display_name,
-            user_agent: client.user_agent,
+            user_agent: client.user_agent.clone(),
         })
         .await?;
-    Ok(signed_in(&state, StatusCode::CREATED, done))
+    Ok(signed_in(&state, &client, StatusCode::CREATED, done))
 }
 
-#[derive(Deserialize)]
+/// A new account from an invite.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RegisterBody {
+    /// The `token` that creating the invite answered.
     invite: String,
     email: String,
     password: String,
     display_name: String,
 }
 
+/// Creates an account with an invite and signs it in.
+#[utoipa::path(post, path = "/auth/register", tag = "accounts", security(()), request_body = RegisterBody,
+    responses(
+        (status = 201, description = "Registered and signed in", body = SignedInView),
+        (status = 409, description = "The email is taken", body = ErrorBody),
+        (status = 429, description = "Busy; retry after `Retry-After` seconds", body = ErrorBody),
+    ))]
 async fn register(
     State(state): State<AppState>,
     client: Client,
@@ -105,20 +140,28 @@ async fn register(
             email: body.email,
             password: body.password,
             display_name: body.display_name,
-            user_agent: client.user_agent,
+            user_agent: client.user_agent.clone(),
         })
         .await?;
-    Ok(signed_in(&state, StatusCode::CREATED, done))
+    Ok(signed_in(&state, &client, StatusCode::CREATED, done))
 }
 
-#[derive(Deserialize)]
+/// A sign-in.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LoginBody {
     email: String,
     password: String,
+    /// The community's slug, when the instance holds several.
     community: Option<String>,
 }
 
+/// Signs in with email and password.
+#[utoipa::path(post, path = "/auth/login", tag = "accounts", security(()), request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in", body = SignedInView),
+        (status = 429, description = "Too many attempts; retry after `Retry-After` seconds", body = ErrorBody),
+    ))]
 async fn login(
     State(state): State<AppState>,
     client: Client,
@@ -131,13 +174,16 @@ async fn login(
             email: body.email,
             password: body.password,
             community: body.community,
-            user_agent: client.user_agent,
-            client_key: client.ip,
+            user_agent: client.user_agent.clone(),
+            client_key: client.ip.clone(),
         })
         .await?;
-    Ok(signed_in(&state, StatusCode::OK, done))
+    Ok(signed_in(&state, &client, StatusCode::OK, done))
 }
 
+/// Ends this session (and clears the cookies).
+#[utoipa::path(post, path = "/auth/logout", tag = "accounts",
+    responses((status = 204, description = "Signed out")))]
 async fn logout(State(state): State<AppState>, Auth(actor): Auth) -> Result<Response, ApiError> {
     state.taina.accounts().logout(&actor).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
@@ -147,16 +193,23 @@ async fn logout(State(state): State<AppState>, Auth(actor): Auth) -> Result<Resp
     Ok(response)
 }
 
+/// Who I am.
+#[utoipa::path(get, path = "/me", tag = "accounts",
+    responses((status = 200, description = "Me", body = User)))]
 async fn me(State(state): State<AppState>, Auth(actor): Auth) -> Result<Response, ApiError> {
     Ok(axum::Json(state.taina.accounts().me(&actor).await?).into_response())
 }
 
-#[derive(Deserialize)]
+/// Changes to my profile.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MeBody {
     display_name: Option<String>,
 }
 
+/// Changes my profile.
+#[utoipa::path(patch, path = "/me", tag = "accounts", request_body = MeBody,
+    responses((status = 200, description = "My profile, changed", body = User)))]
 async fn update_me(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -175,13 +228,20 @@ async fn update_me(
     Ok(axum::Json(user).into_response())
 }
 
-#[derive(Deserialize)]
+/// A password change.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PasswordBody {
     current_password: String,
     new_password: String,
 }
 
+/// Changes my password; my other sessions end.
+#[utoipa::path(post, path = "/me/password", tag = "accounts", request_body = PasswordBody,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 429, description = "Busy; retry after `Retry-After` seconds", body = ErrorBody),
+    ))]
 async fn change_password(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -195,11 +255,18 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// My sessions (`current` marks this one).
+#[utoipa::path(get, path = "/me/sessions", tag = "accounts",
+    responses((status = 200, description = "My sessions", body = List<SessionInfo>)))]
 async fn sessions(State(state): State<AppState>, Auth(actor): Auth) -> Result<Response, ApiError> {
     let sessions = state.taina.accounts().sessions(&actor).await?;
     Ok(axum::Json(List::all(sessions)).into_response())
 }
 
+/// Ends one of my sessions.
+#[utoipa::path(delete, path = "/me/sessions/{id}", tag = "accounts",
+    params(("id" = String, Path, description = "The session's id")),
+    responses((status = 204, description = "Ended")))]
 async fn revoke_session(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -210,17 +277,25 @@ async fn revoke_session(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// My community.
+#[utoipa::path(get, path = "/community", tag = "community",
+    responses((status = 200, description = "The community", body = Community)))]
 async fn community(State(state): State<AppState>, Auth(actor): Auth) -> Result<Response, ApiError> {
     Ok(axum::Json(state.taina.accounts().community(&actor).await?).into_response())
 }
 
-#[derive(Deserialize)]
+/// Changes to the community (admins).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CommunityBody {
     name: Option<String>,
+    /// The community's storage quota in bytes.
     storage_quota_bytes: Option<i64>,
 }
 
+/// Renames the community or sets its quota (admins).
+#[utoipa::path(patch, path = "/community", tag = "community", request_body = CommunityBody,
+    responses((status = 200, description = "The community, changed", body = Community)))]
 async fn update_community(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -241,17 +316,28 @@ async fn update_community(
     Ok(axum::Json(community).into_response())
 }
 
+/// The community's members.
+#[utoipa::path(get, path = "/community/members", tag = "community",
+    responses((status = 200, description = "The members", body = List<User>)))]
 async fn members(State(state): State<AppState>, Auth(actor): Auth) -> Result<Response, ApiError> {
     Ok(axum::Json(List::all(state.taina.accounts().members(&actor).await?)).into_response())
 }
 
-#[derive(Deserialize)]
+/// Changes to a member (admins).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MemberBody {
     role: Option<Role>,
     disabled: Option<bool>,
 }
 
+/// Changes a member's role, or disables or enables them (admins). The last active admin stays.
+#[utoipa::path(patch, path = "/community/members/{id}", tag = "community", request_body = MemberBody,
+    params(("id" = String, Path, description = "The member's user id")),
+    responses(
+        (status = 200, description = "The member, changed", body = User),
+        (status = 409, description = "The community would have no active admin", body = ErrorBody),
+    ))]
 async fn update_member(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -269,6 +355,13 @@ async fn update_member(
     Ok(axum::Json(accounts.member(&actor, &id).await?).into_response())
 }
 
+/// Removes a member and their private files (admins).
+#[utoipa::path(delete, path = "/community/members/{id}", tag = "community",
+    params(("id" = String, Path, description = "The member's user id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 409, description = "The community would have no active admin", body = ErrorBody),
+    ))]
 async fn remove_member(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -279,19 +372,37 @@ async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The community's invites (admins).
+#[utoipa::path(get, path = "/community/invites", tag = "community",
+    responses((status = 200, description = "The invites", body = List<Invite>)))]
 async fn invites(State(state): State<AppState>, Auth(actor): Auth) -> Result<Response, ApiError> {
     Ok(axum::Json(List::all(state.taina.accounts().invites(&actor).await?)).into_response())
 }
 
-#[derive(Deserialize)]
+/// A new invite (admins).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct InviteBody {
+    /// The role it gives (default `member`).
     #[serde(default = "member")]
     role: Role,
+    /// How long it is valid, in hours (default a week; at most 90 days).
     #[serde(default = "week")]
     expires_in_hours: u64,
+    /// How many accounts it may create (default 1; at most 500).
     #[serde(default = "one")]
     max_uses: i64,
+}
+
+/// A new invite with its token (shown only now) and a ready link.
+#[derive(Serialize, ToSchema)]
+struct CreatedInvite {
+    #[serde(flatten)]
+    invite: Invite,
+    /// The secret to pass as `invite` when registering; only its hash is stored.
+    token: String,
+    /// A link to the web app's registration page with the token.
+    url: String,
 }
 
 fn member() -> Role {
@@ -304,10 +415,13 @@ fn one() -> i64 {
     1
 }
 
+/// Creates an invite; its token and link are shown only in this answer (admins).
+#[utoipa::path(post, path = "/community/invites", tag = "community", request_body = InviteBody,
+    responses((status = 201, description = "The invite", body = CreatedInvite)))]
 async fn create_invite(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    headers: HeaderMap,
+    client: Client,
     Body(body): Body<InviteBody>,
 ) -> Result<Response, ApiError> {
     let created = state
@@ -324,21 +438,21 @@ async fn create_invite(
         .await?;
     let base = match &state.taina.config().public_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
-        None => {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost");
-            format!("http://{host}")
-        }
+        None => client.origin,
     };
-    let mut invite = serde_json::to_value(&created.invite)
-        .map_err(|e| ApiError::from(taina::Error::Corrupt(e.to_string())))?;
-    invite["token"] = json!(created.token);
-    invite["url"] = json!(format!("{base}/register?invite={}", created.token));
+    let url = format!("{base}/register?invite={}", created.token);
+    let invite = CreatedInvite {
+        invite: created.invite,
+        token: created.token,
+        url,
+    };
     Ok((StatusCode::CREATED, axum::Json(invite)).into_response())
 }
 
+/// Revokes an invite (admins).
+#[utoipa::path(delete, path = "/community/invites/{id}", tag = "community",
+    params(("id" = String, Path, description = "The invite's id")),
+    responses((status = 204, description = "Revoked")))]
 async fn revoke_invite(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -349,6 +463,9 @@ async fn revoke_invite(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The community's storage use against its quota.
+#[utoipa::path(get, path = "/storage", tag = "community",
+    responses((status = 200, description = "`used_bytes` and `quota_bytes`", body = Quota)))]
 async fn storage(State(state): State<AppState>, Auth(actor): Auth) -> Result<Response, ApiError> {
     Ok(axum::Json(state.taina.accounts().storage(&actor).await?).into_response())
 }

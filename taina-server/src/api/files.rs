@@ -1,53 +1,43 @@
 //! Ybira over HTTP: folders (my space, the community's, any folder), streaming multipart uploads,
 //! downloads, thumbnails, rename and move, copy, versions and the trash.
 
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use taina::core::{Actor, Error as DomainError, ItemId, ShareId, UserId, VersionId};
 use taina::jaci::Size;
-use taina::ybira::{Item, Location, NewUpload, OnConflict};
+use taina::ybira::{Item, Location, NewUpload, OnConflict, Share, ShareAccess, Version};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
-use super::{Body, List, path_id};
+use super::{Body, List, Multipart, Query, path_id};
 use crate::auth::Auth;
 use crate::download::{Plan, plan, respond};
+use crate::openapi::ErrorBody;
 use crate::{ApiError, AppState};
 
-pub(super) fn routes(_state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/folders/root", get(my_root))
-        .route("/folders/community", get(community_root))
-        .route("/folders", post(create_folder))
-        .route(
-            "/folders/{id}",
-            get(folder).patch(update_item).delete(delete_item),
-        )
-        .route(
-            "/files",
-            // Uploads stream to storage; the library enforces the size limit as bytes arrive.
-            post(upload).layer(DefaultBodyLimit::disable()),
-        )
-        .route(
-            "/files/{id}",
-            get(file).patch(update_item).delete(delete_item),
-        )
-        .route("/files/{id}/content", get(content))
-        .route("/files/{id}/thumbnail/{size}", get(thumbnail))
-        .route("/files/{id}/copy", post(copy))
-        .route("/files/{id}/versions", get(versions))
-        .route(
-            "/files/{id}/versions/{version}/restore",
-            post(restore_version),
-        )
-        .route("/trash", get(trash))
-        .route("/trash/{id}/restore", post(restore))
-        .route("/trash/{id}", axum::routing::delete(purge))
-        .route("/shares", get(shares).post(share))
-        .route("/shares/{id}", axum::routing::delete(unshare))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(my_root))
+        .routes(routes!(community_root))
+        .routes(routes!(create_folder))
+        .routes(routes!(folder, update_folder, delete_folder))
+        // Uploads stream to storage; the library enforces the size limit as bytes arrive.
+        .routes(routes!(upload).layer(DefaultBodyLimit::disable()))
+        .routes(routes!(file, update_file, delete_file))
+        .routes(routes!(content))
+        .routes(routes!(thumbnail))
+        .routes(routes!(copy))
+        .routes(routes!(versions))
+        .routes(routes!(restore_version))
+        .routes(routes!(trash))
+        .routes(routes!(restore))
+        .routes(routes!(purge))
+        .routes(routes!(shares, share))
+        .routes(routes!(unshare))
 }
 
 /// Where a `parent_id` points: `root` (my files, the default), `community`, or a folder id.
@@ -59,20 +49,30 @@ pub(super) fn location(parent: Option<&str>) -> Result<Location, ApiError> {
     })
 }
 
-#[derive(Deserialize)]
+/// A page of a folder's children.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// How many items to answer (default 100, at most 1000).
     limit: Option<u32>,
 }
 
 /// A folder as the API shows it: the folder, its breadcrumbs and a page of its children.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct FolderView {
+    /// The folder's id, or `root` (my files) or `community` for the roots.
     id: String,
+    /// The folder's name (`My files` and `Community` for the roots).
     name: String,
+    /// The folder itself (`null` for the roots).
     folder: Option<Item>,
+    /// The folders above it, outermost first (empty for the roots).
     breadcrumbs: Vec<Item>,
+    /// A page of its children: folders first, then files, by name.
     items: Vec<Item>,
+    /// Pass back as `cursor` for the next page; `null` on the last.
     next_cursor: Option<String>,
 }
 
@@ -111,6 +111,13 @@ async fn view(
     .into_response())
 }
 
+/// My files: the root of my private space.
+#[utoipa::path(get, path = "/folders/root", tag = "files", params(PageQuery),
+    responses(
+        (status = 200, description = "My files and a page of what is in it", body = FolderView),
+        (status = 400, description = "A query parameter does not parse (plain text, not the error shape)"),
+        (status = 422, description = "The cursor is not one this server gave out", body = ErrorBody),
+    ))]
 async fn my_root(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -119,6 +126,13 @@ async fn my_root(
     view(&state, &actor, Location::MyFiles, query).await
 }
 
+/// The community's shared files: the root of the shared space.
+#[utoipa::path(get, path = "/folders/community", tag = "files", params(PageQuery),
+    responses(
+        (status = 200, description = "The community's root and a page of what is in it", body = FolderView),
+        (status = 400, description = "A query parameter does not parse (plain text, not the error shape)"),
+        (status = 422, description = "The cursor is not one this server gave out", body = ErrorBody),
+    ))]
 async fn community_root(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -127,6 +141,14 @@ async fn community_root(
     view(&state, &actor, Location::Shared, query).await
 }
 
+/// A folder, its breadcrumbs and a page of its children.
+#[utoipa::path(get, path = "/folders/{id}", tag = "files",
+    params(("id" = String, Path, description = "The folder's id"), PageQuery),
+    responses(
+        (status = 200, description = "The folder and a page of what is in it", body = FolderView),
+        (status = 400, description = "A query parameter does not parse (plain text, not the error shape)"),
+        (status = 422, description = "Not a folder, or the cursor is not one this server gave out", body = ErrorBody),
+    ))]
 async fn folder(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -137,13 +159,22 @@ async fn folder(
     view(&state, &actor, Location::Folder(id), query).await
 }
 
-#[derive(Deserialize)]
+/// A new folder.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewFolder {
     name: String,
+    /// Where it goes: `root` (my files, the default), `community`, or a folder id.
     parent_id: Option<String>,
 }
 
+/// Creates a folder.
+#[utoipa::path(post, path = "/folders", tag = "files", request_body = NewFolder,
+    responses(
+        (status = 201, description = "The folder", body = Item),
+        (status = 404, description = "The parent folder names nothing", body = ErrorBody),
+        (status = 409, description = "The name is taken in that folder", body = ErrorBody),
+    ))]
 async fn create_folder(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -158,51 +189,131 @@ async fn create_folder(
     Ok((StatusCode::CREATED, axum::Json(folder)).into_response())
 }
 
-#[derive(Deserialize)]
+/// A rename and/or a move; what is left out stays.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ItemChange {
+    /// The new name.
     name: Option<String>,
+    /// Where it moves: `root` (my files), `community`, or a folder id.
     parent_id: Option<String>,
 }
 
-/// Renames and/or moves a file or folder.
+/// Renames and/or moves a file or folder (moves first, then renames).
 async fn update_item(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    body: ItemChange,
+) -> Result<Response, ApiError> {
+    let id = path_id(id, ItemId::parse)?;
+    let ybira = state.taina.ybira();
+    let mut item = ybira.item(actor, &id).await?;
+    if let Some(parent) = body.parent_id.as_deref() {
+        item = ybira
+            .move_item(actor, &id, &location(Some(parent))?)
+            .await?;
+    }
+    if let Some(name) = &body.name {
+        item = ybira.rename(actor, &id, name).await?;
+    }
+    Ok(axum::Json(item).into_response())
+}
+
+/// Puts a file or folder in the trash.
+async fn delete_item(state: &AppState, actor: &Actor, id: &str) -> Result<StatusCode, ApiError> {
+    let id = path_id(id, ItemId::parse)?;
+    state.taina.ybira().delete(actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Renames and/or moves a folder.
+#[utoipa::path(patch, path = "/folders/{id}", tag = "files", request_body = ItemChange,
+    params(("id" = String, Path, description = "The folder's id")),
+    responses(
+        (status = 200, description = "The folder, changed", body = Item),
+        (status = 409, description = "The name is taken in the destination", body = ErrorBody),
+    ))]
+async fn update_folder(
     State(state): State<AppState>,
     Auth(actor): Auth,
     Path(id): Path<String>,
     Body(body): Body<ItemChange>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, ItemId::parse)?;
-    let ybira = state.taina.ybira();
-    let mut item = ybira.item(&actor, &id).await?;
-    if let Some(parent) = body.parent_id.as_deref() {
-        item = ybira
-            .move_item(&actor, &id, &location(Some(parent))?)
-            .await?;
-    }
-    if let Some(name) = &body.name {
-        item = ybira.rename(&actor, &id, name).await?;
-    }
-    Ok(axum::Json(item).into_response())
+    update_item(&state, &actor, &id, body).await
 }
 
-async fn delete_item(
+/// Puts a folder, with everything in it, in the trash.
+#[utoipa::path(delete, path = "/folders/{id}", tag = "files",
+    params(("id" = String, Path, description = "The folder's id")),
+    responses((status = 204, description = "In the trash")))]
+async fn delete_folder(
     State(state): State<AppState>,
     Auth(actor): Auth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id = path_id(&id, ItemId::parse)?;
-    state.taina.ybira().delete(&actor, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    delete_item(&state, &actor, &id).await
 }
 
-/// `POST /files`: multipart with an optional `folder_id` field (before the file) and a `file` part,
-/// streamed to storage as it arrives.
+/// Renames and/or moves a file.
+#[utoipa::path(patch, path = "/files/{id}", tag = "files", request_body = ItemChange,
+    params(("id" = String, Path, description = "The file's id")),
+    responses(
+        (status = 200, description = "The file, changed", body = Item),
+        (status = 409, description = "The name is taken in the destination", body = ErrorBody),
+    ))]
+async fn update_file(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    Body(body): Body<ItemChange>,
+) -> Result<Response, ApiError> {
+    update_item(&state, &actor, &id, body).await
+}
+
+/// Puts a file in the trash.
+#[utoipa::path(delete, path = "/files/{id}", tag = "files",
+    params(("id" = String, Path, description = "The file's id")),
+    responses((status = 204, description = "In the trash")))]
+async fn delete_file(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    delete_item(&state, &actor, &id).await
+}
+
+/// The multipart form of an upload (documentation only: the parts are read as they stream in).
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the multipart form in the OpenAPI document only"
+)]
+struct UploadForm {
+    /// Where the file goes: `root` (my files, the default), `community`, or a folder id. Must come
+    /// before `file`.
+    folder_id: Option<String>,
+    /// The file, with its name in the part's `filename`.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// Uploads a file (multipart, streamed to storage as it arrives); a taken name gets a number.
+#[utoipa::path(post, path = "/files", tag = "files",
+    request_body(content = UploadForm, content_type = "multipart/form-data",
+        description = "An optional `folder_id` part, then the `file` part; other parts are skipped"),
+    responses(
+        (status = 201, description = "The file", body = Item),
+        (status = 404, description = "The folder names nothing", body = ErrorBody),
+        (status = 409, description = "The upload collided with a concurrent change; retry", body = ErrorBody),
+        (status = 413, description = "The file is larger than the instance allows (`too_large`), or the community's quota is used up (`quota_exceeded`)", body = ErrorBody),
+        (status = 422, description = "No `file` part, or its name is not allowed", body = ErrorBody),
+    ))]
 async fn upload(
     State(state): State<AppState>,
     Auth(actor): Auth,
     headers: HeaderMap,
-    mut multipart: Multipart,
+    Multipart(mut multipart): Multipart,
 ) -> Result<Response, ApiError> {
     let limit = state.taina.config().max_upload_bytes;
     let declared = headers
@@ -260,6 +371,10 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     ApiError::request(e.status(), "bad_request", e.body_text())
 }
 
+/// A file (or folder) by id.
+#[utoipa::path(get, path = "/files/{id}", tag = "files",
+    params(("id" = String, Path, description = "The file's id")),
+    responses((status = 200, description = "The file", body = Item)))]
 async fn file(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -269,12 +384,41 @@ async fn file(
     Ok(axum::Json(state.taina.ybira().item(&actor, &id).await?).into_response())
 }
 
-#[derive(Deserialize)]
+/// How to send a file's content.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ContentQuery {
+    /// `true`: always as an attachment to save, even for types a browser could show.
     #[serde(default)]
     download: bool,
 }
 
+/// A file's content: single byte ranges, `If-None-Match` and `If-Range` are honoured.
+#[utoipa::path(get, path = "/files/{id}/content", tag = "files",
+    params(
+        ("id" = String, Path, description = "The file's id"),
+        ContentQuery,
+        ("Range" = Option<String>, Header, description = "One byte range, `bytes=start-end`"),
+        ("If-None-Match" = Option<String>, Header, description = "The `ETag` already held: 304 if it still matches"),
+        ("If-Range" = Option<String>, Header, description = "The `ETag` the range is for; a stale one gets the whole file"),
+    ),
+    responses(
+        (status = 200, description = "The whole file, in its own content type (types that could \
+            run script as `application/octet-stream`)",
+            content_type = "application/octet-stream",
+            headers(
+                ("ETag" = String, description = "The content's SHA-256, in quotes"),
+                ("Last-Modified" = String, description = "When the file last changed"),
+                ("Content-Disposition" = String, description = "`inline` for types safe to show, else `attachment`, with the file name"),
+                ("Accept-Ranges" = String, description = "`bytes`"),
+            )),
+        (status = 206, description = "The range asked for", content_type = "application/octet-stream",
+            headers(("Content-Range" = String, description = "`bytes start-end/size`"))),
+        (status = 304, description = "Not modified: `If-None-Match` names the current `ETag`"),
+        (status = 400, description = "A query parameter does not parse (plain text, not the error shape)"),
+        (status = 416, description = "The range is outside the file (no body)",
+            headers(("Content-Range" = String, description = "`bytes */size`"))),
+    ))]
 async fn content(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -294,6 +438,16 @@ async fn content(
     }
 }
 
+/// A thumbnail of an image or a PDF, as WebP (404 until it is made).
+#[utoipa::path(get, path = "/files/{id}/thumbnail/{size}", tag = "files",
+    params(
+        ("id" = String, Path, description = "The file's id"),
+        ("size" = String, Path, description = "`small` (200 × 200, cropped), `medium` (800 px) or `large` (1600 px on the long side)"),
+    ),
+    responses(
+        (status = 200, description = "The thumbnail", content_type = "image/webp",
+            headers(("Cache-Control" = String, description = "`private, max-age=31536000, immutable`"))),
+    ))]
 async fn thumbnail(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -316,13 +470,20 @@ async fn thumbnail(
     Ok(response)
 }
 
-#[derive(Deserialize)]
+/// Where a copy goes.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CopyBody {
+    /// The destination: `root` (my files, the default), `community`, or a folder id.
     parent_id: Option<String>,
+    /// The copy's name (default: the file's); a taken name gets a number.
     name: Option<String>,
 }
 
+/// Copies a file (the copy shares the content; no bytes are copied).
+#[utoipa::path(post, path = "/files/{id}/copy", tag = "files", request_body = CopyBody,
+    params(("id" = String, Path, description = "The file's id")),
+    responses((status = 201, description = "The copy", body = Item)))]
 async fn copy(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -339,6 +500,10 @@ async fn copy(
     Ok((StatusCode::CREATED, axum::Json(copied)).into_response())
 }
 
+/// A file's earlier contents.
+#[utoipa::path(get, path = "/files/{id}/versions", tag = "files",
+    params(("id" = String, Path, description = "The file's id")),
+    responses((status = 200, description = "Its earlier versions", body = List<Version>)))]
 async fn versions(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -348,6 +513,13 @@ async fn versions(
     Ok(axum::Json(List::all(state.taina.ybira().versions(&actor, &id).await?)).into_response())
 }
 
+/// Makes an earlier content the file's current one (the current one becomes a version).
+#[utoipa::path(post, path = "/files/{id}/versions/{version}/restore", tag = "files",
+    params(
+        ("id" = String, Path, description = "The file's id"),
+        ("version" = String, Path, description = "The version's id"),
+    ),
+    responses((status = 200, description = "The file, restored", body = Item)))]
 async fn restore_version(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -363,10 +535,17 @@ async fn restore_version(
     Ok(axum::Json(item).into_response())
 }
 
+/// What I can restore from the trash (admins: also the shared space's), newest first.
+#[utoipa::path(get, path = "/trash", tag = "files",
+    responses((status = 200, description = "The items in the trash", body = List<Item>)))]
 async fn trash(State(state): State<AppState>, Auth(actor): Auth) -> Result<Response, ApiError> {
     Ok(axum::Json(List::all(state.taina.ybira().trash(&actor).await?)).into_response())
 }
 
+/// Takes an item out of the trash, back to its folder (or its space's root if the folder is gone).
+#[utoipa::path(post, path = "/trash/{id}/restore", tag = "files",
+    params(("id" = String, Path, description = "The item's id")),
+    responses((status = 200, description = "The item, restored", body = Item)))]
 async fn restore(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -376,6 +555,10 @@ async fn restore(
     Ok(axum::Json(state.taina.ybira().restore(&actor, &id).await?).into_response())
 }
 
+/// Deletes an item in the trash for good.
+#[utoipa::path(delete, path = "/trash/{id}", tag = "files",
+    params(("id" = String, Path, description = "The item's id")),
+    responses((status = 204, description = "Deleted")))]
 async fn purge(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -386,35 +569,63 @@ async fn purge(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+/// Which shares to list.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SharesQuery {
     /// Whom this item is shared with; without it, what is shared with me.
     item_id: Option<String>,
 }
 
+/// The shares of an item, or the items shared with me.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+enum SharesView {
+    /// With `item_id`: whom the item is shared with.
+    Shares(List<Share>),
+    /// Without: the items shared with me.
+    SharedWithMe(List<Item>),
+}
+
+/// With `item_id`, whom that item is shared with; without, the items shared with me.
+#[utoipa::path(get, path = "/shares", tag = "files", params(SharesQuery),
+    responses(
+        (status = 200, description = "A list of shares (with `item_id`) or of items (without)", body = SharesView),
+        (status = 404, description = "The item names nothing", body = ErrorBody),
+    ))]
 async fn shares(
     State(state): State<AppState>,
     Auth(actor): Auth,
     Query(query): Query<SharesQuery>,
 ) -> Result<Response, ApiError> {
     let ybira = state.taina.ybira();
-    Ok(match query.item_id {
+    let view = match query.item_id {
         Some(item) => {
             let item = path_id(&item, ItemId::parse)?;
-            axum::Json(List::all(ybira.shares(&actor, &item).await?)).into_response()
+            SharesView::Shares(List::all(ybira.shares(&actor, &item).await?))
         }
-        None => axum::Json(List::all(ybira.shared_with_me(&actor).await?)).into_response(),
-    })
+        None => SharesView::SharedWithMe(List::all(ybira.shared_with_me(&actor).await?)),
+    };
+    Ok(axum::Json(view).into_response())
 }
 
-#[derive(Deserialize)]
+/// A new share.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ShareBody {
+    /// The file or folder to share.
     item_id: String,
+    /// The member to share it with.
     user_id: String,
-    access: taina::ybira::ShareAccess,
+    access: ShareAccess,
 }
 
+/// Shares a file or folder with a member (or changes their access).
+#[utoipa::path(post, path = "/shares", tag = "files", request_body = ShareBody,
+    responses(
+        (status = 201, description = "The share", body = Share),
+        (status = 404, description = "The item or the member names nothing", body = ErrorBody),
+    ))]
 async fn share(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -430,6 +641,10 @@ async fn share(
     Ok((StatusCode::CREATED, axum::Json(share)).into_response())
 }
 
+/// Ends a share.
+#[utoipa::path(delete, path = "/shares/{id}", tag = "files",
+    params(("id" = String, Path, description = "The share's id")),
+    responses((status = 204, description = "Ended")))]
 async fn unshare(
     State(state): State<AppState>,
     Auth(actor): Auth,

@@ -1,44 +1,36 @@
 //! Guará over HTTP: conversations, participants, messages, reactions, read state, attachments and
 //! search.
 
-use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use taina::core::{ConversationId, Error as DomainError, ItemId, MessageId, UserId};
-use taina::guara::{NewMessage, Position};
+use taina::guara::{Conversation, ConversationSummary, Message, NewMessage, Position, SearchHit};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{Body, List, path_id};
+use super::{Body, List, Query, path_id};
 use crate::auth::Auth;
 use crate::download::{Plan, plan, respond};
+use crate::openapi::ErrorBody;
 use crate::{ApiError, AppState};
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/conversations",
-            get(conversations).post(create_conversation),
-        )
-        .route("/conversations/direct/{user_id}", post(direct))
-        .route("/conversations/{id}", get(conversation).patch(rename))
-        .route("/conversations/{id}/participants", post(add_participants))
-        .route(
-            "/conversations/{id}/participants/{user_id}",
-            delete(remove_participant),
-        )
-        .route("/conversations/{id}/messages", get(history).post(send))
-        .route("/conversations/{id}/read", post(mark_read))
-        .route(
-            "/messages/{id}",
-            axum::routing::patch(edit).delete(delete_message),
-        )
-        .route("/messages/{id}/reactions", post(react))
-        .route("/messages/{id}/reactions/{emoji}", delete(unreact))
-        .route("/messages/{id}/attachment", get(attachment))
-        .route("/search/messages", get(search))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(conversations, create_conversation))
+        .routes(routes!(direct))
+        .routes(routes!(conversation, rename))
+        .routes(routes!(add_participants))
+        .routes(routes!(remove_participant))
+        .routes(routes!(history, send))
+        .routes(routes!(mark_read))
+        .routes(routes!(edit, delete_message))
+        .routes(routes!(react))
+        .routes(routes!(unreact))
+        .routes(routes!(attachment))
+        .routes(routes!(search))
 }
 
 fn conversation_id(raw: &str) -> Result<ConversationId, ApiError> {
@@ -51,6 +43,9 @@ fn user_ids(raw: &[String]) -> Result<Vec<UserId>, ApiError> {
         .collect()
 }
 
+/// My conversations, with each one's last message and unread count.
+#[utoipa::path(get, path = "/conversations", tag = "messages",
+    responses((status = 200, description = "My conversations", body = List<ConversationSummary>)))]
 async fn conversations(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -59,23 +54,35 @@ async fn conversations(
     Ok(axum::Json(List::all(list)).into_response())
 }
 
-#[derive(Deserialize)]
+/// Direct (two people) or group.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 enum ConversationType {
+    /// Me and one other person.
     Direct,
+    /// A named group.
     Group,
 }
 
-#[derive(Deserialize)]
+/// A new conversation.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewConversation {
     #[serde(rename = "type")]
     kind: ConversationType,
+    /// A group's name (ignored for direct conversations).
     name: Option<String>,
+    /// The others in it, by user id (exactly one for a direct conversation).
     #[serde(default)]
     participant_ids: Vec<String>,
 }
 
+/// Starts a group, or a direct conversation (the existing one if there is one).
+#[utoipa::path(post, path = "/conversations", tag = "messages", request_body = NewConversation,
+    responses(
+        (status = 201, description = "The conversation", body = Conversation),
+        (status = 404, description = "A participant names no member", body = ErrorBody),
+    ))]
 async fn create_conversation(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -102,6 +109,10 @@ async fn create_conversation(
     Ok((StatusCode::CREATED, axum::Json(conversation)).into_response())
 }
 
+/// My direct conversation with someone, started if there is none yet.
+#[utoipa::path(post, path = "/conversations/direct/{user_id}", tag = "messages",
+    params(("user_id" = String, Path, description = "The other person's user id")),
+    responses((status = 200, description = "The conversation", body = Conversation)))]
 async fn direct(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -111,6 +122,10 @@ async fn direct(
     Ok(axum::Json(state.taina.guara().direct(&actor, &other).await?).into_response())
 }
 
+/// A conversation and its participants.
+#[utoipa::path(get, path = "/conversations/{id}", tag = "messages",
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses((status = 200, description = "The conversation", body = Conversation)))]
 async fn conversation(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -120,12 +135,17 @@ async fn conversation(
     Ok(axum::Json(state.taina.guara().conversation(&actor, &id).await?).into_response())
 }
 
-#[derive(Deserialize)]
+/// A group's new name.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Rename {
     name: String,
 }
 
+/// Renames a group (its admins).
+#[utoipa::path(patch, path = "/conversations/{id}", tag = "messages", request_body = Rename,
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses((status = 200, description = "The conversation, renamed", body = Conversation)))]
 async fn rename(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -136,12 +156,18 @@ async fn rename(
     Ok(axum::Json(state.taina.guara().rename(&actor, &id, &body.name).await?).into_response())
 }
 
-#[derive(Deserialize)]
+/// People to add, by user id.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Participants {
     participant_ids: Vec<String>,
 }
 
+/// Adds people to a group (its admins); those already in it are skipped.
+#[utoipa::path(post, path = "/conversations/{id}/participants", tag = "messages",
+    request_body = Participants,
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses((status = 200, description = "The conversation, with them", body = Conversation)))]
 async fn add_participants(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -158,7 +184,13 @@ async fn add_participants(
     Ok(axum::Json(conversation).into_response())
 }
 
-/// Removes someone, or leaves when it is oneself.
+/// Removes someone from a group (its admins), or leaves it when it is me.
+#[utoipa::path(delete, path = "/conversations/{id}/participants/{user_id}", tag = "messages",
+    params(
+        ("id" = String, Path, description = "The conversation's id"),
+        ("user_id" = String, Path, description = "The participant's user id (mine to leave)"),
+    ),
+    responses((status = 204, description = "Removed, or left")))]
 async fn remove_participant(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -175,15 +207,26 @@ async fn remove_participant(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+/// Which page of a conversation's history.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct HistoryQuery {
     /// Older than this `seq` (the `next_cursor` of the previous page).
     cursor: Option<i64>,
-    /// Newer than this `seq` (catching up).
+    /// Newer than this `seq` (catching up); not with `cursor`.
     after: Option<i64>,
+    /// How many messages to answer (default 50, at most 200).
     limit: Option<u32>,
 }
 
+/// A page of a conversation's messages, oldest first: the latest, before `cursor` or after `after`.
+#[utoipa::path(get, path = "/conversations/{id}/messages", tag = "messages",
+    params(("id" = String, Path, description = "The conversation's id"), HistoryQuery),
+    responses(
+        (status = 200, description = "Messages in `seq` order; `next_cursor` is the `seq` to pass on in the same direction", body = List<Message>),
+        (status = 400, description = "A query parameter does not parse (plain text, not the error shape)"),
+        (status = 422, description = "Both `cursor` and `after`", body = ErrorBody),
+    ))]
 async fn history(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -209,25 +252,37 @@ async fn history(
         Position::After(_) => page.messages.last().map(|m| m.seq),
         _ => page.messages.first().map(|m| m.seq),
     });
-    Ok(axum::Json(json!({
-        "items": page.messages,
-        "next_cursor": next_cursor.flatten().map(|s| s.to_string()),
-    }))
+    Ok(axum::Json(List {
+        items: page.messages,
+        next_cursor: next_cursor.flatten().map(|s| s.to_string()),
+    })
     .into_response())
 }
 
-#[derive(Deserialize)]
+/// A new message.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SendBody {
+    /// The text (may be empty with an attachment).
     #[serde(default)]
     content: String,
     /// `text`, `image`, `video`, `audio` or `file`: a hint; the attachment's own type decides.
     message_type: Option<String>,
+    /// A file I may read, to attach.
     file_id: Option<String>,
+    /// The id of the message this answers.
     reply_to: Option<String>,
+    /// The client's own key for the message: sending again with it answers the same message.
     client_id: Option<String>,
 }
 
+/// Sends a message, with text and/or an attached file.
+#[utoipa::path(post, path = "/conversations/{id}/messages", tag = "messages", request_body = SendBody,
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses(
+        (status = 201, description = "The message", body = Message),
+        (status = 413, description = "The attachment is larger than messages allow", body = ErrorBody),
+    ))]
 async fn send(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -271,12 +326,26 @@ async fn send(
     Ok((StatusCode::CREATED, axum::Json(message)).into_response())
 }
 
-#[derive(Deserialize)]
+/// How far I have read.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReadBody {
+    /// The `seq` of the last message read.
     seq: i64,
 }
 
+/// My read position in a conversation.
+#[derive(Serialize, ToSchema)]
+struct ReadView {
+    conversation_id: ConversationId,
+    /// The `seq` of the last message I have read (it never moves back).
+    last_read_seq: i64,
+}
+
+/// Marks a conversation read up to a message.
+#[utoipa::path(post, path = "/conversations/{id}/read", tag = "messages", request_body = ReadBody,
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses((status = 200, description = "My read position", body = ReadView)))]
 async fn mark_read(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -285,15 +354,24 @@ async fn mark_read(
 ) -> Result<Response, ApiError> {
     let id = conversation_id(&id)?;
     let read = state.taina.guara().mark_read(&actor, &id, body.seq).await?;
-    Ok(axum::Json(json!({ "conversation_id": id, "last_read_seq": read })).into_response())
+    Ok(axum::Json(ReadView {
+        conversation_id: id,
+        last_read_seq: read,
+    })
+    .into_response())
 }
 
-#[derive(Deserialize)]
+/// A message's new text.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EditBody {
     content: String,
 }
 
+/// Edits one of my messages.
+#[utoipa::path(patch, path = "/messages/{id}", tag = "messages", request_body = EditBody,
+    params(("id" = String, Path, description = "The message's id")),
+    responses((status = 200, description = "The message, edited", body = Message)))]
 async fn edit(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -304,6 +382,10 @@ async fn edit(
     Ok(axum::Json(state.taina.guara().edit(&actor, &id, &body.content).await?).into_response())
 }
 
+/// Deletes a message (mine, or anyone's for a group admin); a tombstone keeps its place.
+#[utoipa::path(delete, path = "/messages/{id}", tag = "messages",
+    params(("id" = String, Path, description = "The message's id")),
+    responses((status = 204, description = "Deleted")))]
 async fn delete_message(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -314,12 +396,21 @@ async fn delete_message(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+/// A reaction.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReactBody {
+    /// One emoji.
     emoji: String,
 }
 
+/// Reacts to a message with an emoji.
+#[utoipa::path(post, path = "/messages/{id}/reactions", tag = "messages", request_body = ReactBody,
+    params(("id" = String, Path, description = "The message's id")),
+    responses(
+        (status = 201, description = "The message, with the reaction", body = Message),
+        (status = 409, description = "I already reacted with this emoji, or the message was deleted", body = ErrorBody),
+    ))]
 async fn react(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -331,6 +422,13 @@ async fn react(
     Ok((StatusCode::CREATED, axum::Json(message)).into_response())
 }
 
+/// Takes back my reaction.
+#[utoipa::path(delete, path = "/messages/{id}/reactions/{emoji}", tag = "messages",
+    params(
+        ("id" = String, Path, description = "The message's id"),
+        ("emoji" = String, Path, description = "The emoji, percent-encoded"),
+    ),
+    responses((status = 200, description = "The message, without it", body = Message)))]
 async fn unreact(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -340,6 +438,30 @@ async fn unreact(
     Ok(axum::Json(state.taina.guara().unreact(&actor, &id, &emoji).await?).into_response())
 }
 
+/// A message's attached file: single byte ranges and `If-None-Match` are honoured.
+#[utoipa::path(get, path = "/messages/{id}/attachment", tag = "messages",
+    params(
+        ("id" = String, Path, description = "The message's id"),
+        ("Range" = Option<String>, Header, description = "One byte range, `bytes=start-end`"),
+        ("If-None-Match" = Option<String>, Header, description = "The `ETag` already held: 304 if it still matches"),
+        ("If-Range" = Option<String>, Header, description = "The `ETag` the range is for; a stale one gets the whole file"),
+    ),
+    responses(
+        (status = 200, description = "The whole file, in its own content type (types that could \
+            run script as `application/octet-stream`)",
+            content_type = "application/octet-stream",
+            headers(
+                ("ETag" = String, description = "The content's SHA-256, in quotes"),
+                ("Last-Modified" = String, description = "When the file last changed"),
+                ("Content-Disposition" = String, description = "`inline` for types safe to show, else `attachment`, with the file name"),
+                ("Accept-Ranges" = String, description = "`bytes`"),
+            )),
+        (status = 206, description = "The range asked for", content_type = "application/octet-stream",
+            headers(("Content-Range" = String, description = "`bytes start-end/size`"))),
+        (status = 304, description = "Not modified: `If-None-Match` names the current `ETag`"),
+        (status = 416, description = "The range is outside the file (no body)",
+            headers(("Content-Range" = String, description = "`bytes */size`"))),
+    ))]
 async fn attachment(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -364,11 +486,21 @@ async fn attachment(
     }
 }
 
-#[derive(Deserialize)]
+/// A search.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SearchQuery {
+    /// The words to find; the last one matches as a prefix.
     q: String,
 }
 
+/// Searches the messages of my conversations, best matches first (50 at most).
+#[utoipa::path(get, path = "/search/messages", tag = "messages", params(SearchQuery),
+    responses(
+        (status = 200, description = "The messages found", body = List<SearchHit>),
+        (status = 400, description = "No `q` (plain text, not the error shape)"),
+        (status = 422, description = "`q` has no words, or is too long", body = ErrorBody),
+    ))]
 async fn search(
     State(state): State<AppState>,
     Auth(actor): Auth,

@@ -1,5 +1,9 @@
 //! The JSON API, `/api/v1`: routes by service, the request body extractor that answers malformed
 //! input in the API's error shape, and the list shape `{"items": [...], "next_cursor"}`.
+//!
+//! Every route is registered through [`OpenApiRouter`] with its `#[utoipa::path]` description, so
+//! the router and the OpenAPI document (`/api/v1/openapi.json`, [`crate::openapi`]) come from the
+//! same declarations.
 
 mod accounts;
 mod files;
@@ -8,25 +12,27 @@ mod photos;
 mod tus;
 mod ws;
 
-use axum::Router;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use crate::client::Client;
 use crate::{ApiError, AppState};
 
-/// Every `/api/v1` route.
-pub(crate) fn routes(state: &AppState) -> Router<AppState> {
-    Router::new()
+/// Every `/api/v1` route, with its OpenAPI description.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(accounts::routes())
-        .merge(files::routes(state))
+        .merge(files::routes())
         .merge(messages::routes())
         .merge(photos::routes())
         .merge(tus::routes())
-        .route("/ws", axum::routing::get(ws::upgrade))
+        .routes(routes!(ws::upgrade))
 }
 
 /// A JSON request body; malformed bodies are answered 400, a wrong content type 415, bodies that
@@ -65,8 +71,54 @@ where
     }
 }
 
+/// Query parameters; a query that does not parse is answered 400 in the API's error shape.
+pub struct Query<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => Err(ApiError::request(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// A multipart body; a request that is not `multipart/form-data` is answered 415 in the API's
+/// error shape.
+pub struct Multipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for Multipart {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(Multipart)
+            .map_err(|rejection| {
+                ApiError::request(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    rejection.body_text(),
+                )
+            })
+    }
+}
+
 /// A list: `{"items": [...], "next_cursor": ...}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct List<T> {
     /// The items.
     pub items: Vec<T>,
@@ -81,32 +133,6 @@ impl<T> List<T> {
             items,
             next_cursor: None,
         }
-    }
-}
-
-/// Who is on the other end: their address (for the login throttle) and user agent.
-#[derive(Debug, Clone, Default)]
-pub struct Client {
-    /// The peer's IP address.
-    pub ip: Option<String>,
-    /// The `User-Agent` header.
-    pub user_agent: Option<String>,
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Client {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
-        let user_agent = parts
-            .headers
-            .get(axum::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(300).collect());
-        Ok(Client { ip, user_agent })
     }
 }
 

@@ -1,52 +1,58 @@
 //! Jaci over HTTP: the timeline, photo upload and detail, the map, and albums.
 
-use axum::Router;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
 use futures::TryStreamExt;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use taina::core::{AlbumId, Error as DomainError, PhotoId};
-use taina::jaci::{AlbumUpdate, NewAlbum, NewPhoto, Scope, Visibility};
+use taina::jaci::{
+    Album, AlbumUpdate, MapPoint, NewAlbum, NewPhoto, Photo, Scope, TimelinePage, Visibility,
+};
 use taina::ybira::Location;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
-use super::{Body, List, path_id};
+use super::{Body, List, Multipart, Query, path_id};
 use crate::auth::Auth;
+use crate::openapi::ErrorBody;
 use crate::{ApiError, AppState};
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/photos",
-            get(timeline)
-                .post(upload)
-                .layer(axum::extract::DefaultBodyLimit::disable()),
-        )
-        .route("/photos/map", get(map))
-        .route("/photos/{id}", get(photo).delete(delete_photo))
-        .route("/albums", get(albums).post(create_album))
-        .route(
-            "/albums/{id}",
-            get(album).patch(update_album).delete(delete_album),
-        )
-        .route("/albums/{id}/photos", post(add_photos))
-        .route("/albums/{id}/photos/{photo_id}", delete(remove_photo))
-        .route("/albums/{id}/order", put(reorder))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(timeline, upload).layer(DefaultBodyLimit::disable()))
+        .routes(routes!(map))
+        .routes(routes!(photo, delete_photo))
+        .routes(routes!(albums, create_album))
+        .routes(routes!(album, update_album, delete_album))
+        .routes(routes!(add_photos))
+        .routes(routes!(remove_photo))
+        .routes(routes!(reorder))
 }
 
-#[derive(Deserialize)]
+/// Whose photos: mine (my private space, the default) or the community's shared space.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 enum ScopeParam {
+    /// My private space.
     Mine,
+    /// The community's shared space.
     Shared,
 }
 
-#[derive(Deserialize)]
+/// A page of the timeline.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct TimelineQuery {
+    /// Whose photos (default `mine`).
+    #[param(inline)]
     scope: Option<ScopeParam>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// How many photos to answer (default 50, at most 500).
     limit: Option<u32>,
     /// The viewer's offset from UTC in minutes, for date headings (JavaScript's
     /// `-new Date().getTimezoneOffset()`).
@@ -60,6 +66,59 @@ fn scope(param: Option<ScopeParam>) -> Scope {
     }
 }
 
+/// A page of the timeline as the API shows it: the library's [`TimelinePage`] with `photos`
+/// named `items`, like every other list. (Its heading types are not exported by the library, so
+/// the field names are mapped here, and the schema is the page's with the same renaming.)
+struct TimelineView(TimelinePage);
+
+impl Serialize for TimelineView {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("TimelineView", 3)?;
+        out.serialize_field("items", &self.0.photos)?;
+        out.serialize_field("groups", &self.0.groups)?;
+        out.serialize_field("next_cursor", &self.0.next_cursor)?;
+        out.end()
+    }
+}
+
+impl PartialSchema for TimelineView {
+    fn schema() -> RefOr<Schema> {
+        let rename = |name: String| {
+            if name == "photos" {
+                "items".to_owned()
+            } else {
+                name
+            }
+        };
+        let mut schema = TimelinePage::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.properties = std::mem::take(&mut object.properties)
+                .into_iter()
+                .map(|(name, property)| (rename(name), property))
+                .collect();
+            object.required = std::mem::take(&mut object.required)
+                .into_iter()
+                .map(rename)
+                .collect();
+        }
+        schema
+    }
+}
+
+impl ToSchema for TimelineView {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        TimelinePage::schemas(schemas);
+    }
+}
+
+/// A page of the timeline, newest first, with date headings for the viewer's time zone.
+#[utoipa::path(get, path = "/photos", tag = "photos", params(TimelineQuery),
+    responses(
+        (status = 200, description = "A page of photos (`items`) and their date headings (`groups`)", body = TimelineView),
+        (status = 400, description = "A query parameter does not parse (plain text, not the error shape)"),
+        (status = 422, description = "The cursor is not one this server gave out, or `utc_offset` is outside -720..=840", body = ErrorBody),
+    ))]
 async fn timeline(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -76,20 +135,42 @@ async fn timeline(
             query.utc_offset.unwrap_or(0),
         )
         .await?;
-    Ok(axum::Json(json!({
-        "items": page.photos,
-        "groups": page.groups,
-        "next_cursor": page.next_cursor,
-    }))
-    .into_response())
+    Ok(axum::Json(TimelineView(page)).into_response())
 }
 
-/// `POST /photos`: the multipart of `POST /files` (`folder_id`, then `file`), plus an optional
-/// `modified_at` (RFC 3339, the file's time on the device: a fallback for when it was taken).
+/// The multipart form of a photo upload (documentation only: the parts are read as they stream in).
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the multipart form in the OpenAPI document only"
+)]
+struct PhotoUploadForm {
+    /// Where the file goes: `root` (my files, the default), `community`, or a folder id. Must come
+    /// before `file`.
+    folder_id: Option<String>,
+    /// The file's time on the device (RFC 3339): when it was taken, if its metadata does not say.
+    /// Must come before `file`.
+    modified_at: Option<String>,
+    /// The photo or video, with its name in the part's `filename`.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// Uploads a photo or video (multipart, streamed) and adds it to the library.
+#[utoipa::path(post, path = "/photos", tag = "photos",
+    request_body(content = PhotoUploadForm, content_type = "multipart/form-data",
+        description = "Optional `folder_id` and `modified_at` parts, then the `file` part; other parts are skipped"),
+    responses(
+        (status = 201, description = "The photo", body = Photo),
+        (status = 404, description = "The folder names nothing", body = ErrorBody),
+        (status = 409, description = "The upload collided with a concurrent change; retry", body = ErrorBody),
+        (status = 413, description = "The file is larger than the instance allows (`too_large`), or the community's quota is used up (`quota_exceeded`)", body = ErrorBody),
+        (status = 422, description = "No `file` part, a bad `modified_at`, or a name that is not allowed", body = ErrorBody),
+    ))]
 async fn upload(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    mut multipart: Multipart,
+    Multipart(mut multipart): Multipart,
 ) -> Result<Response, ApiError> {
     let mut location = Location::MyFiles;
     let mut file_time = None;
@@ -146,6 +227,21 @@ async fn upload(
     }
 }
 
+/// A photo with its neighbours in its timeline.
+#[derive(Serialize, ToSchema)]
+struct PhotoView {
+    #[serde(flatten)]
+    photo: Photo,
+    /// The newer neighbour (`null` for the newest).
+    previous_id: Option<PhotoId>,
+    /// The older neighbour (`null` for the oldest).
+    next_id: Option<PhotoId>,
+}
+
+/// A photo, with the ids of its neighbours in the timeline it belongs to.
+#[utoipa::path(get, path = "/photos/{id}", tag = "photos",
+    params(("id" = String, Path, description = "The photo's id")),
+    responses((status = 200, description = "The photo", body = PhotoView)))]
 async fn photo(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -153,13 +249,18 @@ async fn photo(
 ) -> Result<Response, ApiError> {
     let id = path_id(&id, PhotoId::parse)?;
     let detail = state.taina.jaci().photo(&actor, &id).await?;
-    let mut body = serde_json::to_value(&detail.photo)
-        .map_err(|e| ApiError::from(taina::Error::Corrupt(e.to_string())))?;
-    body["previous_id"] = json!(detail.previous);
-    body["next_id"] = json!(detail.next);
-    Ok(axum::Json(body).into_response())
+    Ok(axum::Json(PhotoView {
+        photo: detail.photo,
+        previous_id: detail.previous,
+        next_id: detail.next,
+    })
+    .into_response())
 }
 
+/// Deletes a photo: its file goes to the trash (restoring the file brings the photo back).
+#[utoipa::path(delete, path = "/photos/{id}", tag = "photos",
+    params(("id" = String, Path, description = "The photo's id")),
+    responses((status = 204, description = "Deleted")))]
 async fn delete_photo(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -170,11 +271,21 @@ async fn delete_photo(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+/// Whose photos the map shows.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct MapQuery {
+    /// Whose photos (default `mine`).
+    #[param(inline)]
     scope: Option<ScopeParam>,
 }
 
+/// The photos that have a location, for a map.
+#[utoipa::path(get, path = "/photos/map", tag = "photos", params(MapQuery),
+    responses(
+        (status = 200, description = "Every located photo", body = List<MapPoint>),
+        (status = 400, description = "A query parameter does not parse (plain text, not the error shape)"),
+    ))]
 async fn map(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -184,19 +295,27 @@ async fn map(
     Ok(axum::Json(List::all(points)).into_response())
 }
 
+/// The albums I may see: mine and the community's shared ones.
+#[utoipa::path(get, path = "/albums", tag = "photos",
+    responses((status = 200, description = "The albums", body = List<Album>)))]
 async fn albums(State(state): State<AppState>, Auth(actor): Auth) -> Result<Response, ApiError> {
     Ok(axum::Json(List::all(state.taina.jaci().albums(&actor).await?)).into_response())
 }
 
-#[derive(Deserialize)]
+/// A new album.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AlbumBody {
     name: String,
     #[serde(default)]
     description: String,
+    /// Who sees it (default `private`).
     visibility: Option<Visibility>,
 }
 
+/// Creates an album.
+#[utoipa::path(post, path = "/albums", tag = "photos", request_body = AlbumBody,
+    responses((status = 201, description = "The album", body = Album)))]
 async fn create_album(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -217,6 +336,19 @@ async fn create_album(
     Ok((StatusCode::CREATED, axum::Json(album)).into_response())
 }
 
+/// An album with its photos.
+#[derive(Serialize, ToSchema)]
+struct AlbumView {
+    #[serde(flatten)]
+    album: Album,
+    /// The photos in it that I may see, in the album's order.
+    photos: Vec<Photo>,
+}
+
+/// An album and its photos.
+#[utoipa::path(get, path = "/albums/{id}", tag = "photos",
+    params(("id" = String, Path, description = "The album's id")),
+    responses((status = 200, description = "The album and its photos", body = AlbumView)))]
 async fn album(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -226,20 +358,19 @@ async fn album(
     let jaci = state.taina.jaci();
     let album = jaci.album(&actor, &id).await?;
     let photos = jaci.album_photos(&actor, &id).await?;
-    let mut body = serde_json::to_value(&album)
-        .map_err(|e| ApiError::from(taina::Error::Corrupt(e.to_string())))?;
-    body["photos"] = json!(photos);
-    Ok(axum::Json(body).into_response())
+    Ok(axum::Json(AlbumView { album, photos }).into_response())
 }
 
-#[derive(Deserialize)]
+/// Changes to an album; what is left out stays.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AlbumPatch {
     name: Option<String>,
     description: Option<String>,
     visibility: Option<Visibility>,
-    /// `null` resets the cover to the first photo.
+    /// A photo in the album to be its cover; `null` resets the cover to the first photo.
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
     cover_photo_id: Option<Option<String>>,
 }
 
@@ -253,6 +384,10 @@ mod double_option {
     }
 }
 
+/// Renames an album, changes its description, visibility or cover.
+#[utoipa::path(patch, path = "/albums/{id}", tag = "photos", request_body = AlbumPatch,
+    params(("id" = String, Path, description = "The album's id")),
+    responses((status = 200, description = "The album, changed", body = Album)))]
 async fn update_album(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -282,6 +417,10 @@ async fn update_album(
     Ok(axum::Json(album).into_response())
 }
 
+/// Deletes an album (its photos stay).
+#[utoipa::path(delete, path = "/albums/{id}", tag = "photos",
+    params(("id" = String, Path, description = "The album's id")),
+    responses((status = 204, description = "Deleted")))]
 async fn delete_album(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -292,7 +431,8 @@ async fn delete_album(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+/// Photos, by id.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PhotoIds {
     photo_ids: Vec<String>,
@@ -304,6 +444,10 @@ fn photo_ids(raw: &[String]) -> Result<Vec<PhotoId>, ApiError> {
         .collect()
 }
 
+/// Adds photos to an album (at its end; those already in it stay where they are).
+#[utoipa::path(post, path = "/albums/{id}/photos", tag = "photos", request_body = PhotoIds,
+    params(("id" = String, Path, description = "The album's id")),
+    responses((status = 200, description = "The album, changed", body = Album)))]
 async fn add_photos(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -322,6 +466,13 @@ async fn add_photos(
     .into_response())
 }
 
+/// Takes a photo out of an album (the photo stays in the library).
+#[utoipa::path(delete, path = "/albums/{id}/photos/{photo_id}", tag = "photos",
+    params(
+        ("id" = String, Path, description = "The album's id"),
+        ("photo_id" = String, Path, description = "The photo's id"),
+    ),
+    responses((status = 200, description = "The album, changed", body = Album)))]
 async fn remove_photo(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -339,6 +490,10 @@ async fn remove_photo(
     .into_response())
 }
 
+/// Puts an album's photos in a new order (exactly the photos it holds, each once).
+#[utoipa::path(put, path = "/albums/{id}/order", tag = "photos", request_body = PhotoIds,
+    params(("id" = String, Path, description = "The album's id")),
+    responses((status = 200, description = "The album, reordered", body = Album)))]
 async fn reorder(
     State(state): State<AppState>,
     Auth(actor): Auth,

@@ -4,34 +4,48 @@
 //! the photo library) and `modified_at` (RFC 3339). When the last byte arrives, the answer carries
 //! `Taina-File-Id` (and `Taina-Photo-Id`).
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{head, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures::TryStreamExt;
 use taina::core::{Error as DomainError, ErrorKind, Timestamp, UploadId};
 use taina::ybira::{Appended, NewResumable};
+use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::path_id;
 use crate::auth::Auth;
+use crate::openapi::ErrorBody;
 use crate::{ApiError, AppState};
 
 const TUS_VERSION: &str = "1.0.0";
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/uploads", post(create).options(options))
-        .route(
-            "/uploads/{id}",
-            head(status)
-                .patch(append)
-                .delete(cancel)
-                .layer(DefaultBodyLimit::disable()),
-        )
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, options))
+        .routes(routes!(status, append, cancel).layer(DefaultBodyLimit::disable()))
+        .layer(no_store())
+        .layer(tus_resumable())
+}
+
+/// tus wants `Tus-Resumable` on every answer, errors included.
+fn tus_resumable() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(
+        HeaderName::from_static("tus-resumable"),
+        HeaderValue::from_static(TUS_VERSION),
+    )
+}
+
+/// Upload state is never cached.
+fn no_store() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    )
 }
 
 fn tus(status: StatusCode) -> Response {
@@ -69,6 +83,18 @@ fn bad(message: &str) -> ApiError {
     ApiError::request(StatusCode::BAD_REQUEST, "bad_request", message)
 }
 
+/// What this tus server supports (no session needed).
+#[utoipa::path(options, path = "/uploads", tag = "uploads", security(()),
+    responses(
+        (status = 204, description = "The tus capabilities",
+            headers(
+                ("Tus-Resumable" = String, description = "`1.0.0`"),
+                ("Tus-Version" = String, description = "`1.0.0`"),
+                ("Tus-Extension" = String, description = "`creation,termination,checksum`"),
+                ("Tus-Max-Size" = u64, description = "The largest upload, in bytes"),
+                ("Tus-Checksum-Algorithm" = String, description = "`sha256`"),
+            )),
+    ))]
 async fn options(State(state): State<AppState>) -> Response {
     let mut response = tus(StatusCode::NO_CONTENT);
     set(&mut response, "tus-version", TUS_VERSION);
@@ -114,6 +140,29 @@ fn metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, ApiError> {
         .collect()
 }
 
+/// Starts a resumable upload (tus creation); its length is reserved against the quota.
+#[utoipa::path(post, path = "/uploads", tag = "uploads",
+    params(
+        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+        ("Upload-Length" = u64, Header, description = "The whole file's size in bytes (`Upload-Defer-Length` is not supported)"),
+        ("Upload-Metadata" = Option<String>, Header, description = "`key base64,key base64,...`: \
+            `filename` (or `name`), `folder_id` (`root`, `community` or a folder id), `photo` \
+            (`true` or `1`: add it to the photo library), `modified_at` (RFC 3339)"),
+    ),
+    responses(
+        (status = 201, description = "Created; send the content to `Location`",
+            headers(
+                ("Location" = String, description = "The upload's URL, `/api/v1/uploads/{id}`"),
+                ("Upload-Offset" = u64, description = "`0`"),
+                ("Tus-Resumable" = String, description = "`1.0.0`"),
+            )),
+        (status = 400, description = "No `Upload-Length`, an `Upload-Defer-Length`, or a malformed `Upload-Metadata`", body = ErrorBody),
+        (status = 404, description = "The `folder_id` names nothing", body = ErrorBody),
+        (status = 412, description = "`Tus-Resumable` is missing or not `1.0.0` (no body)",
+            headers(("Tus-Version" = String, description = "`1.0.0`"))),
+        (status = 413, description = "`Upload-Length` is larger than the instance allows (`too_large`), or than the community's quota can hold (`quota_exceeded`)", body = ErrorBody),
+        (status = 422, description = "A bad `modified_at`, or a file name that is not allowed", body = ErrorBody),
+    ))]
 async fn create(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -168,6 +217,23 @@ async fn create(
     Ok(response)
 }
 
+/// Where a resumable upload stands (tus core).
+#[utoipa::path(head, path = "/uploads/{id}", tag = "uploads",
+    params(
+        ("id" = String, Path, description = "The upload's id"),
+        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+    ),
+    responses(
+        (status = 200, description = "Its offset and length (no body)",
+            headers(
+                ("Upload-Offset" = u64, description = "The bytes received so far"),
+                ("Upload-Length" = u64, description = "The whole file's size"),
+                ("Tus-Resumable" = String, description = "`1.0.0`"),
+                ("Cache-Control" = String, description = "`no-store`"),
+            )),
+        (status = 412, description = "`Tus-Resumable` is missing or not `1.0.0` (no body)",
+            headers(("Tus-Version" = String, description = "`1.0.0`"))),
+    ))]
 async fn status(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -209,6 +275,32 @@ fn checksum(headers: &HeaderMap) -> Result<Option<[u8; 32]>, ApiError> {
     Ok(Some(digest))
 }
 
+/// Appends a piece at `Upload-Offset` (tus core and checksum); the last piece stores the file.
+#[utoipa::path(patch, path = "/uploads/{id}", tag = "uploads",
+    params(
+        ("id" = String, Path, description = "The upload's id"),
+        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+        ("Upload-Offset" = u64, Header, description = "Where the piece starts: the upload's current offset"),
+        ("Upload-Checksum" = Option<String>, Header, description = "`sha256 <base64>` of the piece: a piece that does not match is dropped"),
+    ),
+    request_body(content_type = "application/offset+octet-stream", description = "The piece's bytes"),
+    responses(
+        (status = 204, description = "Received; after the last piece the file is stored",
+            headers(
+                ("Upload-Offset" = u64, description = "The bytes received so far"),
+                ("Tus-Resumable" = String, description = "`1.0.0`"),
+                ("Taina-File-Id" = String, description = "After the last piece: the stored file's id"),
+                ("Taina-Photo-Id" = String, description = "After the last piece of a `photo` upload: the photo's id"),
+            )),
+        (status = 400, description = "No `Upload-Offset`, or a malformed or non-sha256 `Upload-Checksum`", body = ErrorBody),
+        (status = 409, description = "`Upload-Offset` is not where the upload stands, another piece \
+            is being received, or the upload expired", body = ErrorBody),
+        (status = 412, description = "`Tus-Resumable` is missing or not `1.0.0` (no body)",
+            headers(("Tus-Version" = String, description = "`1.0.0`"))),
+        (status = 415, description = "The body is not `application/offset+octet-stream`", body = ErrorBody),
+        (status = 422, description = "More bytes than `Upload-Length`", body = ErrorBody),
+        (status = 460, description = "Checksum mismatch: the piece was dropped; send it again", body = ErrorBody),
+    ))]
 async fn append(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -280,6 +372,19 @@ async fn append(
     Ok(response)
 }
 
+/// Abandons a resumable upload (tus termination): its bytes go and its reservation is given back.
+#[utoipa::path(delete, path = "/uploads/{id}", tag = "uploads",
+    params(
+        ("id" = String, Path, description = "The upload's id"),
+        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+    ),
+    responses(
+        (status = 204, description = "Cancelled",
+            headers(("Tus-Resumable" = String, description = "`1.0.0`"))),
+        (status = 409, description = "A piece is being received; retry", body = ErrorBody),
+        (status = 412, description = "`Tus-Resumable` is missing or not `1.0.0` (no body)",
+            headers(("Tus-Version" = String, description = "`1.0.0`"))),
+    ))]
 async fn cancel(
     State(state): State<AppState>,
     Auth(actor): Auth,

@@ -17,6 +17,7 @@ use taina::core::{Actor, ConversationId, Error as DomainError};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth::{Auth, token};
+use crate::client::Client;
 use crate::{ApiError, AppState};
 
 /// How often the server pings an idle socket.
@@ -38,13 +39,27 @@ enum ClientFrame {
 
 /// Upgrades an authenticated request. A cookie-authenticated upgrade must come from our own origin
 /// (browsers send cookies on cross-site WebSocket handshakes).
+#[utoipa::path(get, path = "/ws", tag = "realtime",
+    description = "The realtime socket (WebSocket upgrade). The server sends `{\"type\": \"<event name>\", \"data\": {...}}` \
+        (`message.created`, `message.updated`, `message.deleted`, `reaction.added`, `reaction.removed`, `read`, \
+        `typing`, `presence`, `conversation.*`, `file.*`, `folder.*`, `photo.*`), `{\"type\": \"resync\"}` when the client \
+        fell behind (catch up through the API), `{\"type\": \"pong\"}` and `{\"type\": \"error\", \"data\": {\"message\"}}`. \
+        The client sends `{\"type\": \"typing\", \"conversation_id\", \"typing\": true|false}`, \
+        `{\"type\": \"idle\", \"idle\": true|false}` and `{\"type\": \"ping\"}`.",
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, description = "Not a WebSocket upgrade request", body = crate::openapi::ErrorBody),
+    ))]
 pub(super) async fn upgrade(
     State(state): State<AppState>,
     Auth(actor): Auth,
+    client: Client,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    if token(&headers).is_some_and(|(_, from_cookie)| from_cookie) && !same_origin(&headers) {
+    if token(&headers).is_some_and(|(_, from_cookie)| from_cookie)
+        && !same_origin(&headers, &client)
+    {
         return Err(DomainError::Forbidden {
             reason: "the socket must be opened from this site",
         }
@@ -57,15 +72,19 @@ pub(super) async fn upgrade(
     }))
 }
 
-fn same_origin(headers: &HeaderMap) -> bool {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok());
-    match (origin, host) {
-        (None, _) => true,
-        (Some(origin), Some(host)) => origin
-            .split_once("://")
-            .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host),
-        (Some(_), None) => false,
+/// Whether the page that opens the socket is ours: its `Origin` is the origin the client used to
+/// reach us (a request without `Origin` does not come from a browser page).
+fn same_origin(headers: &HeaderMap, client: &Client) -> bool {
+    match headers.get(header::ORIGIN).map(|h| h.to_str()) {
+        None => true,
+        Some(Ok(origin)) => {
+            let host = |o: &str| {
+                o.split_once("://")
+                    .map(|(_, rest)| rest.trim_end_matches('/').to_owned())
+            };
+            host(origin).is_some_and(|h| Some(h) == host(&client.origin))
+        }
+        Some(Err(_)) => false,
     }
 }
 
