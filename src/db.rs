@@ -51,6 +51,8 @@ pub struct Db {
     backend: Backend,
     writer: AnyPool,
     reader: AnyPool,
+    /// The SQLite file, or the PostgreSQL URL.
+    location: String,
 }
 
 impl Db {
@@ -108,6 +110,7 @@ impl Db {
             backend: Backend::Sqlite,
             writer,
             reader,
+            location: path.display().to_string(),
         })
     }
 
@@ -131,6 +134,7 @@ impl Db {
             backend: Backend::Postgres,
             writer: pool.clone(),
             reader: pool,
+            location: url.to_owned(),
         })
     }
 
@@ -146,6 +150,12 @@ impl Db {
     /// Which database is underneath.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Where the database is: the SQLite file's path, or the PostgreSQL URL (with its password:
+    /// for tools such as `pg_dump`, never for logs).
+    pub fn location(&self) -> &str {
+        &self.location
     }
 
     /// The pool for reads.

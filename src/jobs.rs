@@ -119,6 +119,17 @@ pub async fn enqueue(conn: &mut AnyConnection, job: NewJob, now: Timestamp) -> R
     Ok(())
 }
 
+/// Jobs by state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct JobCounts {
+    /// Waiting to run (or to run again).
+    pub queued: u64,
+    /// Running now (claimed under a lease).
+    pub running: u64,
+    /// Given up, kept for an admin to retry.
+    pub failed: u64,
+}
+
 /// A job that has failed for good.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FailedJob {
@@ -198,6 +209,28 @@ impl Jobs<'_> {
         .fetch_one(self.taina.inner.db.reader())
         .await?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// How many jobs wait, run and have failed, now.
+    pub async fn counts(&self) -> Result<JobCounts> {
+        let now = self.taina.inner.clock.now().as_millis();
+        let (queued, running, failed): (i64, i64, i64) = sqlx::query_as(
+            "SELECT \
+             COALESCE(SUM(CASE WHEN failed_at IS NULL AND finished_at IS NULL \
+                 AND (locked_until IS NULL OR locked_until <= $1) THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN failed_at IS NULL AND finished_at IS NULL \
+                 AND locked_until > $1 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0) FROM jobs",
+        )
+        .bind(now)
+        .fetch_one(self.taina.inner.db.reader())
+        .await?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(JobCounts {
+            queued: n(queued),
+            running: n(running),
+            failed: n(failed),
+        })
     }
 
     /// Jobs that failed for good, newest first.

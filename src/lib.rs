@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -30,11 +31,14 @@ pub mod guara;
 pub mod jaci;
 pub mod jobs;
 pub mod maintenance;
+pub mod operator;
+pub mod progress;
 pub mod random;
 pub mod realtime;
 pub mod storage;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod transfer;
 pub mod ybira;
 
 use std::path::{Path, PathBuf};
@@ -48,6 +52,7 @@ pub use db::Backend;
 pub use error::{Error, Result};
 pub use jaci::Jaci;
 pub use jobs::Jobs;
+pub use operator::Operator;
 pub use taina_core as core;
 use taina_core::session::SessionPolicy;
 use tokio::sync::broadcast;
@@ -153,6 +158,11 @@ impl Taina {
     /// Accounts and communities: setup, sign-in, sessions, members, invites, settings.
     pub fn accounts(&self) -> Accounts<'_> {
         Accounts { inner: &self.inner }
+    }
+
+    /// The local operator's calls (the `taina` command only; never exposed over the network).
+    pub fn operator(&self) -> Operator<'_> {
+        Operator { taina: self }
     }
 
     /// Files and folders: uploads, downloads, versions, trash, shares, integrity.

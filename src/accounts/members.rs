@@ -1,7 +1,7 @@
 //! Members: one's own profile, and admin work on others (roles, disabling, removal).
 
 use taina_core::membership::{MemberChange, ensure_admin_remains};
-use taina_core::validate::normalize_display_name;
+use taina_core::validate::{check_password, normalize_display_name, normalize_email};
 use taina_core::{Action, Actor, DomainEvent, Resource, Role, User, UserId, authorize};
 use tracing::instrument;
 
@@ -9,6 +9,19 @@ use super::rows::{UserRow, user_columns};
 use super::sessions::load_user;
 use super::{Accounts, community_of};
 use crate::Result;
+
+/// An account an admin creates directly, without an invite.
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    /// Their email (their sign-in name).
+    pub email: String,
+    /// The name others see.
+    pub display_name: String,
+    /// Their first password.
+    pub password: String,
+    /// Their role.
+    pub role: Role,
+}
 
 /// Changes a person may make to their own profile.
 #[derive(Debug, Clone, Default)]
@@ -97,6 +110,95 @@ impl Accounts<'_> {
             return Err(taina_core::Error::not_found("user").into());
         }
         Ok(user)
+    }
+
+    /// Creates an account in the actor's community without an invite (admins only).
+    #[instrument(skip_all, fields(community = community_of(actor), role = %new.role))]
+    pub async fn add_member(&self, actor: &Actor, new: NewMember) -> Result<User> {
+        authorize(
+            actor,
+            Action::Create,
+            Resource::Members(&actor.community_id),
+        )?;
+        let email = normalize_email(&new.email)?;
+        let display_name = normalize_display_name(&new.display_name)?;
+        check_password(&new.password)?;
+        let hash = self.inner.hasher.hash(&new.password).await?;
+        let mut tx = self.inner.db.begin().await?;
+        let user = self
+            .insert_user(
+                &mut tx,
+                &actor.community_id,
+                &email,
+                &display_name,
+                &hash,
+                new.role,
+            )
+            .await?;
+        tx.commit().await?;
+        self.publish(
+            &actor.community_id,
+            DomainEvent::MemberJoined {
+                user_id: user.id.clone(),
+                role: user.role,
+            },
+        );
+        Ok(user)
+    }
+
+    /// Sets a member's password (admins only: for someone who lost theirs) and signs them out
+    /// everywhere.
+    #[instrument(skip_all, fields(community = community_of(actor)))]
+    pub async fn reset_password(
+        &self,
+        actor: &Actor,
+        user_id: &UserId,
+        password: &str,
+    ) -> Result<()> {
+        let resource = Resource::Member {
+            community_id: &actor.community_id,
+            user_id,
+        };
+        authorize(actor, Action::Manage, resource)?;
+        check_password(password)?;
+        let hash = self.inner.hasher.hash(password).await?;
+        let mut tx = self.inner.db.begin().await?;
+        let target = load_user(&mut tx, user_id.as_str()).await?;
+        if target.community_id != actor.community_id {
+            return Err(taina_core::Error::not_found("user").into());
+        }
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(self.now().as_millis())
+            .bind(user_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The member of the actor's community with this email (admins only).
+    #[instrument(skip_all, fields(community = community_of(actor)))]
+    pub async fn member_by_email(&self, actor: &Actor, email: &str) -> Result<User> {
+        authorize(actor, Action::Read, Resource::Members(&actor.community_id))?;
+        let email = normalize_email(email)?;
+        let row: Option<UserRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE community_id = $1 AND email = $2"
+        ))
+        .bind(actor.community_id.as_str())
+        .bind(&email)
+        .fetch_optional(self.inner.db.reader())
+        .await?;
+        match row {
+            Some(row) => User::try_from(row),
+            None => Err(taina_core::Error::not_found("user").into()),
+        }
     }
 
     /// Gives a member a new role (admins only; the last admin cannot be demoted).

@@ -20,7 +20,7 @@ use taina_core::{Actor, CommunityId, DomainEvent, Event, Timestamp};
 
 pub use community::CommunityUpdate;
 pub use invites::{CreatedInvite, NewInvite, RegisterRequest};
-pub use members::ProfileUpdate;
+pub use members::{NewMember, ProfileUpdate};
 pub use password::{MAX_QUEUE_WAIT, PasswordHasher};
 pub use sessions::{LoginRequest, SessionInfo, SignedIn};
 pub use setup::{NewCommunity, SetupRequest};

@@ -37,6 +37,18 @@ pub use albums::{Album, AlbumUpdate, NewAlbum};
 const JPEG_RENDITION: &str = "display.jpg";
 pub use taina_jaci::album::Visibility;
 
+/// A nullable DOUBLE PRECISION parameter, sent as text and cast in SQL. sqlx 0.8.6's `Any` driver
+/// binds a NULL `f64` as a PostgreSQL `float4`, so a statement first prepared with a NULL there
+/// (a photo without GPS) then refuses the 8-byte `float8` of the next photo that has one
+/// ("incorrect binary data format"). Text has one type whether NULL or not; `f64`'s `Display`
+/// round-trips exactly.
+fn nullable_double(value: Option<f64>) -> Option<String> {
+    value.filter(|v| v.is_finite()).map(|v| v.to_string())
+}
+
+/// The most hashes [`Jaci::known_content`] takes at once.
+pub const KNOWN_BATCH: usize = 500;
+
 /// The most bytes of a file read for its metadata (HEIF and TIFF may keep EXIF anywhere).
 const METADATA_READ_LIMIT: u64 = 64 * 1024 * 1024;
 
@@ -395,8 +407,10 @@ impl Jaci<'_> {
              taken_at_source, width, height, orientation, camera_make, camera_model, lens, latitude, \
              longitude, altitude, iso, f_number, exposure_time, focal_length, processed_at, \
              processing_error, created_at, updated_at, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, \
-             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23, \
-             $24)",
+             $7, $8, $9, $10, $11, $12, $13, CAST($14 AS DOUBLE PRECISION), \
+             CAST($15 AS DOUBLE PRECISION), CAST($16 AS DOUBLE PRECISION), $17, \
+             CAST($18 AS DOUBLE PRECISION), CAST($19 AS DOUBLE PRECISION), \
+             CAST($20 AS DOUBLE PRECISION), $21, $22, $23, $23, $24)",
         )
         .bind(id.as_str())
         .bind(item.id.as_str())
@@ -411,13 +425,13 @@ impl Jaci<'_> {
         .bind(camera.make)
         .bind(camera.model)
         .bind(camera.lens)
-        .bind(metadata.location.map(|l| l.latitude))
-        .bind(metadata.location.map(|l| l.longitude))
-        .bind(metadata.location.and_then(|l| l.altitude))
+        .bind(nullable_double(metadata.location.map(|l| l.latitude)))
+        .bind(nullable_double(metadata.location.map(|l| l.longitude)))
+        .bind(nullable_double(metadata.location.and_then(|l| l.altitude)))
         .bind(exposure.iso.map(i64::from))
-        .bind(exposure.f_number)
-        .bind(exposure.exposure_time)
-        .bind(exposure.focal_length)
+        .bind(nullable_double(exposure.f_number))
+        .bind(nullable_double(exposure.exposure_time))
+        .bind(nullable_double(exposure.focal_length))
         .bind(processed_at)
         .bind(processing_error)
         .bind(now.as_millis())
@@ -623,6 +637,42 @@ impl Jaci<'_> {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Which of these SHA-256 hashes (hex) the actor's own library already holds, so that a
+    /// backup or an import sends only what is new. At most [`KNOWN_BATCH`] hashes a call.
+    #[instrument(skip_all, fields(community = %actor.community_id, asked = hashes.len()))]
+    pub async fn known_content(&self, actor: &Actor, hashes: &[String]) -> Result<Vec<String>> {
+        if hashes.len() > KNOWN_BATCH {
+            return Err(taina_core::Error::TooLarge {
+                what: "hash list",
+                limit_bytes: KNOWN_BATCH as u64,
+            }
+            .into());
+        }
+        let hashes: Vec<String> = hashes
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .collect();
+        if hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..hashes.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT DISTINCT b.sha256 FROM photos p JOIN items i ON i.id = p.file_id \
+             JOIN blobs b ON b.id = i.blob_id WHERE i.community_id = $1 AND i.space_owner_id = $2 \
+             AND i.deleted_at IS NULL AND b.sha256 IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String,)>(&sql)
+            .bind(actor.community_id.as_str())
+            .bind(actor.user_id.as_str());
+        for hash in &hashes {
+            query = query.bind(hash);
+        }
+        let rows = query.fetch_all(self.taina.inner.db.reader()).await?;
+        Ok(rows.into_iter().map(|(h,)| h).collect())
     }
 
     /// Makes a photo's thumbnails again (after a pipeline change, say).

@@ -13,6 +13,7 @@ use tracing::instrument;
 use super::Ybira;
 use crate::Result;
 use crate::accounts::rows::parse_id;
+use crate::jobs::{Job, NewJob};
 
 /// Where repair moves orphans (outside `communities/`, so later checks do not list them again).
 pub const QUARANTINE_PREFIX: &str = "quarantine";
@@ -174,6 +175,22 @@ impl Ybira<'_> {
         if still.is_some() {
             tracing::warn!(path, "blob path is in use again; not deleting");
             return Ok(());
+        }
+        if crate::backup::backup_running(&inner.data_dir) {
+            // A backup's database snapshot may still name this blob: delete it after the backup.
+            let later = NewJob {
+                run_at: self
+                    .taina
+                    .now()
+                    .plus(std::time::Duration::from_secs(10 * 60)),
+                ..NewJob::now(
+                    Job::DeleteBlob {
+                        path: path.to_owned(),
+                    },
+                    self.taina.now(),
+                )
+            };
+            return self.taina.jobs().enqueue(later).await;
         }
         inner.blobs.delete(path).await
     }

@@ -189,26 +189,7 @@ impl Ybira<'_> {
         let cursor = cursor.map(Cursor::decode).transpose()?;
         let limit = page_size(limit);
         let mut conn = self.taina.inner.db.reader().acquire().await?;
-        let parent_key = match location {
-            Location::Folder(id) => {
-                let folder = self
-                    .load(&mut conn, actor, id, ItemAction::Read, false)
-                    .await?;
-                if folder.item.kind != ItemKind::Folder {
-                    return Err(DomainError::invalid("folder_id", "is not a folder").into());
-                }
-                id.as_str().to_owned()
-            }
-            Location::MyFiles | Location::Shared => {
-                let space = match location {
-                    Location::MyFiles => taina_ybira::access::Space::Private(actor.user_id.clone()),
-                    _ => taina_ybira::access::Space::Shared,
-                };
-                // Reading a root needs what adding to it needs, bar write shares.
-                taina_ybira::access::authorize_root(actor, &space).map_err(super::denied)?;
-                taina_ybira::listing::parent_key(&actor.community_id, &space, None)
-            }
-        };
+        let parent_key = self.readable_parent_key(&mut conn, actor, location).await?;
         let fetch = i64::from(limit) + 1;
         let rows: Vec<ItemRow> = match &cursor {
             None => {
@@ -245,6 +226,88 @@ impl Ybira<'_> {
             _ => None,
         };
         Ok(Page { items, next_cursor })
+    }
+
+    /// The live child of a folder (or space root) with this name, ignoring case, if the actor may
+    /// see the folder.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn child_named(
+        &self,
+        actor: &Actor,
+        location: &Location,
+        name: &str,
+    ) -> Result<Option<Item>> {
+        let name = normalize_name(name)?;
+        let mut conn = self.taina.inner.db.reader().acquire().await?;
+        let parent_key = self.readable_parent_key(&mut conn, actor, location).await?;
+        let row: Option<ItemRow> = sqlx::query_as(&format!(
+            "SELECT {ITEM_COLUMNS} WHERE i.parent_key = $1 AND i.name_key = $2 \
+             AND i.deleted_at IS NULL"
+        ))
+        .bind(&parent_key)
+        .bind(taina_ybira::name::collision_key(&name))
+        .fetch_optional(&mut *conn)
+        .await?;
+        row.map(|r| r.into_loaded().map(|l| l.item)).transpose()
+    }
+
+    /// The folder `path` (`/`-separated names) under `base`, made where missing.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn ensure_folder_path(
+        &self,
+        actor: &Actor,
+        base: Location,
+        path: &str,
+    ) -> Result<Location> {
+        let mut here = base;
+        for name in path.split('/').map(str::trim).filter(|n| !n.is_empty()) {
+            let folder = match self.child_named(actor, &here, name).await? {
+                Some(item) if item.kind == ItemKind::Folder => item,
+                Some(_) => {
+                    return Err(
+                        DomainError::conflict("a file already has that folder's name").into(),
+                    );
+                }
+                None => match self.create_folder(actor, &here, name).await {
+                    Ok(folder) => folder,
+                    // Made meanwhile by someone else: use theirs.
+                    Err(e) if e.kind() == taina_core::ErrorKind::Conflict => self
+                        .child_named(actor, &here, name)
+                        .await?
+                        .ok_or_else(|| DomainError::conflict("the folder vanished"))?,
+                    Err(e) => return Err(e),
+                },
+            };
+            here = Location::Folder(folder.id);
+        }
+        Ok(here)
+    }
+
+    /// The parent key of a location the actor may read.
+    async fn readable_parent_key(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        location: &Location,
+    ) -> Result<String> {
+        Ok(match location {
+            Location::Folder(id) => {
+                let folder = self.load(conn, actor, id, ItemAction::Read, false).await?;
+                if folder.item.kind != ItemKind::Folder {
+                    return Err(DomainError::invalid("folder_id", "is not a folder").into());
+                }
+                id.as_str().to_owned()
+            }
+            Location::MyFiles | Location::Shared => {
+                let space = match location {
+                    Location::MyFiles => taina_ybira::access::Space::Private(actor.user_id.clone()),
+                    _ => taina_ybira::access::Space::Shared,
+                };
+                // Reading a root needs what adding to it needs, bar write shares.
+                taina_ybira::access::authorize_root(actor, &space).map_err(super::denied)?;
+                taina_ybira::listing::parent_key(&actor.community_id, &space, None)
+            }
+        })
     }
 
     /// The folders from the root of its space down to the item, the item included.

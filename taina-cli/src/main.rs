@@ -1,82 +1,130 @@
 //! The `taina` command: runs and administers a Tainá instance.
+//!
+//! Thin by design: every command opens the `taina` library on the same data directory and
+//! configuration as the server (safe while the server runs: SQLite in WAL mode with a busy timeout,
+//! or PostgreSQL) and calls it; no SQL and no rule live here.
 #![forbid(unsafe_code)]
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
+mod admin;
+mod cli;
+mod data;
+mod failure;
+mod output;
+mod progress;
+mod secret;
+mod tui;
+
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser};
 use taina::{Config, Taina};
 use tracing_subscriber::EnvFilter;
 
-/// Tainá: a community-owned digital home — files, photos and messages on one server.
-#[derive(Debug, Parser)]
-#[command(name = "taina", version, about)]
-struct Cli {
-    /// A TOML configuration file (default: $TAINA_CONFIG, or ./taina.toml when present).
-    #[arg(long, global = true)]
-    config: Option<PathBuf>,
-    /// The data directory (default ./taina-data; or TAINA_DATA_DIR).
-    #[arg(long, global = true)]
-    data_dir: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Runs the server.
-    Serve {
-        /// The address to listen on (default 127.0.0.1:8080; or TAINA_LISTEN).
-        #[arg(long)]
-        listen: Option<SocketAddr>,
-    },
-}
+use cli::{Cli, Command};
+use failure::Failure;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_env("TAINA_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+            EnvFilter::try_from_env("TAINA_LOG")
+                .unwrap_or_else(|_| EnvFilter::new("warn,taina_server=info,taina_cli=info")),
         )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     match run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("taina: {message}");
-            ExitCode::FAILURE
-        }
+        Ok(code) => code,
+        Err(failure) => failure.report(),
     }
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
-    let mut config = Config::load(cli.config.as_deref()).map_err(|e| e.to_string())?;
-    if let Some(dir) = cli.data_dir {
-        config.data_dir = dir;
+async fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let mut config = Config::load(cli.config.as_deref()).map_err(Failure::config)?;
+    if let Some(dir) = &cli.data_dir {
+        config.data_dir = dir.clone();
     }
+    let out = output::Output { json: cli.json };
+    let community = cli.community.as_deref();
     match cli.command {
         Command::Serve { listen } => {
             if let Some(addr) = listen {
                 config.listen = addr;
             }
-            serve(config).await
+            serve(config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "taina", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(|e| Failure::io("cannot write the man page", e))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { source } => {
+            data::restore(config, &source, &out).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        command => {
+            // Commands beside a running server: no background jobs of their own.
+            config.job_workers = 0;
+            let taina = open(config).await?;
+            let result = match command {
+                Command::Admin(admin) => admin::run(&taina, community, admin, &out).await,
+                Command::Fsck { deep, repair } => data::fsck(&taina, deep, repair, &out).await,
+                Command::Backup { dest, thumbnails } => {
+                    data::backup(&taina, &dest, thumbnails, &out).await
+                }
+                Command::Thumbnails(cli::Thumbnails::Regenerate { all, photo_id }) => {
+                    data::regenerate(&taina, community, all, photo_id.as_deref(), &out).await
+                }
+                Command::Import(import) => data::import(&taina, community, import, &out).await,
+                Command::Export { dest, user } => {
+                    data::export(&taina, community, &dest, user.as_deref(), &out).await
+                }
+                Command::Tui => tui::run(&taina).await,
+                Command::Serve { .. }
+                | Command::Completions { .. }
+                | Command::Man
+                | Command::Restore { .. } => Ok(ExitCode::SUCCESS),
+            };
+            taina.close().await;
+            result
         }
     }
 }
 
-async fn serve(config: Config) -> Result<(), String> {
+/// Opens the instance, or says why not and what to check.
+async fn open(config: Config) -> Result<Taina, Failure> {
+    let dir = config.data_dir.clone();
+    Taina::open(config).await.map_err(|e| {
+        Failure::new(
+            failure::Code::Unavailable,
+            format!("cannot open the instance in {}: {e}", dir.display()),
+            "check --data-dir (or TAINA_DATA_DIR) and TAINA_DATABASE_URL",
+        )
+    })
+}
+
+async fn serve(config: Config) -> Result<(), Failure> {
     let listen = config.listen;
-    let taina = Taina::open(config)
-        .await
-        .map_err(|e| format!("cannot open the instance: {e}"))?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let scheme = if config.tls() { "https" } else { "http" };
+    let taina = open(config).await?;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        Failure::new(
+            failure::Code::Unavailable,
+            format!("cannot listen on {listen}: {e}"),
+            "pick another address with --listen (or TAINA_LISTEN)",
+        )
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Failure::io("cannot read the listening address", e))?;
     println!(
-        "Tainá is serving at http://{addr}/ (data in {})",
+        "Tainá is serving at {scheme}://{addr}/ (data in {})",
         taina.data_dir().display()
     );
     let shutdown = async {
@@ -85,7 +133,13 @@ async fn serve(config: Config) -> Result<(), String> {
     };
     taina_server::serve(listener, taina.clone(), shutdown)
         .await
-        .map_err(|e| format!("server failed: {e}"))?;
+        .map_err(|e| {
+            Failure::new(
+                failure::Code::Unavailable,
+                format!("server failed: {e}"),
+                "see the log above",
+            )
+        })?;
     taina.close().await;
     Ok(())
 }
