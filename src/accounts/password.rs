@@ -1,8 +1,11 @@
 //! Password hashing with Argon2id at OWASP's recommended parameters (19 MiB, 2 passes, 1 lane), on a
-//! bounded pool of blocking threads.
+//! small pool of dedicated threads.
 //!
-//! A semaphore holds one permit per core: a login flood queues for a permit instead of stalling the
-//! async runtime or allocating 19 MiB per attempt; a caller that waits longer than
+//! The threads live as long as the hasher, one per permitted hash at once, so the 19 MiB each hash
+//! needs is reused by the same few threads (the allocator keeps what a thread freed for that
+//! thread: hashing on ever new threads of a general blocking pool left hundreds of MiB resident
+//! after a wave of sign-ups). A semaphore holds one permit per thread: a login flood queues for a
+//! permit instead of stalling the async runtime; a caller that waits longer than
 //! [`MAX_QUEUE_WAIT`] gets "rate limited". Unknown accounts are verified against a dummy hash so that
 //! they cost the same time as a wrong password.
 
@@ -28,19 +31,46 @@ const ITERATIONS: u32 = 2;
 /// Lanes (OWASP: 1).
 const PARALLELISM: u32 = 1;
 
-/// Hashes and verifies passwords on a bounded blocking pool.
+/// Work for a hashing thread.
+type Work = Box<dyn FnOnce() + Send>;
+
+/// Hashes and verifies passwords on a bounded pool of dedicated threads.
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
     dummy_hash: Arc<OnceCell<String>>,
+    work: Arc<std::sync::Mutex<std::sync::mpsc::Sender<Work>>>,
 }
 
 impl PasswordHasher {
-    /// A hasher computing at most `threads` hashes at once.
+    /// A hasher computing at most `threads` hashes at once, on that many threads of its own.
     pub fn new(threads: usize) -> Self {
+        let threads = threads.max(1);
+        let (tx, rx) = std::sync::mpsc::channel::<Work>();
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        for n in 0..threads {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("taina-argon2-{n}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while waiting for the next piece of work.
+                        let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                        match next {
+                            Ok(work) => work(),
+                            // Every hasher clone is gone.
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a password hashing thread");
+            }
+        }
         Self {
-            permits: Arc::new(Semaphore::new(threads.max(1))),
+            permits: Arc::new(Semaphore::new(threads)),
             dummy_hash: Arc::new(OnceCell::new()),
+            work: Arc::new(std::sync::Mutex::new(tx)),
         }
     }
 
@@ -105,12 +135,19 @@ impl PasswordHasher {
                 retry_after: Duration::from_secs(1),
             })?
             .map_err(|_| Error::PasswordHash("the hashing pool is closed".into()))?;
-        tokio::task::spawn_blocking(move || {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let job: Work = Box::new(move || {
             let _permit = permit;
-            work()
-        })
-        .await
-        .map_err(|e| Error::PasswordHash(format!("hashing task failed: {e}")))?
+            let _ = done.send(work());
+        });
+        self.work
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(job)
+            .map_err(|_| Error::PasswordHash("the hashing threads are gone".into()))?;
+        answer
+            .await
+            .map_err(|_| Error::PasswordHash("a hashing thread failed".into()))?
     }
 }
 

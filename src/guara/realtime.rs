@@ -76,20 +76,61 @@ pub(crate) fn start_typing_sweeper(inner: &Arc<Inner>) {
 #[derive(Debug)]
 pub struct GuaraSubscription {
     subscription: Subscription,
+    taina: Taina,
+    user: UserId,
+    /// A resync came through `try_next`: reload the topics on the next `next`.
+    stale: bool,
 }
 
 impl GuaraSubscription {
     /// The next event, waiting for one. After [`GuaraEvent::Resync`], reload what is on screen.
     pub async fn next(&mut self) -> Arc<GuaraEvent> {
+        if std::mem::take(&mut self.stale) {
+            self.refollow().await;
+        }
         let event = self.subscription.next().await;
-        self.track(&event);
+        if matches!(*event, GuaraEvent::Resync) {
+            self.refollow().await;
+        } else {
+            self.track(&event);
+        }
         event
+    }
+
+    /// After a resync the events that were dropped may have said "joined" or "left": follow
+    /// exactly the person's conversations as they are now.
+    async fn refollow(&mut self) {
+        let ids = match self.taina.guara().conversation_ids(&self.user).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot reload conversations after a resync");
+                return;
+            }
+        };
+        let wanted: Vec<Topic> = ids.into_iter().map(Topic::Conversation).collect();
+        let stale: Vec<Topic> = self
+            .subscription
+            .topics()
+            .iter()
+            .filter(|t| matches!(t, Topic::Conversation(_)) && !wanted.contains(t))
+            .cloned()
+            .collect();
+        for topic in stale {
+            self.subscription.unfollow(&topic);
+        }
+        for topic in wanted {
+            self.subscription.follow(topic);
+        }
     }
 
     /// The next event if one is waiting.
     pub fn try_next(&mut self) -> Option<Arc<GuaraEvent>> {
         let event = self.subscription.try_next()?;
-        self.track(&event);
+        if matches!(*event, GuaraEvent::Resync) {
+            self.stale = true;
+        } else {
+            self.track(&event);
+        }
         Some(event)
     }
 
@@ -189,7 +230,12 @@ impl Guara<'_> {
         for id in self.conversation_ids(&actor.user_id).await? {
             subscription.follow(Topic::Conversation(id));
         }
-        Ok(GuaraSubscription { subscription })
+        Ok(GuaraSubscription {
+            subscription,
+            taina: self.taina.clone(),
+            user: actor.user_id.clone(),
+            stale: false,
+        })
     }
 
     async fn conversation_ids(&self, user: &UserId) -> Result<Vec<ConversationId>> {

@@ -31,8 +31,18 @@ pub struct IntegrityOptions {
 impl Ybira<'_> {
     /// Compares the database with storage for the whole instance (an operator's call: the CLI, the
     /// TUI and the daily job).
-    #[instrument(skip_all, fields(deep = options.deep, repair = options.repair))]
     pub async fn check_integrity(&self, options: IntegrityOptions) -> Result<IntegrityReport> {
+        self.check_integrity_with(options, &crate::progress::Silent)
+            .await
+    }
+
+    /// [`Ybira::check_integrity`], reporting the deep check's hashing to `progress`.
+    #[instrument(skip_all, fields(deep = options.deep, repair = options.repair))]
+    pub async fn check_integrity_with(
+        &self,
+        options: IntegrityOptions,
+        progress: &dyn crate::progress::Progress,
+    ) -> Result<IntegrityReport> {
         let inner = &self.taina.inner;
         let rows: Vec<(String, String, i64, Option<i64>, String)> =
             sqlx::query_as("SELECT id, path, size_bytes, missing_at, sha256 FROM blobs")
@@ -82,8 +92,10 @@ impl Ybira<'_> {
                 .iter()
                 .map(|m| m.path.as_str())
                 .collect();
+            progress.start("hashing", known.iter().map(|b| b.size_bytes).sum(), true);
             for (blob, sha256) in known.iter().zip(&hashes) {
                 let path = blob.path.as_str();
+                progress.advance(blob.size_bytes);
                 if !present.contains(path) || mismatched.contains(path) {
                     continue;
                 }

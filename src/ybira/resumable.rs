@@ -43,6 +43,8 @@ pub struct NewResumable {
     pub as_photo: bool,
     /// The file's time on the device (a fallback for a photo's taken-at).
     pub client_file_time: Option<Timestamp>,
+    /// What to do when the name is taken when it completes.
+    pub on_conflict: OnConflict,
 }
 
 /// Where a resumable upload stands.
@@ -82,6 +84,9 @@ struct StoredTarget {
     name: String,
     photo: bool,
     file_time: Option<i64>,
+    /// Replace a file of the same name (keeping its content as a version) instead of numbering.
+    #[serde(default)]
+    replace: bool,
 }
 
 impl StoredTarget {
@@ -165,6 +170,7 @@ impl Ybira<'_> {
             name,
             photo: new.as_photo,
             file_time: new.client_file_time.map(Timestamp::as_millis),
+            replace: new.on_conflict == OnConflict::Replace,
         })
         .map_err(|e| crate::Error::Corrupt(e.to_string()))?;
         let id = crate::random::new_id(UploadId::from_random);
@@ -335,7 +341,11 @@ impl Ybira<'_> {
                 Target::New {
                     location: row.target.location()?,
                     name: row.target.name.clone(),
-                    on_conflict: OnConflict::Rename,
+                    on_conflict: if row.target.replace {
+                        OnConflict::Replace
+                    } else {
+                        OnConflict::Rename
+                    },
                 },
             )
             .await?;

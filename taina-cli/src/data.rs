@@ -23,13 +23,13 @@ pub async fn fsck(
     repair: bool,
     out: &Output,
 ) -> Result<ExitCode, Failure> {
-    if deep && out.bars() {
-        eprintln!("Reading and hashing every stored file...");
-    }
+    let bar = Bar::new(deep && out.bars());
     let report = taina
         .ybira()
-        .check_integrity(IntegrityOptions { deep, repair })
-        .await?;
+        .check_integrity_with(IntegrityOptions { deep, repair }, &bar)
+        .await;
+    bar.finish();
+    let report = report?;
     // Kept for the dashboard (`taina tui`).
     if let Ok(text) = serde_json::to_vec_pretty(&json!({ "at": taina.now(), "report": report })) {
         let _ = std::fs::write(taina.data_dir().join(LAST_REPORT), text);

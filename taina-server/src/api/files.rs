@@ -40,6 +40,15 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(unshare))
 }
 
+/// What an upload does with a taken name: `rename` (the default) or `replace`.
+pub(super) fn on_conflict(value: Option<&str>) -> Result<OnConflict, ApiError> {
+    match value {
+        None | Some("rename") => Ok(OnConflict::Rename),
+        Some("replace") => Ok(OnConflict::Replace),
+        Some(_) => Err(DomainError::invalid("on_conflict", "is `rename` or `replace`").into()),
+    }
+}
+
 /// Where a `parent_id` points: `root` (my files, the default), `community`, or a folder id.
 pub(super) fn location(parent: Option<&str>) -> Result<Location, ApiError> {
     Ok(match parent {
@@ -293,6 +302,9 @@ struct UploadForm {
     /// Where the file goes: `root` (my files, the default), `community`, or a folder id. Must come
     /// before `file`.
     folder_id: Option<String>,
+    /// When the name is taken: `rename` (the default: `name (2).ext`) or `replace` (the file
+    /// gets the new content; the old one is kept as a version). Must come before `file`.
+    on_conflict: Option<String>,
     /// The file, with its name in the part's `filename`.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
@@ -301,7 +313,7 @@ struct UploadForm {
 /// Uploads a file (multipart, streamed to storage as it arrives); a taken name gets a number.
 #[utoipa::path(post, path = "/files", tag = "files",
     request_body(content = UploadForm, content_type = "multipart/form-data",
-        description = "An optional `folder_id` part, then the `file` part; other parts are skipped"),
+        description = "Optional `folder_id` and `on_conflict` parts, then the `file` part; other parts are skipped"),
     responses(
         (status = 201, description = "The file", body = Item),
         (status = 404, description = "The folder names nothing", body = ErrorBody),
@@ -329,6 +341,7 @@ async fn upload(
         .into());
     }
     let mut to = Location::MyFiles;
+    let mut conflict = OnConflict::Rename;
     loop {
         let field = multipart.next_field().await.map_err(multipart_error)?;
         let Some(field) = field else {
@@ -338,6 +351,10 @@ async fn upload(
             Some("folder_id") => {
                 let value = field.text().await.map_err(multipart_error)?;
                 to = location(Some(value.trim()))?;
+            }
+            Some("on_conflict") => {
+                let value = field.text().await.map_err(multipart_error)?;
+                conflict = on_conflict(Some(value.trim()))?;
             }
             Some("file") => {
                 let name = field.file_name().unwrap_or("upload").to_owned();
@@ -351,7 +368,7 @@ async fn upload(
                             location: to,
                             name,
                             declared_size: None,
-                            on_conflict: OnConflict::Rename,
+                            on_conflict: conflict,
                         },
                         stream,
                     )

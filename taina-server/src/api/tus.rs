@@ -146,7 +146,8 @@ fn metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, ApiError> {
         ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
         ("Upload-Length" = u64, Header, description = "The whole file's size in bytes (`Upload-Defer-Length` is not supported)"),
         ("Upload-Metadata" = Option<String>, Header, description = "`key base64,key base64,...`: \
-            `filename` (or `name`), `folder_id` (`root`, `community` or a folder id), `photo` \
+            `filename` (or `name`), `folder_id` (`root`, `community` or a folder id), `on_conflict` \
+            (`rename`, the default, or `replace`: a new version of the file of that name), `photo` \
             (`true` or `1`: add it to the photo library), `modified_at` (RFC 3339)"),
     ),
     responses(
@@ -204,6 +205,7 @@ async fn create(
                 length,
                 as_photo: matches!(get("photo"), Some("true" | "1")),
                 client_file_time,
+                on_conflict: super::files::on_conflict(get("on_conflict"))?,
             },
         )
         .await?;
