@@ -2,7 +2,8 @@
 # Runs every test of the workspace against SQLite and against a real PostgreSQL.
 #
 # It installs the system packages it needs when missing (scripts/deps.sh: libheif-dev for HEIC,
-# poppler-utils for PDF previews), starts a throwaway PostgreSQL
+# poppler-utils for PDF previews; chromium and chromium-driver for the web app's browser tests),
+# starts a throwaway PostgreSQL
 # cluster (initdb into a temporary directory, on a private port, run as the `postgres` user when
 # invoked as root), installs PostgreSQL with apt if it is missing,
 # runs `cargo test --workspace` with TAINA_TEST_POSTGRES_URL pointing at it, and stops the cluster.
@@ -39,6 +40,20 @@ fi
 
 # System libraries the build links (libheif) and tools the tests use (pdftoppm).
 ./scripts/deps.sh
+
+# The web app's tests drive Debian's Chromium through chromedriver.
+if ! command -v chromedriver >/dev/null 2>&1 || ! [ -x /usr/bin/chromium ] \
+    || ! [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "Chromium is not installed; installing chromium, chromium-driver and an emoji font with apt-get..."
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji >/dev/null 2>&1 \
+            || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji >/dev/null; } \
+            || die "could not install chromium and chromium-driver with apt-get"
+    else
+        die "the web app's tests need Chromium and chromedriver (e.g. apt-get install chromium chromium-driver)"
+    fi
+fi
 
 PG_DIR="$(mktemp -d /tmp/taina-pg.XXXXXX)"
 PG_PORT="${TAINA_TEST_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 54329)}"

@@ -16,6 +16,7 @@ mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod tls;
+mod web;
 
 use std::future::Future;
 
@@ -112,7 +113,8 @@ fn described_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(openapi_json))
         .nest("/api/v1", api::routes())
         .split_for_parts();
-    (router, openapi::finish(doc))
+    // The web app's pages and files are not part of the API (nor of its document).
+    (router.merge(web::routes()), openapi::finish(doc))
 }
 
 /// The OpenAPI document of every route this server answers.

@@ -24,7 +24,7 @@ use crate::{ApiError, AppState};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(setup))
+        .routes(routes!(setup_status, setup))
         .routes(routes!(register))
         .routes(routes!(login))
         .routes(routes!(logout))
@@ -79,6 +79,21 @@ struct SetupBody {
     email: String,
     password: String,
     display_name: String,
+}
+
+/// Whether the instance still awaits first-run setup (the web app shows setup or sign-in).
+#[derive(Serialize, ToSchema)]
+struct SetupStatus {
+    /// `true` until the first community exists.
+    needs_setup: bool,
+}
+
+/// Whether first-run setup is still to be done.
+#[utoipa::path(get, path = "/setup", tag = "accounts", security(()),
+    responses((status = 200, description = "Whether setup is needed", body = SetupStatus)))]
+async fn setup_status(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let needs_setup = state.taina.accounts().needs_setup().await?;
+    Ok(axum::Json(SetupStatus { needs_setup }).into_response())
 }
 
 /// First run only: creates the community and its first admin, and signs them in.

@@ -124,7 +124,7 @@ async fn view(
 #[utoipa::path(get, path = "/folders/root", tag = "files", params(PageQuery),
     responses(
         (status = 200, description = "My files and a page of what is in it", body = FolderView),
-        (status = 400, description = "A query parameter does not parse (plain text, not the error shape)"),
+        (status = 400, description = "A query parameter does not parse", body = ErrorBody),
         (status = 422, description = "The cursor is not one this server gave out", body = ErrorBody),
     ))]
 async fn my_root(
@@ -139,7 +139,7 @@ async fn my_root(
 #[utoipa::path(get, path = "/folders/community", tag = "files", params(PageQuery),
     responses(
         (status = 200, description = "The community's root and a page of what is in it", body = FolderView),
-        (status = 400, description = "A query parameter does not parse (plain text, not the error shape)"),
+        (status = 400, description = "A query parameter does not parse", body = ErrorBody),
         (status = 422, description = "The cursor is not one this server gave out", body = ErrorBody),
     ))]
 async fn community_root(
@@ -155,7 +155,7 @@ async fn community_root(
     params(("id" = String, Path, description = "The folder's id"), PageQuery),
     responses(
         (status = 200, description = "The folder and a page of what is in it", body = FolderView),
-        (status = 400, description = "A query parameter does not parse (plain text, not the error shape)"),
+        (status = 400, description = "A query parameter does not parse", body = ErrorBody),
         (status = 422, description = "Not a folder, or the cursor is not one this server gave out", body = ErrorBody),
     ))]
 async fn folder(
@@ -432,7 +432,7 @@ struct ContentQuery {
         (status = 206, description = "The range asked for", content_type = "application/octet-stream",
             headers(("Content-Range" = String, description = "`bytes start-end/size`"))),
         (status = 304, description = "Not modified: `If-None-Match` names the current `ETag`"),
-        (status = 400, description = "A query parameter does not parse (plain text, not the error shape)"),
+        (status = 400, description = "A query parameter does not parse", body = ErrorBody),
         (status = 416, description = "The range is outside the file (no body)",
             headers(("Content-Range" = String, description = "`bytes */size`"))),
     ))]

@@ -224,7 +224,7 @@ struct HistoryQuery {
     params(("id" = String, Path, description = "The conversation's id"), HistoryQuery),
     responses(
         (status = 200, description = "Messages in `seq` order; `next_cursor` is the `seq` to pass on in the same direction", body = List<Message>),
-        (status = 400, description = "A query parameter does not parse (plain text, not the error shape)"),
+        (status = 400, description = "A query parameter does not parse", body = ErrorBody),
         (status = 422, description = "Both `cursor` and `after`", body = ErrorBody),
     ))]
 async fn history(
@@ -498,7 +498,7 @@ struct SearchQuery {
 #[utoipa::path(get, path = "/search/messages", tag = "messages", params(SearchQuery),
     responses(
         (status = 200, description = "The messages found", body = List<SearchHit>),
-        (status = 400, description = "No `q` (plain text, not the error shape)"),
+        (status = 400, description = "No `q`", body = ErrorBody),
         (status = 422, description = "`q` has no words, or is too long", body = ErrorBody),
     ))]
 async fn search(

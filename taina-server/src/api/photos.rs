@@ -116,7 +116,7 @@ impl ToSchema for TimelineView {
 #[utoipa::path(get, path = "/photos", tag = "photos", params(TimelineQuery),
     responses(
         (status = 200, description = "A page of photos (`items`) and their date headings (`groups`)", body = TimelineView),
-        (status = 400, description = "A query parameter does not parse (plain text, not the error shape)"),
+        (status = 400, description = "A query parameter does not parse", body = ErrorBody),
         (status = 422, description = "The cursor is not one this server gave out, or `utc_offset` is outside -720..=840", body = ErrorBody),
     ))]
 async fn timeline(
@@ -284,7 +284,7 @@ struct MapQuery {
 #[utoipa::path(get, path = "/photos/map", tag = "photos", params(MapQuery),
     responses(
         (status = 200, description = "Every located photo", body = List<MapPoint>),
-        (status = 400, description = "A query parameter does not parse (plain text, not the error shape)"),
+        (status = 400, description = "A query parameter does not parse", body = ErrorBody),
     ))]
 async fn map(
     State(state): State<AppState>,
