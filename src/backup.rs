@@ -29,8 +29,9 @@ use crate::{Backend, Config, Error, Result, Taina};
 pub const MANIFEST: &str = "manifest.json";
 /// The manifest format this version writes and reads.
 pub const FORMAT: u32 = 1;
-/// A backup in progress marks the data directory with this file (refreshed while it runs).
-const LOCK_FILE: &str = "backup.lock";
+/// A backup in progress marks the data directory with a file of its own named with this prefix
+/// (refreshed while it runs), so that concurrent backups do not end each other's mark.
+const LOCK_PREFIX: &str = "backup-running-";
 /// A lock older than this is a crashed backup's, and ignored.
 const LOCK_FRESH: Duration = Duration::from_secs(10 * 60);
 
@@ -92,11 +93,18 @@ pub struct RestoreReport {
 
 /// Whether a backup is running on `data_dir` now (freed blobs must then stay).
 pub(crate) fn backup_running(data_dir: &Path) -> bool {
-    std::fs::metadata(data_dir.join(LOCK_FILE))
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
-        .is_some_and(|age| age < LOCK_FRESH)
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        entry.file_name().to_string_lossy().starts_with(LOCK_PREFIX)
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| SystemTime::now().duration_since(t).ok())
+                .is_some_and(|age| age < LOCK_FRESH)
+    })
 }
 
 /// Marks the data directory while a backup runs; unmarks it when dropped.
@@ -107,7 +115,10 @@ struct Lock {
 
 impl Lock {
     fn take(data_dir: &Path) -> Result<Lock> {
-        let path = data_dir.join(LOCK_FILE);
+        let path = data_dir.join(format!(
+            "{LOCK_PREFIX}{}.lock",
+            crate::random::secret_token().get(..12).unwrap_or("x")
+        ));
         std::fs::write(&path, b"a backup is running\n")?;
         let touched = path.clone();
         let refresh = tokio::spawn(async move {
@@ -206,6 +217,20 @@ async fn copy_file(from: &Path, to: &Path, progress: &dyn Progress) -> Result<(u
     Ok((size, hex::encode(hasher.finalize())))
 }
 
+/// The database files a backup may hold.
+const DATABASE_FILES: [&str; 2] = ["taina.db", "database.pgdump"];
+
+/// Whether a manifest path names a file under `communities/` and nothing else: relative, with
+/// plain names only (no `..`, no root, no prefix), so a crafted manifest cannot make a restore
+/// write elsewhere.
+fn is_storage_path(path: &str) -> bool {
+    let path = Path::new(path);
+    let mut parts = path.components();
+    matches!(parts.next(), Some(std::path::Component::Normal(first)) if first == "communities")
+        && parts.clone().next().is_some()
+        && parts.all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
 fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
     match std::fs::read(dir.join(MANIFEST)) {
         Ok(bytes) => {
@@ -216,6 +241,18 @@ fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
                 return Err(invalid(
                     "backup",
                     format!("manifest format {} is not {FORMAT}", manifest.format),
+                ));
+            }
+            if !DATABASE_FILES.contains(&manifest.database.path.as_str()) {
+                return Err(invalid(
+                    "backup",
+                    "the manifest names an unknown database file",
+                ));
+            }
+            if let Some(bad) = manifest.files.iter().find(|e| !is_storage_path(&e.path)) {
+                return Err(invalid(
+                    "backup",
+                    format!("the manifest names a file outside storage: {:?}", bad.path),
                 ));
             }
             Ok(Some(manifest))
@@ -238,7 +275,20 @@ impl Taina {
         progress: &dyn Progress,
     ) -> Result<BackupReport> {
         std::fs::create_dir_all(dest)?;
+        let (dest_real, data_real) = (dest.canonicalize()?, self.data_dir().canonicalize()?);
+        if dest_real.starts_with(&data_real) || data_real.starts_with(&dest_real) {
+            return Err(invalid(
+                "dest",
+                "a backup goes outside the data directory (another disk, ideally)",
+            ));
+        }
         let previous = read_manifest(dest)?;
+        if previous.is_none() && std::fs::read_dir(dest)?.next().is_some() {
+            return Err(invalid(
+                "dest",
+                "the folder holds something that is not a Tainá backup; use an empty folder",
+            ));
+        }
         let _lock = Lock::take(self.data_dir())?;
 
         // 1. The database snapshot, and the blobs it names.
@@ -296,13 +346,22 @@ impl Taina {
                     (*entry).clone()
                 }
                 None => {
-                    let (size, sha256) = copy_file(&root.join(&path), &target, progress)
-                        .await
-                        .map_err(|e| {
-                            Error::Corrupt(format!(
-                                "cannot copy {path}: {e} (run `taina fsck` to see what is missing)"
-                            ))
-                        })?;
+                    let source = root.join(&path);
+                    let (size, sha256) = match copy_file(&source, &target, progress).await {
+                        Ok(copied) => copied,
+                        Err(Error::Io(e))
+                            if e.kind() == std::io::ErrorKind::NotFound && !source.exists() =>
+                        {
+                            // A thumbnail removed since the listing is simply not backed up.
+                            if recorded.is_none() {
+                                continue;
+                            }
+                            return Err(Error::Corrupt(format!(
+                                "{path} is missing from storage; run `taina fsck`"
+                            )));
+                        }
+                        Err(e) => return Err(e),
+                    };
                     if let Some(recorded) = &recorded
                         && recorded != &sha256
                     {
@@ -337,23 +396,33 @@ impl Taina {
             .map_err(|e| Error::Corrupt(format!("cannot write the manifest: {e}")))?;
         let partial = dest.join(format!("{MANIFEST}.partial"));
         std::fs::write(&partial, text)?;
+        // Until these two renames the earlier backup (database and manifest) stays whole, so a
+        // backup that fails halfway never spoils the last good one.
+        let database_file = dest.join(&manifest.database.path);
+        std::fs::rename(
+            database_file.with_extension(partial_extension(&manifest.database.path)),
+            &database_file,
+        )?;
         std::fs::rename(&partial, dest.join(MANIFEST))?;
 
-        // 4. What an earlier backup held and this one no longer needs.
-        let keep: std::collections::HashSet<PathBuf> = manifest
-            .files
-            .iter()
-            .map(|e| dest.join("storage").join(&e.path))
-            .collect();
-        report.removed = remove_unlisted(&dest.join("storage"), &keep)?;
+        // 4. What the earlier backup held and this one no longer needs (nothing else is touched).
+        let keep: std::collections::HashSet<&str> =
+            manifest.files.iter().map(|e| e.path.as_str()).collect();
+        for old in previous.iter().flat_map(|m| m.files.iter()) {
+            if !keep.contains(old.path.as_str())
+                && std::fs::remove_file(dest.join("storage").join(&old.path)).is_ok()
+            {
+                report.removed += 1;
+            }
+        }
         tracing::info!(files = report.files, copied = report.copied, "backup taken");
         Ok(report)
     }
 
     async fn snapshot_sqlite(&self, dest: &Path) -> Result<(Entry, BlobList)> {
         let name = "taina.db";
-        let target = dest.join(name);
         let partial = dest.join("taina.db.partial");
+        let target = partial.clone();
         let _ = std::fs::remove_file(&partial);
         // A connection of its own: VACUUM INTO reads one consistent snapshot while the server's
         // writer goes on (WAL).
@@ -367,7 +436,6 @@ impl Taina {
             .execute(&mut conn)
             .await?;
         conn.close().await?;
-        std::fs::rename(&partial, &target)?;
         let mut snapshot = sqlx::sqlite::SqliteConnection::connect_with(
             &sqlx::sqlite::SqliteConnectOptions::new()
                 .filename(&target)
@@ -392,7 +460,7 @@ impl Taina {
 
     async fn snapshot_postgres(&self, dest: &Path) -> Result<(Entry, BlobList)> {
         let name = "database.pgdump";
-        let target = dest.join(name);
+        let target = dest.join("database.pgdump.partial");
         let pg_dump = pg_tool("pg_dump")?;
         let mut tx = self.db().reader().begin().await?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -402,14 +470,19 @@ impl Taina {
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
-        let output = tokio::process::Command::new(&pg_dump)
+        let (url, password) = split_password(self.db().location());
+        let mut command = tokio::process::Command::new(&pg_dump);
+        command
             .arg("--format=custom")
             .arg("--no-owner")
             .arg(format!("--snapshot={snapshot}"))
             .arg(format!("--file={}", target.display()))
-            .arg(format!("--dbname={}", self.db().location()))
-            .output()
-            .await?;
+            .arg(format!("--dbname={url}"));
+        if let Some(password) = password {
+            // Not on the command line, where other users of the machine could read it.
+            command.env("PGPASSWORD", password);
+        }
+        let output = command.output().await?;
         if !output.status.success() {
             return Err(Error::Config(format!(
                 "pg_dump failed: {}",
@@ -433,25 +506,27 @@ impl Taina {
     }
 }
 
-/// Removes the files under `dir` that `keep` does not list; answers how many.
-fn remove_unlisted(dir: &Path, keep: &std::collections::HashSet<PathBuf>) -> Result<u64> {
-    let mut removed = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if entry.file_type()?.is_dir() {
-                stack.push(path);
-            } else if !keep.contains(&path) {
-                std::fs::remove_file(&path)?;
-                removed += 1;
-            }
+/// A PostgreSQL URL without its password, and the password.
+fn split_password(url: &str) -> (String, Option<String>) {
+    if let (Some(scheme_end), Some(at)) = (url.find("://"), url.rfind('@'))
+        && at > scheme_end
+    {
+        let userinfo = &url[scheme_end + 3..at];
+        if let Some((user, password)) = userinfo.split_once(':') {
+            let bare = format!("{}{user}{}", &url[..scheme_end + 3], &url[at..]);
+            return (bare, Some(password.to_owned()));
         }
     }
-    Ok(removed)
+    (url.to_owned(), None)
+}
+
+/// The extension a database snapshot has while it is being written (`taina.db.partial`).
+fn partial_extension(name: &str) -> String {
+    let extension = Path::new(name)
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("{extension}.partial")
 }
 
 /// Whether a directory holds anything.
@@ -469,6 +544,18 @@ fn has_files(dir: &Path) -> bool {
         }
     }
     false
+}
+
+/// Where the instance keeps its SQLite database: `database_url` if it names a file, else
+/// `<data_dir>/taina.db` (as the database opens it).
+fn sqlite_file(config: &Config) -> Result<PathBuf> {
+    match config.database_url.as_deref() {
+        Some(url) if url.starts_with("sqlite:") => {
+            let options: sqlx::sqlite::SqliteConnectOptions = url.parse()?;
+            Ok(options.get_filename().to_path_buf())
+        }
+        _ => Ok(config.data_dir.join("taina.db")),
+    }
 }
 
 /// Checks one file of a backup against its manifest entry.
@@ -520,7 +607,8 @@ pub async fn restore(
 
     // Refuse to overwrite anything.
     let data_dir = &config.data_dir;
-    if data_dir.join("taina.db").exists() || has_files(&data_dir.join("storage")) {
+    let sqlite_file = sqlite_file(&config)?;
+    if sqlite_file.exists() || has_files(&data_dir.join("storage")) {
         return Err(taina_core::Error::conflict(
             "the data directory is not empty; restore into an empty one",
         )
@@ -583,7 +671,7 @@ pub async fn restore(
     } else {
         copy_file(
             &source.join(&manifest.database.path),
-            &data_dir.join("taina.db"),
+            &sqlite_file,
             progress,
         )
         .await?;

@@ -143,18 +143,34 @@ impl BlobStore {
             Err(e) => return Err(e.into()),
         };
         file.seek(std::io::SeekFrom::Start(range.start)).await?;
-        let reader = file.take(range.end - range.start);
-        const CHUNK: usize = 256 * 1024;
-        Ok(futures::stream::unfold(Some(reader), |reader| async move {
-            let mut reader = reader?;
-            let mut buf = Vec::with_capacity(CHUNK);
-            match (&mut reader).take(CHUNK as u64).read_to_end(&mut buf).await {
-                Ok(0) => None,
-                Ok(_) => Some((Ok(Bytes::from(buf)), Some(reader))),
-                Err(e) => Some((Err(e), None)),
-            }
-        })
-        .boxed())
+        const CHUNK: u64 = 256 * 1024;
+        let left = range.end - range.start;
+        Ok(
+            futures::stream::unfold(Some((file, left)), |state| async move {
+                let (mut file, left) = state?;
+                if left == 0 {
+                    return None;
+                }
+                let mut buf = Vec::with_capacity(CHUNK.min(left) as usize);
+                match (&mut file)
+                    .take(CHUNK.min(left))
+                    .read_to_end(&mut buf)
+                    .await
+                {
+                    // Shorter than the database says: the client must not take it for the whole.
+                    Ok(0) => Some((
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            "the stored file is shorter than recorded",
+                        )),
+                        None,
+                    )),
+                    Ok(n) => Some((Ok(Bytes::from(buf)), Some((file, left - n as u64)))),
+                    Err(e) => Some((Err(e), None)),
+                }
+            })
+            .boxed(),
+        )
     }
 
     /// Every object under `prefix`, with its size and modification time.

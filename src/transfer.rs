@@ -417,7 +417,15 @@ impl Taina {
                     Err(e) => return Err(e),
                 };
                 for item in page.items {
-                    let target = path.join(safe_segment(&item.name));
+                    // Names that differ only in what a file system cannot hold (`a:b`, `a_b`)
+                    // get a number rather than overwrite each other.
+                    let base = safe_segment(&item.name);
+                    let mut target = path.join(&base);
+                    let mut n = 2;
+                    while target.exists() {
+                        target = path.join(format!("{base} ({n})"));
+                        n += 1;
+                    }
                     match item.kind {
                         ItemKind::Folder => stack.push((Location::Folder(item.id), target)),
                         ItemKind::File => {

@@ -57,7 +57,15 @@ impl PasswordHasher {
                         // The lock is held only while waiting for the next piece of work.
                         let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
                         match next {
-                            Ok(work) => work(),
+                            // A panic ends the hash (its caller hears that it failed), never the
+                            // thread: the pool keeps its size.
+                            Ok(work) => {
+                                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+                                    .is_err()
+                                {
+                                    tracing::error!("a password hash panicked");
+                                }
+                            }
                             // Every hasher clone is gone.
                             Err(_) => return,
                         }
@@ -186,7 +194,10 @@ fn hash_password<'a>(
 ) -> argon2::password_hash::Result<PasswordHash<'a>> {
     let mut salt_bytes = [0u8; 64];
     let raw_salt = salt.decode_b64(&mut salt_bytes)?;
-    let len = argon.params().output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let len = argon
+        .params()
+        .output_len()
+        .unwrap_or(Params::DEFAULT_OUTPUT_LEN);
     Ok(PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
@@ -265,7 +276,12 @@ mod tests {
         assert_eq!(ours, theirs);
         // Each verifies the other's, and refuses a wrong password.
         let parsed = PasswordHash::new(&ours).unwrap();
-        assert!(argon2().unwrap().verify_password(b"correct horse", &parsed).is_ok());
+        assert!(
+            argon2()
+                .unwrap()
+                .verify_password(b"correct horse", &parsed)
+                .is_ok()
+        );
         assert!(verify_password(b"correct horse", &theirs).unwrap());
         assert!(!verify_password(b"correct horsf", &theirs).unwrap());
         // A hash made with other parameters (an older instance's) still verifies.

@@ -80,17 +80,28 @@ pub struct GuaraSubscription {
     user: UserId,
     /// A resync came through `try_next`: reload the topics on the next `next`.
     stale: bool,
+    /// A resync was taken off the queue but not handed out yet (its `next` was cancelled).
+    resync_pending: bool,
 }
 
 impl GuaraSubscription {
     /// The next event, waiting for one. After [`GuaraEvent::Resync`], reload what is on screen.
+    ///
+    /// Cancel-safe (it sits in `select!` loops): a resync taken off the queue is remembered until
+    /// the conversations are followed again and the resync has been handed out.
     pub async fn next(&mut self) -> Arc<GuaraEvent> {
-        if std::mem::take(&mut self.stale) {
+        if self.stale || self.resync_pending {
             self.refollow().await;
+            self.stale = false;
+            if std::mem::take(&mut self.resync_pending) {
+                return Arc::new(GuaraEvent::Resync);
+            }
         }
         let event = self.subscription.next().await;
         if matches!(*event, GuaraEvent::Resync) {
+            self.resync_pending = true;
             self.refollow().await;
+            self.resync_pending = false;
         } else {
             self.track(&event);
         }
@@ -235,6 +246,7 @@ impl Guara<'_> {
             taina: self.taina.clone(),
             user: actor.user_id.clone(),
             stale: false,
+            resync_pending: false,
         })
     }
 

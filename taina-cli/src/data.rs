@@ -316,6 +316,6 @@ pub async fn export(
 
 fn hinted(e: taina::Error, hint: &str) -> Failure {
     let mut failure = Failure::from(e);
-    failure.add_hint(hint);
+    failure.set_hint(hint);
     failure
 }

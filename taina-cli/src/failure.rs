@@ -60,11 +60,9 @@ impl Failure {
         Failure::new(Code::Failed, format!("{what}: {e}"), "")
     }
 
-    /// Adds what to try, unless there is a hint already.
-    pub fn add_hint(&mut self, hint: &str) {
-        if self.hint.is_empty() {
-            self.hint = hint.to_owned();
-        }
+    /// Sets what to try (the command knows better than the generic hint of an error kind).
+    pub fn set_hint(&mut self, hint: &str) {
+        self.hint = hint.to_owned();
     }
 
     /// Prints the failure to stderr and answers its exit code.

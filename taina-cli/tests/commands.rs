@@ -410,6 +410,24 @@ async fn backup_while_uploading_then_restore(t: TestInstance) {
     let users = json_of(on(&target, target_url.as_deref()).args(["admin", "user", "list"]));
     assert_eq!(users[0]["email"], "admin@example.org");
 
+    // A backup never goes into the data directory itself.
+    let (code, _, err) = run(taina(&t)
+        .arg("backup")
+        .arg(t.config.data_dir.join("backups")));
+    assert_eq!(code, 6, "{err}");
+    assert!(err.contains("outside the data directory"), "{err}");
+
+    // A manifest naming a path outside storage is refused, and nothing is written.
+    let crafted = t.dir.path().join("crafted");
+    std::fs::create_dir_all(&crafted).unwrap();
+    let mut evil = manifest.clone();
+    evil["files"][0]["path"] = Value::from("communities/../../../../tmp/taina-evil");
+    std::fs::write(crafted.join("manifest.json"), evil.to_string()).unwrap();
+    let nowhere = t.dir.path().join("nowhere");
+    let (code, _, err) = run(on(&nowhere, None).arg("restore").arg(&crafted));
+    assert!(code == 6 && err.contains("outside storage"), "{code} {err}");
+    assert!(!nowhere.exists() || std::fs::read_dir(&nowhere).unwrap().next().is_none());
+
     // Restoring over something is refused; a damaged backup is refused before anything is written.
     let (code, _, err) = run(on(&target, target_url.as_deref()).arg("restore").arg(&dest));
     assert_eq!(code, 5, "{err}");

@@ -62,7 +62,7 @@ impl Client {
                 .ip
                 .as_deref()
                 .and_then(|ip| ip.parse::<IpAddr>().ok())
-                .is_some_and(|ip| ip.is_loopback())
+                .is_some_and(|ip| ip.to_canonical().is_loopback())
     }
 }
 

@@ -25,6 +25,12 @@ function h(spec, attrs = {}, ...children) {
   return el;
 }
 
+/** A random id; `crypto.randomUUID` exists only on HTTPS pages, and many homes serve plain HTTP. */
+function randomId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 function toast(message, kind = "info") {
   const t = h("div.toast" + (kind === "error" ? ".error" : ""), { role: kind === "error" ? "alert" : "status" }, message);
   $("#toasts").append(t);
@@ -181,7 +187,15 @@ function connectSocket() {
   const ws = new WebSocket(`${proto}://${location.host}/api/v1/ws`);
   state.socket = ws;
   let ping;
-  ws.onopen = () => { ping = setInterval(() => ws.readyState === 1 && ws.send('{"type":"ping"}'), 20000); };
+  ws.onopen = () => {
+    ping = setInterval(() => ws.readyState === 1 && ws.send('{"type":"ping"}'), 20000);
+    // What happened while the socket was down (a phone asleep, a network change) is fetched again.
+    if (state.connectedBefore) {
+      refreshUnread();
+      for (const l of state.listeners) l({ type: "resync", data: {} });
+    }
+    state.connectedBefore = true;
+  };
   ws.onmessage = (e) => {
     let frame;
     try { frame = JSON.parse(e.data); } catch { return; }
@@ -426,9 +440,15 @@ async function filesScreen(where) {
   }
 
   async function refresh() {
-    const fresh = await api("GET", `/folders/${where}`);
-    list.replaceChildren(...fresh.items.map(row));
-    if (!fresh.items.length) list.append(h("li.muted", {}, "Nothing here yet."));
+    const items = [];
+    let cursor = null;
+    do {
+      const page = await api("GET", `/folders/${where}?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      items.push(...page.items);
+      cursor = page.next_cursor;
+    } while (cursor);
+    list.replaceChildren(...items.map(row));
+    if (!items.length) list.append(h("li.muted", {}, "Nothing here yet."));
   }
 
   function row(item) {
@@ -511,7 +531,9 @@ async function filesScreen(where) {
     zone, progress, list);
   main.dataset.folder = view.id;
   await refresh();
-  on((frame) => { if (frame.type.startsWith("file.") || frame.type.startsWith("folder.") || frame.type === "photo.processed") refresh(); });
+  on((frame) => {
+    if (frame.type.startsWith("file.") || frame.type.startsWith("folder.") || frame.type === "photo.processed" || frame.type === "resync") refresh();
+  });
 }
 
 function preview(item) {
@@ -632,7 +654,10 @@ async function photosScreen() {
     if (frame.type !== "photo.processed") return;
     const tile = document.querySelector(`[data-photo="${frame.data.photo_id}"]`);
     const photo = photos.find((p) => p.id === frame.data.photo_id);
-    if (tile && photo) { photo.processed = true; tile.replaceWith(photoTile(photo, open)); }
+    if (tile && photo) {
+      // The event says it is processed; whether that made thumbnails, the photo itself says.
+      api("GET", `/photos/${photo.id}`).then((fresh) => { Object.assign(photo, fresh); tile.replaceWith(photoTile(photo, open)); }).catch(() => {});
+    }
   });
 }
 
@@ -651,7 +676,7 @@ function viewer(list, index) {
       h("dt", {}, "Size"), h("dd", {}, p.width ? `${p.width} × ${p.height}` : ""));
     const picture = p.kind === "video"
       ? h("video", { src: `/api/v1/files/${p.file_id}/content`, controls: true, style: "max-width:100%" })
-      : h("img", { src: p.processed ? `/api/v1/files/${p.file_id}/thumbnail/large` : `/api/v1/files/${p.file_id}/content`, alt: p.name });
+      : h("img", { src: p.processed && !p.processing_error ? `/api/v1/files/${p.file_id}/thumbnail/large` : `/api/v1/files/${p.file_id}/content`, alt: p.name });
     body.replaceChildren(h("div.row", {}, h("h2", {}, p.name), h("span.spacer"), h("span.muted", {}, `${index + 1} / ${list.length}`)),
       picture, meta,
       h("div.row", {},
@@ -756,7 +781,7 @@ async function messagesScreen(id) {
   const side = h("div", {}, h("div.toolbar", {}, start), conversations);
   if (!id) {
     frame("Messages", "messages", h("div.chat", {}, side, h("p.muted", {}, list.items.length ? "Pick a conversation." : "No conversations yet: start one.")));
-    on((f) => { if (f.type === "message.created" || f.type === "conversation.updated") route(); });
+    on((f) => { if (["message.created", "conversation.updated", "resync"].includes(f.type)) route(); });
     return;
   }
   const current = list.items.find((s) => s.conversation.id === id)?.conversation || (await api("GET", `/conversations/${id}`));
@@ -842,6 +867,8 @@ async function messagesScreen(id) {
   const chip = h("span.chip", { hidden: true });
   const composerNote = h("div.muted", { "aria-live": "polite" });
   let typingSent = 0, stopTimer = null;
+  const pending = { clientId: null, fileId: null };
+  file.addEventListener("change", () => { pending.fileId = null; });
   text.addEventListener("input", () => {
     const now = Date.now();
     if (now - typingSent > 3000) { send({ type: "typing", conversation_id: id, typing: true }); typingSent = now; }
@@ -854,15 +881,17 @@ async function messagesScreen(id) {
     e.preventDefault();
     const content = text.value.trim();
     if (!content && !file.files.length) return;
-    const clientId = crypto.randomUUID();
+    // Kept until the send succeeds: a retry after a lost answer is the same message, and the
+    // attachment is not uploaded twice.
+    pending.clientId ||= randomId();
     try {
-      let fileId = null;
-      if (file.files.length) {
+      if (file.files.length && !pending.fileId) {
         const f = new FormData();
         f.append("file", file.files[0], file.files[0].name);
-        fileId = (await uploadWithProgress("/files", f, () => {})).id;
+        pending.fileId = (await uploadWithProgress("/files", f, () => {})).id;
       }
-      const m = await api("POST", `/conversations/${id}/messages`, { content, file_id: fileId, reply_to: replyTo?.id || null, client_id: clientId });
+      const m = await api("POST", `/conversations/${id}/messages`, { content, file_id: pending.fileId, reply_to: replyTo?.id || null, client_id: pending.clientId });
+      pending.clientId = null; pending.fileId = null;
       put(m);
       refreshSide();
       text.value = ""; file.value = ""; chip.hidden = true; replyTo = null; composerNote.textContent = "";
