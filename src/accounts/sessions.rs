@@ -1,7 +1,7 @@
 //! Signing in and out, authenticating requests, listing and revoking sessions, changing passwords.
 
-use serde::Serialize;
 use taina_core::session::SessionCheck;
+pub use taina_core::session::SessionInfo;
 use taina_core::validate::{check_password, normalize_email};
 use taina_core::{Actor, CommunityId, Role, SessionId, Timestamp, User};
 use tracing::instrument;
@@ -39,24 +39,6 @@ pub struct SignedIn {
     pub expires_at: Timestamp,
     /// The signed-in user.
     pub user: User,
-}
-
-/// A session as its owner sees it in their list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct SessionInfo {
-    /// Its id.
-    pub id: SessionId,
-    /// The client that opened it.
-    pub user_agent: Option<String>,
-    /// When it was opened.
-    pub created_at: Timestamp,
-    /// When it was last renewed.
-    pub last_seen_at: Timestamp,
-    /// When it expires unless used.
-    pub expires_at: Timestamp,
-    /// Whether this is the session making the request.
-    pub current: bool,
 }
 
 #[derive(sqlx::FromRow)]

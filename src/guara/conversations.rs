@@ -1,7 +1,6 @@
 //! Conversations: creating them (groups, and direct ones got or created), listing mine with their
 //! last message and unread count, renaming, and who is in them.
 
-use serde::Serialize;
 use sqlx::AnyConnection;
 use taina_core::{Actor, ConversationId, Error as DomainError, Timestamp, UserId};
 use taina_guara::conversation::{
@@ -10,6 +9,7 @@ use taina_guara::conversation::{
 };
 use taina_guara::event::{ConversationChange, GuaraEvent, Topic};
 use taina_guara::message::{Message, SystemNote};
+pub use taina_guara::model::ConversationSummary;
 use tracing::instrument;
 
 use super::messages::{insert_system, load_messages_where};
@@ -18,18 +18,6 @@ use super::{
     parse_user,
 };
 use crate::Result;
-
-/// A conversation in my list: with its last message and how many I have not read.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ConversationSummary {
-    /// The conversation and its participants.
-    pub conversation: Conversation,
-    /// Its latest message.
-    pub last_message: Option<Message>,
-    /// Messages from others after my read position.
-    pub unread_count: i64,
-}
 
 #[derive(sqlx::FromRow)]
 struct ConversationRow {

@@ -9,6 +9,7 @@ use taina_guara::message::{
     Attachment, AttachmentKind, Message, MessageAction, Reaction, SystemNote, authorize_message,
     check_attachment_size, check_client_key, normalize_reaction, normalize_text, page_size,
 };
+pub use taina_guara::model::HistoryPage;
 use taina_ybira::access::ItemAction;
 use taina_ybira::range::ByteRange;
 use tracing::instrument;
@@ -40,16 +41,6 @@ pub enum Position {
     Before(i64),
     /// Messages after this `seq` (catching up after a reconnect).
     After(i64),
-}
-
-/// A page of a conversation's history, oldest first.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct HistoryPage {
-    /// The messages, in `seq` order.
-    pub messages: Vec<Message>,
-    /// Whether there are more in the direction asked for.
-    pub has_more: bool,
 }
 
 /// A bound argument of a dynamic query.

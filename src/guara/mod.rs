@@ -7,8 +7,8 @@
 //! Whoever is not a participant is told a conversation does not exist.
 
 use std::sync::Arc;
+pub use taina_guara::model::{Conversation, Participant};
 
-use serde::Serialize;
 use sqlx::AnyConnection;
 use taina_core::{Actor, CommunityId, ConversationId, Error as DomainError, Timestamp, UserId};
 use taina_guara::conversation::{ConversationAction, authorize};
@@ -35,40 +35,6 @@ pub use taina_guara::presence::Status;
 #[derive(Debug, Clone, Copy)]
 pub struct Guara<'a> {
     pub(crate) taina: &'a Taina,
-}
-
-/// A conversation with its participants.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Conversation {
-    /// Its id.
-    pub id: ConversationId,
-    /// Direct or group.
-    pub kind: Kind,
-    /// A group's name (`None` for direct conversations: clients show the other person).
-    pub name: Option<String>,
-    /// Who is in it, in the order they joined.
-    pub participants: Vec<Participant>,
-    /// The latest message's `seq` (0 before the first).
-    pub last_seq: i64,
-    /// When it last had a message or a change.
-    pub last_activity_at: Timestamp,
-    /// When it was created.
-    pub created_at: Timestamp,
-}
-
-/// Someone in a conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Participant {
-    /// Who.
-    pub user_id: UserId,
-    /// Admin or member.
-    pub role: ParticipantRole,
-    /// When they joined.
-    pub joined_at: Timestamp,
-    /// The last message they have read (`seq`).
-    pub last_read_seq: i64,
 }
 
 /// What a caller may do in a conversation, as loaded under its lock.

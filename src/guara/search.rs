@@ -1,9 +1,8 @@
 //! Full-text search over the messages of the actor's conversations: SQLite's FTS5 or PostgreSQL's
 //! full-text search, ranked, each hit with its conversation and a snippet (matches between « and »).
 
-use serde::Serialize;
 use taina_core::{Actor, MessageId};
-use taina_guara::message::Message;
+pub use taina_guara::model::SearchHit;
 use taina_guara::search::{MAX_RESULTS, fts5_query, terms, tsquery};
 use tracing::instrument;
 
@@ -12,20 +11,6 @@ use super::messages::{Arg, load_messages};
 use crate::Result;
 use crate::accounts::rows::parse_id;
 use crate::db::Backend;
-
-/// One message found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct SearchHit {
-    /// The message (its conversation is `message.conversation_id`).
-    pub message: Message,
-    /// The conversation's name, for groups.
-    pub conversation_name: Option<String>,
-    /// The text around the matches, the matches between « and ».
-    pub snippet: String,
-    /// How well it matches (higher is better).
-    pub rank: f64,
-}
 
 impl Guara<'_> {
     /// Searches the messages of the conversations the actor is in, best matches first (50 at most).

@@ -2,8 +2,8 @@
 //! remove and reorder photos. An album never shows a viewer a photo they may not see.
 
 use std::collections::HashSet;
+pub use taina_jaci::library::Album;
 
-use serde::Serialize;
 use sqlx::AnyConnection;
 use taina_core::{Actor, AlbumId, Error as DomainError, PhotoId, Role, Timestamp, UserId};
 use taina_jaci::album::{
@@ -16,32 +16,6 @@ use tracing::instrument;
 use super::{Jaci, PHOTO_COLUMNS, Photo, PhotoRow, load_photo};
 use crate::accounts::rows::parse_id;
 use crate::{Error, Result};
-
-/// An album.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Album {
-    /// Its id.
-    pub id: AlbumId,
-    /// Its name.
-    pub name: String,
-    /// Its slug, unique in the community.
-    pub slug: String,
-    /// Its description.
-    pub description: String,
-    /// Private or shared with the community.
-    pub visibility: Visibility,
-    /// Who made it.
-    pub owner_id: UserId,
-    /// The cover: the one chosen, or else the first photo.
-    pub cover_photo_id: Option<PhotoId>,
-    /// Photos in it (all of them, whether or not the viewer may see each).
-    pub photo_count: u64,
-    /// When it was made.
-    pub created_at: Timestamp,
-    /// When it last changed.
-    pub updated_at: Timestamp,
-}
 
 /// A new album.
 #[derive(Debug, Clone)]

@@ -6,12 +6,12 @@
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use serde::Serialize;
 use sqlx::AnyConnection;
 use taina_core::{
     Action, Actor, CommunityId, DomainEvent, Error as DomainError, Event, ItemId, PhotoId,
     Resource, Timestamp, authorize,
 };
+pub use taina_jaci::library::{MapPoint, Photo, PhotoDetail, TimelinePage};
 use taina_jaci::media::{
     MediaKind, PreviewSource, media_kind, preview_source, thumbnails_supported,
 };
@@ -21,7 +21,7 @@ use taina_jaci::metadata::{
 };
 pub use taina_jaci::thumbnail::Size;
 use taina_jaci::thumbnail::{DEFAULT_QUALITY, previews};
-use taina_jaci::timeline::{Cursor, PageGroup, check_utc_offset, group_page, page_size};
+use taina_jaci::timeline::{Cursor, check_utc_offset, group_page, page_size};
 use taina_jaci::video::{MAX_TOP_LEVEL_BOXES, MoovSearch, metadata_from_moov, moov_search_step};
 use taina_ybira::access::{ItemAction, Space};
 use tracing::instrument;
@@ -52,50 +52,6 @@ pub const KNOWN_BATCH: usize = 500;
 /// The most bytes of a file read for its metadata (HEIF and TIFF may keep EXIF anywhere).
 const METADATA_READ_LIMIT: u64 = 64 * 1024 * 1024;
 
-/// A photo (or video) in the library.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Photo {
-    /// Its id.
-    pub id: PhotoId,
-    /// Its Ybira file.
-    pub file_id: ItemId,
-    /// Image or video.
-    pub kind: MediaKind,
-    /// The file's name.
-    pub name: String,
-    /// Its content type.
-    pub mime_type: Option<String>,
-    /// When it was taken, RFC 3339 in the local time of the place (`-00:00`: offset unknown).
-    pub taken_at: String,
-    /// Where `taken_at` came from.
-    pub taken_at_source: TakenAtSource,
-    /// Width as displayed.
-    pub width: Option<u32>,
-    /// Height as displayed.
-    pub height: Option<u32>,
-    /// EXIF orientation.
-    pub orientation: u8,
-    /// The camera.
-    pub camera: Option<Camera>,
-    /// Where it was taken.
-    pub location: Option<GeoLocation>,
-    /// How it was exposed.
-    pub exposure: Option<Exposure>,
-    /// A video's length in milliseconds (`None` for photos).
-    pub duration_ms: Option<u64>,
-    /// Whether its thumbnails are ready.
-    pub processed: bool,
-    /// Why it has no thumbnails, if it has none.
-    pub processing_error: Option<String>,
-    /// The space its file is in.
-    pub space: Space,
-    /// Who added it.
-    pub owner_id: Option<taina_core::UserId>,
-    /// When it was added.
-    pub created_at: Timestamp,
-}
-
 /// What to import.
 #[derive(Debug, Clone)]
 pub struct NewPhoto {
@@ -116,45 +72,6 @@ pub enum Scope {
     Mine,
     /// The community's shared space.
     Shared,
-}
-
-/// A page of the timeline, newest first.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct TimelinePage {
-    /// The photos.
-    pub photos: Vec<Photo>,
-    /// Date headings over the photos (Today, Yesterday, this week, months, years) for the viewer's
-    /// time zone, as runs of consecutive photos.
-    pub groups: Vec<PageGroup>,
-    /// Pass back for the next (older) page; `None` on the last.
-    pub next_cursor: Option<String>,
-}
-
-/// A photo with its neighbours in the timeline it belongs to.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct PhotoDetail {
-    /// The photo.
-    pub photo: Photo,
-    /// The newer neighbour.
-    pub previous: Option<PhotoId>,
-    /// The older neighbour.
-    pub next: Option<PhotoId>,
-}
-
-/// A photo on the map.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct MapPoint {
-    /// The photo.
-    pub id: PhotoId,
-    /// Latitude.
-    pub latitude: f64,
-    /// Longitude.
-    pub longitude: f64,
-    /// When it was taken (RFC 3339).
-    pub taken_at: String,
 }
 
 /// The photos service. Get it from [`Taina::jaci`].

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use crate::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::{SessionId, Timestamp};
 
 /// How long sessions live and when they are renewed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +62,24 @@ impl SessionPolicy {
             SessionCheck::Valid
         }
     }
+}
+
+/// A session as its owner sees it in their list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionInfo {
+    /// Its id.
+    pub id: SessionId,
+    /// The client that opened it.
+    pub user_agent: Option<String>,
+    /// When it was opened.
+    pub created_at: Timestamp,
+    /// When it was last renewed.
+    pub last_seen_at: Timestamp,
+    /// When it expires unless used.
+    pub expires_at: Timestamp,
+    /// Whether this is the session making the request.
+    pub current: bool,
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 pub mod conversation;
 pub mod event;
 pub mod message;
+pub mod model;
 pub mod presence;
 pub mod read;
 pub mod search;

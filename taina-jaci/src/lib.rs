@@ -8,6 +8,7 @@
 pub mod album;
 pub mod bmff;
 pub mod heif;
+pub mod library;
 pub mod media;
 pub mod metadata;
 pub mod orientation;

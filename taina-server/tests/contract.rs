@@ -147,6 +147,7 @@ const CONTRACT: &[&str] = &[
     "GET /photos/{id}",
     "DELETE /photos/{id}",
     "GET /photos/map",
+    "POST /photos/known",
     "GET /albums",
     "POST /albums",
     "GET /albums/{id}",
@@ -168,6 +169,7 @@ const CONTRACT: &[&str] = &[
     "DELETE /messages/{id}",
     "POST /messages/{id}/reactions",
     "DELETE /messages/{id}/reactions/{emoji}",
+    "GET /messages/{id}/attachment",
     "POST /conversations/{id}/read",
     "GET /search/messages",
     "GET /ws",
@@ -618,6 +620,32 @@ async fn another_community_sees_nothing(t: TestInstance) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK, "A's session still works");
+
+    // Clients read the answers back into the very model types (the pure crates' own).
+    let get = |path: String| {
+        let (client, url, token) = (client.clone(), s.api(&path), a_token.clone());
+        async move { json(client.get(url).bearer_auth(token).send().await.unwrap()).await }
+    };
+    let file: taina::ybira::Item =
+        serde_json::from_value(get(format!("/files/{}", a.ids["file"])).await).unwrap();
+    assert_eq!(file.name, "notes.txt");
+    let photo: taina::jaci::Photo =
+        serde_json::from_value(get(format!("/photos/{}", a.ids["photo"])).await).unwrap();
+    assert_eq!(photo.name, "jolla.jpg");
+    let summaries: Vec<taina::guara::ConversationSummary> =
+        serde_json::from_value(get("/conversations".into()).await["items"].clone()).unwrap();
+    assert_eq!(summaries[0].conversation.name.as_deref(), Some("Family"));
+    let messages: Vec<taina::guara::Message> = serde_json::from_value(
+        get(format!("/conversations/{}/messages", a.ids["conversation"])).await["items"].clone(),
+    )
+    .unwrap();
+    assert!(messages.iter().any(|m| m.text == "only for us"));
+    let album: taina::jaci::Album =
+        serde_json::from_value(get(format!("/albums/{}", a.ids["album"])).await).unwrap();
+    assert_eq!(album.name, "Summer");
+    let sessions: Vec<taina::core::session::SessionInfo> =
+        serde_json::from_value(get("/me/sessions".into()).await["items"].clone()).unwrap();
+    assert!(sessions.iter().any(|s| s.current));
 }
 
 async fn bad_input_is_refused_in_the_error_shape(t: TestInstance) {

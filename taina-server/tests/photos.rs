@@ -23,6 +23,10 @@ async fn start(t: &TestInstance) -> (String, tokio::sync::oneshot::Sender<()>) {
     (url, stop)
 }
 
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn photo(name: &str) -> Vec<u8> {
     std::fs::read(format!(
         "{}/../tests/fixtures/photos/{name}",
@@ -71,6 +75,45 @@ async fn photos_timeline_thumbnails_and_albums(t: TestInstance) {
         .await
         .unwrap();
     assert_eq!(not_a_photo.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A phone asks which of its photos are already here: Canon's and Jolla's, not Nikon's; Bia's
+    // library holds none of them; nonsense is not an error, and too many at once is.
+    let hash = |name: &str| {
+        use sha2::Digest;
+        hex_of(&sha2::Sha256::digest(photo(name)))
+    };
+    let asked = json!({"hashes": [hash("Canon_40D.jpg"), hash("Nikon_D70.jpg"), hash("jolla.jpg").to_uppercase(), "not-a-hash"]});
+    let known = |token: String, body: Value| {
+        let client = client.clone();
+        let url = url.clone();
+        async move {
+            let r = client
+                .post(format!("{url}/photos/known"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, mine) = known(token.clone(), asked.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut got: Vec<&str> = mine["known"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    got.sort_unstable();
+    let mut want = vec![hash("Canon_40D.jpg"), hash("jolla.jpg")];
+    want.sort_unstable();
+    assert_eq!(got, want);
+    let (_, hers) = known(bia.token.clone(), asked).await;
+    assert!(hers["known"].as_array().unwrap().is_empty(), "{hers}");
+    let many: Vec<String> = (0..501).map(|i| format!("{i:064x}")).collect();
+    let (status, _) = known(token.clone(), json!({ "hashes": many })).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 
     let timeline: Value = client
         .get(format!("{url}/photos?utc_offset=-180"))

@@ -242,6 +242,7 @@ const ROUTES = [
   [/^\/register$/, () => registerScreen(), false],
   [/^\/$/, () => homeScreen(), true],
   [/^\/files\/trash$/, () => trashScreen(), true],
+  [/^\/files\/shared$/, () => sharedScreen(), true],
   [/^\/files(?:\/([\w-]{21}|community))?$/, (m) => filesScreen(m[1] || "root"), true],
   [/^\/photos\/albums$/, () => albumsScreen(), true],
   [/^\/photos\/albums\/([\w-]{21})$/, (m) => albumScreen(m[1]), true],
@@ -404,6 +405,7 @@ async function filesScreen(where) {
   const crumbs = h("nav.crumbs", { "aria-label": "Breadcrumbs" }, h("ol", {},
     h("li", {}, h("a", { href: "/files", "data-nav": true }, "My files")),
     h("li", {}, h("a", { href: "/files/community", "data-nav": true }, "Community")),
+    h("li", {}, h("a", { href: "/files/shared", "data-nav": true }, "Shared with me")),
     ...view.breadcrumbs.map((b) => h("li", {}, h("a", { href: `/files/${b.id}`, "data-nav": true }, b.name)))));
   const picker = h("input", { type: "file", multiple: true, hidden: true, "aria-label": "Choose files to upload",
     onchange: () => { uploadAll([...picker.files]); picker.value = ""; } });
@@ -551,6 +553,17 @@ function preview(item) {
   document.body.append(dialog);
   dialog.addEventListener("close", () => dialog.remove());
   dialog.showModal();
+}
+
+async function sharedScreen() {
+  const shared = await api("GET", "/shares");
+  const list = h("ul.items", { "aria-label": "Shared with me" }, ...shared.items.map((item) => h("li", {}, thumb(item),
+    item.kind === "folder"
+      ? h("a.name", { href: `/files/${item.id}`, "data-nav": true }, item.name)
+      : h("button.link.name", { type: "button", onclick: () => preview(item) }, item.name),
+    item.kind === "file" ? h("a.button", { href: `/api/v1/files/${item.id}/content?download=true`, "aria-label": `Download ${item.name}` }, "⬇") : null)));
+  if (!shared.items.length) list.append(h("li.muted", {}, "Nothing is shared with you yet."));
+  frame("Shared with me", "files", h("p", {}, h("a", { href: "/files", "data-nav": true }, "‹ Back to my files")), list);
 }
 
 async function trashScreen() {

@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod integrity;
+pub mod item;
 pub mod layout;
 pub mod listing;
 pub mod mime;

@@ -25,12 +25,48 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(timeline, upload).layer(DefaultBodyLimit::disable()))
         .routes(routes!(map))
+        .routes(routes!(known))
         .routes(routes!(photo, delete_photo))
         .routes(routes!(albums, create_album))
         .routes(routes!(album, update_album, delete_album))
         .routes(routes!(add_photos))
         .routes(routes!(remove_photo))
         .routes(routes!(reorder))
+}
+
+/// Content hashes a device holds.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct KnownBody {
+    /// SHA-256 hashes (hex) of the device's photos, at most 500 a call.
+    hashes: Vec<String>,
+}
+
+/// Which of the hashes asked about my library already holds.
+#[derive(Serialize, ToSchema)]
+struct KnownView {
+    /// The hashes (lower-case hex) already in my library; upload only the others.
+    known: Vec<String>,
+}
+
+/// Which of these content hashes my library already holds: a phone's photo backup asks before
+/// uploading, and sends only what is new.
+#[utoipa::path(post, path = "/photos/known", tag = "photos", request_body = KnownBody,
+    responses(
+        (status = 200, description = "The hashes already there", body = KnownView),
+        (status = 413, description = "More than 500 hashes", body = ErrorBody),
+    ))]
+async fn known(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Body(body): Body<KnownBody>,
+) -> Result<Response, ApiError> {
+    let known = state
+        .taina
+        .jaci()
+        .known_content(&actor, &body.hashes)
+        .await?;
+    Ok(axum::Json(KnownView { known }).into_response())
 }
 
 /// Whose photos: mine (my private space, the default) or the community's shared space.
