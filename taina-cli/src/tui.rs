@@ -673,12 +673,43 @@ mod tests {
             Role::Admin
         );
 
+        // A job that failed for good shows under Jobs, and `r` gives it another go.
+        t.taina.faults().inject("job.integrity_check");
+        t.taina
+            .jobs()
+            .enqueue(taina::jobs::NewJob {
+                max_attempts: 1,
+                ..taina::jobs::NewJob::now(
+                    taina::jobs::Job::IntegrityCheck {
+                        deep: false,
+                        repair: false,
+                    },
+                    t.taina.now(),
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(t.taina.jobs().run_due().await.unwrap().given_up, 1);
+        t.taina.faults().clear();
+        d.refresh(&t.taina).await.unwrap();
         d.on_key(KeyCode::Char('4'));
         let jobs = screen(&d);
         assert!(
-            jobs.contains("queued") && jobs.contains("Failed (r retries)"),
+            jobs.contains("1 failed") && jobs.contains("integrity_check"),
             "{jobs}"
         );
+        let action = d.on_key(KeyCode::Char('r'));
+        assert_eq!(action, Action::Retry);
+        d.apply(&t.taina, action).await;
+        assert!(
+            d.status_line.contains("will run again"),
+            "{}",
+            d.status_line
+        );
+        assert!(t.taina.jobs().failed().await.unwrap().is_empty());
+        assert_eq!(t.taina.jobs().run_due().await.unwrap().succeeded, 1);
+        d.refresh(&t.taina).await.unwrap();
+        assert!(screen(&d).contains("0 failed"));
 
         d.on_key(KeyCode::Char('5'));
         let activity = screen(&d);
