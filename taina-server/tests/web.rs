@@ -519,8 +519,217 @@ async fn the_offline_page_comes_from_the_service_worker(t: TestInstance) {
     c.close().await.unwrap();
 }
 
+/// A Chrome DevTools Protocol command, through chromedriver.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+async fn installable_large_uploads_and_album_order(t: TestInstance) {
+    let admin = t.setup().await;
+    let actor = t.actor(&admin).await;
+    let mut photo_ids = Vec::new();
+    for name in ["Canon_40D.jpg", "Nikon_D70.jpg", "jolla.jpg"] {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        let stream = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(bytes))]);
+        let photo = t
+            .taina
+            .jaci()
+            .import(
+                &actor,
+                taina::jaci::NewPhoto {
+                    location: taina::ybira::Location::MyFiles,
+                    name: name.into(),
+                    declared_size: None,
+                    client_file_time: None,
+                },
+                stream,
+            )
+            .await
+            .unwrap();
+        photo_ids.push(photo.id);
+    }
+    let album = t
+        .taina
+        .jaci()
+        .create_album(
+            &actor,
+            taina::jaci::NewAlbum {
+                name: "Férias".into(),
+                description: String::new(),
+                visibility: taina::jaci::Visibility::Private,
+            },
+        )
+        .await
+        .unwrap();
+    t.taina
+        .jaci()
+        .add_to_album(&actor, &album.id, &photo_ids)
+        .await
+        .unwrap();
+    let s = Server::start(&t).await;
+    let d = driver().await;
+    let c = browser(&d).await;
+    c.goto(&s.at("/login")).await.unwrap();
+    fill(&c, "email", "admin@example.org").await;
+    fill(&c, "password", PASSWORD).await;
+    click(&c, "button[type=submit]").await;
+    until(
+        &c,
+        "the home screen",
+        "document.body.innerText.includes('Hello')",
+    )
+    .await;
+
+    // Chromium finds the app installable: manifest, icons, a service worker in control.
+    until(
+        &c,
+        "the service worker in control",
+        "navigator.serviceWorker.controller !== null || (location.reload(), false)",
+    )
+    .await;
+    let answer = c
+        .issue_cmd(Cdp {
+            cmd: "Page.getInstallabilityErrors",
+            params: json!({}),
+        })
+        .await
+        .unwrap();
+    let errors = answer["installabilityErrors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(errors.is_empty(), "not installable: {answer}");
+
+    // A large file goes up resumably (tus), whole and exact.
+    let big = t.dir.path().join("video.bin");
+    let bytes: Vec<u8> = (0..9 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&big, &bytes).unwrap();
+    c.goto(&s.at("/files")).await.unwrap();
+    until(
+        &c,
+        "the file browser",
+        "document.body.innerText.includes('New folder')",
+    )
+    .await;
+    c.find(Locator::Css("input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&big.canonicalize().unwrap().display().to_string())
+        .await
+        .unwrap();
+    until(
+        &c,
+        "the large file listed",
+        "document.querySelector('[aria-label=\"Delete video.bin\"]')",
+    )
+    .await;
+    let page = t
+        .taina
+        .ybira()
+        .list(&actor, &taina::ybira::Location::MyFiles, None, None)
+        .await
+        .unwrap();
+    let stored = page.items.iter().find(|i| i.name == "video.bin").unwrap();
+    assert_eq!(stored.size_bytes, bytes.len() as u64);
+    use sha2::Digest;
+    let expected: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        stored.etag.as_deref(),
+        Some(format!("\"{expected}\"").as_str())
+    );
+
+    // The album: drag the last photo to the front (the page's own drag handlers, fed the events a
+    // drag gives), then make it the cover.
+    c.goto(&s.at(&format!("/photos/albums/{}", album.id)))
+        .await
+        .unwrap();
+    until(
+        &c,
+        "the album's photos",
+        "document.querySelectorAll('.photos [data-photo]').length === 3",
+    )
+    .await;
+    js(
+        &c,
+        "const t = [...document.querySelectorAll('.photos [data-photo]')]; \
+        t[2].dispatchEvent(new DragEvent('dragstart', {bubbles: true})); \
+        t[0].dispatchEvent(new DragEvent('dragover', {bubbles: true, cancelable: true})); \
+        t[0].dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true})); return null;",
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let order: Vec<_> = t
+            .taina
+            .jaci()
+            .album_photos(&actor, &album.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        if order
+            == [
+                photo_ids[2].clone(),
+                photo_ids[0].clone(),
+                photo_ids[1].clone(),
+            ]
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the order never changed: {order:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    press(&c, "make cover").await;
+    until(
+        &c,
+        "the cover set",
+        "document.body.innerText.includes('Cover set')",
+    )
+    .await;
+    let cover = t
+        .taina
+        .jaci()
+        .album(&actor, &album.id)
+        .await
+        .unwrap()
+        .cover_photo_id;
+    assert_eq!(cover.as_ref(), Some(&photo_ids[2]));
+    if t.taina.backend().name() == "sqlite" {
+        screenshots(&c, "album").await;
+    }
+    c.close().await.unwrap();
+}
+
 backend_tests!(
     setup_files_and_photos,
     two_people_chat_live,
-    the_offline_page_comes_from_the_service_worker
+    the_offline_page_comes_from_the_service_worker,
+    installable_large_uploads_and_album_order
 );
