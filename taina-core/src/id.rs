@@ -122,6 +122,12 @@ macro_rules! define_id {
         #[cfg(feature = "openapi")]
         impl utoipa::ToSchema for $name {}
 
+        #[cfg(feature = "uniffi")]
+        uniffi::custom_type!($name, String, {
+            lower: |id| id.0,
+            try_lift: |s| Ok($name::parse(&s)?),
+        });
+
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(d)?;

@@ -37,3 +37,6 @@ pub use policy::{Action, Denied, Resource, authorize};
 pub use role::Role;
 pub use time::Timestamp;
 pub use user::User;
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();

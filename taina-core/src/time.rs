@@ -103,6 +103,12 @@ impl utoipa::PartialSchema for Timestamp {
 #[cfg(feature = "openapi")]
 impl utoipa::ToSchema for Timestamp {}
 
+#[cfg(feature = "uniffi")]
+uniffi::custom_type!(Timestamp, i64, {
+    lower: |t| t.as_millis(),
+    try_lift: |ms| Ok(Timestamp::from_millis(ms)),
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;

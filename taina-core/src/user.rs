@@ -6,6 +6,7 @@ use crate::{CommunityId, Role, Timestamp, UserId};
 
 /// A person's account. The password hash never leaves the shell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// Its id.

@@ -1,7 +1,20 @@
 //! # taina-ffi
 //!
-//! The client SDK for Tainá's mobile apps, exported through uniffi to Kotlin, Swift and Python.
-//! Filled in by the FFI issue; for now it re-exports the core types the bindings will carry.
+//! Tainá's client SDK for mobile apps, exported through uniffi (proc-macros) to Kotlin, Swift and
+//! Python. [`TainaClient`] talks to a server's HTTP API; the models it answers are the very types of
+//! the pure crates (`taina_core::User`, `taina_ybira::item::Item`, ...), which derive their uniffi
+//! types behind their `uniffi` feature. Files cross the boundary as paths, never as bytes.
+//!
+//! Done so far: sign-in and the token, me, folders, resumable uploads from a path with progress,
+//! downloads to a path, and the photo backup (hash, ask the server which it has, upload the rest).
+//! Still to come: photos, albums, messages and the realtime subscription.
 #![forbid(unsafe_code)]
 
-pub use taina_core as core;
+mod client;
+mod error;
+mod upload;
+
+pub use client::{BackupReport, ProgressListener, TainaClient};
+pub use error::ClientError;
+
+uniffi::setup_scaffolding!();

@@ -14,6 +14,7 @@ use taina_core::{Actor, CommunityId, Denied, Role, UserId};
 
 /// Which space an item lives in.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "owner_id", rename_all = "snake_case")]
 pub enum Space {

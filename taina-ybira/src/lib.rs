@@ -20,3 +20,6 @@ pub mod upload;
 pub mod versions;
 
 pub use taina_core as core;
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();

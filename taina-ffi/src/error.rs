@@ -1,0 +1,84 @@
+//! The one error that crosses the boundary.
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum ClientError {
+    /// The server refused: its status and its error (`code`, `message`, `field`).
+    #[error("{message}")]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// The server's stable code (`not_found`, `unauthenticated`, `quota_exceeded`, ...).
+        code: String,
+        /// What is wrong, for the person.
+        message: String,
+        /// The input field at fault, if any.
+        field: Option<String>,
+    },
+    /// The server could not be reached (or the answer was cut off): try again later.
+    #[error("cannot reach the server: {message}")]
+    Network {
+        /// What happened.
+        message: String,
+    },
+    /// A file on the device could not be read or written.
+    #[error("{message}")]
+    Device {
+        /// What happened.
+        message: String,
+    },
+    /// The call itself is wrong (a bad server URL, say).
+    #[error("{message}")]
+    Invalid {
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl From<reqwest::Error> for ClientError {
+    fn from(e: reqwest::Error) -> Self {
+        ClientError::Network {
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<std::io::Error> for ClientError {
+    fn from(e: std::io::Error) -> Self {
+        ClientError::Device {
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The server's error shape.
+#[derive(serde::Deserialize)]
+struct Body {
+    error: Detail,
+}
+
+#[derive(serde::Deserialize)]
+struct Detail {
+    code: String,
+    message: String,
+    field: Option<String>,
+}
+
+/// The error a non-success answer carries.
+pub(crate) async fn from_response(response: reqwest::Response) -> ClientError {
+    let status = response.status().as_u16();
+    match response.json::<Body>().await {
+        Ok(body) => ClientError::Api {
+            status,
+            code: body.error.code,
+            message: body.error.message,
+            field: body.error.field,
+        },
+        Err(_) => ClientError::Api {
+            status,
+            code: "unknown".into(),
+            message: format!("the server answered {status}"),
+            field: None,
+        },
+    }
+}
