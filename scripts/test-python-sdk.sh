@@ -29,6 +29,8 @@ export TAINA_LOG=error TAINA_DATABASE_URL= TAINA_CONFIG=
 unset TAINA_DATABASE_URL TAINA_CONFIG
 printf 'correct horse battery staple\n' | target/debug/taina --data-dir "$WORK/data" \
     admin community create --name "Python test" --admin-email admin@example.org --admin-name Admin >/dev/null
+printf 'correct horse battery staple\n' | target/debug/taina --data-dir "$WORK/data" \
+    admin user add bia@example.org --name Bia >/dev/null
 target/debug/taina serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" >/dev/null &
 SERVER=$!
 for _ in $(seq 1 100); do

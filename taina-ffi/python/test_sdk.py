@@ -7,9 +7,10 @@ import asyncio
 import hashlib
 import os
 import sys
+import threading
 import unittest
 
-from taina_sdk.taina_ffi import ClientError, ProgressListener, TainaClient
+from taina_sdk.taina_ffi import ClientError, EventListener, ProgressListener, TainaClient
 
 URL = os.environ["TAINA_URL"]
 PHOTOS = os.environ["TAINA_PHOTOS"]
@@ -23,6 +24,22 @@ class Recorder(ProgressListener):
 
     def on_progress(self, done, total):
         self.seen.append((done, total))
+
+
+class Inbox(EventListener):
+    def __init__(self):
+        self.connected = threading.Event()
+        self.messages = []
+        self.arrived = threading.Event()
+
+    def on_event(self, event):
+        if event.kind == "message.created" and event.message is not None:
+            self.messages.append(event.message.text)
+            self.arrived.set()
+
+    def on_connection(self, connected):
+        if connected:
+            self.connected.set()
 
 
 class SdkTest(unittest.TestCase):
@@ -62,6 +79,20 @@ class SdkTest(unittest.TestCase):
         self.assertEqual((first.uploaded, first.already_there, first.failed), (3, 0, []))
         second = await client.backup_photos(photos, None)
         self.assertEqual((second.uploaded, second.already_there), (0, 3))
+
+        # A message sent by one person arrives through the other's subscription.
+        bia = TainaClient(URL)
+        bia_me = await bia.login("bia@example.org", PASSWORD, None)
+        inbox = Inbox()
+        subscription = await bia.subscribe(inbox)
+        self.assertTrue(await asyncio.to_thread(inbox.connected.wait, 10))
+        conversation = await client.start_direct(str(bia_me.id))
+        await client.send_message(conversation, "Olá do Python", "py-1")
+        self.assertTrue(await asyncio.to_thread(inbox.arrived.wait, 10), "the message never came")
+        self.assertEqual(inbox.messages, ["Olá do Python"])
+        history = await bia.history(conversation, 0)
+        self.assertEqual([m.text for m in history], ["Olá do Python"])
+        subscription.cancel()
 
         await client.logout()
         self.assertIsNone(client.token())

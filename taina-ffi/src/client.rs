@@ -7,6 +7,7 @@ use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use taina_core::User;
+use taina_guara::message::Message;
 use taina_ybira::item::Item;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -270,6 +271,77 @@ impl TainaClient {
         drop(out);
         tokio::fs::rename(&partial, &target).await?;
         Ok(size)
+    }
+
+    /// The direct conversation with `user_id` (made if there is none yet); answers its id.
+    pub async fn start_direct(&self, user_id: String) -> Result<String, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Created {
+            id: String,
+        }
+        let created: Created = self
+            .post(
+                &format!("/conversations/direct/{user_id}"),
+                serde_json::json!({}),
+            )
+            .await?;
+        Ok(created.id)
+    }
+
+    /// Sends a message. Sending again with the same `client_id` (after a lost answer, say)
+    /// answers the first message instead of sending a second.
+    pub async fn send_message(
+        &self,
+        conversation_id: String,
+        text: String,
+        client_id: Option<String>,
+    ) -> Result<Message, ClientError> {
+        self.post(
+            &format!("/conversations/{conversation_id}/messages"),
+            serde_json::json!({ "content": text, "client_id": client_id }),
+        )
+        .await
+    }
+
+    /// Messages in `seq` order: the latest page, or every message after `after_seq` (to catch up
+    /// after a `resync`).
+    pub async fn history(
+        &self,
+        conversation_id: String,
+        after_seq: Option<i64>,
+    ) -> Result<Vec<Message>, ClientError> {
+        let Some(mut after) = after_seq else {
+            let page: Listing<Message> = self
+                .get(&format!("/conversations/{conversation_id}/messages"))
+                .await?;
+            return Ok(page.items);
+        };
+        let mut all = Vec::new();
+        loop {
+            let page: Listing<Message> = self
+                .get(&format!(
+                    "/conversations/{conversation_id}/messages?after={after}&limit=200"
+                ))
+                .await?;
+            let last = page.items.last().map(|m| m.seq);
+            all.extend(page.items);
+            match (page.next_cursor, last) {
+                (Some(_), Some(seq)) => after = seq,
+                _ => return Ok(all),
+            }
+        }
+    }
+
+    /// Follows the realtime events of my conversations, files and photos until the returned
+    /// subscription is cancelled or dropped.
+    pub async fn subscribe(
+        &self,
+        listener: Arc<dyn crate::EventListener>,
+    ) -> Result<Arc<crate::Subscription>, ClientError> {
+        let token = self.token_or_err()?;
+        Ok(Arc::new(crate::realtime::start(
+            &self.base, token, listener,
+        )))
     }
 
     /// Backs up photos: hashes each, asks the server which it already has, uploads only the

@@ -6,15 +6,18 @@
 //! types behind their `uniffi` feature. Files cross the boundary as paths, never as bytes.
 //!
 //! Done so far: sign-in and the token, me, folders, resumable uploads from a path with progress,
-//! downloads to a path, and the photo backup (hash, ask the server which it has, upload the rest).
-//! Still to come: photos, albums, messages and the realtime subscription.
+//! downloads to a path, the photo backup (hash, ask the server which it has, upload the rest),
+//! direct conversations, sending (idempotently) and history, and the realtime subscription.
+//! Still to come: photos, albums, groups, edits and reactions.
 #![forbid(unsafe_code)]
 
 mod client;
 mod error;
+mod realtime;
 mod upload;
 
 pub use client::{BackupReport, ProgressListener, TainaClient};
 pub use error::ClientError;
+pub use realtime::{EventListener, RealtimeEvent, Subscription};
 
 uniffi::setup_scaffolding!();

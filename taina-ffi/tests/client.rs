@@ -1,6 +1,6 @@
 //! The SDK against a live server, on both databases: sign-in and the token, me, folders, an upload
-//! from a path with progress, a download to a path, and the photo backup run twice (nothing goes
-//! up the second time).
+//! from a path with progress, a download to a path, the photo backup run twice (nothing goes up
+//! the second time), and a message arriving through the realtime subscription.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 use std::sync::{Arc, Mutex};
@@ -16,6 +16,25 @@ struct Recorded(Mutex<Vec<(u64, u64)>>);
 impl ProgressListener for Recorded {
     fn on_progress(&self, done: u64, total: u64) {
         self.0.lock().unwrap().push((done, total));
+    }
+}
+
+#[derive(Debug)]
+enum Heard {
+    Connected(bool),
+    Event(taina_ffi::RealtimeEvent),
+}
+
+/// A listener that passes what it hears to the test.
+struct Events(tokio::sync::mpsc::UnboundedSender<Heard>);
+
+impl taina_ffi::EventListener for Events {
+    fn on_event(&self, event: taina_ffi::RealtimeEvent) {
+        let _ = self.0.send(Heard::Event(event));
+    }
+
+    fn on_connection(&self, connected: bool) {
+        let _ = self.0.send(Heard::Connected(connected));
     }
 }
 
@@ -160,6 +179,72 @@ async fn the_sdk_against_a_live_server(t: TestInstance) {
         (second.uploaded, second.already_there),
         (0, 4),
         "{second:?}"
+    );
+
+    // Messages: Bia follows her events; Ana's message arrives through the subscription.
+    let admin_actor = t
+        .taina
+        .operator()
+        .act_as(None, "admin@example.org")
+        .await
+        .unwrap();
+    let (bia_actor, _) = t
+        .join(&admin_actor, "bia@example.org", taina::core::Role::Member)
+        .await;
+    let bia = TainaClient::new(url.clone()).unwrap();
+    bia.login("bia@example.org".into(), PASSWORD.into(), None)
+        .await
+        .unwrap();
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let subscription = bia.subscribe(Arc::new(Events(tx))).await.unwrap();
+    // Connected before Ana writes.
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), events.recv()).await {
+            Ok(Some(Heard::Connected(true))) => break,
+            Ok(Some(_)) => {}
+            other => panic!("never connected: {other:?}"),
+        }
+    }
+    let conversation = client
+        .start_direct(bia_actor.user_id.to_string())
+        .await
+        .unwrap();
+    let sent = client
+        .send_message(conversation.clone(), "Oi Bia!".into(), Some("k-1".into()))
+        .await
+        .unwrap();
+    let resent = client
+        .send_message(conversation.clone(), "Oi Bia!".into(), Some("k-1".into()))
+        .await
+        .unwrap();
+    assert_eq!(resent.id, sent.id, "the same client id sends once");
+    let got = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), events.recv()).await {
+            Ok(Some(Heard::Event(e))) if e.kind == "message.created" => break e,
+            Ok(Some(_)) => {}
+            other => panic!("the message never came: {other:?}"),
+        }
+    };
+    assert_eq!(got.conversation_id.as_deref(), Some(conversation.as_str()));
+    assert_eq!(got.message.unwrap().text, "Oi Bia!");
+    let history = bia.history(conversation.clone(), Some(0)).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        bia.history(conversation.clone(), None).await.unwrap().len(),
+        1
+    );
+    // Dropping the subscription ends it.
+    drop(subscription);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    while events.try_recv().is_ok() {}
+    client
+        .send_message(conversation.clone(), "ainda aí?".into(), None)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        !std::iter::from_fn(|| events.try_recv().ok()).any(|h| matches!(h, Heard::Event(_))),
+        "no events after the subscription is gone"
     );
 
     client.logout().await.unwrap();

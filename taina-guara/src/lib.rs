@@ -17,3 +17,6 @@ pub mod search;
 pub mod typing;
 
 pub use taina_core as core;
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
