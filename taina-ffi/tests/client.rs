@@ -22,7 +22,7 @@ impl ProgressListener for Recorded {
 #[derive(Debug)]
 enum Heard {
     Connected(bool),
-    Event(taina_ffi::RealtimeEvent),
+    Event(Box<taina_ffi::RealtimeEvent>),
 }
 
 /// A listener that passes what it hears to the test.
@@ -30,7 +30,7 @@ struct Events(tokio::sync::mpsc::UnboundedSender<Heard>);
 
 impl taina_ffi::EventListener for Events {
     fn on_event(&self, event: taina_ffi::RealtimeEvent) {
-        let _ = self.0.send(Heard::Event(event));
+        let _ = self.0.send(Heard::Event(Box::new(event)));
     }
 
     fn on_connection(&self, connected: bool) {
