@@ -172,8 +172,8 @@ fn pg_tool(name: &str) -> Result<PathBuf> {
     })
 }
 
-/// Reads a file, hashing it: its size and SHA-256.
-async fn hash_file(path: &Path, progress: &dyn Progress) -> Result<(u64, String)> {
+/// Reads a file, hashing it: its size and SHA-256 (hex).
+pub(crate) async fn hash_file(path: &Path, progress: &dyn Progress) -> Result<(u64, String)> {
     let mut file = tokio::fs::File::open(path).await?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use taina_core::{Actor, Community, Timestamp, User};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tracing::instrument;
@@ -97,17 +96,9 @@ fn relative(dir: &Path, file: &Path) -> String {
 
 /// A file's SHA-256 (hex), read through once.
 async fn sha256_of(path: &Path) -> Result<String> {
-    let mut file = tokio::fs::File::open(path).await?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
+    Ok(crate::backup::hash_file(path, &crate::progress::Silent)
+        .await?
+        .1)
 }
 
 /// A file's bytes as a stream of 1 MiB chunks.
