@@ -67,6 +67,7 @@ impl SessionPolicy {
 /// A session as its owner sees it in their list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SessionInfo {
     /// Its id.
     pub id: SessionId,

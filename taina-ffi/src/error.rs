@@ -35,6 +35,18 @@ pub enum ClientError {
     },
 }
 
+impl ClientError {
+    /// Whether the calls after this one would fail the same way: the server is out of reach, the
+    /// session ended, or the community's storage is full.
+    pub(crate) fn stops_a_batch(&self) -> bool {
+        match self {
+            ClientError::Network { .. } => true,
+            ClientError::Api { status, code, .. } => *status == 401 || code == "quota_exceeded",
+            ClientError::Device { .. } | ClientError::Invalid { .. } => false,
+        }
+    }
+}
+
 impl From<reqwest::Error> for ClientError {
     fn from(e: reqwest::Error) -> Self {
         ClientError::Network {

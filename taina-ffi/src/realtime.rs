@@ -1,15 +1,21 @@
-//! The realtime subscription: the server's socket, delivered to a listener the app implements,
-//! reconnecting with back-off; after each reconnect the listener hears `resync` and catches up
-//! through the history (messages carry their `seq`, so nothing is missed). Dropping (or
-//! cancelling) the [`Subscription`] ends it.
+//! The realtime subscription: the server's socket (`ws://` or `wss://`), delivered to a listener
+//! the app implements, reconnecting with back-off. Nothing is missed: the subscription knows the
+//! last `seq` it delivered in each conversation, and after every (re)connection, or when the
+//! server says the socket fell behind, it fetches what came in meanwhile and delivers those
+//! messages as `message.created` first; then `resync` tells the app to refresh the rest (edits,
+//! files, photos). Dropping (or cancelling) the [`Subscription`] ends it.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use taina_guara::message::Message;
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::{ClientError, TainaClient};
 
 /// What the server pushed.
 #[derive(Debug, Clone, uniffi::Record)]
@@ -20,6 +26,8 @@ pub struct RealtimeEvent {
     pub conversation_id: Option<String>,
     /// The message, for `message.created` and `message.updated`.
     pub message: Option<Message>,
+    /// Whether the subscription fetched it while catching up (rather than hearing it live).
+    pub caught_up: bool,
     /// The whole event as the server sent it (JSON), for the kinds without a typed field.
     pub json: String,
 }
@@ -29,7 +37,8 @@ pub struct RealtimeEvent {
 pub trait EventListener: Send + Sync {
     /// An event arrived.
     fn on_event(&self, event: RealtimeEvent);
-    /// The socket connected (`true`) or was lost and is being retried (`false`).
+    /// The socket connected and what was missed is delivered (`true`), or it was lost and is
+    /// being retried (`false`).
     fn on_connection(&self, connected: bool);
 }
 
@@ -37,10 +46,20 @@ pub trait EventListener: Send + Sync {
 #[derive(uniffi::Object)]
 pub struct Subscription {
     task: tokio::task::JoinHandle<()>,
+    outgoing: mpsc::UnboundedSender<String>,
 }
 
 #[uniffi::export]
 impl Subscription {
+    /// Tells the others in a conversation that I am typing (or stopped).
+    pub fn set_typing(&self, conversation_id: String, typing: bool) {
+        let frame = serde_json::json!({
+            "type": "typing", "conversation_id": conversation_id, "typing": typing,
+        });
+        // Typing is a hint: dropped when the socket is down.
+        let _ = self.outgoing.send(frame.to_string());
+    }
+
     /// Ends the subscription.
     pub fn cancel(&self) {
         self.task.abort();
@@ -53,70 +72,174 @@ impl Drop for Subscription {
     }
 }
 
-/// Starts following `base`'s socket with `token`.
-pub(crate) fn start(base: &str, token: String, listener: Arc<dyn EventListener>) -> Subscription {
-    let url = format!(
-        "{}/api/v1/ws",
-        base.replacen("https://", "wss://", 1)
-            .replacen("http://", "ws://", 1)
-    );
+/// The last `seq` delivered, per conversation.
+type Seen = HashMap<String, i64>;
+
+/// Starts following `client`'s server.
+pub(crate) fn start(client: Arc<TainaClient>, listener: Arc<dyn EventListener>) -> Subscription {
+    let (outgoing, mut queued) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
         let mut wait = Duration::from_millis(500);
+        let mut seen: Option<Seen> = None;
         let mut connected_before = false;
         loop {
-            if follow(&url, &token, &listener, &mut connected_before)
-                .await
-                .is_ok()
-            {
-                wait = Duration::from_millis(500);
+            let outcome = match seen.as_mut() {
+                None => baseline(&client).await.map(|s| {
+                    seen = Some(s);
+                }),
+                Some(seen) => {
+                    follow(&client, &listener, seen, &mut connected_before, &mut queued).await
+                }
+            };
+            match (outcome, seen.is_some() && connected_before) {
+                // The baseline is in: connect straight away.
+                (Ok(()), false) => continue,
+                (Ok(()), true) => wait = Duration::from_millis(500),
+                (Err(_), _) => {}
             }
-            listener.on_connection(false);
+            if connected_before {
+                listener.on_connection(false);
+            }
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(Duration::from_secs(30));
         }
     });
-    Subscription { task }
+    Subscription { task, outgoing }
+}
+
+/// Where each conversation stands before the socket is opened.
+async fn baseline(client: &TainaClient) -> Result<Seen, ClientError> {
+    Ok(client
+        .conversations()
+        .await?
+        .into_iter()
+        .map(|c| (c.conversation.id.to_string(), c.conversation.last_seq))
+        .collect())
+}
+
+/// Delivers every message that arrived since `seen`, as `message.created`.
+async fn catch_up(
+    client: &TainaClient,
+    listener: &Arc<dyn EventListener>,
+    seen: &mut Seen,
+) -> Result<(), ClientError> {
+    for summary in client.conversations().await? {
+        let id = summary.conversation.id.to_string();
+        let known = seen.get(&id).copied().unwrap_or(0);
+        if summary.conversation.last_seq <= known {
+            continue;
+        }
+        for message in client.messages_after(&id, known).await? {
+            seen.insert(id.clone(), message.seq);
+            let json = serde_json::json!({ "type": "message.created", "data": &message });
+            listener.on_event(RealtimeEvent {
+                kind: "message.created".into(),
+                conversation_id: Some(id.clone()),
+                message: Some(message),
+                caught_up: true,
+                json: json.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn resync() -> RealtimeEvent {
+    RealtimeEvent {
+        kind: "resync".into(),
+        conversation_id: None,
+        message: None,
+        caught_up: false,
+        json: r#"{"type":"resync"}"#.into(),
+    }
 }
 
 /// One connection, until it ends.
 async fn follow(
-    url: &str,
-    token: &str,
+    client: &TainaClient,
     listener: &Arc<dyn EventListener>,
+    seen: &mut Seen,
     connected_before: &mut bool,
-) -> Result<(), ()> {
-    let mut request = url.into_client_request().map_err(|_| ())?;
-    let auth = format!("Bearer {token}").parse().map_err(|_| ())?;
+    queued: &mut mpsc::UnboundedReceiver<String>,
+) -> Result<(), ClientError> {
+    let network = |e: &dyn std::fmt::Display| ClientError::Network {
+        message: e.to_string(),
+    };
+    let url = format!(
+        "{}/api/v1/ws",
+        client
+            .base
+            .replacen("https://", "wss://", 1)
+            .replacen("http://", "ws://", 1)
+    );
+    let mut request = url.into_client_request().map_err(|e| network(&e))?;
+    let auth = format!("Bearer {}", client.token_or_err()?)
+        .parse()
+        .map_err(|e| network(&e))?;
     request.headers_mut().insert("authorization", auth);
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .map_err(|_| ())?;
+    let (mut socket, _) = tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        None,
+        true,
+        Some(client.tls.connector()),
+    )
+    .await
+    .map_err(|e| network(&e))?;
+    // Drop typing hints queued while the socket was down: they are stale.
+    while queued.try_recv().is_ok() {}
+    // What came in between the last look and this socket is fetched; what comes after arrives
+    // on the socket (and what arrives twice is delivered once, by `seq`). Then the app hears
+    // that it is connected, and up to date.
+    catch_up(client, listener, seen).await?;
     listener.on_connection(true);
     if std::mem::replace(connected_before, true) {
-        // Whatever happened while we were away is in the history.
-        listener.on_event(RealtimeEvent {
-            kind: "resync".into(),
-            conversation_id: None,
-            message: None,
-            json: r#"{"type":"resync"}"#.into(),
-        });
+        listener.on_event(resync());
     }
     let mut ping = tokio::time::interval(Duration::from_secs(20));
     loop {
         tokio::select! {
             frame = socket.next() => match frame {
-                Some(Ok(Frame::Text(text))) => listener.on_event(event(text.as_str())),
+                Some(Ok(Frame::Text(text))) => {
+                    let event = event(text.as_str());
+                    if event.kind == "resync" {
+                        catch_up(client, listener, seen).await?;
+                        listener.on_event(event);
+                    } else if let Some(event) = first_time(event, seen) {
+                        listener.on_event(event);
+                    }
+                }
                 Some(Ok(Frame::Close(_))) | None => return Ok(()),
                 Some(Ok(_)) => {}
-                Some(Err(_)) => return Err(()),
+                Some(Err(e)) => return Err(network(&e)),
             },
+            Some(frame) = queued.recv() => {
+                socket.send(Frame::Text(frame.into())).await.map_err(|e| network(&e))?;
+            }
             _ = ping.tick() => {
-                if socket.send(Frame::Text(r#"{"type":"ping"}"#.into())).await.is_err() {
-                    return Err(());
-                }
+                socket
+                    .send(Frame::Text(r#"{"type":"ping"}"#.into()))
+                    .await
+                    .map_err(|e| network(&e))?;
             }
         }
     }
+}
+
+/// `event`, unless it is a message already delivered (while catching up); notes the `seq` of a
+/// new one.
+fn first_time(event: RealtimeEvent, seen: &mut Seen) -> Option<RealtimeEvent> {
+    if event.kind != "message.created" {
+        return Some(event);
+    }
+    let Some(message) = &event.message else {
+        return Some(event);
+    };
+    let last = seen.entry(message.conversation_id.to_string()).or_insert(0);
+    if message.seq <= *last {
+        return None;
+    }
+    *last = message.seq;
+    Some(event)
 }
 
 fn event(text: &str) -> RealtimeEvent {
@@ -130,6 +253,20 @@ fn event(text: &str) -> RealtimeEvent {
         conversation_id: data["conversation_id"].as_str().map(str::to_owned),
         kind,
         message,
+        caught_up: false,
         json: text.to_owned(),
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl TainaClient {
+    /// Follows the realtime events of my conversations, files and photos until the returned
+    /// subscription is cancelled or dropped.
+    pub async fn subscribe(
+        self: Arc<Self>,
+        listener: Arc<dyn EventListener>,
+    ) -> Result<Arc<Subscription>, ClientError> {
+        self.token_or_err()?;
+        Ok(Arc::new(start(self, listener)))
     }
 }

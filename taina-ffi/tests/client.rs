@@ -3,66 +3,19 @@
 //! the second time), and a message arriving through the realtime subscription.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-use std::sync::{Arc, Mutex};
+mod support;
 
+use std::sync::Arc;
+
+use support::{Events, Heard, Recorded, fixture, serve};
 use taina::backend_tests;
 use taina::testing::{PASSWORD, TestInstance};
-use taina_ffi::{ClientError, ProgressListener, TainaClient};
-
-/// A listener that remembers what it was told.
-#[derive(Default)]
-struct Recorded(Mutex<Vec<(u64, u64)>>);
-
-impl ProgressListener for Recorded {
-    fn on_progress(&self, done: u64, total: u64) {
-        self.0.lock().unwrap().push((done, total));
-    }
-}
-
-#[derive(Debug)]
-enum Heard {
-    Connected(bool),
-    Event(Box<taina_ffi::RealtimeEvent>),
-}
-
-/// A listener that passes what it hears to the test.
-struct Events(tokio::sync::mpsc::UnboundedSender<Heard>);
-
-impl taina_ffi::EventListener for Events {
-    fn on_event(&self, event: taina_ffi::RealtimeEvent) {
-        let _ = self.0.send(Heard::Event(Box::new(event)));
-    }
-
-    fn on_connection(&self, connected: bool) {
-        let _ = self.0.send(Heard::Connected(connected));
-    }
-}
-
-async fn serve(t: &TestInstance) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let taina = t.taina.clone();
-    tokio::spawn(async move {
-        taina_server::serve(listener, taina, async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
-    });
-    (url, stop)
-}
-
-fn fixture(name: &str) -> String {
-    format!(
-        "{}/../tests/fixtures/photos/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
+use taina_ffi::{ClientError, TainaClient};
 
 async fn the_sdk_against_a_live_server(t: TestInstance) {
     t.setup().await;
-    let (url, _stop) = serve(&t).await;
+    let server = serve(&t).await;
+    let url = server.url.clone();
     assert!(matches!(
         TainaClient::new("ftp://nowhere".into()),
         Err(ClientError::Invalid { .. })
@@ -110,6 +63,7 @@ async fn the_sdk_against_a_live_server(t: TestInstance) {
             source.display().to_string(),
             folder.id.to_string(),
             Some(progress.clone()),
+            false,
         )
         .await
         .unwrap();
@@ -123,13 +77,17 @@ async fn the_sdk_against_a_live_server(t: TestInstance) {
     assert_eq!(listed[0].name, "video.bin");
     let copy = dir.path().join("copy.bin");
     let size = client
-        .download_file(item.id.to_string(), copy.display().to_string())
+        .download_file(item.id.to_string(), copy.display().to_string(), None)
         .await
         .unwrap();
     assert_eq!(size, bytes.len() as u64);
     assert_eq!(std::fs::read(&copy).unwrap(), bytes);
     match client
-        .download_file("AAAAAAAAAAAAAAAAAAAAA".into(), copy.display().to_string())
+        .download_file(
+            "AAAAAAAAAAAAAAAAAAAAA".into(),
+            copy.display().to_string(),
+            None,
+        )
         .await
     {
         Err(ClientError::Api { status: 404, .. }) => {}
@@ -196,7 +154,7 @@ async fn the_sdk_against_a_live_server(t: TestInstance) {
         .await
         .unwrap();
     let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-    let subscription = bia.subscribe(Arc::new(Events(tx))).await.unwrap();
+    let subscription = bia.clone().subscribe(Arc::new(Events(tx))).await.unwrap();
     // Connected before Ana writes.
     loop {
         match tokio::time::timeout(std::time::Duration::from_secs(5), events.recv()).await {
@@ -210,11 +168,23 @@ async fn the_sdk_against_a_live_server(t: TestInstance) {
         .await
         .unwrap();
     let sent = client
-        .send_message(conversation.clone(), "Oi Bia!".into(), Some("k-1".into()))
+        .send_message(
+            conversation.clone(),
+            "Oi Bia!".into(),
+            Some("k-1".into()),
+            None,
+            None,
+        )
         .await
         .unwrap();
     let resent = client
-        .send_message(conversation.clone(), "Oi Bia!".into(), Some("k-1".into()))
+        .send_message(
+            conversation.clone(),
+            "Oi Bia!".into(),
+            Some("k-1".into()),
+            None,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(resent.id, sent.id, "the same client id sends once");
@@ -238,7 +208,7 @@ async fn the_sdk_against_a_live_server(t: TestInstance) {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     while events.try_recv().is_ok() {}
     client
-        .send_message(conversation.clone(), "ainda aí?".into(), None)
+        .send_message(conversation.clone(), "ainda aí?".into(), None, None, None)
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;

@@ -14,6 +14,8 @@ pub const NAME_MAX_CHARS: usize = 100;
 /// What kind of conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "ConversationKind"))]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Two members, at most one conversation per pair.
@@ -44,6 +46,7 @@ impl Kind {
 /// A participant's standing in a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum ParticipantRole {
     /// May rename the group and add or remove participants.

@@ -9,6 +9,7 @@ use crate::message::Message;
 /// A conversation with its participants.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Conversation {
     /// Its id.
     pub id: ConversationId,
@@ -29,6 +30,7 @@ pub struct Conversation {
 /// Someone in a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Participant {
     /// Who.
     pub user_id: UserId,
@@ -43,6 +45,7 @@ pub struct Participant {
 /// A conversation in my list: with its last message and how many I have not read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ConversationSummary {
     /// The conversation and its participants.
     pub conversation: Conversation,
@@ -55,6 +58,7 @@ pub struct ConversationSummary {
 /// A page of a conversation's history, oldest first.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HistoryPage {
     /// The messages, in `seq` order.
     pub messages: Vec<Message>,
@@ -65,6 +69,7 @@ pub struct HistoryPage {
 /// One message found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SearchHit {
     /// The message (its conversation is `message.conversation_id`).
     pub message: Message,

@@ -15,6 +15,8 @@ pub const MAX_PHOTOS: usize = 10_000;
 /// Who sees an album.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "AlbumVisibility"))]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     /// Its owner only.

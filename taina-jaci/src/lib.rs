@@ -17,3 +17,6 @@ pub mod timeline;
 pub mod video;
 
 pub use taina_core as core;
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();

@@ -13,6 +13,7 @@ use taina_ybira::access::Space;
 /// A photo (or video) in the library.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Photo {
     /// Its id.
     pub id: PhotoId,
@@ -57,6 +58,7 @@ pub struct Photo {
 /// A page of the timeline, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TimelinePage {
     /// The photos.
     pub photos: Vec<Photo>,
@@ -70,6 +72,7 @@ pub struct TimelinePage {
 /// A photo with its neighbours in the timeline it belongs to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PhotoDetail {
     /// The photo.
     pub photo: Photo,
@@ -82,6 +85,7 @@ pub struct PhotoDetail {
 /// A photo on the map.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct MapPoint {
     /// The photo.
     pub id: PhotoId,
@@ -96,6 +100,7 @@ pub struct MapPoint {
 /// An album.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Album {
     /// Its id.
     pub id: AlbumId,

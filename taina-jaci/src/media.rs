@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// What kind of library item a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum MediaKind {
     /// A still image: metadata and thumbnails.

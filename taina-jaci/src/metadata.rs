@@ -16,6 +16,7 @@ use crate::orientation::Orientation;
 /// Where a photo's taken-at time came from, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum TakenAtSource {
     /// EXIF `DateTimeOriginal` (with `OffsetTimeOriginal` when present).
@@ -62,6 +63,7 @@ impl TakenAt {
 /// The camera that took it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Camera {
     /// Maker, e.g. `Canon`.
     pub make: Option<String>,
@@ -74,6 +76,8 @@ pub struct Camera {
 /// Where it was taken, in signed decimal degrees (north and east positive) and metres.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "GeoLocation"))]
 pub struct Location {
     /// Latitude, -90 to 90.
     pub latitude: f64,
@@ -86,6 +90,7 @@ pub struct Location {
 /// How it was exposed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Exposure {
     /// ISO sensitivity.
     pub iso: Option<u32>,

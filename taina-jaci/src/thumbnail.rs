@@ -49,6 +49,8 @@ pub enum Error {
 /// A rendition size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "ThumbnailSize"))]
 #[serde(rename_all = "snake_case")]
 pub enum Size {
     /// 200 × 200, centre-cropped.

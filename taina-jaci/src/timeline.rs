@@ -49,6 +49,7 @@ impl Cursor {
 /// A heading in the timeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DateGroup {
     /// Today.
@@ -125,6 +126,7 @@ pub fn check_utc_offset(minutes: i16) -> Result<i16, Error> {
 /// A run of consecutive photos on a timeline page under one heading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PageGroup {
     /// The heading.
     pub heading: DateGroup,

@@ -56,6 +56,7 @@ pub struct Page {
 /// An earlier content of a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Version {
     /// Its id.
     pub id: VersionId,
@@ -76,6 +77,7 @@ pub struct Version {
 /// An explicit share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Share {
     /// Its id.
     pub id: ShareId,

@@ -65,8 +65,12 @@ pub(super) async fn upgrade(
         }
         .into());
     }
+    // Follow the events before the handshake answers: a client that hears it is connected
+    // and then fetches what it missed has a gap of nothing.
+    let feed = state.taina.guara().subscribe(&actor).await?;
+    let community = state.taina.subscribe();
     Ok(ws.on_upgrade(move |socket| async move {
-        if let Err(e) = run(state, actor, socket).await {
+        if let Err(e) = run(state, actor, socket, feed, community).await {
             tracing::debug!(error = %e, "websocket closed");
         }
     }))
@@ -97,13 +101,16 @@ impl Drop for Open {
     }
 }
 
-async fn run(state: AppState, actor: Actor, mut socket: WebSocket) -> Result<(), String> {
+async fn run(
+    state: AppState,
+    actor: Actor,
+    mut socket: WebSocket,
+    mut feed: taina::guara::GuaraSubscription,
+    mut community: tokio::sync::broadcast::Receiver<taina::core::Event>,
+) -> Result<(), String> {
     state.metrics.websockets.inc();
     let _open = Open(state.metrics.clone());
-    let taina = &state.taina;
-    let guara = taina.guara();
-    let mut feed = guara.subscribe(&actor).await.map_err(|e| e.to_string())?;
-    let mut community = taina.subscribe();
+    let guara = state.taina.guara();
     let connection = guara.connect(&actor).await.map_err(|e| e.to_string())?;
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.tick().await;
