@@ -14,6 +14,16 @@ rm -rf "$OUT" && mkdir -p "$OUT/taina_sdk"
 cargo run -q -p taina-ffi --bin uniffi-bindgen -- \
     generate --library target/debug/libtaina_ffi.so --language python --out-dir "$OUT/taina_sdk" >/dev/null
 cp target/debug/libtaina_ffi.so "$OUT/taina_sdk/"
+# The Kotlin and Swift bindings generate from the same library (compiling them needs the
+# Android and Apple toolchains; see the README).
+for language in kotlin swift; do
+    rm -rf "target/bindings/$language"
+    cargo run -q -p taina-ffi --bin uniffi-bindgen -- generate --no-format \
+        --library target/debug/libtaina_ffi.so --language "$language" --out-dir "target/bindings/$language" >/dev/null
+done
+grep -q "open class TainaClient" target/bindings/kotlin/uniffi/taina_ffi/taina_ffi.kt
+grep -q "open class TainaClient" target/bindings/swift/taina_ffi.swift
+echo "bindings: kotlin and swift generated"
 touch "$OUT/taina_sdk/__init__.py"
 
 WORK="$(mktemp -d /tmp/taina-py.XXXXXX)"

@@ -10,7 +10,15 @@ import sys
 import threading
 import unittest
 
-from taina_sdk.taina_ffi import ClientError, EventListener, ProgressListener, TainaClient
+from taina_sdk.taina_ffi import (
+    ClientError,
+    ClientOptions,
+    EventListener,
+    PhotoScope,
+    ProgressListener,
+    TainaClient,
+)
+from taina_sdk.taina_jaci import AlbumVisibility, ThumbnailSize
 
 URL = os.environ["TAINA_URL"]
 PHOTOS = os.environ["TAINA_PHOTOS"]
@@ -45,6 +53,85 @@ class Inbox(EventListener):
 class SdkTest(unittest.TestCase):
     def test_sign_in_upload_list_download_and_backup(self):
         asyncio.run(self.flow())
+
+    def test_files_photos_albums_and_messages(self):
+        asyncio.run(self.library())
+
+    async def library(self):
+        state = os.path.join(WORK, "state")
+        client = TainaClient.with_options(URL, ClientOptions(state_dir=state))
+        await client.login("admin@example.org", PASSWORD)
+
+        # Files: rename, move, trash and restore; a download cut off resumes.
+        box = await client.create_folder("root", "Caixa")
+        source = os.path.join(WORK, "carta.txt")
+        data = ("querida Bia, " * 20000).encode()
+        with open(source, "wb") as f:
+            f.write(data)
+        item = await client.upload_file(source, "root")
+        item = await client.rename_item(str(item.id), "carta-final.txt")
+        item = await client.move_item(str(item.id), str(box.id))
+        self.assertEqual(item.parent_id, box.id)
+        await client.trash_item(str(box.id))
+        self.assertIn(box.id, [i.id for i in await client.trash()])
+        await client.restore_item(str(box.id))
+        self.assertEqual([i.name for i in await client.list_folder(str(box.id))], ["carta-final.txt"])
+        target = os.path.join(WORK, "carta-baixada.txt")
+        with open(target + ".taina-partial", "wb") as f:
+            f.write(data[:1000])
+        progress = Recorder()
+        self.assertEqual(await client.download_file(str(item.id), target, progress), len(data))
+        self.assertGreater(progress.seen[0][0], 1000)
+        with open(target, "rb") as f:
+            self.assertEqual(f.read(), data)
+
+        bia = TainaClient(URL)
+        bia_me = await bia.login("bia@example.org", PASSWORD)
+        # Photos (Bia's own): the timeline, a photo's detail, a thumbnail, an album.
+        photos = [os.path.join(PHOTOS, n) for n in ("DSCN0010.jpg", "landscape_1.jpg", "landscape_2.jpg")]
+        await bia.backup_photos(photos)
+        page = await bia.timeline(PhotoScope.MINE, limit=2)
+        self.assertEqual(len(page.photos), 2)
+        self.assertIsNotNone(page.next_cursor)
+        rest = await bia.timeline(PhotoScope.MINE, cursor=page.next_cursor)
+        everything = page.photos + rest.photos
+        self.assertEqual(len(everything), 3)
+        detail = await bia.photo(str(everything[1].id))
+        self.assertEqual(detail.previous, everything[0].id)
+        self.assertEqual(detail.next, everything[2].id)
+        album = await bia.create_album("Família", "", AlbumVisibility.SHARED)
+        album = await bia.add_to_album(str(album.id), [str(p.id) for p in everything])
+        self.assertEqual(album.photo_count, 3)
+        contents = await bia.album(str(album.id))
+        self.assertEqual([p.id for p in contents.photos], [p.id for p in everything])
+        # The server makes thumbnails in the background: wait for the first photo's.
+        first = everything[0]
+        for _ in range(100):
+            first = (await bia.photo(str(first.id))).photo
+            if first.processed:
+                break
+            await asyncio.sleep(0.1)
+        self.assertTrue(first.processed, first.processing_error)
+        thumb = os.path.join(WORK, "thumb.webp")
+        await bia.download_thumbnail(str(first.file_id), ThumbnailSize.SMALL, thumb)
+        with open(thumb, "rb") as f:
+            self.assertEqual(f.read(12)[8:], b"WEBP")
+
+        # Messages: a group, an edit, a reaction, the read position.
+        group = await client.create_group("Casa", [str(bia_me.id)])
+        sent = await client.send_message(str(group.id), "jantar às oito")
+        edited = await client.edit_message(str(sent.id), "jantar às nove")
+        self.assertEqual(edited.text, "jantar às nove")
+        liked = await bia.react(str(sent.id), "👍")
+        self.assertEqual([r.emoji for r in liked.reactions], ["👍"])
+        self.assertEqual(await bia.mark_read(str(group.id), sent.seq), sent.seq)
+        page = await bia.history_page(str(group.id))
+        self.assertEqual(page.messages[-1].text, "jantar às nove")
+        with self.assertRaises(ClientError.Api) as refused:
+            await bia.edit_message(str(sent.id), "às dez")
+        self.assertEqual(refused.exception.status, 403)
+        sessions = await client.sessions()
+        self.assertEqual(len([s for s in sessions if s.current]), 1)
 
     async def flow(self):
         with self.assertRaises(ClientError.Invalid):
@@ -87,7 +174,7 @@ class SdkTest(unittest.TestCase):
         subscription = await bia.subscribe(inbox)
         self.assertTrue(await asyncio.to_thread(inbox.connected.wait, 10))
         conversation = await client.start_direct(str(bia_me.id))
-        await client.send_message(conversation, "Olá do Python", "py-1")
+        await client.send_message(conversation, "Olá do Python", client_id="py-1")
         self.assertTrue(await asyncio.to_thread(inbox.arrived.wait, 10), "the message never came")
         self.assertEqual(inbox.messages, ["Olá do Python"])
         history = await bia.history(conversation, 0)

@@ -198,6 +198,7 @@ impl TainaClient {
     }
 
     /// Signs in; the token is kept for the calls that follow (and answered by [`Self::token`]).
+    #[uniffi::method(default(community = None))]
     pub async fn login(
         &self,
         email: String,

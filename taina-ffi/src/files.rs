@@ -188,7 +188,7 @@ impl TainaClient {
     /// the name is taken, the upload is renamed (`name (2).ext`), or with `replace` becomes the
     /// new version of that file. With a `state_dir` (see `ClientOptions`), an upload cut off even
     /// by the app closing resumes where it stopped when called again with the same file.
-    #[uniffi::method(default(replace = false))]
+    #[uniffi::method(default(listener = None, replace = false))]
     pub async fn upload_file(
         &self,
         path: String,
@@ -210,6 +210,7 @@ impl TainaClient {
 
     /// Downloads a file to `path`, whole or not at all, checked against its SHA-256; a download
     /// cut off resumes from what arrived when called again. Answers its size.
+    #[uniffi::method(default(listener = None))]
     pub async fn download_file(
         &self,
         file_id: String,

@@ -131,7 +131,7 @@ impl TainaClient {
     /// Sends a message, with a file I may read attached (`file_id`) and as an answer to another
     /// (`reply_to`) if given. Sending again with the same `client_id` (after a lost answer, say)
     /// answers the first message instead of sending a second.
-    #[uniffi::method(default(file_id = None, reply_to = None))]
+    #[uniffi::method(default(client_id = None, file_id = None, reply_to = None))]
     pub async fn send_message(
         &self,
         conversation_id: String,
@@ -155,6 +155,7 @@ impl TainaClient {
 
     /// Messages in `seq` order: the latest page, or every message after `after_seq` (to catch
     /// up).
+    #[uniffi::method(default(after_seq = None))]
     pub async fn history(
         &self,
         conversation_id: String,
@@ -172,6 +173,7 @@ impl TainaClient {
     /// A page of history, oldest first: the latest messages, or those before `before_seq` (the
     /// first `seq` of the page already shown) when scrolling back. `has_more` says whether there
     /// are older ones.
+    #[uniffi::method(default(before_seq = None, limit = None))]
     pub async fn history_page(
         &self,
         conversation_id: String,

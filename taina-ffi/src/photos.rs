@@ -110,6 +110,7 @@ async fn sha256_of(path: &Path) -> Result<String, ClientError> {
 impl TainaClient {
     /// A page of the timeline, newest first, with date headings for a viewer `utc_offset_minutes`
     /// east of UTC; pass the page's `next_cursor` back for the next (older) one.
+    #[uniffi::method(default(cursor = None, limit = None, utc_offset_minutes = None))]
     pub async fn timeline(
         &self,
         scope: PhotoScope,
@@ -322,6 +323,7 @@ impl TainaClient {
     /// Backs up photos: hashes each, asks the server which it already has, uploads only the
     /// others (resumably). Safe to stop and run again: what arrived is not sent twice, and with a
     /// `state_dir` the photo that was going up when it stopped resumes where it was.
+    #[uniffi::method(default(listener = None))]
     pub async fn backup_photos(
         &self,
         paths: Vec<String>,
