@@ -49,4 +49,4 @@ for _ in $(seq 1 100); do
 done
 
 TAINA_URL="http://127.0.0.1:$PORT" TAINA_PHOTOS="$PWD/tests/fixtures/photos" TAINA_WORK="$WORK" \
-    PYTHONPATH="$OUT" python3 taina-ffi/python/test_sdk.py
+    PYTHONPATH="$OUT" python3 taina-ffi/python/test_sdk.py ${TAINA_PY_ARGS:-}

@@ -21,6 +21,7 @@ mod client;
 mod download;
 mod error;
 mod files;
+mod local;
 mod messages;
 mod photos;
 mod realtime;
@@ -29,6 +30,9 @@ mod upload;
 
 pub use client::{ClientOptions, TainaClient};
 pub use error::ClientError;
+pub use local::{
+    LocalThumbnail, file_sha256, make_thumbnails, normalize_file_name, read_photo_metadata,
+};
 pub use photos::{AlbumContents, BackupReport, PhotoScope};
 pub use realtime::{EventListener, RealtimeEvent, Subscription};
 

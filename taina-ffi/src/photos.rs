@@ -92,7 +92,7 @@ struct Known {
 }
 
 /// A file's SHA-256, read in pieces.
-async fn sha256_of(path: &Path) -> Result<String, ClientError> {
+pub(crate) async fn sha256_of(path: &Path) -> Result<String, ClientError> {
     let mut file = tokio::fs::File::open(path).await?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];

@@ -13,6 +13,7 @@ use taina::backend_tests;
 use taina::testing::TestInstance;
 use taina_ffi::{ClientError, ClientOptions, PhotoScope, TainaClient};
 use taina_jaci::album::Visibility;
+use taina_jaci::metadata::TakenAtSource;
 use taina_jaci::thumbnail::Size;
 use taina_ybira::access::ShareAccess;
 
@@ -520,7 +521,98 @@ async fn sessions_on_two_devices(t: TestInstance) {
     assert_eq!(phone.me().await.unwrap().email, "admin@example.org");
 }
 
+async fn the_phone_reads_photos_as_the_server_does(t: TestInstance) {
+    t.setup().await;
+    let server = serve(&t).await;
+    let ana = signed_in(&server.url, "admin@example.org").await;
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["Canon_40D.jpg", "DSCN0010.jpg", "landscape_6.jpg"] {
+        let path = fixture(name);
+        ana.backup_photos(vec![path.clone()], None).await.unwrap();
+        t.taina.jobs().run_due().await.unwrap();
+        let photos = ana
+            .timeline(PhotoScope::Mine, None, None, None)
+            .await
+            .unwrap()
+            .photos;
+        let stored = photos.iter().find(|p| p.name == name).unwrap();
+
+        // The metadata: what the server stored is what the phone reads.
+        let local = taina_ffi::read_photo_metadata(path.clone()).await.unwrap();
+        assert_eq!(local.camera, stored.camera, "{name}");
+        assert_eq!(local.location, stored.location, "{name}");
+        assert_eq!(local.exposure, stored.exposure, "{name}");
+        assert_eq!(
+            (local.width, local.height),
+            (stored.width, stored.height),
+            "{name}"
+        );
+        assert_eq!(local.orientation.value(), stored.orientation, "{name}");
+        match local.exif_taken_at {
+            Some(taken) => assert_eq!(taken.to_rfc3339(), stored.taken_at, "{name}"),
+            // No date of its own: the file's time, which the upload sent along.
+            None => assert_eq!(stored.taken_at_source, TakenAtSource::FileTime, "{name}"),
+        }
+
+        // The thumbnails: byte for byte the server's.
+        let out = dir.path().join(name);
+        let made = taina_ffi::make_thumbnails(path.clone(), out.display().to_string())
+            .await
+            .unwrap();
+        assert_eq!(made.len(), 3);
+        for thumbnail in &made {
+            let theirs = dir.path().join("server.webp");
+            ana.download_thumbnail(
+                stored.file_id.to_string(),
+                thumbnail.size,
+                theirs.display().to_string(),
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                std::fs::read(&thumbnail.path).unwrap(),
+                std::fs::read(&theirs).unwrap(),
+                "{name} {:?}",
+                thumbnail.size
+            );
+        }
+
+        // The hash the server names the content by.
+        let item = ana.item(stored.file_id.to_string()).await.unwrap();
+        let hash = taina_ffi::file_sha256(path).await.unwrap();
+        assert_eq!(item.etag, Some(format!("\"{hash}\"")));
+    }
+
+    // Names, by the server's rules.
+    assert_eq!(
+        taina_ffi::normalize_file_name("  Fe\u{301}rias.jpg ".into()).unwrap(),
+        "Férias.jpg"
+    );
+    for bad in ["", "..", "a/b", "nul\0l", &"x".repeat(256)] {
+        assert!(
+            matches!(
+                taina_ffi::normalize_file_name(bad.into()),
+                Err(ClientError::Invalid { .. })
+            ),
+            "{bad:?}"
+        );
+    }
+    // Not a photo: a clear error, not a panic.
+    let text = dir.path().join("not-a-photo.jpg");
+    std::fs::write(&text, "hello").unwrap();
+    assert!(matches!(
+        taina_ffi::make_thumbnails(text.display().to_string(), dir.path().display().to_string())
+            .await,
+        Err(ClientError::Invalid { .. })
+    ));
+    assert!(matches!(
+        taina_ffi::read_photo_metadata(dir.path().join("gone.jpg").display().to_string()).await,
+        Err(ClientError::Device { .. })
+    ));
+}
+
 backend_tests!(
+    the_phone_reads_photos_as_the_server_does,
     files_move_through_folders_and_the_trash,
     downloads_resume_and_are_checked,
     an_upload_resumes_after_the_app_is_closed,

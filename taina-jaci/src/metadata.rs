@@ -32,6 +32,7 @@ pub enum TakenAtSource {
 /// When a photo was taken: an instant, and the offset of the place it was taken when known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TakenAt {
     /// The instant. When the offset is unknown, the camera's local time read as UTC.
     pub instant: Timestamp,
@@ -105,6 +106,7 @@ pub struct Exposure {
 /// What a photo's bytes say about it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PhotoMetadata {
     /// Taken-at from EXIF, if it has one (see [`resolve_taken_at`] for the fallbacks).
     pub exif_taken_at: Option<TakenAt>,

@@ -9,6 +9,14 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", schema(value_type = u8, description = "EXIF orientation, 1 to 8"))]
 pub struct Orientation(u8);
 
+// Crosses to the mobile SDK as its EXIF value.
+#[cfg(feature = "uniffi")]
+uniffi::custom_type!(Orientation, u8, {
+    lower: |o| o.0,
+    try_lift: |v| Orientation::from_exif(v)
+        .ok_or_else(|| uniffi::deps::anyhow::anyhow!("an EXIF orientation is 1 to 8, not {v}")),
+});
+
 impl Default for Orientation {
     fn default() -> Self {
         Orientation(1)
