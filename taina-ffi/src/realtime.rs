@@ -20,7 +20,8 @@ use crate::{ClientError, TainaClient};
 /// What the server pushed.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct RealtimeEvent {
-    /// The event's name: `message.created`, `message.updated`, `typing`, `presence`, `resync`, ...
+    /// The event's name: `message.created`, `message.updated`, `typing`, `presence`, `resync`,
+    /// ...; and `unauthenticated` when the session ended, after which the subscription stops.
     pub kind: String,
     /// The conversation it is about, if any.
     pub conversation_id: Option<String>,
@@ -95,6 +96,19 @@ pub(crate) fn start(client: Arc<TainaClient>, listener: Arc<dyn EventListener>) 
                 // The baseline is in: connect straight away.
                 (Ok(()), false) => continue,
                 (Ok(()), true) => wait = Duration::from_millis(500),
+                // The session ended (signed out, or ended from another device): retrying cannot
+                // help; the app hears it once and signs in again.
+                (Err(ClientError::Api { status: 401, .. }), _) => {
+                    listener.on_connection(false);
+                    listener.on_event(RealtimeEvent {
+                        kind: "unauthenticated".into(),
+                        conversation_id: None,
+                        message: None,
+                        caught_up: false,
+                        json: r#"{"type":"unauthenticated"}"#.into(),
+                    });
+                    return;
+                }
                 (Err(_), _) => {}
             }
             if connected_before {
@@ -184,7 +198,15 @@ async fn follow(
         Some(client.tls.connector()),
     )
     .await
-    .map_err(|e| network(&e))?;
+    .map_err(|e| match e {
+        tokio_tungstenite::tungstenite::Error::Http(response) => ClientError::Api {
+            status: response.status().as_u16(),
+            code: "handshake_refused".into(),
+            message: format!("the server refused the socket ({})", response.status()),
+            field: None,
+        },
+        e => network(&e),
+    })?;
     // Drop typing hints queued while the socket was down: they are stale.
     while queued.try_recv().is_ok() {}
     // What came in between the last look and this socket is fetched; what comes after arrives

@@ -8,7 +8,11 @@ mod support;
 
 use std::sync::Arc;
 
-use support::{Events, Flaky, Heard, connected, next, serve, serve_with_scheme, signed_in};
+use std::time::Duration;
+
+use support::{
+    Events, Flaky, Heard, connected, next, next_within, serve, serve_with_scheme, signed_in,
+};
 use taina::backend_tests;
 use taina::core::Role;
 use taina::testing::{PASSWORD, TestInstance};
@@ -349,7 +353,52 @@ async fn wss_to_a_server_with_its_own_certificate(t: TestInstance) {
     assert_eq!(got.message.unwrap().text, "por TLS");
 }
 
+async fn the_subscription_stops_when_the_session_ends(t: TestInstance) {
+    t.setup().await;
+    let server = serve(&t).await;
+    let network = Flaky::to(&server.url).await;
+    let phone = TainaClient::new(network.url.clone()).unwrap();
+    phone
+        .login("admin@example.org".into(), PASSWORD.into(), None)
+        .await
+        .unwrap();
+    let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let _subscription = phone.clone().subscribe(Arc::new(Events(tx))).await.unwrap();
+    connected(&mut heard).await;
+    let phones = phone
+        .sessions()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.current)
+        .unwrap();
+
+    // While the phone is away, its session is ended from the laptop.
+    network.cut();
+    let laptop = signed_in(&server.url, "admin@example.org").await;
+    laptop.end_session(phones.id.to_string()).await.unwrap();
+    network.restore();
+    // (The subscription retries with back-off: up to 30 s after the network is back.)
+    next_within(
+        Duration::from_secs(40),
+        &mut heard,
+        "the end of the session",
+        |h| match h {
+            Heard::Event(e) if e.kind == "unauthenticated" => Some(()),
+            _ => None,
+        },
+    )
+    .await;
+    // And then it stops trying.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(
+        !std::iter::from_fn(|| heard.try_recv().ok()).any(|h| matches!(h, Heard::Connected(true))),
+        "no reconnection after the session ended"
+    );
+}
+
 backend_tests!(
+    the_subscription_stops_when_the_session_ends,
     a_group_conversation,
     the_subscription_catches_up_after_losing_the_network,
     wss_to_a_server_with_its_own_certificate,

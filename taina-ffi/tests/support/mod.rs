@@ -50,17 +50,37 @@ impl taina_ffi::EventListener for Events {
 pub async fn next<T>(
     heard: &mut tokio::sync::mpsc::UnboundedReceiver<Heard>,
     what: &str,
+    pick: impl FnMut(Heard) -> Option<T>,
+) -> T {
+    next_within(Duration::from_secs(10), heard, what, pick).await
+}
+
+/// The next thing heard that `pick` takes, within `limit`.
+pub async fn next_within<T>(
+    limit: Duration,
+    heard: &mut tokio::sync::mpsc::UnboundedReceiver<Heard>,
+    what: &str,
     mut pick: impl FnMut(Heard) -> Option<T>,
 ) -> T {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(10), heard.recv()).await {
-            Ok(Some(h)) => {
-                if let Some(t) = pick(h) {
-                    return t;
-                }
+    let found = tokio::time::timeout(limit, async {
+        while let Some(h) = heard.recv().await {
+            if let Some(t) = pick(h) {
+                return Some(t);
             }
-            other => panic!("{what} never came: {other:?}"),
         }
+        None
+    })
+    .await;
+    match found {
+        Ok(Some(t)) => t,
+        other => panic!(
+            "{what} never came: {}",
+            if other.is_err() {
+                "timed out"
+            } else {
+                "the listener is gone"
+            }
+        ),
     }
 }
 
