@@ -499,6 +499,58 @@ async fn photos_timeline_detail_thumbnails_and_albums(t: TestInstance) {
     );
 }
 
+/// Stops a backup once `after` photos are done.
+struct StopAfter(u64, tokio::sync::mpsc::UnboundedSender<()>);
+
+impl taina_ffi::ProgressListener for StopAfter {
+    fn on_progress(&self, done: u64, _total: u64) {
+        if done >= self.0 {
+            let _ = self.1.send(());
+        }
+    }
+}
+
+async fn a_backup_stopped_halfway_goes_on_where_it_was(t: TestInstance) {
+    t.setup().await;
+    let server = serve(&t).await;
+    let ana = signed_in(&server.url, "admin@example.org").await;
+    let paths: Vec<String> = (1..=6)
+        .map(|i| fixture(&format!("landscape_{i}.jpg")))
+        .collect();
+
+    // The app is closed after two photos.
+    let (stop, mut stopped) = tokio::sync::mpsc::unbounded_channel();
+    let running = {
+        let (ana, paths) = (ana.clone(), paths.clone());
+        tokio::spawn(async move {
+            ana.backup_photos(paths, Some(Arc::new(StopAfter(2, stop))))
+                .await
+        })
+    };
+    stopped.recv().await.unwrap();
+    running.abort();
+    let _ = running.await;
+
+    // Run again: what arrived is not sent twice, and every photo is there once.
+    let again = ana.backup_photos(paths.clone(), None).await.unwrap();
+    assert!(again.already_there >= 2, "{again:?}");
+    assert_eq!(again.already_there + again.uploaded, 6, "{again:?}");
+    assert!(again.failed.is_empty(), "{again:?}");
+    let photos = ana
+        .timeline(PhotoScope::Mine, None, None, None)
+        .await
+        .unwrap()
+        .photos;
+    let mut names: Vec<_> = photos.iter().map(|p| p.name.clone()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        (1..=6)
+            .map(|i| format!("landscape_{i}.jpg"))
+            .collect::<Vec<_>>()
+    );
+}
+
 async fn sessions_on_two_devices(t: TestInstance) {
     t.setup().await;
     let server = serve(&t).await;
@@ -618,4 +670,5 @@ backend_tests!(
     an_upload_resumes_after_the_app_is_closed,
     photos_timeline_detail_thumbnails_and_albums,
     sessions_on_two_devices,
+    a_backup_stopped_halfway_goes_on_where_it_was,
 );
