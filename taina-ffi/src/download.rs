@@ -93,6 +93,26 @@ pub(crate) async fn keep(partial: &Path, target: &Path) -> Result<(), ClientErro
     Ok(())
 }
 
+/// Saves a successful `response`'s body at `target`, whole or not at all; answers its size.
+pub(crate) async fn save_to(
+    response: reqwest::Response,
+    target: &Path,
+) -> Result<u64, ClientError> {
+    let partial = partial_path(target);
+    let arrived = save_body(
+        response,
+        &partial,
+        false,
+        0,
+        None,
+        Sha256::new(),
+        &|_, _| {},
+    )
+    .await?;
+    keep(&partial, target).await?;
+    Ok(arrived.size)
+}
+
 /// A whole file: `url` (a signed-in `GET`, made by `request`) to `target`, resuming a partial
 /// file left by an earlier try when `etag` (the file's current tag) allows it.
 pub(crate) async fn whole(

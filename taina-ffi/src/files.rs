@@ -254,19 +254,6 @@ impl TainaClient {
         if response.status() != reqwest::StatusCode::PARTIAL_CONTENT {
             return Err(from_response(response).await);
         }
-        let target = PathBuf::from(path);
-        let partial = crate::download::partial_path(&target);
-        let arrived = crate::download::save_body(
-            response,
-            &partial,
-            false,
-            0,
-            None,
-            Default::default(),
-            &|_, _| {},
-        )
-        .await?;
-        crate::download::keep(&partial, &target).await?;
-        Ok(arrived.size)
+        crate::download::save_to(response, &PathBuf::from(path)).await
     }
 }

@@ -183,20 +183,7 @@ impl TainaClient {
         if !response.status().is_success() {
             return Err(from_response(response).await);
         }
-        let target = PathBuf::from(path);
-        let partial = crate::download::partial_path(&target);
-        let arrived = crate::download::save_body(
-            response,
-            &partial,
-            false,
-            0,
-            None,
-            Sha256::new(),
-            &|_, _| {},
-        )
-        .await?;
-        crate::download::keep(&partial, &target).await?;
-        Ok(arrived.size)
+        crate::download::save_to(response, &PathBuf::from(path)).await
     }
 
     /// The albums I may see.
