@@ -82,25 +82,45 @@ impl TainaClient {
         Ok(self.http.request(method, self.url(path)).bearer_auth(token))
     }
 
+    /// Sends `request` in a span naming the call; a non-success answer is the server's error,
+    /// logged once here with the call it answered.
+    async fn answer(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ClientError> {
+        use tracing::Instrument;
+        let request = request.build()?;
+        let span = tracing::debug_span!(
+            "taina_api",
+            method = %request.method(),
+            path = request.url().path(),
+        );
+        async {
+            let response = self.http.execute(request).await.inspect_err(|e| {
+                tracing::debug!(error = %e, "the server could not be reached");
+            })?;
+            if response.status().is_success() {
+                return Ok(response);
+            }
+            let error = from_response(response).await;
+            tracing::debug!(%error, "the server refused");
+            Err(error)
+        }
+        .instrument(span)
+        .await
+    }
+
     /// Sends `request`; a success's JSON body, or the server's error.
     pub(crate) async fn json<T: DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<T, ClientError> {
-        let response = request.send().await?;
-        if !response.status().is_success() {
-            return Err(from_response(response).await);
-        }
-        Ok(response.json().await?)
+        Ok(self.answer(request).await?.json().await?)
     }
 
     /// Sends `request`, whose success has no body worth reading.
     pub(crate) async fn empty(&self, request: reqwest::RequestBuilder) -> Result<(), ClientError> {
-        let response = request.send().await?;
-        if !response.status().is_success() {
-            return Err(from_response(response).await);
-        }
-        Ok(())
+        self.answer(request).await.map(drop)
     }
 
     /// `GET path`, answered as JSON.
