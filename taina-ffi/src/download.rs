@@ -27,21 +27,34 @@ pub(crate) fn etag_sha256(etag: &str) -> Option<String> {
         .then(|| hex.to_ascii_lowercase())
 }
 
-/// How much of the partial file there is, fed into `hasher`.
-async fn hash_existing(partial: &Path, hasher: &mut Sha256) -> Result<u64, ClientError> {
-    let Ok(mut file) = tokio::fs::File::open(partial).await else {
-        return Ok(0);
-    };
+/// Feeds the file at `path` into `hasher`, in pieces; answers its length.
+pub(crate) async fn hash_into(path: &Path, hasher: &mut Sha256) -> Result<u64, ClientError> {
+    let mut file = tokio::fs::File::open(path).await?;
     let mut buf = vec![0u8; 1 << 20];
-    let mut have = 0u64;
+    let mut length = 0u64;
     loop {
         let n = file.read(&mut buf).await?;
         if n == 0 {
-            return Ok(have);
+            return Ok(length);
         }
         hasher.update(&buf[..n]);
-        have += n as u64;
+        length += n as u64;
     }
+}
+
+/// A file's SHA-256 (hex), as the server names content.
+pub(crate) async fn sha256_of(path: &Path) -> Result<String, ClientError> {
+    let mut hasher = Sha256::new();
+    hash_into(path, &mut hasher).await?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// How much of the partial file there is (none if there is no such file), fed into `hasher`.
+async fn hash_existing(partial: &Path, hasher: &mut Sha256) -> Result<u64, ClientError> {
+    if !tokio::fs::try_exists(partial).await? {
+        return Ok(0);
+    }
+    hash_into(partial, hasher).await
 }
 
 /// What a finished download was.

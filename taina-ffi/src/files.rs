@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use taina_ybira::access::ShareAccess;
 use taina_ybira::item::{Item, Share, Version};
 
@@ -251,7 +251,15 @@ impl TainaClient {
             .header("Range", format!("bytes={offset}-{last}"))
             .send()
             .await?;
-        if response.status() != reqwest::StatusCode::PARTIAL_CONTENT {
+        if response.status().is_success() && response.status() != StatusCode::PARTIAL_CONTENT {
+            return Err(ClientError::Network {
+                message: format!(
+                    "the server answered {} instead of the range",
+                    response.status()
+                ),
+            });
+        }
+        if response.status() != StatusCode::PARTIAL_CONTENT {
             return Err(from_response(response).await);
         }
         crate::download::save_to(response, &PathBuf::from(path)).await

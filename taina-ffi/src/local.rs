@@ -93,7 +93,7 @@ pub async fn make_thumbnails(
 /// A file's SHA-256 (hex), as the server names content: what the photo backup asks about.
 #[uniffi::export(async_runtime = "tokio")]
 pub async fn file_sha256(path: String) -> Result<String, ClientError> {
-    crate::photos::sha256_of(Path::new(&path)).await
+    crate::download::sha256_of(Path::new(&path)).await
 }
 
 /// A file or folder name as the server will store it (Unicode NFC, trimmed), or why it is refused

@@ -6,13 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use reqwest::Method;
-use sha2::{Digest, Sha256};
 use taina_core::PhotoId;
 use taina_jaci::album::Visibility;
 use taina_jaci::library::{Album, MapPoint, Photo, PhotoDetail, TimelinePage};
 use taina_jaci::thumbnail::Size;
 use taina_jaci::timeline::PageGroup;
-use tokio::io::AsyncReadExt;
 
 use crate::client::{Listing, segment};
 use crate::error::from_response;
@@ -89,21 +87,6 @@ struct AlbumView {
 #[derive(serde::Deserialize)]
 struct Known {
     known: Vec<String>,
-}
-
-/// A file's SHA-256, read in pieces.
-pub(crate) async fn sha256_of(path: &Path) -> Result<String, ClientError> {
-    let mut file = tokio::fs::File::open(path).await?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -326,7 +309,7 @@ impl TainaClient {
         };
         let mut hashed = Vec::with_capacity(paths.len());
         for path in paths {
-            match sha256_of(Path::new(&path)).await {
+            match crate::download::sha256_of(Path::new(&path)).await {
                 Ok(hash) => hashed.push((path, hash)),
                 Err(e) => report.failed.push(format!("{path}: {e}")),
             }

@@ -137,12 +137,7 @@ impl Upload<'_> {
         let dir = dir.join("uploads");
         tokio::fs::create_dir_all(&dir).await?;
         let canonical = tokio::fs::canonicalize(self.path).await?;
-        let modified = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
+        let modified = modified_millis(meta).unwrap_or_default();
         let key = format!(
             "{}\n{}\n{}\n{modified}\n{}\n{}\n{}",
             self.base,
@@ -200,12 +195,7 @@ impl Upload<'_> {
             metadata.push(format!("on_conflict {}", b64("replace")));
         }
         // The file's own time: what dates a photo that carries no date of its own.
-        let modified = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .and_then(|d| i64::try_from(d.as_millis()).ok());
-        if let Some(millis) = modified {
+        if let Some(millis) = modified_millis(meta) {
             let at = taina_core::Timestamp::from_millis(millis).to_rfc3339();
             metadata.push(format!("modified_at {}", b64(&at)));
         }
@@ -265,6 +255,16 @@ impl Upload<'_> {
 /// asked about again next time.
 async fn forget(journal: &Path) {
     let _ = tokio::fs::remove_file(journal).await;
+}
+
+/// When the file was last changed, in milliseconds since 1970, if the system says.
+fn modified_millis(meta: &std::fs::Metadata) -> Option<i64> {
+    let since = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    i64::try_from(since.as_millis()).ok()
 }
 
 fn header_u64(response: &reqwest::Response, name: &str) -> Option<u64> {
