@@ -89,16 +89,23 @@ pub(crate) fn start(client: Arc<TainaClient>, listener: Arc<dyn EventListener>) 
                     seen = Some(s);
                 }),
                 Some(seen) => {
-                    follow(&client, &listener, seen, &mut connected_before, &mut queued).await
+                    follow(
+                        &client,
+                        &listener,
+                        &mut queued,
+                        seen,
+                        &mut connected_before,
+                        &mut wait,
+                    )
+                    .await
                 }
             };
-            match (outcome, seen.is_some() && connected_before) {
+            match outcome {
                 // The baseline is in: connect straight away.
-                (Ok(()), false) => continue,
-                (Ok(()), true) => wait = Duration::from_millis(500),
+                Ok(()) if !connected_before => continue,
                 // The session ended (signed out, or ended from another device): retrying cannot
                 // help; the app hears it once and signs in again.
-                (Err(ClientError::Api { status: 401, .. }), _) => {
+                Err(ClientError::Api { status: 401, .. }) => {
                     listener.on_connection(false);
                     listener.on_event(RealtimeEvent {
                         kind: "unauthenticated".into(),
@@ -109,7 +116,7 @@ pub(crate) fn start(client: Arc<TainaClient>, listener: Arc<dyn EventListener>) 
                     });
                     return;
                 }
-                (Err(_), _) => {}
+                _ => {}
             }
             if connected_before {
                 listener.on_connection(false);
@@ -168,13 +175,14 @@ fn resync() -> RealtimeEvent {
     }
 }
 
-/// One connection, until it ends.
+/// One connection, until it ends; once it is up, the back-off starts again from its shortest.
 async fn follow(
     client: &TainaClient,
     listener: &Arc<dyn EventListener>,
+    queued: &mut mpsc::UnboundedReceiver<String>,
     seen: &mut Seen,
     connected_before: &mut bool,
-    queued: &mut mpsc::UnboundedReceiver<String>,
+    wait: &mut Duration,
 ) -> Result<(), ClientError> {
     let network = |e: &dyn std::fmt::Display| ClientError::Network {
         message: e.to_string(),
@@ -213,6 +221,7 @@ async fn follow(
     // on the socket (and what arrives twice is delivered once, by `seq`). Then the app hears
     // that it is connected, and up to date.
     catch_up(client, listener, seen).await?;
+    *wait = Duration::from_millis(500);
     listener.on_connection(true);
     if std::mem::replace(connected_before, true) {
         listener.on_event(resync());
