@@ -14,6 +14,11 @@ use crate::Error;
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 100 * 1000 * 1000;
 /// Default community storage quota: 100 GB.
 pub const DEFAULT_STORAGE_QUOTA_BYTES: i64 = 100 * 1000 * 1000 * 1000;
+/// Default bytes one person's unfinished resumable uploads may announce together: 1 GB.
+pub const DEFAULT_RESUMABLE_UPLOAD_BYTES_PER_USER: u64 = 1000 * 1000 * 1000;
+
+/// The shortest `metrics_token` accepted.
+pub const METRICS_TOKEN_MIN_CHARS: usize = 16;
 
 /// Tainá's settings. Every field has a default, so an empty configuration runs.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +38,24 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// The storage quota a new community gets (100 GB). `TAINA_DEFAULT_STORAGE_QUOTA_BYTES`.
     pub default_storage_quota_bytes: i64,
+    /// The most storage a community's admin may give their own community (100 GB), so that on a
+    /// server hosting several communities none can claim the disk. The local operator
+    /// (`taina admin community set-quota`) is not bound by it, and a community may keep (or lower)
+    /// a larger quota the operator gave. `TAINA_MAX_COMMUNITY_QUOTA_BYTES`.
+    pub max_community_quota_bytes: i64,
+    /// Resumable (tus) uploads one person may have unfinished at once (10).
+    /// `TAINA_RESUMABLE_UPLOADS_PER_USER`.
+    pub resumable_uploads_per_user: u32,
+    /// Bytes one person's unfinished resumable uploads may announce together, each reserved
+    /// against the quota until it finishes. Unset: 1 GB, or `max_upload_bytes` if that is larger;
+    /// when set, at least `max_upload_bytes`. `TAINA_RESUMABLE_UPLOAD_BYTES_PER_USER`.
+    pub resumable_upload_bytes_per_user: Option<u64>,
+    /// Hours a resumable upload may take from when it was opened, however active (24).
+    /// `TAINA_RESUMABLE_UPLOAD_LIFETIME_HOURS`.
+    pub resumable_upload_lifetime_hours: u32,
+    /// Minutes a resumable upload may wait for its next byte before it is released (360).
+    /// `TAINA_RESUMABLE_UPLOAD_IDLE_MINUTES`.
+    pub resumable_upload_idle_minutes: u32,
     /// How long an unused session stays valid, in days (30). `TAINA_SESSION_TTL_DAYS`.
     pub session_ttl_days: u32,
     /// Read connections beside SQLite's single writer (4).
@@ -48,6 +71,16 @@ pub struct Config {
     /// The `pdftoppm` program (poppler-utils) that renders PDF previews (`pdftoppm`, found on the
     /// `PATH`); without it PDFs simply get no preview. `TAINA_PDFTOPPM`.
     pub pdftoppm: String,
+    /// The program that decodes untrusted images (and runs `pdftoppm`) in a child process under
+    /// limits: the `taina` command itself (what `taina serve` uses when this is unset) or
+    /// `taina-decode`. Unset: `taina-decode` beside the running executable. `TAINA_DECODER`.
+    pub decoder: Option<PathBuf>,
+    /// The address space a decoder child may use, in bytes (2 GiB); past it the decode fails and
+    /// the file gets no previews. `TAINA_DECODER_MEMORY_BYTES`.
+    pub decoder_memory_bytes: u64,
+    /// How long a decoder child may take, in seconds (120), before it is killed.
+    /// `TAINA_DECODER_TIMEOUT_SECS`.
+    pub decoder_timeout_secs: u64,
     /// Background jobs run at once (2); 0 runs none in the background (tests run them by hand).
     /// `TAINA_JOB_WORKERS`.
     pub job_workers: u32,
@@ -63,6 +96,15 @@ pub struct Config {
     /// believed: addresses or CIDR ranges, e.g. `["127.0.0.1", "10.0.0.0/8"]`. Empty (the default):
     /// those headers are ignored. `TAINA_TRUSTED_PROXIES`.
     pub trusted_proxies: Vec<String>,
+    /// A bearer token that opens `/metrics` (a Prometheus elsewhere sends it as
+    /// `Authorization: Bearer ...`); at least 16 characters. Unset (the default): `/metrics` is for
+    /// admins' sessions and, with [`Config::metrics_open_to_loopback`], this machine.
+    /// `TAINA_METRICS_TOKEN`.
+    pub metrics_token: Option<String>,
+    /// Whether clients on this machine (a loopback peer addressing a loopback host, not relayed by
+    /// a proxy) read `/metrics` with no token (`true`). Turn it off when a proxy on this machine
+    /// forwards the internet without `X-Forwarded-For`. `TAINA_METRICS_OPEN_TO_LOOPBACK`.
+    pub metrics_open_to_loopback: bool,
 }
 
 impl Default for Config {
@@ -74,6 +116,11 @@ impl Default for Config {
             public_url: None,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             default_storage_quota_bytes: DEFAULT_STORAGE_QUOTA_BYTES,
+            max_community_quota_bytes: DEFAULT_STORAGE_QUOTA_BYTES,
+            resumable_uploads_per_user: 10,
+            resumable_upload_bytes_per_user: None,
+            resumable_upload_lifetime_hours: 24,
+            resumable_upload_idle_minutes: 6 * 60,
             session_ttl_days: 30,
             sqlite_read_connections: 4,
             postgres_connections: 10,
@@ -81,11 +128,16 @@ impl Default for Config {
             trash_retention_days: 30,
             file_versions_kept: taina_ybira::versions::DEFAULT_VERSIONS_KEPT,
             pdftoppm: "pdftoppm".into(),
+            decoder: None,
+            decoder_memory_bytes: crate::decoder::DEFAULT_MEMORY_BYTES,
+            decoder_timeout_secs: crate::decoder::DEFAULT_TIMEOUT_SECS,
             job_workers: 2,
             realtime_queue: crate::realtime::DEFAULT_QUEUE,
             tls_cert: None,
             tls_key: None,
             trusted_proxies: Vec::new(),
+            metrics_token: None,
+            metrics_open_to_loopback: true,
         }
     }
 }
@@ -123,6 +175,49 @@ impl Config {
                 "tls_cert and tls_key go together: set both (PEM files) or neither".into(),
             ));
         }
+        if self.decoder_memory_bytes < crate::decoder::MIN_MEMORY_BYTES
+            || self.decoder_timeout_secs == 0
+        {
+            return Err(Error::Config(format!(
+                "decoder_memory_bytes must be at least {} (the decoder alone takes about 50 MiB) and \
+                 decoder_timeout_secs at least 1",
+                crate::decoder::MIN_MEMORY_BYTES
+            )));
+        }
+        if self.max_community_quota_bytes < 0 {
+            return Err(Error::Config(
+                "max_community_quota_bytes must not be negative".into(),
+            ));
+        }
+        if let Some(cap) = self.resumable_upload_bytes_per_user
+            && cap < self.max_upload_bytes
+        {
+            return Err(Error::Config(format!(
+                "resumable_upload_bytes_per_user ({cap}) must be at least max_upload_bytes ({}), or \
+                 the largest files could not be uploaded resumably",
+                self.max_upload_bytes
+            )));
+        }
+        if self.resumable_uploads_per_user == 0
+            || self.resumable_upload_lifetime_hours == 0
+            || self.resumable_upload_idle_minutes == 0
+        {
+            return Err(Error::Config(
+                "resumable_uploads_per_user, resumable_upload_lifetime_hours and \
+                 resumable_upload_idle_minutes must be at least 1"
+                    .into(),
+            ));
+        }
+        if self
+            .metrics_token
+            .as_deref()
+            .is_some_and(|t| t.trim().chars().count() < METRICS_TOKEN_MIN_CHARS)
+        {
+            return Err(Error::Config(format!(
+                "metrics_token must have at least {METRICS_TOKEN_MIN_CHARS} characters (e.g. \
+                 `openssl rand -hex 32`)"
+            )));
+        }
         for proxy in &self.trusted_proxies {
             if parse_network(proxy).is_none() {
                 return Err(Error::Config(format!(
@@ -131,6 +226,22 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The limits on one person's unfinished resumable uploads.
+    pub fn resumable_limits(&self) -> taina_ybira::upload::ResumableLimits {
+        taina_ybira::upload::ResumableLimits {
+            max_open: u64::from(self.resumable_uploads_per_user),
+            max_open_bytes: self
+                .resumable_upload_bytes_per_user
+                .unwrap_or(DEFAULT_RESUMABLE_UPLOAD_BYTES_PER_USER.max(self.max_upload_bytes)),
+            lifetime: std::time::Duration::from_secs(
+                u64::from(self.resumable_upload_lifetime_hours) * 3600,
+            ),
+            idle: std::time::Duration::from_secs(
+                u64::from(self.resumable_upload_idle_minutes) * 60,
+            ),
+        }
     }
 
     /// Whether the server itself speaks TLS.
@@ -227,6 +338,7 @@ impl fmt::Debug for Config {
                 "default_storage_quota_bytes",
                 &self.default_storage_quota_bytes,
             )
+            .field("max_community_quota_bytes", &self.max_community_quota_bytes)
             .field("session_ttl_days", &self.session_ttl_days)
             .field("sqlite_read_connections", &self.sqlite_read_connections)
             .field("postgres_connections", &self.postgres_connections)
@@ -234,11 +346,16 @@ impl fmt::Debug for Config {
             .field("trash_retention_days", &self.trash_retention_days)
             .field("file_versions_kept", &self.file_versions_kept)
             .field("pdftoppm", &self.pdftoppm)
+            .field("decoder", &self.decoder)
+            .field("decoder_memory_bytes", &self.decoder_memory_bytes)
+            .field("decoder_timeout_secs", &self.decoder_timeout_secs)
             .field("job_workers", &self.job_workers)
             .field("realtime_queue", &self.realtime_queue)
             .field("tls_cert", &self.tls_cert)
             .field("tls_key", &self.tls_key.as_ref().map(|_| "***"))
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("metrics_open_to_loopback", &self.metrics_open_to_loopback)
             .finish()
     }
 }
@@ -258,6 +375,21 @@ mod tests {
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("postgres://taina:***@db:5432/taina"));
         assert_eq!(redact_url("postgres://db/taina"), "postgres://db/taina");
+    }
+
+    #[test]
+    fn metrics_tokens_are_hidden_and_not_guessable() {
+        let config = Config {
+            metrics_token: Some("a-long-scrape-token-0123456789".into()),
+            ..Config::default()
+        };
+        assert!(!format!("{config:?}").contains("scrape-token"));
+        assert!(config.check().is_ok());
+        let short = Config {
+            metrics_token: Some("short".into()),
+            ..Config::default()
+        };
+        assert!(short.check().is_err());
     }
 
     #[test]
@@ -327,6 +459,25 @@ mod tests {
                 err.to_string().to_lowercase().contains("max_upload_bytes"),
                 "{err}"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn decoder_limits_leave_the_decoder_room() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TAINA_DECODER", "/opt/taina/bin/taina");
+            jail.set_env("TAINA_DECODER_TIMEOUT_SECS", "30");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.decoder, Some(PathBuf::from("/opt/taina/bin/taina")));
+            assert_eq!(config.decoder_timeout_secs, 30);
+            assert_eq!(
+                config.decoder_memory_bytes,
+                crate::decoder::DEFAULT_MEMORY_BYTES
+            );
+            jail.set_env("TAINA_DECODER_MEMORY_BYTES", "1000000");
+            let err = Config::load(None).unwrap_err();
+            assert!(err.to_string().contains("decoder_memory_bytes"), "{err}");
             Ok(())
         });
     }

@@ -4,7 +4,9 @@
 //! needs it, so either both happen or neither. Workers claim due jobs with a lease
 //! ([`JOB_LEASE`]): a worker that dies mid-job leaves the lease to run out and the job runs again.
 //! A failed attempt is retried with backoff ([`taina_core::job::after_failure`]); a job that has used
-//! its attempts is kept with its last error for an admin to see and [`Jobs::retry`]. Finished jobs
+//! its attempts, that failed in a way trying again cannot mend ([`Ran::Failed`]: a file that
+//! crashes its decoder), or whose worker died in every attempt, is kept with its last error for an
+//! admin to see and [`Jobs::retry`]. Finished jobs
 //! are kept for [`FINISHED_RETENTION`] (so a job keyed by its day runs once that day) and then swept.
 //!
 //! No crate covered both SQLite and PostgreSQL through one transaction type (apalis keeps its own
@@ -15,7 +17,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
-use taina_core::job::{AfterFailure, after_failure};
+use taina_core::job::{AfterFailure, Failure, after_failure, lost_every_attempt};
 use taina_core::{JobId, Timestamp};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -176,6 +178,17 @@ enum Outcome {
     GivenUp,
 }
 
+/// How a job's run ended, when nothing around it failed (failures of the machinery are errors,
+/// and retried).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Ran {
+    /// Done.
+    Done,
+    /// Failed because of what it works on, in a way that running it again would repeat (a file
+    /// that crashes its decoder): given up at once, kept with this error.
+    Failed(String),
+}
+
 impl Jobs<'_> {
     /// Enqueues a job on its own (outside any other change).
     pub async fn enqueue(&self, job: NewJob) -> Result<()> {
@@ -298,18 +311,33 @@ async fn run_one(taina: &Taina) -> Result<Option<Outcome>> {
     let Some(row) = claimed else {
         return Ok(None);
     };
-    let result = match serde_json::from_str::<Job>(&row.payload) {
-        Ok(job) => {
-            let span =
-                tracing::info_span!("job", id = %row.id, kind = job.kind(), attempt = row.attempts);
-            run_with_lease(taina, &row.id, execute(taina, &job).instrument(span)).await
+    let attempts = u32::try_from(row.attempts).unwrap_or(u32::MAX);
+    let max = u32::try_from(row.max_attempts).unwrap_or(1);
+    let result = if lost_every_attempt(attempts, max) {
+        // Every attempt ended with its worker (the server crashed or stopped while it ran): this
+        // one is not run again, lest it take the server down for ever.
+        Ok(Ran::Failed(
+            "its worker stopped during every attempt (the server crashed or was stopped while it ran)"
+                .to_owned(),
+        ))
+    } else {
+        match serde_json::from_str::<Job>(&row.payload) {
+            Ok(job) => {
+                let span = tracing::info_span!("job", id = %row.id, kind = job.kind(), attempt = row.attempts);
+                run_with_lease(taina, &row.id, execute(taina, &job).instrument(span)).await
+            }
+            Err(e) => Err(Error::Corrupt(format!("unreadable job payload: {e}"))),
         }
-        Err(e) => Err(Error::Corrupt(format!("unreadable job payload: {e}"))),
     };
     let now = inner.clock.now();
     let mut tx = inner.db.begin().await?;
-    let outcome = match result {
-        Ok(()) => {
+    let failure = match result {
+        Ok(Ran::Done) => None,
+        Ok(Ran::Failed(message)) => Some((message, Failure::Permanent)),
+        Err(e) => Some((e.to_string(), Failure::Transient)),
+    };
+    let outcome = match failure {
+        None => {
             sqlx::query("UPDATE jobs SET finished_at = $1, locked_until = NULL WHERE id = $2")
                 .bind(now.as_millis())
                 .bind(&row.id)
@@ -317,14 +345,10 @@ async fn run_one(taina: &Taina) -> Result<Option<Outcome>> {
                 .await?;
             Outcome::Succeeded
         }
-        Err(e) => {
-            let attempts = u32::try_from(row.attempts).unwrap_or(u32::MAX);
-            let max = u32::try_from(row.max_attempts).unwrap_or(1);
-            let message = e.to_string();
-            match after_failure(attempts, max) {
-                AfterFailure::RetryIn(delay) => {
-                    tracing::warn!(job = %row.id, attempts, error = %message, "job failed; will retry");
-                    sqlx::query(
+        Some((message, failure)) => match after_failure(attempts, max, failure) {
+            AfterFailure::RetryIn(delay) => {
+                tracing::warn!(job = %row.id, attempts, error = %message, "job failed; will retry");
+                sqlx::query(
                         "UPDATE jobs SET run_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
                     )
                     .bind(now.plus(delay).as_millis())
@@ -332,11 +356,11 @@ async fn run_one(taina: &Taina) -> Result<Option<Outcome>> {
                     .bind(&row.id)
                     .execute(&mut *tx)
                     .await?;
-                    Outcome::Retrying
-                }
-                AfterFailure::GiveUp => {
-                    tracing::error!(job = %row.id, attempts, error = %message, "job failed for good");
-                    sqlx::query(
+                Outcome::Retrying
+            }
+            AfterFailure::GiveUp => {
+                tracing::error!(job = %row.id, attempts, error = %message, "job failed for good");
+                sqlx::query(
                         "UPDATE jobs SET failed_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
                     )
                     .bind(now.as_millis())
@@ -344,10 +368,9 @@ async fn run_one(taina: &Taina) -> Result<Option<Outcome>> {
                     .bind(&row.id)
                     .execute(&mut *tx)
                     .await?;
-                    Outcome::GivenUp
-                }
+                Outcome::GivenUp
             }
-        }
+        },
     };
     tx.commit().await?;
     Ok(Some(outcome))
@@ -357,8 +380,8 @@ async fn run_one(taina: &Taina) -> Result<Option<Outcome>> {
 async fn run_with_lease(
     taina: &Taina,
     id: &str,
-    work: impl std::future::Future<Output = Result<()>>,
-) -> Result<()> {
+    work: impl std::future::Future<Output = Result<Ran>>,
+) -> Result<Ran> {
     let renew = async {
         let mut tick = tokio::time::interval(JOB_LEASE / 3);
         tick.tick().await;
@@ -388,7 +411,7 @@ async fn run_with_lease(
 }
 
 /// Does what a job says.
-async fn execute(taina: &Taina, job: &Job) -> Result<()> {
+async fn execute(taina: &Taina, job: &Job) -> Result<Ran> {
     #[cfg(feature = "testing")]
     taina.inner.faults.check(match job {
         Job::DeleteBlob { .. } => "job.delete_blob",
@@ -398,12 +421,11 @@ async fn execute(taina: &Taina, job: &Job) -> Result<()> {
         Job::DeletePreviews { .. } => "job.delete_previews",
     })?;
     match job {
-        Job::DeleteBlob { path } => taina.ybira().delete_unreferenced_blob(path).await,
-        Job::Previews { file_id } => taina.jaci().make_previews(file_id).await,
-        Job::DeletePreviews { dir } => taina.inner.blobs.delete_prefix(dir).await,
+        Job::DeleteBlob { path } => taina.ybira().delete_unreferenced_blob(path).await?,
+        Job::Previews { file_id } => return taina.jaci().make_previews(file_id).await,
+        Job::DeletePreviews { dir } => taina.inner.blobs.delete_prefix(dir).await?,
         Job::YbiraCleanup => {
             taina.ybira().cleanup().await?;
-            Ok(())
         }
         Job::IntegrityCheck { deep, repair } => {
             let report = taina
@@ -418,9 +440,9 @@ async fn execute(taina: &Taina, job: &Job) -> Result<()> {
             } else {
                 tracing::warn!(?report, "integrity check found problems");
             }
-            Ok(())
         }
     }
+    Ok(Ran::Done)
 }
 
 /// Removes finished jobs older than [`FINISHED_RETENTION`].

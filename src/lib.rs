@@ -23,6 +23,7 @@ pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod decoder;
 pub mod error;
 pub mod events;
 #[cfg(feature = "testing")]
@@ -72,6 +73,8 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) hasher: accounts::PasswordHasher,
     pub(crate) throttle: accounts::LoginThrottle,
+    /// Live connections by session and person (closed when a session ends).
+    pub(crate) live: Arc<accounts::LiveSessions>,
     pub(crate) events: events::EventBus,
     /// Guará's realtime bus (topics per user and per conversation).
     pub(crate) bus: Arc<dyn realtime::Bus>,
@@ -133,6 +136,7 @@ impl Taina {
                 clock,
                 hasher,
                 throttle: accounts::LoginThrottle::default(),
+                live: Arc::default(),
                 events: events::EventBus::new(),
                 bus: Arc::new(realtime::LocalBus::new()),
                 realtime: guara::realtime::RealtimeState::default(),
@@ -186,9 +190,18 @@ impl Taina {
         &self.inner.faults
     }
 
-    /// Subscribes to the domain events of every community (front ends filter by recipient).
-    pub fn subscribe(&self) -> broadcast::Receiver<taina_core::Event> {
-        self.inner.events.subscribe()
+    /// Follows the domain events `viewer` may hear (their community's, filtered by what they may
+    /// read): what every front end pushes to clients.
+    pub fn subscribe(&self, viewer: &taina_core::Actor) -> events::EventFeed {
+        self.inner.events.feed(viewer)
+    }
+
+    /// Follows every domain event of `community`, unfiltered (tests and the shell's own tools).
+    pub fn subscribe_community(
+        &self,
+        community: &taina_core::CommunityId,
+    ) -> broadcast::Receiver<taina_core::Event> {
+        self.inner.events.subscribe(community)
     }
 
     /// Checks that the database and blob storage answer (for `/readyz`).

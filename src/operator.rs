@@ -5,7 +5,8 @@
 //! Communities are named by slug, or left unnamed when the instance holds just one. The operator
 //! acts through the same service calls as an admin of that community (with an admin's [`Actor`]
 //! taken from the community's admins), so every rule — the last admin, invites, quotas — holds the
-//! same from the command line as from the web.
+//! same from the command line as from the web, but one: the ceiling on the quota an admin may give
+//! their own community (`max_community_quota_bytes`) is the operator's, and does not bind them.
 
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use taina_core::{Actor, Community, Role, User};
 use tracing::instrument;
 
 use crate::accounts::rows::{CommunityRow, community_columns};
-use crate::accounts::{CommunityUpdate, CreatedInvite, NewInvite, NewMember};
+use crate::accounts::{CreatedInvite, NewInvite, NewMember};
 use crate::{Result, Taina};
 
 /// A community with its head count, for listings.
@@ -220,19 +221,14 @@ impl Operator<'_> {
         })
     }
 
-    /// Sets the community's storage quota.
+    /// Sets the community's storage quota, above `max_community_quota_bytes` too (that ceiling is
+    /// for the community's own admins).
     #[instrument(skip_all, fields(bytes))]
     pub async fn set_quota(&self, slug: Option<&str>, bytes: i64) -> Result<Community> {
         let admin = self.acting_admin(slug).await?;
         self.taina
             .accounts()
-            .update_community(
-                &admin,
-                CommunityUpdate {
-                    storage_quota_bytes: Some(bytes),
-                    ..CommunityUpdate::default()
-                },
-            )
+            .set_quota_as_operator(&admin, bytes)
             .await
     }
 

@@ -15,6 +15,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use taina_core::UserId;
 use taina_guara::event::{GuaraEvent, Topic};
 use tokio::sync::Notify;
 
@@ -29,12 +30,18 @@ pub trait Bus: Send + Sync + 'static {
     fn follow(&self, topic: &Topic, queue: &Arc<Queue>);
     /// Stops delivering `topic`'s events into `queue`.
     fn unfollow(&self, topic: &Topic, queue: &Arc<Queue>);
+    /// Stops delivering `topic`'s events into every queue of `user`'s subscriptions (a person
+    /// removed from a conversation hears nothing published after the removal, even before their
+    /// subscriptions have read that they left).
+    fn unfollow_user(&self, topic: &Topic, user: &UserId);
 }
 
 /// A subscription's bounded queue.
 #[derive(Debug)]
 pub struct Queue {
     id: u64,
+    /// Whose subscription it is.
+    owner: Option<UserId>,
     capacity: usize,
     state: Mutex<QueueState>,
     ready: Notify,
@@ -49,9 +56,10 @@ struct QueueState {
 static NEXT_QUEUE: AtomicU64 = AtomicU64::new(1);
 
 impl Queue {
-    fn new(capacity: usize) -> Arc<Queue> {
+    fn new(capacity: usize, owner: Option<UserId>) -> Arc<Queue> {
         Arc::new(Queue {
             id: NEXT_QUEUE.fetch_add(1, Ordering::Relaxed),
+            owner,
             capacity: capacity.max(1),
             state: Mutex::new(QueueState::default()),
             ready: Notify::new(),
@@ -132,6 +140,16 @@ impl Bus for LocalBus {
             }
         }
     }
+
+    fn unfollow_user(&self, topic: &Topic, user: &UserId) {
+        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(queues) = topics.get_mut(topic) {
+            queues.retain(|_, q| q.owner.as_ref() != Some(user));
+            if queues.is_empty() {
+                topics.remove(topic);
+            }
+        }
+    }
 }
 
 /// A subscription: follows topics, receives their events in order. Dropping it unfollows all.
@@ -150,11 +168,11 @@ impl std::fmt::Debug for Subscription {
 }
 
 impl Subscription {
-    /// A subscription to `bus` holding at most `capacity` events.
-    pub fn new(bus: Arc<dyn Bus>, capacity: usize) -> Subscription {
+    /// A subscription of `owner` (if it is someone's) to `bus` holding at most `capacity` events.
+    pub fn new(bus: Arc<dyn Bus>, capacity: usize, owner: Option<UserId>) -> Subscription {
         Subscription {
             bus,
-            queue: Queue::new(capacity),
+            queue: Queue::new(capacity, owner),
             topics: Vec::new(),
         }
     }
@@ -173,6 +191,11 @@ impl Subscription {
             self.bus.unfollow(topic, &self.queue);
             self.topics.swap_remove(at);
         }
+    }
+
+    /// Whether it follows `topic`.
+    pub fn follows(&self, topic: &Topic) -> bool {
+        self.topics.contains(topic)
     }
 
     /// The topics followed.
@@ -207,7 +230,6 @@ impl Drop for Subscription {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use taina_core::UserId;
 
     fn topic(n: u8) -> Topic {
         Topic::User(UserId::from_random([n; 21]))
@@ -224,8 +246,8 @@ mod tests {
     #[tokio::test]
     async fn delivers_in_order_to_followers_only() {
         let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
-        let mut a = Subscription::new(bus.clone(), 8);
-        let mut b = Subscription::new(bus.clone(), 8);
+        let mut a = Subscription::new(bus.clone(), 8, None);
+        let mut b = Subscription::new(bus.clone(), 8, None);
         a.follow(topic(1));
         a.follow(topic(1));
         b.follow(topic(2));
@@ -243,8 +265,8 @@ mod tests {
     #[tokio::test]
     async fn a_slow_subscriber_is_told_to_resync_and_others_are_untouched() {
         let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
-        let mut slow = Subscription::new(bus.clone(), 4);
-        let mut fast = Subscription::new(bus.clone(), 64);
+        let mut slow = Subscription::new(bus.clone(), 4, None);
+        let mut fast = Subscription::new(bus.clone(), 64, None);
         slow.follow(topic(1));
         fast.follow(topic(1));
         for n in 0..10 {
@@ -258,9 +280,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn unfollowing_a_user_stops_every_one_of_their_queues_only() {
+        let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
+        let ana = UserId::from_random([1; 21]);
+        let bia = UserId::from_random([2; 21]);
+        let mut phone = Subscription::new(bus.clone(), 8, Some(ana.clone()));
+        let mut laptop = Subscription::new(bus.clone(), 8, Some(ana.clone()));
+        let mut hers = Subscription::new(bus.clone(), 8, Some(bia));
+        for s in [&mut phone, &mut laptop, &mut hers] {
+            s.follow(topic(9));
+        }
+        bus.unfollow_user(&topic(9), &ana);
+        bus.publish(&topic(9), typing(1));
+        assert!(phone.try_next().is_none());
+        assert!(laptop.try_next().is_none());
+        assert_eq!(hers.try_next(), Some(typing(1)));
+    }
+
+    #[tokio::test]
     async fn dropping_unfollows() {
         let bus = Arc::new(LocalBus::new());
-        let mut s = Subscription::new(bus.clone(), 4);
+        let mut s = Subscription::new(bus.clone(), 4, None);
         s.follow(topic(1));
         drop(s);
         assert!(bus.topics.lock().unwrap().is_empty());

@@ -329,10 +329,10 @@ async fn disabled_users_cannot_sign_in(t: TestInstance) {
         kind(accounts.authenticate(&bia_session.token).await),
         ErrorKind::Unauthenticated
     );
-    // ...and a correct password no longer signs in.
+    // ...and a correct password no longer signs in, answered as a wrong one (issue 16 #27).
     assert_eq!(
         kind(accounts.login(login("bia@example.org", PASSWORD)).await),
-        ErrorKind::Forbidden
+        ErrorKind::Unauthenticated
     );
 
     accounts
@@ -639,7 +639,7 @@ async fn profile_and_community_updates(t: TestInstance) {
     let admin = t.actor(&admin).await;
     let (bia, _) = t.join(&admin, "bia@example.org", Role::Member).await;
     let accounts = t.taina.accounts();
-    let mut events = t.taina.subscribe();
+    let mut events = t.taina.subscribe_community(&bia.community_id);
 
     let me = accounts
         .update_profile(
@@ -655,6 +655,18 @@ async fn profile_and_community_updates(t: TestInstance) {
     let event = events.recv().await.unwrap();
     assert_eq!(event.event.name(), "member.updated");
     assert_eq!(event.community_id, bia.community_id);
+    // The same name again, or nothing: nothing changed, nothing announced.
+    for display_name in [Some("Bia Souza".to_owned()), None] {
+        let same = accounts
+            .update_profile(&bia, ProfileUpdate { display_name })
+            .await
+            .unwrap();
+        assert_eq!(same.display_name, "Bia Souza");
+    }
+    assert!(
+        events.try_recv().is_err(),
+        "an unchanged profile was announced"
+    );
 
     let refused = accounts
         .update_community(
@@ -688,9 +700,10 @@ async fn profile_and_community_updates(t: TestInstance) {
         .await
         .unwrap();
     assert_eq!(updated.name, "Vila Nova");
-    let storage = accounts.storage(&bia).await.unwrap();
+    let storage = accounts.storage(&admin).await.unwrap();
     assert_eq!(storage.quota_bytes, 5_000_000_000);
     assert_eq!(storage.used_bytes, 0);
+    assert_eq!(kind(accounts.storage(&bia).await), ErrorKind::Forbidden);
 }
 
 async fn reopening_is_harmless(t: TestInstance) {
@@ -749,3 +762,331 @@ backend_tests!(
     profile_and_community_updates,
     reopening_is_harmless,
 );
+
+/// Issue 16, accounts: invites whose creator lost the right to make them, the login throttle's keys,
+/// a disabled account's password, storage figures for admins only, the operator's quota ceiling.
+mod hardening {
+    use super::*;
+    use taina::accounts::{ACCOUNT_FAILURES_ALLOWED, CLIENT_FAILURES_ALLOWED};
+    use taina::core::Actor;
+
+    fn register(token: &str, email: &str) -> RegisterRequest {
+        RegisterRequest {
+            invite: Some(token.into()),
+            email: email.into(),
+            password: PASSWORD.into(),
+            display_name: "Newcomer".into(),
+            ..Default::default()
+        }
+    }
+
+    fn login_from(client: &str, email: &str, password: &str) -> LoginRequest {
+        LoginRequest {
+            client_key: Some(client.into()),
+            ..login(email, password)
+        }
+    }
+
+    async fn invite(t: &TestInstance, by: &Actor, role: Role) -> taina::accounts::CreatedInvite {
+        t.taina
+            .accounts()
+            .create_invite(
+                by,
+                NewInvite {
+                    role,
+                    max_uses: 5,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    fn refused_invite(r: taina::Result<taina::accounts::SignedIn>) {
+        let err = r.expect_err("the invite should be refused");
+        assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
+        assert_eq!(err.public().field(), Some("invite"), "{err}");
+    }
+
+    async fn invites_go_when_their_creator_is_demoted_disabled_or_removed(t: TestInstance) {
+        let admin = t.actor(&t.setup().await).await;
+        let accounts = t.taina.accounts();
+        let (dora, _) = t.join(&admin, "dora@example.org", Role::Admin).await;
+        let (edu, _) = t.join(&admin, "edu@example.org", Role::Admin).await;
+        let (fabi, _) = t.join(&admin, "fabi@example.org", Role::Admin).await;
+        // The invites they joined with (made by the first admin) stay.
+        let earlier = accounts.invites(&admin).await.unwrap().len();
+        let gone = [
+            invite(&t, &dora, Role::Admin).await,
+            invite(&t, &dora, Role::Guest).await,
+            invite(&t, &edu, Role::Member).await,
+            invite(&t, &fabi, Role::Admin).await,
+        ];
+        let kept = invite(&t, &admin, Role::Member).await;
+        assert_eq!(accounts.invites(&admin).await.unwrap().len(), earlier + 5);
+
+        accounts
+            .set_role(&admin, &dora.user_id, Role::Member)
+            .await
+            .unwrap();
+        accounts
+            .set_disabled(&admin, &edu.user_id, true)
+            .await
+            .unwrap();
+        // Enabled again, Edu's invites stay revoked.
+        accounts
+            .set_disabled(&admin, &edu.user_id, false)
+            .await
+            .unwrap();
+        accounts.remove_member(&admin, &fabi.user_id).await.unwrap();
+
+        let left: Vec<_> = accounts
+            .invites(&admin)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(left.len(), earlier + 1);
+        assert!(left.contains(&kept.invite.id));
+        assert!(gone.iter().all(|g| !left.contains(&g.invite.id)));
+        for (n, created) in gone.iter().enumerate() {
+            refused_invite(
+                accounts
+                    .register(register(&created.token, &format!("new{n}@example.org")))
+                    .await,
+            );
+        }
+        accounts
+            .register(register(&kept.token, "kept@example.org"))
+            .await
+            .unwrap();
+        // A role change that keeps the admin an admin keeps their invites.
+        let (gabi, _) = t.join(&admin, "gabi@example.org", Role::Admin).await;
+        let gabis = invite(&t, &gabi, Role::Admin).await;
+        accounts
+            .set_role(&admin, &gabi.user_id, Role::Admin)
+            .await
+            .unwrap();
+        accounts
+            .register(register(&gabis.token, "by-gabi@example.org"))
+            .await
+            .unwrap();
+    }
+
+    /// Registration checks the creator itself, so an invite left behind (made before invites were
+    /// revoked with their creator's role, or restored from a backup) does not work either.
+    async fn registration_checks_the_invites_creator(t: TestInstance) {
+        let admin = t.actor(&t.setup().await).await;
+        let accounts = t.taina.accounts();
+        let (dora, _) = t.join(&admin, "dora@example.org", Role::Admin).await;
+        let created = invite(&t, &dora, Role::Admin).await;
+        let set_directly = |sql: &'static str| {
+            let (taina, id) = (t.taina.clone(), dora.user_id.to_string());
+            async move {
+                let mut tx = taina.db().begin().await.unwrap();
+                sqlx::query(sql).bind(id).execute(&mut *tx).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+        };
+        set_directly("UPDATE users SET role = 'member' WHERE id = $1").await;
+        refused_invite(
+            accounts
+                .register(register(&created.token, "a@example.org"))
+                .await,
+        );
+        set_directly("UPDATE users SET role = 'admin', disabled_at = 1 WHERE id = $1").await;
+        refused_invite(
+            accounts
+                .register(register(&created.token, "b@example.org"))
+                .await,
+        );
+        // Refusals used nothing up: with its creator an enabled admin again, it works.
+        set_directly("UPDATE users SET disabled_at = NULL WHERE id = $1").await;
+        accounts
+            .register(register(&created.token, "c@example.org"))
+            .await
+            .unwrap();
+        let listed = accounts.invites(&admin).await.unwrap();
+        assert_eq!(
+            listed
+                .iter()
+                .find(|i| i.id == created.invite.id)
+                .unwrap()
+                .uses,
+            1
+        );
+    }
+
+    async fn a_disabled_account_is_answered_like_a_wrong_password(t: TestInstance) {
+        let admin = t.actor(&t.setup().await).await;
+        let (bia, _) = t.join(&admin, "bia@example.org", Role::Member).await;
+        let accounts = t.taina.accounts();
+        accounts
+            .set_disabled(&admin, &bia.user_id, true)
+            .await
+            .unwrap();
+        let right = accounts
+            .login(login("bia@example.org", PASSWORD))
+            .await
+            .unwrap_err();
+        let wrong = accounts
+            .login(login("bia@example.org", "not her password"))
+            .await
+            .unwrap_err();
+        let unknown = accounts
+            .login(login("nobody@example.org", PASSWORD))
+            .await
+            .unwrap_err();
+        for e in [&right, &wrong, &unknown] {
+            assert_eq!(e.kind(), ErrorKind::Unauthenticated);
+            assert_eq!(e.to_string(), right.to_string());
+        }
+        // And it counts as a failure like any other.
+        for _ in 2..ACCOUNT_FAILURES_ALLOWED {
+            let r = accounts.login(login("bia@example.org", PASSWORD)).await;
+            assert_eq!(kind(r), ErrorKind::Unauthenticated);
+        }
+        let r = accounts.login(login("bia@example.org", PASSWORD)).await;
+        assert_eq!(kind(r), ErrorKind::RateLimited);
+    }
+
+    /// Wrong passwords of real accounts lock those accounts, never the network they came from (a
+    /// household, or a proxy not in `trusted_proxies`).
+    async fn wrong_passwords_lock_accounts_not_their_network(t: TestInstance) {
+        let admin = t.actor(&t.setup().await).await;
+        let accounts = t.taina.accounts();
+        let mut emails = vec!["admin@example.org".to_owned()];
+        for name in ["bia", "caio", "dani"] {
+            let email = format!("{name}@example.org");
+            t.join(&admin, &email, Role::Member).await;
+            emails.push(email);
+        }
+        let proxy = "127.0.0.1";
+        for email in &emails[..3] {
+            for _ in 0..ACCOUNT_FAILURES_ALLOWED {
+                let r = accounts.login(login_from(proxy, email, "wrong!!!")).await;
+                assert_eq!(kind(r), ErrorKind::Unauthenticated);
+            }
+            let r = accounts.login(login_from(proxy, email, PASSWORD)).await;
+            assert_eq!(kind(r), ErrorKind::RateLimited, "{email} is locked");
+        }
+        // As many failures from one address as would have locked it when it counted them all.
+        let failures_from_proxy = 3 * ACCOUNT_FAILURES_ALLOWED;
+        assert!(
+            failures_from_proxy >= CLIENT_FAILURES_ALLOWED,
+            "{failures_from_proxy}"
+        );
+        accounts
+            .login(login_from(proxy, &emails[3], PASSWORD))
+            .await
+            .unwrap();
+    }
+
+    /// Made-up accounts lock their network: an IPv4 address, or a whole IPv6 /64, for every account
+    /// (so the lock tells nothing about which accounts exist).
+    async fn made_up_accounts_lock_their_network(t: TestInstance) {
+        t.setup().await;
+        let accounts = t.taina.accounts();
+        for i in 0..CLIENT_FAILURES_ALLOWED {
+            let from = format!("2001:db8:5:9:{i:x}::1");
+            let r = accounts
+                .login(login_from(&from, &format!("guess{i}@example.org"), "x"))
+                .await;
+            assert_eq!(kind(r), ErrorKind::Unauthenticated);
+        }
+        for from in ["2001:db8:5:9::abcd", "2001:db8:5:9:ffff::1"] {
+            let r = accounts
+                .login(login_from(from, "admin@example.org", PASSWORD))
+                .await;
+            assert_eq!(kind(r), ErrorKind::RateLimited, "{from}");
+            let r = accounts
+                .login(login_from(from, "someone@example.org", PASSWORD))
+                .await;
+            assert_eq!(kind(r), ErrorKind::RateLimited, "{from}");
+        }
+        for from in ["2001:db8:5:a::1", "203.0.113.9"] {
+            accounts
+                .login(login_from(from, "admin@example.org", PASSWORD))
+                .await
+                .unwrap();
+        }
+    }
+
+    async fn only_admins_see_the_communitys_storage(t: TestInstance) {
+        let w = t.world().await;
+        let accounts = w.t.taina.accounts();
+        let seen = accounts.community(&w.admin).await.unwrap();
+        assert_eq!(seen.storage_used_bytes, Some(0));
+        assert_eq!(accounts.storage(&w.admin).await.unwrap().used_bytes, 0);
+        for who in [&w.ana, &w.gil] {
+            let seen = accounts.community(who).await.unwrap();
+            assert_eq!(seen.storage_used_bytes, None);
+            assert_eq!(
+                seen.storage_quota_bytes,
+                taina::config::DEFAULT_STORAGE_QUOTA_BYTES
+            );
+            assert_eq!(kind(accounts.storage(who).await), ErrorKind::Forbidden);
+        }
+    }
+
+    async fn admins_set_quotas_up_to_the_operators_ceiling(t: TestInstance) {
+        assert_eq!(
+            taina::Config::default().max_community_quota_bytes,
+            taina::config::DEFAULT_STORAGE_QUOTA_BYTES
+        );
+        let t = t
+            .reconfigure(|c| c.max_community_quota_bytes = 1_000_000)
+            .await;
+        let admin = t.actor(&t.setup().await).await;
+        let accounts = t.taina.accounts();
+        let set = |bytes: i64| {
+            accounts.update_community(
+                &admin,
+                CommunityUpdate {
+                    storage_quota_bytes: Some(bytes),
+                    ..Default::default()
+                },
+            )
+        };
+        assert_eq!(set(1_000_000).await.unwrap().storage_quota_bytes, 1_000_000);
+        let over = set(1_000_001).await.unwrap_err();
+        assert_eq!(over.kind(), ErrorKind::Invalid);
+        assert_eq!(over.public().field(), Some("storage_quota_bytes"));
+        // The operator is not bound; the admin may keep or lower what they gave, not raise it.
+        let c = t.taina.operator().set_quota(None, 5_000_000).await.unwrap();
+        assert_eq!(c.storage_quota_bytes, 5_000_000);
+        set(5_000_000).await.unwrap();
+        set(4_000_000).await.unwrap();
+        assert_eq!(kind(set(4_500_000).await), ErrorKind::Invalid);
+        assert_eq!(
+            accounts
+                .community(&admin)
+                .await
+                .unwrap()
+                .storage_quota_bytes,
+            4_000_000
+        );
+        // Renaming alone is never refused by the ceiling.
+        accounts
+            .update_community(
+                &admin,
+                CommunityUpdate {
+                    name: Some("Vila Nova".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+
+    backend_tests!(
+        invites_go_when_their_creator_is_demoted_disabled_or_removed,
+        registration_checks_the_invites_creator,
+        a_disabled_account_is_answered_like_a_wrong_password,
+        wrong_passwords_lock_accounts_not_their_network,
+        made_up_accounts_lock_their_network,
+        only_admins_see_the_communitys_storage,
+        admins_set_quotas_up_to_the_operators_ceiling,
+    );
+}

@@ -795,7 +795,211 @@ async fn search_finds_my_messages_only(t: TestInstance) {
     assert_eq!(g.search(&w.ana, "assembleia").await.unwrap().len(), 1);
 }
 
+/// A full group is refused more people before any of them is looked up; a request naming more
+/// people than a group holds is refused whoever they are.
+async fn adding_people_checks_sizes_before_looking_anyone_up(t: TestInstance) {
+    let w = t.world().await;
+    let g = w.t.taina.guara();
+    let crowd = many_members(&w.t, &w.admin, 98).await;
+    let group = g.create_group(&w.ana, "Quase cheio", &crowd).await.unwrap();
+    assert_eq!(group.participants.len(), 99);
+    // Two strangers (ids of no one): too many for the group, said as such, not "not found".
+    let strangers: Vec<UserId> = (0..2)
+        .map(|_| taina::random::new_id(UserId::from_random))
+        .collect();
+    let e = g
+        .add_participants(&w.ana, &group.id, &strangers)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Invalid);
+    // A list longer than a group holds, of people already in it: refused outright.
+    let repeated: Vec<UserId> = std::iter::repeat_n(crowd[0].clone(), 1000).collect();
+    assert_eq!(
+        kind(g.add_participants(&w.ana, &group.id, &repeated).await),
+        ErrorKind::Invalid
+    );
+    assert_eq!(
+        kind(g.create_group(&w.ana, "Longa", &repeated).await),
+        ErrorKind::Invalid
+    );
+    // The hundredth fits, named together with people already in: they are skipped.
+    let full = g
+        .add_participants(
+            &w.ana,
+            &group.id,
+            &[crowd[0].clone(), w.bia.user_id.clone(), crowd[1].clone()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(full.participants.len(), 100);
+    // A single stranger in a group with room is still "not found".
+    let roomy = g
+        .create_group(&w.ana, "Espaçoso", std::slice::from_ref(&w.bia.user_id))
+        .await
+        .unwrap();
+    assert_eq!(
+        kind(g.add_participants(&w.ana, &roomy.id, &strangers[..1]).await),
+        ErrorKind::NotFound
+    );
+}
+
+/// Reactions are capped per person and per message, and read back grouped by emoji in order.
+async fn reactions_are_capped_and_grouped(t: TestInstance) {
+    let w = t.world().await;
+    let g = w.t.taina.guara();
+    let group = g
+        .create_group(
+            &w.ana,
+            "Reações",
+            &[
+                w.bia.user_id.clone(),
+                w.gil.user_id.clone(),
+                w.admin.user_id.clone(),
+            ],
+        )
+        .await
+        .unwrap();
+    let m = g.send(&w.ana, &group.id, text("reajam")).await.unwrap();
+    for i in 0..20 {
+        w.t.advance(Duration::from_millis(1));
+        g.react(&w.ana, &m.id, &format!("a{i}")).await.unwrap();
+    }
+    assert_eq!(
+        kind(g.react(&w.ana, &m.id, "a20").await),
+        ErrorKind::Conflict
+    );
+    for i in 0..20 {
+        w.t.advance(Duration::from_millis(1));
+        g.react(&w.bia, &m.id, &format!("b{i}")).await.unwrap();
+    }
+    for i in 0..10 {
+        w.t.advance(Duration::from_millis(1));
+        g.react(&w.gil, &m.id, &format!("g{i}")).await.unwrap();
+    }
+    // Fifty different emoji: no new one, but one already there may be joined.
+    assert_eq!(
+        kind(g.react(&w.admin, &m.id, "novo").await),
+        ErrorKind::Conflict
+    );
+    let joined = g.react(&w.admin, &m.id, "a0").await.unwrap();
+    assert_eq!(joined.reactions.len(), 50);
+    assert_eq!(joined.reactions[0].emoji, "a0");
+    assert_eq!(
+        joined.reactions[0].user_ids,
+        [w.ana.user_id.clone(), w.admin.user_id.clone()]
+    );
+    assert_eq!(joined.reactions[20].emoji, "b0");
+    // Taking one back makes room again.
+    g.unreact(&w.gil, &m.id, "g9").await.unwrap();
+    g.react(&w.admin, &m.id, "novo").await.unwrap();
+    let page = g
+        .history(&w.bia, &group.id, Position::Latest, None)
+        .await
+        .unwrap();
+    let read_back = page.messages.iter().find(|x| x.id == m.id).unwrap();
+    assert_eq!(read_back.reactions.len(), 50);
+    assert_eq!(read_back.reactions.last().unwrap().emoji, "novo");
+}
+
+/// The integrity check counts the references attachments hold, finds a wrong count, and repairs it.
+async fn the_integrity_check_counts_attachment_references(t: TestInstance) {
+    let w = t.world().await;
+    let g = w.t.taina.guara();
+    let file = upload(&w.t, &w.ana, "anexo.bin", vec![9; 4096]).await;
+    let dm = g.direct(&w.ana, &w.bia.user_id).await.unwrap();
+    let with = |caption: &str| NewMessage {
+        attachment: Some(file.id.clone()),
+        ..text(caption)
+    };
+    g.send(&w.ana, &dm.id, with("um")).await.unwrap();
+    g.send(&w.ana, &dm.id, with("dois")).await.unwrap();
+    let ybira = w.t.taina.ybira();
+    let clean = ybira.check_integrity(Default::default()).await.unwrap();
+    assert!(
+        clean.reference_drift.is_empty(),
+        "{:?}",
+        clean.reference_drift
+    );
+    // One file and two attachments: three references.
+    let (refs,): (i64,) = sqlx::query_as("SELECT ref_count FROM blobs")
+        .fetch_one(w.t.taina.db().reader())
+        .await
+        .unwrap();
+    assert_eq!(refs, 3);
+    // A count that forgets the attachments is found, and repaired.
+    let mut tx = w.t.taina.db().begin().await.unwrap();
+    sqlx::query("UPDATE blobs SET ref_count = 1")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let found = ybira.check_integrity(Default::default()).await.unwrap();
+    assert_eq!(found.reference_drift.len(), 1);
+    assert_eq!(
+        (
+            found.reference_drift[0].recorded,
+            found.reference_drift[0].actual
+        ),
+        (1, 3)
+    );
+    assert!(!found.is_clean());
+    let repair = taina::ybira::IntegrityOptions {
+        repair: true,
+        ..Default::default()
+    };
+    ybira.check_integrity(repair).await.unwrap();
+    let (refs,): (i64,) = sqlx::query_as("SELECT ref_count FROM blobs")
+        .fetch_one(w.t.taina.db().reader())
+        .await
+        .unwrap();
+    assert_eq!(refs, 3);
+    let after = ybira.check_integrity(Default::default()).await.unwrap();
+    assert!(
+        after.reference_drift.is_empty(),
+        "{:?}",
+        after.reference_drift
+    );
+}
+
+/// A search starts from the viewer's conversations: on SQLite the full-text index is probed per
+/// message of theirs (by rowid, with MATCH) rather than matched across the whole server first.
+async fn a_search_starts_from_the_viewers_conversations(t: TestInstance) {
+    let w = t.world().await;
+    let g = w.t.taina.guara();
+    let dm = g.direct(&w.ana, &w.bia.user_id).await.unwrap();
+    g.send(&w.ana, &dm.id, text("festa amanhã")).await.unwrap();
+    let plan = g.search_plan(&w.ana, "festa").await.unwrap();
+    let shown = plan.join("\n");
+    match w.t.taina.backend() {
+        taina::Backend::Sqlite => {
+            assert!(
+                plan[0].contains("SEARCH p USING") && plan[0].contains("user_id=?"),
+                "{shown}"
+            );
+            let fts = plan
+                .iter()
+                .position(|l| l.contains("guara_search"))
+                .unwrap();
+            let messages = plan
+                .iter()
+                .position(|l| l.starts_with("SEARCH m "))
+                .unwrap();
+            assert!(messages < fts, "{shown}");
+            // The rowid constraint (`=`) along with MATCH (`M`): a probe, not a scan.
+            assert!(plan[fts].contains(":=M"), "{shown}");
+        }
+        taina::Backend::Postgres => {
+            assert!(shown.contains("participants"), "{shown}");
+            assert!(shown.contains("user_id"), "{shown}");
+        }
+    }
+}
+
 backend_tests!(
+    a_search_starts_from_the_viewers_conversations,
+    adding_people_checks_sizes_before_looking_anyone_up,
+    reactions_are_capped_and_grouped,
+    the_integrity_check_counts_attachment_references,
     direct_conversations_are_one_per_pair_and_private,
     groups_have_an_admin_and_record_every_change,
     messages_hold_text_attachments_replies_edits_and_reactions,

@@ -11,7 +11,7 @@ use taina::core::PhotoId;
 use taina::core::{Actor, DomainEvent, ErrorKind, Timestamp};
 use taina::jaci::{AlbumUpdate, NewAlbum, NewPhoto, Photo, Scope, Visibility};
 use taina::testing::{TestInstance, World};
-use taina::ybira::Location;
+use taina::ybira::{Location, ShareAccess};
 use taina_jaci::media::MediaKind;
 use taina_jaci::metadata::TakenAtSource;
 use taina_jaci::thumbnail::Size;
@@ -77,7 +77,7 @@ fn webp_size(bytes: &[u8]) -> (u32, u32) {
 
 async fn imports_read_metadata_and_thumbnails_follow(t: TestInstance) {
     let w = t.world().await;
-    let mut events = w.t.taina.subscribe();
+    let mut events = w.t.taina.subscribe_community(&w.ana.community_id);
     let photo = import(
         &w.t,
         &w.ana,
@@ -985,4 +985,466 @@ backend_tests!(
     shared_photos_maps_and_deletes,
     albums_keep_order_and_hide_what_viewers_may_not_see,
     ybira_files_get_previews_too,
+    details_and_albums_show_only_what_the_viewer_sees,
+    heic_is_decoded_in_a_child_with_the_same_thumbnails,
+    a_crashing_decoder_fails_the_job_once_and_for_all,
+    a_decoder_past_its_memory_limit_fails_cleanly,
+    a_job_whose_worker_dies_every_time_is_given_up,
+    pdf_previews_run_limited_and_show_no_server_paths,
 );
+
+/// Issue 16 #19: a photo reached through a share has no neighbours (they would name photos the
+/// viewer may not see), and an album's count and cover leave out what the viewer may not see.
+async fn details_and_albums_show_only_what_the_viewer_sees(t: TestInstance) {
+    let w = t.world().await;
+    let jaci = w.t.taina.jaci();
+    let y = w.t.taina.ybira();
+    let at = |s: i64| Some(Timestamp::from_millis(1_600_000_000_000 + s * 1000));
+    let older = import(&w.t, &w.ana, Location::MyFiles, "older.png", png(1), at(1)).await;
+    let folder = y
+        .create_folder(&w.ana, &Location::MyFiles, "For Bia")
+        .await
+        .unwrap();
+    let opened = import(
+        &w.t,
+        &w.ana,
+        Location::Folder(folder.id.clone()),
+        "opened.png",
+        png(2),
+        at(2),
+    )
+    .await;
+    let newer = import(&w.t, &w.ana, Location::MyFiles, "newer.png", png(3), at(3)).await;
+    y.share(&w.ana, &folder.id, &w.bia.user_id, ShareAccess::Read)
+        .await
+        .unwrap();
+    // Ana sees her own timeline around it; Bia, through the share, sees the photo alone.
+    let own = jaci.photo(&w.ana, &opened.id).await.unwrap();
+    let mut around = [own.previous.clone(), own.next.clone()];
+    around.sort();
+    let mut expected = [Some(older.id.clone()), Some(newer.id.clone())];
+    expected.sort();
+    assert_eq!(around, expected);
+    let shared = jaci.photo(&w.bia, &opened.id).await.unwrap();
+    assert_eq!((shared.previous, shared.next), (None, None));
+    // A guest with a share on one shared photo learns nothing of the shared timeline.
+    let s1 = import(&w.t, &w.bia, Location::Shared, "s1.png", png(4), at(4)).await;
+    let s2 = import(&w.t, &w.bia, Location::Shared, "s2.png", png(5), at(5)).await;
+    y.share(&w.bia, &s2.file_id, &w.gil.user_id, ShareAccess::Read)
+        .await
+        .unwrap();
+    let guest = jaci.photo(&w.gil, &s2.id).await.unwrap();
+    assert_eq!((guest.previous, guest.next), (None, None));
+    assert_eq!(
+        jaci.photo(&w.ana, &s2.id).await.unwrap().next.as_ref(),
+        Some(&s1.id),
+        "members still get the shared timeline's neighbours"
+    );
+
+    // A shared album with Ana's private photo as its cover, and a shared one.
+    let album = jaci
+        .create_album(
+            &w.ana,
+            NewAlbum {
+                name: "Mixed".into(),
+                description: String::new(),
+                visibility: Visibility::Shared,
+            },
+        )
+        .await
+        .unwrap();
+    jaci.add_to_album(&w.ana, &album.id, &[older.id.clone(), s1.id.clone()])
+        .await
+        .unwrap();
+    let as_ana = jaci
+        .update_album(
+            &w.ana,
+            &album.id,
+            AlbumUpdate {
+                cover_photo_id: Some(Some(older.id.clone())),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (as_ana.photo_count, as_ana.cover_photo_id.as_ref()),
+        (2, Some(&older.id))
+    );
+    let as_bia = jaci.album(&w.bia, &album.id).await.unwrap();
+    assert_eq!(
+        (as_bia.photo_count, as_bia.cover_photo_id.as_ref()),
+        (1, Some(&s1.id)),
+        "Ana's private photo is neither counted nor the cover for Bia"
+    );
+    let listed = jaci.albums(&w.bia).await.unwrap();
+    let listed = listed.iter().find(|a| a.id == album.id).unwrap();
+    assert_eq!(
+        (listed.photo_count, listed.cover_photo_id.as_ref()),
+        (1, Some(&s1.id))
+    );
+    let listed = jaci.albums(&w.ana).await.unwrap();
+    let listed = listed.iter().find(|a| a.id == album.id).unwrap();
+    assert_eq!(
+        (listed.photo_count, listed.cover_photo_id.as_ref()),
+        (2, Some(&older.id))
+    );
+    // A photo in the trash counts for nobody.
+    y.delete(&w.bia, &s1.file_id).await.unwrap();
+    let as_bia = jaci.album(&w.bia, &album.id).await.unwrap();
+    assert_eq!((as_bia.photo_count, as_bia.cover_photo_id), (0, None));
+    assert_eq!(jaci.album(&w.ana, &album.id).await.unwrap().photo_count, 1);
+}
+
+// Issue 16 #14 and #29: untrusted images and PDFs are decoded in a child process under limits.
+
+/// A program at `dir/name` running `script` (a stand-in for a decoder or for pdftoppm).
+fn script(dir: &std::path::Path, name: &str, script: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// A PNG that says it is 10,000 × 10,000 (within the pixel limit) and holds almost nothing:
+/// decoding it needs 300 MB for the pixels.
+fn png_claiming_100_megapixels() -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut header = Vec::new();
+    header.extend_from_slice(&10_000u32.to_be_bytes());
+    header.extend_from_slice(&10_000u32.to_be_bytes());
+    header.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB
+    chunk(&mut out, b"IHDR", &header);
+    // A zlib stream of a few zero rows, then nothing more.
+    chunk(&mut out, b"IDAT", &[0x78, 0x9C, 0x63, 0x60, 0x00, 0x00]);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// The previews job of `file`, if it failed for good.
+async fn failed_previews(t: &TestInstance, file: &taina::core::ItemId) -> Option<String> {
+    t.taina
+        .jobs()
+        .failed()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|j| matches!(&j.job, taina::jobs::Job::Previews { file_id } if file_id == file))
+        .map(|j| j.last_error)
+}
+
+async fn heic_is_decoded_in_a_child_with_the_same_thumbnails(t: TestInstance) {
+    // Tests find the decoder Cargo builds beside their executable.
+    assert_eq!(
+        taina::decoder::locate(&taina::Config::default())
+            .map(|p| std::fs::canonicalize(p).unwrap()),
+        Some(std::fs::canonicalize(env!("CARGO_BIN_EXE_taina-decode")).unwrap())
+    );
+    let admin = t.setup().await;
+    let ana = t.actor(&admin).await;
+    let jaci = t.taina.jaci();
+    let mut made = Vec::new();
+    for name in ["samplefilehub.heif", "landscape_6.jpg", "jolla.jpg"] {
+        let photo = import(&t, &ana, Location::MyFiles, name, fixture(name), None).await;
+        made.push((name, photo));
+    }
+    let report = t.taina.jobs().run_due().await.unwrap();
+    assert_eq!((report.retrying, report.given_up), (0, 0));
+    for (name, photo) in made {
+        // The very pipeline the server ran in its own process before, so the very same bytes.
+        let bytes = fixture(name);
+        let expected = taina_jaci::thumbnail::previews(
+            &bytes,
+            taina_jaci::metadata::extract(&bytes).orientation,
+            taina_jaci::thumbnail::DEFAULT_QUALITY,
+        )
+        .unwrap();
+        let detail = jaci.photo(&ana, &photo.id).await.unwrap().photo;
+        assert!(
+            detail.processed && detail.processing_error.is_none(),
+            "{name}: {detail:?}"
+        );
+        for r in &expected.thumbnails {
+            let stored = jaci.thumbnail(&ana, &photo.file_id, r.size).await.unwrap();
+            assert!(stored == r.webp, "{name} {:?} differs", r.size);
+        }
+        match expected.jpeg {
+            Some(jpeg) => assert!(
+                jaci.jpeg_rendition(&ana, &photo.file_id).await.unwrap() == jpeg,
+                "{name}: JPEG rendition differs"
+            ),
+            None => assert_eq!(
+                kind(jaci.jpeg_rendition(&ana, &photo.file_id).await),
+                ErrorKind::NotFound
+            ),
+        }
+    }
+}
+
+async fn a_crashing_decoder_fails_the_job_once_and_for_all(t: TestInstance) {
+    let dir = t.dir.path().to_owned();
+    let runs = dir.join("runs");
+    let segfault = script(
+        &dir,
+        "segfault",
+        &format!("echo run >> {}; kill -SEGV $$", runs.display()),
+    );
+    let t = t.reconfigure(|c| c.decoder = Some(segfault)).await;
+    let admin = t.setup().await;
+    let ana = t.actor(&admin).await;
+    let heic = import(
+        &t,
+        &ana,
+        Location::MyFiles,
+        "crafted.heic",
+        fixture("samplefilehub.heif"),
+        None,
+    )
+    .await;
+    let report = t.taina.jobs().run_due().await.unwrap();
+    assert_eq!((report.retrying, report.given_up), (0, 1));
+    // Kept, failed, with how; the photo says it has no preview (and nothing about how or where).
+    let why = failed_previews(&t, &heic.file_id).await.unwrap();
+    assert!(why.contains("signal 11"), "{why}");
+    let detail = t.taina.jaci().photo(&ana, &heic.id).await.unwrap().photo;
+    assert!(detail.processed);
+    assert_eq!(
+        detail.processing_error.as_deref(),
+        Some(taina::jaci::DECODER_FAILED)
+    );
+    // Not run again, however long one waits; the library goes on.
+    t.advance(Duration::from_secs(48 * 3600));
+    let report = t.taina.jobs().run_due().await.unwrap();
+    assert_eq!((report.retrying, report.given_up), (0, 0));
+    assert_eq!(t.taina.jobs().counts().await.unwrap().failed, 1);
+    assert_eq!(
+        std::fs::read_to_string(&runs).unwrap(),
+        "run\n",
+        "decoded once"
+    );
+    let page = t
+        .taina
+        .jaci()
+        .timeline(&ana, Scope::Mine, None, None, 0)
+        .await
+        .unwrap();
+    assert_eq!(page.photos.len(), 1);
+
+    // A decoder that hangs is killed at its time limit, with the same outcome.
+    let hang = script(&dir, "hang", "exec sleep 30");
+    let t = t
+        .reconfigure(|c| {
+            c.decoder = Some(hang);
+            c.decoder_timeout_secs = 1;
+        })
+        .await;
+    let slow = import(&t, &ana, Location::MyFiles, "slow.png", png(3), None).await;
+    let started = std::time::Instant::now();
+    let report = t.taina.jobs().run_due().await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!((report.retrying, report.given_up), (0, 1));
+    let why = failed_previews(&t, &slow.file_id).await.unwrap();
+    assert!(why.contains("longer than 1 s"), "{why}");
+
+    // One that writes without end is stopped at the bound on its answer.
+    let flood = script(&dir, "flood", "exec cat /dev/zero");
+    let t = t.reconfigure(|c| c.decoder = Some(flood)).await;
+    let flooded = import(&t, &ana, Location::MyFiles, "flood.png", png(6), None).await;
+    let report = t.taina.jobs().run_due().await.unwrap();
+    assert_eq!((report.retrying, report.given_up), (0, 1));
+    let why = failed_previews(&t, &flooded.file_id).await.unwrap();
+    assert!(why.contains("wrote more than"), "{why}");
+
+    // Without any decoder program the server is at fault, not the file: retried later.
+    let t = t
+        .reconfigure(|c| c.decoder = Some("/nonexistent/taina-decode".into()))
+        .await;
+    let later = import(&t, &ana, Location::MyFiles, "later.png", png(4), None).await;
+    let report = t.taina.jobs().run_due().await.unwrap();
+    assert_eq!((report.retrying, report.given_up), (1, 0));
+    let detail = t.taina.jaci().photo(&ana, &later.id).await.unwrap().photo;
+    assert!(!detail.processed);
+}
+
+async fn a_decoder_past_its_memory_limit_fails_cleanly(t: TestInstance) {
+    let t = t
+        .reconfigure(|c| c.decoder_memory_bytes = 256 * 1024 * 1024)
+        .await;
+    let admin = t.setup().await;
+    let ana = t.actor(&admin).await;
+    let bomb = import(
+        &t,
+        &ana,
+        Location::MyFiles,
+        "bomb.png",
+        png_claiming_100_megapixels(),
+        None,
+    )
+    .await;
+    let fine = import(
+        &t,
+        &ana,
+        Location::MyFiles,
+        "fine.jpg",
+        fixture("jolla.jpg"),
+        None,
+    )
+    .await;
+    let report = t.taina.jobs().run_due().await.unwrap();
+    assert_eq!((report.retrying, report.given_up), (0, 1));
+    let why = failed_previews(&t, &bomb.file_id).await.unwrap();
+    assert!(
+        why.contains("signal 6"),
+        "killed when its allocation failed: {why}"
+    );
+    let jaci = t.taina.jaci();
+    let detail = jaci.photo(&ana, &bomb.id).await.unwrap().photo;
+    assert_eq!(
+        detail.processing_error.as_deref(),
+        Some(taina::jaci::DECODER_FAILED)
+    );
+    // The same limit leaves room for a real photo.
+    assert_eq!(
+        webp_size(
+            &jaci
+                .thumbnail(&ana, &fine.file_id, Size::Large)
+                .await
+                .unwrap()
+        ),
+        (1600, 1200)
+    );
+    t.advance(Duration::from_secs(48 * 3600));
+    assert_eq!(t.taina.jobs().run_due().await.unwrap().given_up, 0);
+}
+
+async fn a_job_whose_worker_dies_every_time_is_given_up(t: TestInstance) {
+    let admin = t.setup().await;
+    let ana = t.actor(&admin).await;
+    let photo = import(&t, &ana, Location::MyFiles, "p.png", png(5), None).await;
+    // As if the server had crashed during each of its attempts: claimed every time, never
+    // finished.
+    let mut tx = t.taina.db().begin().await.unwrap();
+    sqlx::query("UPDATE jobs SET attempts = max_attempts WHERE kind = 'previews'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let report = t.taina.jobs().run_due().await.unwrap();
+    assert_eq!(report.given_up, 1);
+    let why = failed_previews(&t, &photo.file_id).await.unwrap();
+    assert!(why.contains("worker stopped"), "{why}");
+    let detail = t.taina.jaci().photo(&ana, &photo.id).await.unwrap().photo;
+    assert!(!detail.processed, "not run again");
+}
+
+async fn pdf_previews_run_limited_and_show_no_server_paths(t: TestInstance) {
+    let dir = t.dir.path().to_owned();
+    let data_dir = t.config.data_dir.display().to_string();
+    let upload = |name: &str| taina::ybira::NewUpload {
+        location: Location::MyFiles,
+        name: name.into(),
+        declared_size: None,
+        on_conflict: taina::ybira::OnConflict::Rename,
+    };
+    // A pdftoppm that notes the limits it runs under, then fails the way pdftoppm does when it
+    // cannot open its input: naming the file, with the server's paths.
+    let limits = dir.join("limits");
+    let fake = script(
+        &dir,
+        "pdftoppm",
+        &format!(
+            "ulimit -v > {0}; ulimit -c >> {0}\necho \"I/O Error: Couldn't open file '$9'\" >&2\nexit 1",
+            limits.display()
+        ),
+    );
+    let t = t
+        .reconfigure(|c| {
+            c.pdftoppm = fake.display().to_string();
+            c.decoder_memory_bytes = 512 * 1024 * 1024;
+        })
+        .await;
+    let admin = t.setup().await;
+    let ana = t.actor(&admin).await;
+    let ybira = t.taina.ybira();
+    let doc = ybira
+        .upload(&ana, upload("a.pdf"), body(pdf()))
+        .await
+        .unwrap();
+    let report = t.taina.jobs().run_due().await.unwrap();
+    assert_eq!((report.retrying, report.given_up), (0, 0));
+    assert_eq!(
+        std::fs::read_to_string(&limits)
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["524288", "0"],
+        "pdftoppm runs with the decoder's memory limit (in KiB) and no core dumps"
+    );
+    let error = ybira
+        .item(&ana, &doc.id)
+        .await
+        .unwrap()
+        .preview_error
+        .unwrap();
+    assert!(
+        !error.contains(&data_dir) && !error.contains('/'),
+        "{error}"
+    );
+
+    // Without pdftoppm: no preview, and why, without the configured path.
+    let t = t
+        .reconfigure(|c| c.pdftoppm = "/nonexistent/pdftoppm".into())
+        .await;
+    let doc = t
+        .taina
+        .ybira()
+        .upload(&ana, upload("b.pdf"), body(pdf()))
+        .await
+        .unwrap();
+    let report = t.taina.jobs().run_due().await.unwrap();
+    assert_eq!((report.retrying, report.given_up), (0, 0));
+    let error = t
+        .taina
+        .ybira()
+        .item(&ana, &doc.id)
+        .await
+        .unwrap()
+        .preview_error
+        .unwrap();
+    assert!(error.contains("poppler"), "{error}");
+    assert!(!error.contains("/nonexistent"), "{error}");
+
+    // The real pdftoppm, limited, still renders the page.
+    let t = t.reconfigure(|c| c.pdftoppm = "pdftoppm".into()).await;
+    let doc = t
+        .taina
+        .ybira()
+        .upload(&ana, upload("c.pdf"), body(pdf()))
+        .await
+        .unwrap();
+    t.taina.jobs().run_due().await.unwrap();
+    let doc = t.taina.ybira().item(&ana, &doc.id).await.unwrap();
+    assert!(doc.has_previews, "{:?}", doc.preview_error);
+}

@@ -1207,7 +1207,7 @@ async fn the_trash_restores_and_purges(t: TestInstance) {
 async fn changes_are_announced(t: TestInstance) {
     let w = t.world().await;
     let y = w.t.taina.ybira();
-    let mut events = w.t.taina.subscribe();
+    let mut events = w.t.taina.subscribe_community(&w.ana.community_id);
     let folder = y
         .create_folder(&w.ana, &Location::Shared, "News")
         .await
@@ -1746,4 +1746,162 @@ backend_tests!(
     identical_uploads_at_once_store_one_blob,
     an_upload_idle_past_the_hour_is_cancelled_cleanly,
     crossing_moves_never_make_a_cycle,
+    others_items_block_taking_or_destroying_a_folder,
+    replacing_content_keeps_the_owner,
 );
+
+/// Issue 16 #6: a folder's owner (or a write-share holder) cannot take or destroy what others put
+/// in it: moving it to another space, trashing or purging it needs the right over every item.
+async fn others_items_block_taking_or_destroying_a_folder(t: TestInstance) {
+    let w = t.world().await;
+    let y = w.t.taina.ybira();
+    let trip = y
+        .create_folder(&w.ana, &Location::Shared, "Trip")
+        .await
+        .unwrap();
+    put(
+        &w.t,
+        &w.ana,
+        Location::Folder(trip.id.clone()),
+        "a.bin",
+        b"a",
+    )
+    .await;
+    let hers = put(
+        &w.t,
+        &w.bia,
+        Location::Folder(trip.id.clone()),
+        "b.bin",
+        b"b",
+    )
+    .await;
+    // Ana may not carry Bia's file into her private space, nor delete it with the folder.
+    fn forbidden<T: std::fmt::Debug>(r: taina::Result<T>) {
+        let e = r.expect_err("expected a refusal");
+        assert_eq!(e.kind(), ErrorKind::Forbidden, "{e}");
+        assert!(e.to_string().contains("other people"), "{e}");
+    }
+    forbidden(y.move_item(&w.ana, &trip.id, &Location::MyFiles).await);
+    forbidden(y.delete(&w.ana, &trip.id).await);
+    // An admin may delete anything shared, but not take it into their own space either.
+    forbidden(y.move_item(&w.admin, &trip.id, &Location::MyFiles).await);
+    let still = y.item(&w.bia, &hers.id).await.unwrap();
+    assert_eq!(still.space, Space::Shared);
+    assert_eq!(still.parent_id.as_ref(), Some(&trip.id));
+    // Moving inside the shared space takes nothing from anyone.
+    let inner = y
+        .create_folder(&w.ana, &Location::Shared, "Trips")
+        .await
+        .unwrap();
+    y.move_item(&w.ana, &trip.id, &Location::Folder(inner.id.clone()))
+        .await
+        .unwrap();
+    assert_eq!(y.item(&w.bia, &hers.id).await.unwrap().space, Space::Shared);
+    // The admin trashes it; Ana finds her folder in her trash but may not purge Bia's file.
+    y.delete(&w.admin, &trip.id).await.unwrap();
+    assert!(
+        y.trash(&w.ana)
+            .await
+            .unwrap()
+            .iter()
+            .any(|i| i.id == trip.id)
+    );
+    forbidden(y.purge(&w.ana, &trip.id).await);
+    assert_eq!(y.empty_trash(&w.ana).await.unwrap(), 0);
+    y.restore(&w.admin, &trip.id).await.unwrap();
+    assert_eq!(fetch(&w.t, &w.bia, &hers, None).await.unwrap(), b"b");
+    // Bia's own trash inside it counts too: it would go with the folder.
+    y.delete(&w.bia, &hers.id).await.unwrap();
+    forbidden(y.move_item(&w.ana, &trip.id, &Location::MyFiles).await);
+    y.purge(&w.bia, &hers.id).await.unwrap();
+    // With only her own things in it, it is Ana's to move and delete.
+    let moved = y
+        .move_item(&w.ana, &trip.id, &Location::MyFiles)
+        .await
+        .unwrap();
+    assert_eq!(moved.space, Space::Private(w.ana.user_id.clone()));
+    y.delete(&w.ana, &trip.id).await.unwrap();
+    y.purge(&w.ana, &trip.id).await.unwrap();
+
+    // A write-share holder's folder in Ana's space, holding Ana's files, stays there.
+    let boxed = y
+        .create_folder(&w.ana, &Location::MyFiles, "Box")
+        .await
+        .unwrap();
+    y.share(&w.ana, &boxed.id, &w.gil.user_id, ShareAccess::Write)
+        .await
+        .unwrap();
+    let gils = y
+        .create_folder(&w.gil, &Location::Folder(boxed.id.clone()), "Gil's")
+        .await
+        .unwrap();
+    let anas = put(
+        &w.t,
+        &w.ana,
+        Location::Folder(gils.id.clone()),
+        "ana.bin",
+        b"x",
+    )
+    .await;
+    forbidden(y.move_item(&w.gil, &gils.id, &Location::MyFiles).await);
+    forbidden(y.delete(&w.gil, &gils.id).await);
+    assert_eq!(
+        y.item(&w.ana, &anas.id).await.unwrap().space,
+        Space::Private(w.ana.user_id.clone())
+    );
+    // Ana, whose space it is, may.
+    y.delete(&w.ana, &gils.id).await.unwrap();
+    y.purge(&w.ana, &gils.id).await.unwrap();
+}
+
+/// Issue 16 #20: replacing a file's content (or restoring a version) never makes the replacer
+/// its owner, not even of a file whose owner left.
+async fn replacing_content_keeps_the_owner(t: TestInstance) {
+    let w = t.world().await;
+    let y = w.t.taina.ybira();
+    let docs = y
+        .create_folder(&w.bia, &Location::Shared, "Docs")
+        .await
+        .unwrap();
+    let file = put(
+        &w.t,
+        &w.bia,
+        Location::Folder(docs.id.clone()),
+        "plan.txt",
+        b"v1",
+    )
+    .await;
+    y.share(&w.bia, &docs.id, &w.gil.user_id, ShareAccess::Write)
+        .await
+        .unwrap();
+    w.t.taina
+        .accounts()
+        .remove_member(&w.admin, &w.bia.user_id)
+        .await
+        .unwrap();
+    assert_eq!(y.item(&w.ana, &file.id).await.unwrap().owner_id, None);
+    let replaced = y
+        .replace(&w.gil, &file.id, None, body(b"v2 by gil"))
+        .await
+        .unwrap();
+    assert_eq!(
+        replaced.owner_id, None,
+        "the writer did not become its owner"
+    );
+    let version = y.versions(&w.gil, &file.id).await.unwrap()[0].id.clone();
+    let restored = y.restore_version(&w.gil, &file.id, &version).await.unwrap();
+    assert_eq!(restored.owner_id, None);
+    // So the writer still may not rename, move or delete it.
+    assert_eq!(kind(y.delete(&w.gil, &file.id).await), ErrorKind::Forbidden);
+    assert_eq!(
+        kind(y.move_item(&w.gil, &file.id, &Location::MyFiles).await),
+        ErrorKind::Forbidden
+    );
+    // The owner of a file keeps it when someone else replaces its content.
+    let notes = put(&w.t, &w.ana, Location::Shared, "notes.txt", b"ana").await;
+    let by_admin = y
+        .replace(&w.admin, &notes.id, None, body(b"admin"))
+        .await
+        .unwrap();
+    assert_eq!(by_admin.owner_id.as_ref(), Some(&w.ana.user_id));
+}

@@ -2,9 +2,11 @@
 
 use std::time::Duration;
 
-use taina_core::invite::{Invite, check_terms, check_usable};
+use taina_core::invite::{Creator, Invite, check_creator, check_terms, check_usable};
 use taina_core::validate::{check_password, normalize_display_name, normalize_email};
-use taina_core::{Action, Actor, CommunityId, DomainEvent, InviteId, Resource, Role, authorize};
+use taina_core::{
+    Action, Actor, CommunityId, DomainEvent, InviteId, Resource, Role, UserId, authorize,
+};
 use tracing::instrument;
 
 use super::rows::{CommunityRow, InviteRow, community_columns, invite_columns, parse_id};
@@ -60,6 +62,57 @@ pub struct RegisterRequest {
 
 fn invalid_invite() -> crate::Error {
     taina_core::Error::invalid("invite", "this invite is not valid").into()
+}
+
+/// The invite's creator as they stand now (`None`: removed).
+async fn invite_creator<'e, E>(db: E, invite: &Invite) -> Result<Option<Creator>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row: Option<(String, String, Option<i64>)> =
+        sqlx::query_as("SELECT community_id, role, disabled_at FROM users WHERE id = $1")
+            .bind(invite.created_by.as_str())
+            .fetch_optional(db)
+            .await?;
+    row.map(|(community_id, role, disabled_at)| {
+        Ok(Creator {
+            community_id: parse_id(&community_id, CommunityId::parse)?,
+            role: role
+                .parse::<Role>()
+                .map_err(|_| crate::Error::Corrupt(format!("stored role {role:?}")))?,
+            disabled: disabled_at.is_some(),
+        })
+    })
+    .transpose()
+}
+
+/// Deletes the invites `user_id` made that no longer stand now that they are `creator` (`None`:
+/// being removed), inside the transaction that changes them. Answers how many went.
+pub(super) async fn revoke_invites_of(
+    tx: &mut sqlx::AnyConnection,
+    user_id: &UserId,
+    creator: Option<&Creator>,
+) -> Result<u64> {
+    let rows: Vec<InviteRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        invite_columns!(),
+        " FROM invites WHERE created_by = $1"
+    ))
+    .bind(user_id.as_str())
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut revoked = 0;
+    for row in rows {
+        let invite = Invite::try_from(row)?;
+        if check_creator(&invite, creator).is_err() {
+            sqlx::query("DELETE FROM invites WHERE id = $1")
+                .bind(invite.id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            revoked += 1;
+        }
+    }
+    Ok(revoked)
 }
 
 impl Accounts<'_> {
@@ -136,6 +189,7 @@ impl Accounts<'_> {
 
     /// Registers a new member with an invite (or, where the community allows it, openly) and signs
     /// them in. An invite is used up atomically: two people racing for its last use cannot both join.
+    /// It works only while its creator may still grant it (an enabled admin of the community).
     #[instrument(skip_all)]
     pub async fn register(&self, req: RegisterRequest) -> Result<SignedIn> {
         let email = normalize_email(&req.email)?;
@@ -144,7 +198,7 @@ impl Accounts<'_> {
         let now = self.now();
 
         // Where and as what they join.
-        let (community_id, role, invite_id) = match (&req.invite, &req.community) {
+        let (community_id, role, invite) = match (&req.invite, &req.community) {
             (Some(token), _) => {
                 if token.is_empty() || token.len() > 128 {
                     return Err(invalid_invite());
@@ -159,7 +213,10 @@ impl Accounts<'_> {
                 .await?;
                 let invite = Invite::try_from(row.ok_or_else(invalid_invite)?)?;
                 invite.check_usable(now)?;
-                (invite.community_id, invite.role, Some(invite.id))
+                // Checked again inside the transaction; here it spares a password hash.
+                let creator = invite_creator(self.inner.db.reader(), &invite).await?;
+                check_creator(&invite, creator.as_ref())?;
+                (invite.community_id.clone(), invite.role, Some(invite))
             }
             (None, Some(slug)) => {
                 let row: Option<CommunityRow> = sqlx::query_as(concat!(
@@ -189,7 +246,8 @@ impl Accounts<'_> {
 
         let hash = self.inner.hasher.hash(&req.password).await?;
         let mut tx = self.inner.db.begin().await?;
-        if let Some(invite_id) = &invite_id {
+        if let Some(invite) = &invite {
+            let invite_id = &invite.id;
             let used = sqlx::query(
                 "UPDATE invites SET uses = uses + 1 WHERE id = $1 AND uses < max_uses AND expires_at > $2",
             )
@@ -212,6 +270,11 @@ impl Accounts<'_> {
                 )?;
                 return Err(invalid_invite());
             }
+            // Whoever made it must still be able to: a demoted, disabled or removed admin's
+            // invites stop working (their change also deletes them, in its own transaction, and
+            // the invite row's lock orders the two).
+            let creator = invite_creator(&mut *tx, invite).await?;
+            check_creator(invite, creator.as_ref())?;
         }
         let community_id: CommunityId = parse_id(community_id.as_str(), CommunityId::parse)?;
         let user = self

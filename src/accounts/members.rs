@@ -1,13 +1,15 @@
 //! Members: one's own profile, and admin work on others (roles, disabling, removal).
 
+use taina_core::invite::Creator;
 use taina_core::membership::{MemberChange, ensure_admin_remains};
 use taina_core::validate::{check_password, normalize_display_name, normalize_email};
 use taina_core::{Action, Actor, DomainEvent, Resource, Role, User, UserId, authorize};
 use tracing::instrument;
 
+use super::invites::revoke_invites_of;
 use super::rows::{UserRow, user_columns};
 use super::sessions::load_user;
-use super::{Accounts, community_of};
+use super::{Accounts, Ended, Whose, community_of};
 use crate::Result;
 
 /// An account an admin creates directly, without an invite.
@@ -51,22 +53,30 @@ impl Accounts<'_> {
             .map(normalize_display_name)
             .transpose()?;
         let mut tx = self.inner.db.begin().await?;
+        let mut changed = false;
         if let Some(name) = display_name {
-            sqlx::query("UPDATE users SET display_name = $1, updated_at = $2 WHERE id = $3")
-                .bind(name)
-                .bind(self.now().as_millis())
-                .bind(actor.user_id.as_str())
-                .execute(&mut *tx)
-                .await?;
+            // Only a real change is written and announced.
+            let done = sqlx::query(
+                "UPDATE users SET display_name = $1, updated_at = $2 \
+                 WHERE id = $3 AND display_name <> $1",
+            )
+            .bind(name)
+            .bind(self.now().as_millis())
+            .bind(actor.user_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+            changed = done.rows_affected() > 0;
         }
         let user = load_user(&mut tx, actor.user_id.as_str()).await?;
         tx.commit().await?;
-        self.publish(
-            &actor.community_id,
-            DomainEvent::MemberUpdated {
-                user_id: user.id.clone(),
-            },
-        );
+        if changed {
+            self.publish(
+                &actor.community_id,
+                DomainEvent::MemberUpdated {
+                    user_id: user.id.clone(),
+                },
+            );
+        }
         Ok(user)
     }
 
@@ -178,6 +188,7 @@ impl Accounts<'_> {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.end_live(Whose::User(user_id), Ended::SessionEnded);
         Ok(())
     }
 
@@ -201,14 +212,16 @@ impl Accounts<'_> {
         }
     }
 
-    /// Gives a member a new role (admins only; the last admin cannot be demoted).
+    /// Gives a member a new role (admins only; the last admin cannot be demoted). A demoted admin's
+    /// invites are revoked.
     #[instrument(skip_all, fields(community = community_of(actor), role = %role))]
     pub async fn set_role(&self, actor: &Actor, user_id: &UserId, role: Role) -> Result<User> {
         self.change_member(actor, user_id, MemberChange::SetRole(role))
             .await
     }
 
-    /// Disables or re-enables a member (admins only). Disabling signs them out everywhere.
+    /// Disables or re-enables a member (admins only). Disabling signs them out everywhere and
+    /// revokes their invites (re-enabling does not bring those back).
     #[instrument(skip_all, fields(community = community_of(actor), disabled))]
     pub async fn set_disabled(
         &self,
@@ -303,11 +316,14 @@ impl Accounts<'_> {
             MemberChange::Remove => {
                 // Their private files go with them; what they added to the shared space stays.
                 crate::ybira::remove_private_space(&mut tx, user_id, self.now()).await?;
+                // Their invites go too (the foreign key would take them; say so).
+                revoke_invites_of(&mut tx, user_id, None).await?;
                 sqlx::query("DELETE FROM users WHERE id = $1")
                     .bind(user_id.as_str())
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
+                self.end_live(Whose::User(user_id), Ended::SessionEnded);
                 self.publish(
                     &actor.community_id,
                     DomainEvent::MemberRemoved {
@@ -318,7 +334,21 @@ impl Accounts<'_> {
             }
         }
         let user = load_user(&mut tx, user_id.as_str()).await?;
+        // A demoted or disabled admin's invites stop working with the change.
+        let creator = Creator {
+            community_id: user.community_id.clone(),
+            role: user.role,
+            disabled: user.is_disabled(),
+        };
+        revoke_invites_of(&mut tx, user_id, Some(&creator)).await?;
         tx.commit().await?;
+        match change {
+            MemberChange::Disable => self.end_live(Whose::User(user_id), Ended::SessionEnded),
+            MemberChange::SetRole(role) if role != target.role => {
+                self.end_live(Whose::User(user_id), Ended::AccessChanged);
+            }
+            _ => {}
+        }
         self.publish(
             &actor.community_id,
             DomainEvent::MemberUpdated {

@@ -6,20 +6,24 @@
 
 mod community;
 mod invites;
+mod live;
 mod members;
 mod password;
 pub(crate) mod rows;
 mod sessions;
 mod setup;
 
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use taina_core::throttle::Throttle;
+use taina_core::throttle::{Throttle, network_of};
 use taina_core::{Actor, CommunityId, DomainEvent, Event, Timestamp};
 
 pub use community::CommunityUpdate;
 pub use invites::{CreatedInvite, NewInvite, RegisterRequest};
+pub use live::{Ended, SessionWatch};
+pub(crate) use live::{LiveSessions, Whose};
 pub use members::{NewMember, ProfileUpdate};
 pub use password::{MAX_QUEUE_WAIT, PasswordHasher};
 pub use sessions::{LoginRequest, SessionInfo, SignedIn};
@@ -27,20 +31,26 @@ pub use setup::{NewCommunity, SetupRequest};
 
 use crate::Inner;
 
-/// Failed sign-ins allowed per account in [`THROTTLE_WINDOW`].
+/// Failed sign-ins allowed per account in [`THROTTLE_WINDOW`] (whether the account exists or not,
+/// so that the answer never tells).
 pub const ACCOUNT_FAILURES_ALLOWED: usize = 10;
-/// Failed sign-ins allowed per client (e.g. IP address) in [`THROTTLE_WINDOW`].
+/// Sign-ins to accounts that do not exist allowed per client network (an IPv4 address, an IPv6 /64)
+/// in [`THROTTLE_WINDOW`]; past that, every sign-in from the network waits. Wrong passwords of real
+/// accounts never count here, so people sharing an address (a household, a proxy not listed in
+/// `trusted_proxies`) cannot lock each other out by mistyping.
 pub const CLIENT_FAILURES_ALLOWED: usize = 30;
 /// The login throttle's sliding window.
 pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Keys each throttle tracks at most.
 const THROTTLE_MAX_KEYS: usize = 100_000;
+/// Longest client key kept when it is not an IP address.
+const CLIENT_KEY_MAX_CHARS: usize = 64;
 
-/// Failed-login counters per account and per client.
+/// Sign-in counters per account and per client network.
 #[derive(Debug)]
 pub(crate) struct LoginThrottle {
     accounts: Mutex<Throttle<String>>,
-    clients: Mutex<Throttle<String>>,
+    networks: Mutex<Throttle<String>>,
 }
 
 impl Default for LoginThrottle {
@@ -51,7 +61,7 @@ impl Default for LoginThrottle {
                 THROTTLE_WINDOW,
                 THROTTLE_MAX_KEYS,
             )),
-            clients: Mutex::new(Throttle::new(
+            networks: Mutex::new(Throttle::new(
                 CLIENT_FAILURES_ALLOWED,
                 THROTTLE_WINDOW,
                 THROTTLE_MAX_KEYS,
@@ -60,32 +70,77 @@ impl Default for LoginThrottle {
     }
 }
 
+/// What one sign-in attempt counts against.
+#[derive(Debug, Clone)]
+pub(crate) struct AttemptKeys {
+    /// The account tried, whether it exists or not.
+    account: String,
+    /// The client's network, when known.
+    network: Option<String>,
+    /// Whether the account exists (only attempts on accounts that do not count against the network).
+    known_account: bool,
+}
+
+impl AttemptKeys {
+    /// The keys of an attempt on `account` by `client` (an IP address, or another stable key).
+    pub(crate) fn new(account: String, client: Option<&str>, known_account: bool) -> Self {
+        Self {
+            account,
+            network: client.map(network_key),
+            known_account,
+        }
+    }
+}
+
+/// A client key's network: an IPv4 address, an IPv6 /64 ([`network_of`]); another key as it is.
+fn network_key(client: &str) -> String {
+    match client.trim().parse::<IpAddr>().map(network_of) {
+        Ok(v6 @ IpAddr::V6(_)) => format!("{v6}/64"),
+        Ok(v4) => v4.to_string(),
+        Err(_) => client.chars().take(CLIENT_KEY_MAX_CHARS).collect(),
+    }
+}
+
 impl LoginThrottle {
-    fn check(
-        &self,
-        account: &str,
-        client: Option<&str>,
-        now: Timestamp,
-    ) -> Result<(), taina_core::Error> {
-        let wait = lock(&self.accounts)
-            .check(&account.to_owned(), now)
-            .err()
-            .or_else(|| client.and_then(|c| lock(&self.clients).check(&c.to_owned(), now).err()));
-        match wait {
-            Some(retry_after) => Err(taina_core::Error::RateLimited { retry_after }),
-            None => Ok(()),
+    /// Admits one attempt, or refuses it (rate limited) while its account or its network is
+    /// locked. An admitted attempt counts as a failure until [`LoginThrottle::succeeded`], so
+    /// attempts running at once cannot together pass the limit.
+    fn begin(&self, keys: &AttemptKeys, now: Timestamp) -> Result<(), taina_core::Error> {
+        let limited = |retry_after| taina_core::Error::RateLimited { retry_after };
+        // Always this order: accounts, then networks.
+        let mut accounts = lock(&self.accounts);
+        let mut networks = lock(&self.networks);
+        if let Some(network) = &keys.network {
+            networks.check(network, now).map_err(limited)?;
         }
+        accounts
+            .attempt(keys.account.clone(), now)
+            .map_err(limited)?;
+        if !keys.known_account
+            && let Some(network) = &keys.network
+            && let Err(wait) = networks.attempt(network.clone(), now)
+        {
+            accounts.forgive(&keys.account);
+            return Err(limited(wait));
+        }
+        Ok(())
     }
 
-    fn record_failure(&self, account: &str, client: Option<&str>, now: Timestamp) {
-        lock(&self.accounts).record_failure(account.to_owned(), now);
-        if let Some(c) = client {
-            lock(&self.clients).record_failure(c.to_owned(), now);
-        }
+    /// The attempt signed in: its account starts afresh.
+    fn succeeded(&self, keys: &AttemptKeys) {
+        lock(&self.accounts).clear(&keys.account);
     }
 
-    fn clear(&self, account: &str) {
-        lock(&self.accounts).clear(&account.to_owned());
+    /// The attempt never reached the password check (e.g. no hashing slot): it does not count.
+    fn not_tried(&self, keys: &AttemptKeys) {
+        let mut accounts = lock(&self.accounts);
+        let mut networks = lock(&self.networks);
+        accounts.forgive(&keys.account);
+        if !keys.known_account
+            && let Some(network) = &keys.network
+        {
+            networks.forgive(network);
+        }
     }
 }
 

@@ -89,7 +89,7 @@ impl TryFrom<CommunityRow> for Community {
             slug: r.slug,
             settings,
             storage_quota_bytes: r.storage_quota_bytes,
-            storage_used_bytes: r.storage_used_bytes,
+            storage_used_bytes: Some(r.storage_used_bytes),
             created_at: Timestamp::from_millis(r.created_at),
             updated_at: Timestamp::from_millis(r.updated_at),
         })

@@ -7,7 +7,7 @@ use taina_core::{Actor, CommunityId, Role, SessionId, Timestamp, User};
 use tracing::instrument;
 
 use super::rows::{UserRow, parse_id, user_columns};
-use super::{Accounts, community_of};
+use super::{Accounts, AttemptKeys, Ended, Whose, community_of};
 use crate::{Result, random};
 
 /// Longest user agent kept with a session.
@@ -24,7 +24,8 @@ pub struct LoginRequest {
     pub community: Option<String>,
     /// The client's user agent, shown in the session list.
     pub user_agent: Option<String>,
-    /// A key for the client (e.g. its IP address) for the per-client login throttle.
+    /// The client's IP address (or another stable key for it), for the per-network login throttle
+    /// (an IPv4 address, an IPv6 /64).
     pub client_key: Option<String>,
 }
 
@@ -76,18 +77,15 @@ fn bad_session() -> crate::Error {
 }
 
 impl Accounts<'_> {
-    /// Signs in with email and password. Unknown emails and wrong passwords give the same error in
-    /// about the same time; repeated failures per account or per client are rate limited.
+    /// Signs in with email and password. Unknown emails, wrong passwords and disabled accounts give
+    /// the same error in about the same time (the password is checked in every case); repeated
+    /// failures per account, and sign-ins to unknown accounts per client network, are rate limited.
     #[instrument(skip_all, fields(community = req.community.as_deref()))]
     pub async fn login(&self, req: LoginRequest) -> Result<SignedIn> {
         let email = normalize_email(&req.email)?;
         let community_id = self
             .resolve_login_community(req.community.as_deref())
             .await?;
-        let account_key = format!("{community_id}:{email}");
-        let client_key = req.client_key.as_deref();
-        let now = self.now();
-        self.inner.throttle.check(&account_key, client_key, now)?;
 
         let found: Option<(String, String, Option<i64>)> = sqlx::query_as(
             "SELECT id, password_hash, disabled_at FROM users WHERE community_id = $1 AND email = $2",
@@ -96,24 +94,28 @@ impl Accounts<'_> {
         .bind(&email)
         .fetch_optional(self.inner.db.reader())
         .await?;
+        let keys = AttemptKeys::new(
+            format!("{community_id}:{email}"),
+            req.client_key.as_deref(),
+            found.is_some(),
+        );
+        self.inner.throttle.begin(&keys, self.now())?;
         let hash = found.as_ref().map(|(_, h, _)| h.as_str());
-        if !self.inner.hasher.verify(&req.password, hash).await? {
-            self.inner
-                .throttle
-                .record_failure(&account_key, client_key, self.now());
+        let verified = match self.inner.hasher.verify(&req.password, hash).await {
+            Ok(verified) => verified,
+            Err(e) => {
+                self.inner.throttle.not_tried(&keys);
+                return Err(e);
+            }
+        };
+        // A disabled account is answered as a wrong password, even with the right one: the
+        // answer must not tell whether the password was right. The attempt stays counted.
+        let signed_in_as = found.filter(|(_, _, disabled_at)| verified && disabled_at.is_none());
+        let Some((user_id, _, _)) = signed_in_as else {
             tracing::info!(community = %community_id, "failed sign-in");
             return Err(wrong_credentials());
-        }
-        let Some((user_id, _, disabled_at)) = found else {
-            return Err(wrong_credentials());
         };
-        if disabled_at.is_some() {
-            return Err(taina_core::Error::Forbidden {
-                reason: "this account has been disabled; ask an admin",
-            }
-            .into());
-        }
-        self.inner.throttle.clear(&account_key);
+        self.inner.throttle.succeeded(&keys);
 
         let mut tx = self.inner.db.begin().await?;
         sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
@@ -267,6 +269,7 @@ impl Accounts<'_> {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
+            self.end_live(Whose::Session(session_id), Ended::SessionEnded);
         }
         Ok(())
     }
@@ -310,6 +313,7 @@ impl Accounts<'_> {
         if done.rows_affected() == 0 {
             return Err(taina_core::Error::not_found("session").into());
         }
+        self.end_live(Whose::Session(session_id), Ended::SessionEnded);
         Ok(())
     }
 
@@ -318,22 +322,32 @@ impl Accounts<'_> {
     #[instrument(skip_all, fields(community = community_of(actor)))]
     pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> Result<()> {
         check_password(new)?;
-        let account_key = format!("{}:{}", actor.community_id, actor.user_id);
-        self.inner.throttle.check(&account_key, None, self.now())?;
+        let keys = AttemptKeys::new(
+            format!("{}:{}", actor.community_id, actor.user_id),
+            None,
+            true,
+        );
+        self.inner.throttle.begin(&keys, self.now())?;
         let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
             .bind(actor.user_id.as_str())
             .fetch_one(self.inner.db.reader())
-            .await?;
-        if !self.inner.hasher.verify(current, Some(&hash)).await? {
-            self.inner
-                .throttle
-                .record_failure(&account_key, None, self.now());
+            .await
+            .inspect_err(|_| self.inner.throttle.not_tried(&keys))?;
+        let verified = match self.inner.hasher.verify(current, Some(&hash)).await {
+            Ok(verified) => verified,
+            Err(e) => {
+                self.inner.throttle.not_tried(&keys);
+                return Err(e);
+            }
+        };
+        if !verified {
             return Err(taina_core::Error::invalid(
                 "current_password",
                 "is not your current password",
             )
             .into());
         }
+        self.inner.throttle.succeeded(&keys);
         let new_hash = self.inner.hasher.hash(new).await?;
         let mut tx = self.inner.db.begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
@@ -349,6 +363,10 @@ impl Accounts<'_> {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.end_live(
+            Whose::UserExcept(&actor.user_id, actor.session_id.as_ref()),
+            Ended::SessionEnded,
+        );
         Ok(())
     }
 }

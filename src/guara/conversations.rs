@@ -1,18 +1,20 @@
 //! Conversations: creating them (groups, and direct ones got or created), listing mine with their
 //! last message and unread count, renaming, and who is in them.
 
+use std::collections::HashMap;
+
 use sqlx::AnyConnection;
 use taina_core::{Actor, ConversationId, Error as DomainError, Timestamp, UserId};
 use taina_guara::conversation::{
-    ConversationAction, ParticipantRole, check_group_size, direct_key, group_participants,
-    next_admin, normalize_name,
+    ConversationAction, ParticipantRole, check_requested, direct_key, group_participants,
+    next_admin, normalize_name, participants_to_add,
 };
 use taina_guara::event::{ConversationChange, GuaraEvent, Topic};
 use taina_guara::message::{Message, SystemNote};
 pub use taina_guara::model::ConversationSummary;
 use tracing::instrument;
 
-use super::messages::{insert_system, load_messages_where};
+use super::messages::{insert_system, load_messages_where, unpin_attachments};
 use super::{
     Conversation, Guara, Participant, check_members, parse_conversation, parse_kind, parse_role,
     parse_user,
@@ -251,36 +253,38 @@ impl Guara<'_> {
         .bind(me)
         .fetch_all(&mut *conn)
         .await?;
-        let mut participants = participants_where(
+        // Grouped by conversation through maps: linear in what is loaded.
+        let mut participants: HashMap<String, Vec<Participant>> = HashMap::new();
+        for (conversation, participant) in participants_where(
             &mut conn,
             "p.conversation_id IN (SELECT conversation_id FROM participants WHERE user_id = $1)",
             me,
         )
-        .await?;
-        let mut last_messages = load_messages_where(
+        .await?
+        {
+            participants
+                .entry(conversation)
+                .or_default()
+                .push(participant);
+        }
+        let mut last_messages: HashMap<String, Message> = load_messages_where(
             &mut conn,
             "m.seq = c.last_seq AND c.id IN (SELECT conversation_id FROM participants \
              WHERE user_id = $1)",
             me,
         )
-        .await?;
+        .await?
+        .into_iter()
+        .map(|m| (m.conversation_id.as_str().to_owned(), m))
+        .collect();
         rows.into_iter()
             .map(
                 |SummaryRow {
                      conversation,
                      unread,
                  }| {
-                    let id = conversation.id.clone();
-                    let mine: Vec<Participant> = participants
-                        .iter()
-                        .filter(|(c, _)| *c == id)
-                        .map(|(_, p)| p.clone())
-                        .collect();
-                    participants.retain(|(c, _)| *c != id);
-                    let at = last_messages
-                        .iter()
-                        .position(|m| m.conversation_id.as_str() == id);
-                    let last_message = at.map(|i| last_messages.swap_remove(i));
+                    let mine = participants.remove(&conversation.id).unwrap_or_default();
+                    let last_message = last_messages.remove(&conversation.id);
                     let conversation = conversation.into_conversation(mine)?;
                     Ok(ConversationSummary {
                         conversation,
@@ -323,8 +327,9 @@ impl Guara<'_> {
         Ok(conversation)
     }
 
-    /// Adds members of the community to a group (its admins only; 100 participants at most). Those
-    /// already in it are skipped.
+    /// Adds members of the community to a group (its admins only; 100 participants at most, and a
+    /// request names at most 100 people). Those already in it are skipped. The sizes are checked
+    /// before anyone named is looked up, and only newcomers are.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn add_participants(
         &self,
@@ -332,19 +337,19 @@ impl Guara<'_> {
         id: &ConversationId,
         users: &[UserId],
     ) -> Result<Conversation> {
+        check_requested(users)?;
         let now = self.now();
         let (mut tx, _, _turn) = self
             .begin_in(actor, id, ConversationAction::AddParticipants)
             .await?;
-        check_members(&mut tx, &actor.community_id, users).await?;
         let current = load_conversation(&mut tx, id).await?;
-        let mut new: Vec<UserId> = Vec::new();
-        for user in users {
-            if !current.participants.iter().any(|p| &p.user_id == user) && !new.contains(user) {
-                new.push(user.clone());
-            }
-        }
-        check_group_size(current.participants.len() + new.len())?;
+        let in_it: Vec<UserId> = current
+            .participants
+            .iter()
+            .map(|p| p.user_id.clone())
+            .collect();
+        let new = participants_to_add(&in_it, users)?;
+        check_members(&mut tx, &actor.community_id, &new).await?;
         // Newcomers start with everything so far read: their unread count starts at zero.
         insert_participants(&mut tx, id, &new, None, now, current.last_seq).await?;
         let mut notes = Vec::new();
@@ -392,7 +397,9 @@ impl Guara<'_> {
         action: ConversationAction,
     ) -> Result<Conversation> {
         let now = self.now();
-        let (mut tx, _, _turn) = self.begin_in(actor, id, action).await?;
+        // The last one out purges the conversation, and with it its attachments' references to
+        // Ybira's content: the community's lock first.
+        let (mut tx, _, _turn) = self.begin_in_community(actor, id, action).await?;
         let removed =
             sqlx::query("DELETE FROM participants WHERE conversation_id = $1 AND user_id = $2")
                 .bind(id.as_str())
@@ -404,6 +411,7 @@ impl Guara<'_> {
         }
         let remaining = load_conversation(&mut tx, id).await?;
         if remaining.participants.is_empty() {
+            unpin_attachments(&mut tx, self.taina, id).await?;
             sqlx::query("DELETE FROM conversations WHERE id = $1")
                 .bind(id.as_str())
                 .execute(&mut *tx)
@@ -462,6 +470,13 @@ impl Guara<'_> {
         change: ConversationChange,
         notes: Vec<Message>,
     ) {
+        if change == ConversationChange::Left {
+            // Before anything else is published: nothing said after the removal reaches them.
+            let topic = Topic::Conversation(id.clone());
+            for user in who {
+                self.taina.inner.bus.unfollow_user(&topic, user);
+            }
+        }
         for user in who {
             self.publish(
                 Topic::User(user.clone()),

@@ -1,22 +1,27 @@
 //! Messages: sending (idempotent per client key), history in both directions, edits, deletes
 //! (tombstones), reactions, read state and attachments.
 
+use std::collections::HashMap;
+
 use sqlx::AnyConnection;
-use taina_core::{Actor, ConversationId, Error as DomainError, ItemId, MessageId, Timestamp};
+use taina_core::{
+    Actor, BlobId, ConversationId, Error as DomainError, ItemId, MessageId, Timestamp,
+};
 use taina_guara::conversation::ConversationAction;
 use taina_guara::event::{GuaraEvent, Topic};
 use taina_guara::message::{
     Attachment, AttachmentKind, Message, MessageAction, Reaction, SystemNote, authorize_message,
-    check_attachment_size, check_client_key, normalize_reaction, normalize_text, page_size,
+    check_attachment_size, check_client_key, check_new_reaction, normalize_reaction,
+    normalize_text, page_size,
 };
 pub use taina_guara::model::HistoryPage;
-use taina_ybira::access::ItemAction;
+use taina_ybira::access::Space;
 use taina_ybira::range::ByteRange;
 use tracing::instrument;
 
 use super::{Guara, parse_conversation, parse_user};
 use crate::accounts::rows::parse_id;
-use crate::ybira::{Download, ItemKind};
+use crate::ybira::{Download, Item, ItemKind};
 use crate::{Error, Result};
 
 /// A message to send.
@@ -24,7 +29,8 @@ use crate::{Error, Result};
 pub struct NewMessage {
     /// Its text (1 to 10,000 characters; may be empty with an attachment).
     pub text: String,
-    /// A Ybira file the sender may read, at most 25 MB.
+    /// A Ybira file the sender may read, at most 25 MB. The message keeps its content as it is
+    /// when sent: later changes to the file, or to who may read it, do not reach the message.
     pub attachment: Option<ItemId>,
     /// The message it answers, in the same conversation.
     pub reply_to: Option<MessageId>,
@@ -51,7 +57,7 @@ pub(crate) enum Arg {
 }
 
 const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.seq, m.sender_id, m.body, \
-     m.system_note, m.attachment_file_id, m.attachment_name, m.attachment_mime, \
+     m.system_note, m.attachment_item_id, m.attachment_name, m.attachment_mime, \
      m.attachment_size, m.reply_to_id, m.client_key, m.created_at, m.edited_at, m.deleted_at";
 
 #[derive(sqlx::FromRow)]
@@ -62,7 +68,7 @@ struct MessageRow {
     sender_id: Option<String>,
     body: String,
     system_note: Option<String>,
-    attachment_file_id: Option<String>,
+    attachment_item_id: Option<String>,
     attachment_name: Option<String>,
     attachment_mime: Option<String>,
     attachment_size: Option<i64>,
@@ -81,7 +87,7 @@ impl MessageRow {
             .map(serde_json::from_str::<SystemNote>)
             .transpose()
             .map_err(|e| Error::Corrupt(format!("message {}: {e}", self.id)))?;
-        let attachment = match self.attachment_file_id {
+        let attachment = match self.attachment_item_id {
             Some(file) => {
                 let mime = self.attachment_mime.unwrap_or_default();
                 Some(Attachment {
@@ -129,8 +135,12 @@ fn bind_all<'q>(
     query
 }
 
+/// Reactions are loaded for this many messages per query at most (bound parameters).
+const REACTION_BATCH: usize = 500;
+
 /// Messages matching `filter` (SQL over `m`, the message, and `c`, its conversation), with their
-/// reactions: two queries whatever their number. `tail` orders and limits.
+/// reactions: two queries for a page, whatever their number (one more per 500 messages). `tail`
+/// orders and limits.
 pub(crate) async fn load_messages(
     conn: &mut AnyConnection,
     filter: &str,
@@ -148,32 +158,48 @@ pub(crate) async fn load_messages(
         .into_iter()
         .map(MessageRow::into_message)
         .collect::<Result<Vec<_>>>()?;
-    if messages.is_empty() {
-        return Ok(messages);
+    // Only the reactions of the messages loaded, grouped by message and emoji through maps (never
+    // a search per reaction), in the order people reacted.
+    let at: HashMap<String, usize> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id.as_str().to_owned(), i))
+        .collect();
+    let ids: Vec<String> = at.keys().cloned().collect();
+    let mut rows: Vec<(String, String, String, i64)> = Vec::new();
+    for batch in ids.chunks(REACTION_BATCH) {
+        let placeholders: Vec<String> = (1..=batch.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT r.message_id, r.user_id, r.emoji, r.created_at FROM reactions r \
+             WHERE r.message_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String, String, String, i64)>(&sql);
+        for id in batch {
+            query = query.bind(id.clone());
+        }
+        rows.extend(query.fetch_all(&mut *conn).await?);
     }
-    let sql = format!(
-        "SELECT r.message_id, r.user_id, r.emoji FROM reactions r WHERE r.message_id IN \
-         (SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
-         WHERE {filter}) ORDER BY r.created_at, r.user_id"
-    );
-    let mut query = sqlx::query_as::<_, (String, String, String)>(&sql);
-    for arg in args {
-        query = match arg {
-            Arg::Text(s) => query.bind(s.clone()),
-            Arg::Int(n) => query.bind(*n),
-        };
-    }
-    for (message, user, emoji) in query.fetch_all(&mut *conn).await? {
-        let Some(m) = messages.iter_mut().find(|m| m.id.as_str() == message) else {
+    rows.sort_by(|a, b| (a.3, &a.1, &a.2).cmp(&(b.3, &b.1, &b.2)));
+    let mut groups: HashMap<(usize, String), usize> = HashMap::new();
+    for (message, user, emoji, _) in rows {
+        let Some(&i) = at.get(&message) else {
             continue;
         };
         let user = parse_user(&user)?;
-        match m.reactions.iter_mut().find(|r| r.emoji == emoji) {
-            Some(r) => r.user_ids.push(user),
-            None => m.reactions.push(Reaction {
-                emoji,
-                user_ids: vec![user],
-            }),
+        let reactions = &mut messages[i].reactions;
+        match groups.entry((i, emoji)) {
+            std::collections::hash_map::Entry::Occupied(group) => {
+                reactions[*group.get()].user_ids.push(user);
+            }
+            std::collections::hash_map::Entry::Vacant(group) => {
+                let emoji = group.key().1.clone();
+                group.insert(reactions.len());
+                reactions.push(Reaction {
+                    emoji,
+                    user_ids: vec![user],
+                });
+            }
         }
     }
     Ok(messages)
@@ -237,6 +263,29 @@ pub(crate) async fn insert_system(
     load_message(conn, &id).await
 }
 
+/// Drops the references the attachments of a conversation's messages hold to Ybira's content, before
+/// the conversation is purged (the caller holds the community's lock, then the conversation's).
+pub(crate) async fn unpin_attachments(
+    conn: &mut AnyConnection,
+    taina: &crate::Taina,
+    conversation: &ConversationId,
+) -> Result<()> {
+    let pinned: Vec<(String,)> = sqlx::query_as(
+        "SELECT attachment_blob_id FROM messages WHERE conversation_id = $1 \
+         AND attachment_blob_id IS NOT NULL",
+    )
+    .bind(conversation.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    for (blob,) in pinned {
+        taina
+            .ybira()
+            .unpin_content(&mut *conn, &parse_id(&blob, BlobId::parse)?)
+            .await?;
+    }
+    Ok(())
+}
+
 impl Guara<'_> {
     /// Sends a message. With a client key already used by the sender in this conversation, answers
     /// the message first sent with it and sends nothing.
@@ -252,9 +301,14 @@ impl Guara<'_> {
         }
         let text = normalize_text(&message.text, message.attachment.is_some())?;
         let now = self.now();
-        let (mut tx, _, _turn) = self
-            .begin_in(actor, conversation, ConversationAction::Send)
-            .await?;
+        // An attachment takes a reference to the file's content: the community's lock first.
+        let (mut tx, _, _turn) = if message.attachment.is_some() {
+            self.begin_in_community(actor, conversation, ConversationAction::Send)
+                .await?
+        } else {
+            self.begin_in(actor, conversation, ConversationAction::Send)
+                .await?
+        };
         if let Some(key) = &message.client_key {
             let sent: Option<(String,)> = sqlx::query_as(
                 "SELECT id FROM messages WHERE conversation_id = $1 AND sender_id = $2 \
@@ -282,27 +336,27 @@ impl Guara<'_> {
                 return Err(DomainError::not_found("message replied to").into());
             }
         }
+        // The message keeps the content the file has now (a reference to its blob, undone with the
+        // transaction if the send fails): what was sent stays what the conversation reads.
         let attachment = match &message.attachment {
             Some(file) => {
-                let loaded = self
-                    .taina
-                    .ybira()
-                    .load(&mut tx, actor, file, ItemAction::Read, false)
-                    .await?;
-                if loaded.item.kind != ItemKind::File {
-                    return Err(DomainError::invalid("attachment", "is a folder").into());
-                }
-                check_attachment_size(loaded.item.size_bytes)?;
-                Some(loaded.item)
+                let (item, blob) = self.taina.ybira().pin_content(&mut tx, actor, file).await?;
+                check_attachment_size(item.size_bytes)?;
+                Some((item, blob))
             }
             None => None,
         };
+        let blob = attachment
+            .as_ref()
+            .map(|(_, blob)| blob.as_str().to_owned());
+        let attachment = attachment.map(|(item, _)| item);
         let id = crate::random::new_id(MessageId::from_random);
         let seq = next_seq(&mut tx, conversation, now).await?;
         sqlx::query(
-            "INSERT INTO messages (id, conversation_id, seq, sender_id, body, attachment_file_id, \
-             attachment_name, attachment_mime, attachment_size, reply_to_id, client_key, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "INSERT INTO messages (id, conversation_id, seq, sender_id, body, attachment_item_id, \
+             attachment_blob_id, attachment_name, attachment_mime, attachment_size, reply_to_id, \
+             client_key, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(id.as_str())
         .bind(conversation.as_str())
@@ -310,13 +364,18 @@ impl Guara<'_> {
         .bind(actor.user_id.as_str())
         .bind(&text)
         .bind(attachment.as_ref().map(|a| a.id.as_str().to_owned()))
+        .bind(blob)
         .bind(attachment.as_ref().map(|a| a.name.clone()))
         .bind(attachment.as_ref().map(|a| {
             a.mime_type
                 .clone()
                 .unwrap_or_else(|| "application/octet-stream".into())
         }))
-        .bind(attachment.as_ref().map(|a| i64::try_from(a.size_bytes).unwrap_or(i64::MAX)))
+        .bind(
+            attachment
+                .as_ref()
+                .map(|a| i64::try_from(a.size_bytes).unwrap_or(i64::MAX)),
+        )
         .bind(message.reply_to.as_ref().map(|r| r.as_str().to_owned()))
         .bind(message.client_key.clone())
         .bind(now.as_millis())
@@ -435,8 +494,9 @@ impl Guara<'_> {
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn delete_message(&self, actor: &Actor, id: &MessageId) -> Result<()> {
         let conversation = self.conversation_of(actor, id).await?;
+        // Its attachment's reference to the content goes: the community's lock first.
         let (mut tx, access, _turn) = self
-            .begin_in(actor, &conversation, ConversationAction::Read)
+            .begin_in_community(actor, &conversation, ConversationAction::Read)
             .await?;
         let current = load_message(&mut tx, id).await?;
         authorize_message(
@@ -446,14 +506,26 @@ impl Guara<'_> {
             current.deleted_at.is_some(),
             MessageAction::Delete,
         )?;
+        let (pinned,): (Option<String>,) =
+            sqlx::query_as("SELECT attachment_blob_id FROM messages WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
         sqlx::query(
-            "UPDATE messages SET body = '', attachment_file_id = NULL, attachment_name = NULL, \
-             attachment_mime = NULL, attachment_size = NULL, deleted_at = $1 WHERE id = $2",
+            "UPDATE messages SET body = '', attachment_file_id = NULL, attachment_item_id = NULL, \
+             attachment_blob_id = NULL, attachment_name = NULL, attachment_mime = NULL, \
+             attachment_size = NULL, deleted_at = $1 WHERE id = $2",
         )
         .bind(self.now().as_millis())
         .bind(id.as_str())
         .execute(&mut *tx)
         .await?;
+        if let Some(blob) = pinned {
+            self.taina
+                .ybira()
+                .unpin_content(&mut tx, &parse_id(&blob, BlobId::parse)?)
+                .await?;
+        }
         sqlx::query("DELETE FROM reactions WHERE message_id = $1")
             .bind(id.as_str())
             .execute(&mut *tx)
@@ -481,13 +553,7 @@ impl Guara<'_> {
         if current.deleted_at.is_some() {
             return Err(DomainError::conflict("the message was deleted").into());
         }
-        if current
-            .reactions
-            .iter()
-            .any(|r| r.emoji == emoji && r.user_ids.contains(&actor.user_id))
-        {
-            return Err(DomainError::conflict("you already reacted with this emoji").into());
-        }
+        check_new_reaction(&current.reactions, &actor.user_id, &emoji)?;
         sqlx::query(
             "INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -603,7 +669,8 @@ impl Guara<'_> {
     }
 
     /// Streams a message's attachment to a participant of its conversation (whoever may read the
-    /// conversation may download what was sent in it).
+    /// conversation may download what was sent in it): the content as it was sent, whatever the
+    /// file holds now or whoever may read the file.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn attachment(
         &self,
@@ -615,14 +682,42 @@ impl Guara<'_> {
         let mut conn = self.taina.inner.db.reader().acquire().await?;
         super::access(&mut conn, actor, &conversation, ConversationAction::Read).await?;
         let message = load_message(&mut conn, id).await?;
+        let (pinned,): (Option<String>,) =
+            sqlx::query_as("SELECT attachment_blob_id FROM messages WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_one(&mut *conn)
+                .await?;
         drop(conn);
-        let file = message
-            .attachment
-            .ok_or_else(|| DomainError::not_found("attachment"))?
-            .file_id;
+        let (Some(attachment), Some(blob)) = (message.attachment, pinned) else {
+            return Err(DomainError::not_found("attachment").into());
+        };
+        // The file as it was sent: its name, type and size then (where it lives is not the
+        // conversation's business), and the content pinned with the message.
+        let item = Item {
+            id: attachment.file_id,
+            kind: ItemKind::File,
+            name: attachment.name,
+            parent_id: None,
+            space: Space::Shared,
+            owner_id: message.sender_id,
+            size_bytes: attachment.size_bytes,
+            mime_type: Some(attachment.mime_type),
+            revision: 1,
+            etag: None,
+            created_at: message.created_at,
+            updated_at: message.created_at,
+            deleted_at: None,
+            has_previews: false,
+            preview_error: None,
+        };
         self.taina
             .ybira()
-            .download_granted(&actor.community_id, &file, range)
+            .stream_pinned(
+                &actor.community_id,
+                item,
+                &parse_id(&blob, BlobId::parse)?,
+                range,
+            )
             .await
     }
 }

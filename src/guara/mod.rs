@@ -76,8 +76,34 @@ impl Guara<'_> {
         conversation: &ConversationId,
         action: ConversationAction,
     ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, Access, PublishTurn)> {
+        self.begin_locked(actor, conversation, action, false).await
+    }
+
+    /// [`Guara::begin_in`] for a change that takes or drops references to Ybira's blobs (an
+    /// attachment sent, a message with one deleted, a conversation purged): the community's row
+    /// lock comes first, then the conversation's, the order every change touching both follows
+    /// (Ybira's changes take the community's lock before any row; removing a member does too).
+    pub(crate) async fn begin_in_community(
+        &self,
+        actor: &Actor,
+        conversation: &ConversationId,
+        action: ConversationAction,
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, Access, PublishTurn)> {
+        self.begin_locked(actor, conversation, action, true).await
+    }
+
+    async fn begin_locked(
+        &self,
+        actor: &Actor,
+        conversation: &ConversationId,
+        action: ConversationAction,
+        community_first: bool,
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, Access, PublishTurn)> {
         let turn = self.taina.inner.realtime.publish_turn(conversation).await;
         let mut tx = self.taina.inner.db.begin().await?;
+        if community_first {
+            crate::ybira::lock_community(&mut tx, &actor.community_id).await?;
+        }
         let locked = sqlx::query(
             "UPDATE conversations SET updated_at = updated_at WHERE id = $1 AND community_id = $2",
         )

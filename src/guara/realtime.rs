@@ -97,15 +97,28 @@ impl GuaraSubscription {
                 return Arc::new(GuaraEvent::Resync);
             }
         }
-        let event = self.subscription.next().await;
-        if matches!(*event, GuaraEvent::Resync) {
-            self.resync_pending = true;
-            self.refollow().await;
-            self.resync_pending = false;
-        } else {
-            self.track(&event);
+        loop {
+            let event = self.subscription.next().await;
+            if matches!(*event, GuaraEvent::Resync) {
+                self.resync_pending = true;
+                self.refollow().await;
+                self.resync_pending = false;
+            } else if !self.still_follows(&event) {
+                continue;
+            } else {
+                self.track(&event);
+            }
+            return event;
         }
-        event
+    }
+
+    /// Whether the event's conversation is still followed: what was queued for a conversation
+    /// the person has since left is not handed out.
+    fn still_follows(&self, event: &GuaraEvent) -> bool {
+        event.conversation_topic().is_none_or(|conversation| {
+            self.subscription
+                .follows(&Topic::Conversation(conversation.clone()))
+        })
     }
 
     /// After a resync the events that were dropped may have said "joined" or "left": follow
@@ -136,13 +149,17 @@ impl GuaraSubscription {
 
     /// The next event if one is waiting.
     pub fn try_next(&mut self) -> Option<Arc<GuaraEvent>> {
-        let event = self.subscription.try_next()?;
-        if matches!(*event, GuaraEvent::Resync) {
-            self.stale = true;
-        } else {
-            self.track(&event);
+        loop {
+            let event = self.subscription.try_next()?;
+            if matches!(*event, GuaraEvent::Resync) {
+                self.stale = true;
+            } else if !self.still_follows(&event) {
+                continue;
+            } else {
+                self.track(&event);
+            }
+            return Some(event);
         }
-        Some(event)
     }
 
     fn track(&mut self, event: &GuaraEvent) {
@@ -235,7 +252,11 @@ impl Guara<'_> {
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn subscribe(&self, actor: &Actor) -> Result<GuaraSubscription> {
         let inner = &self.taina.inner;
-        let mut subscription = Subscription::new(inner.bus.clone(), inner.config.realtime_queue);
+        let mut subscription = Subscription::new(
+            inner.bus.clone(),
+            inner.config.realtime_queue,
+            Some(actor.user_id.clone()),
+        );
         // Follow first, then list: a conversation joined meanwhile is announced on the user topic.
         subscription.follow(Topic::User(actor.user_id.clone()));
         for id in self.conversation_ids(&actor.user_id).await? {

@@ -1,7 +1,7 @@
 //! Albums: create, rename, describe, share with the community or keep private, set a cover, add,
 //! remove and reorder photos. An album never shows a viewer a photo they may not see.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 pub use taina_jaci::library::Album;
 
 use sqlx::AnyConnection;
@@ -10,7 +10,7 @@ use taina_jaci::album::{
     AlbumAction, MAX_PHOTOS, Visibility, authorize_album, check_order, free_slug,
     normalize_description, normalize_name,
 };
-use taina_ybira::access::{ItemAction, Space};
+use taina_ybira::access::{ItemAction, ItemFacts, Space, authorize_item};
 use tracing::instrument;
 
 use super::{Jaci, PHOTO_COLUMNS, Photo, PhotoRow, load_photo};
@@ -42,11 +42,14 @@ pub struct AlbumUpdate {
 }
 
 const ALBUM_COLUMNS: &str = "a.id, a.community_id, a.owner_id, a.name, a.slug, a.description, \
-     a.visibility, a.cover_photo_id, a.created_at, a.updated_at, \
-     (SELECT COUNT(*) FROM album_photos ap WHERE ap.album_id = a.id) AS photo_count, \
-     (SELECT ap.photo_id FROM album_photos ap WHERE ap.album_id = a.id \
-      ORDER BY ap.position, ap.photo_id LIMIT 1) AS first_photo_id \
-     FROM albums a";
+     a.visibility, a.cover_photo_id, a.created_at, a.updated_at FROM albums a";
+
+/// What decides whether a viewer sees one photo of an album: (album, photo, file, space owner,
+/// file owner), live files only, in the album's order.
+const ALBUM_ENTRY_COLUMNS: &str = "ap.album_id, ap.photo_id, i.id, i.space_owner_id, i.owner_id \
+     FROM album_photos ap JOIN photos p ON p.id = ap.photo_id JOIN items i ON i.id = p.file_id";
+
+type EntryRow = (String, String, String, Option<String>, Option<String>);
 
 #[derive(sqlx::FromRow)]
 struct AlbumRow {
@@ -60,15 +63,15 @@ struct AlbumRow {
     cover_photo_id: Option<String>,
     created_at: i64,
     updated_at: i64,
-    photo_count: i64,
-    first_photo_id: Option<String>,
 }
 
 impl AlbumRow {
+    /// The album with its chosen cover (if any) and no photos counted yet: [`seen_by`] fills
+    /// those in for a viewer.
     fn into_album(self) -> Result<(Album, taina_core::CommunityId)> {
         let visibility = Visibility::parse(&self.visibility)
             .ok_or_else(|| Error::Corrupt(format!("album {}: visibility", self.id)))?;
-        let cover = self.cover_photo_id.or(self.first_photo_id);
+        let cover = self.cover_photo_id;
         Ok((
             Album {
                 id: parse_id(&self.id, AlbumId::parse)?,
@@ -81,7 +84,7 @@ impl AlbumRow {
                     .as_deref()
                     .map(|c| parse_id(c, PhotoId::parse))
                     .transpose()?,
-                photo_count: u64::try_from(self.photo_count).unwrap_or(0),
+                photo_count: 0,
                 created_at: Timestamp::from_millis(self.created_at),
                 updated_at: Timestamp::from_millis(self.updated_at),
             },
@@ -90,8 +93,27 @@ impl AlbumRow {
     }
 }
 
+/// The album as a viewer who sees `visible` of its photos (ids, in the album's order) sees it:
+/// that many photos, and the chosen cover if it is among them, else the first of them. Photos
+/// the viewer may not see (or in the trash) count for nothing and are never the cover.
+fn seen_by(album: &mut Album, visible: &[String]) -> Result<()> {
+    let chosen = album
+        .cover_photo_id
+        .take()
+        .filter(|c| visible.iter().any(|v| v == c.as_str()));
+    album.cover_photo_id = match chosen {
+        Some(c) => Some(c),
+        None => visible
+            .first()
+            .map(|c| parse_id(c, PhotoId::parse))
+            .transpose()?,
+    };
+    album.photo_count = u64::try_from(visible.len()).unwrap_or(u64::MAX);
+    Ok(())
+}
+
 impl Jaci<'_> {
-    /// Loads an album the actor may `action`.
+    /// Loads an album the actor may `action`, as they see it (see [`seen_by`]).
     async fn load_album(
         &self,
         conn: &mut AnyConnection,
@@ -107,7 +129,7 @@ impl Jaci<'_> {
         let Some(row) = row else {
             return Err(DomainError::not_found("album").into());
         };
-        let (album, community) = row.into_album()?;
+        let (mut album, community) = row.into_album()?;
         authorize_album(
             actor,
             action,
@@ -122,7 +144,52 @@ impl Jaci<'_> {
             }
             .into(),
         })?;
+        let entries: Vec<EntryRow> = sqlx::query_as(&format!(
+            "SELECT {ALBUM_ENTRY_COLUMNS} WHERE ap.album_id = $1 AND i.deleted_at IS NULL \
+             ORDER BY ap.position, ap.photo_id"
+        ))
+        .bind(id.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+        let visible: Vec<String> = self
+            .visible_entries(conn, actor, entries)
+            .await?
+            .into_iter()
+            .map(|(_, photo)| photo)
+            .collect();
+        seen_by(&mut album, &visible)?;
         Ok(album)
+    }
+
+    /// Of an album's entries, the (album, photo) pairs the actor may see, in the same order.
+    async fn visible_entries(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        entries: Vec<EntryRow>,
+    ) -> Result<Vec<(String, String)>> {
+        let mut seen: HashMap<String, bool> = HashMap::new();
+        let mut out = Vec::with_capacity(entries.len());
+        for (album, photo, file, space_owner, owner) in entries {
+            let visible = match seen.get(&file) {
+                Some(v) => *v,
+                None => {
+                    let file_id = parse_id(&file, taina_core::ItemId::parse)?;
+                    let space =
+                        Space::from_owner(crate::ybira::rows_opt_user(space_owner.as_deref())?);
+                    let owner = crate::ybira::rows_opt_user(owner.as_deref())?;
+                    let v = self
+                        .sees_file(conn, actor, &file_id, &space, owner.as_ref())
+                        .await?;
+                    seen.insert(file, v);
+                    v
+                }
+            };
+            if visible {
+                out.push((album, photo));
+            }
+        }
+        Ok(out)
     }
 
     /// Whether the actor may see a photo (through its file's access).
@@ -132,18 +199,39 @@ impl Jaci<'_> {
         actor: &Actor,
         photo: &Photo,
     ) -> Result<bool> {
-        let quick = match &photo.space {
-            Space::Private(owner) if owner == &actor.user_id => Some(true),
-            Space::Shared if actor.role != Role::Guest => Some(true),
-            _ => None,
+        self.sees_file(
+            conn,
+            actor,
+            &photo.file_id,
+            &photo.space,
+            photo.owner_id.as_ref(),
+        )
+        .await
+    }
+
+    /// Whether the actor may read a (live) file in `space`: Ybira's rule, asked first without a
+    /// share, then with the share the actor holds on the file or a folder above it.
+    async fn sees_file(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        file: &taina_core::ItemId,
+        space: &Space,
+        owner: Option<&UserId>,
+    ) -> Result<bool> {
+        let facts = ItemFacts {
+            community_id: &actor.community_id,
+            space,
+            owner_id: owner,
+            share: None,
         };
-        if let Some(answer) = quick {
-            return Ok(answer);
+        if authorize_item(actor, ItemAction::Read, facts).is_ok() {
+            return Ok(true);
         }
         match self
             .taina
             .ybira()
-            .load(conn, actor, &photo.file_id, ItemAction::Read, false)
+            .load(conn, actor, file, ItemAction::Read, false)
             .await
         {
             Ok(_) => Ok(true),
@@ -202,15 +290,36 @@ impl Jaci<'_> {
         } else {
             " OR a.visibility = 'shared'"
         };
+        let mut conn = self.taina.inner.db.reader().acquire().await?;
         let rows: Vec<AlbumRow> = sqlx::query_as(&format!(
             "SELECT {ALBUM_COLUMNS} WHERE a.community_id = $1 AND (a.owner_id = $2{shared}) \
              ORDER BY a.name, a.id LIMIT 10000"
         ))
         .bind(actor.community_id.as_str())
         .bind(actor.user_id.as_str())
-        .fetch_all(self.taina.inner.db.reader())
+        .fetch_all(&mut *conn)
         .await?;
-        rows.into_iter().map(|r| Ok(r.into_album()?.0)).collect()
+        let entries: Vec<EntryRow> = sqlx::query_as(&format!(
+            "SELECT {ALBUM_ENTRY_COLUMNS} JOIN albums a ON a.id = ap.album_id \
+             WHERE a.community_id = $1 AND (a.owner_id = $2{shared}) AND i.deleted_at IS NULL \
+             ORDER BY ap.album_id, ap.position, ap.photo_id"
+        ))
+        .bind(actor.community_id.as_str())
+        .bind(actor.user_id.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut visible: HashMap<String, Vec<String>> = HashMap::new();
+        for (album, photo) in self.visible_entries(&mut conn, actor, entries).await? {
+            visible.entry(album).or_default().push(photo);
+        }
+        rows.into_iter()
+            .map(|r| {
+                let photos = visible.remove(&r.id).unwrap_or_default();
+                let (mut album, _) = r.into_album()?;
+                seen_by(&mut album, &photos)?;
+                Ok(album)
+            })
+            .collect()
     }
 
     /// One album the actor may see.
@@ -332,10 +441,15 @@ impl Jaci<'_> {
     ) -> Result<Album> {
         let now = self.now().as_millis();
         let mut tx = self.taina.ybira().begin_in(&actor.community_id).await?;
-        let album = self
-            .load_album(&mut tx, actor, id, AlbumAction::Change)
+        self.load_album(&mut tx, actor, id, AlbumAction::Change)
             .await?;
-        if album.photo_count as usize + photos.len() > MAX_PHOTOS {
+        // Every photo it holds counts here, seen by this actor or not.
+        let (held,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM album_photos WHERE album_id = $1")
+                .bind(id.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+        if usize::try_from(held).unwrap_or(usize::MAX) + photos.len() > MAX_PHOTOS {
             return Err(DomainError::invalid(
                 "photo_ids",
                 format!("an album holds at most {MAX_PHOTOS} photos"),

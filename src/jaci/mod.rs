@@ -13,20 +13,20 @@ use taina_core::{
 };
 pub use taina_jaci::library::{MapPoint, Photo, PhotoDetail, TimelinePage};
 use taina_jaci::media::{
-    MediaKind, PreviewSource, media_kind, preview_source, thumbnails_supported,
+    MediaKind, PreviewSource, library_kind, preview_source, thumbnails_supported,
 };
 use taina_jaci::metadata::{
     Camera, Exposure, Location as GeoLocation, PhotoMetadata, TakenAt, TakenAtSource, extract,
     resolve_taken_at,
 };
 pub use taina_jaci::thumbnail::Size;
-use taina_jaci::thumbnail::{DEFAULT_QUALITY, previews};
 use taina_jaci::timeline::{Cursor, check_utc_offset, group_page, page_size};
 use taina_jaci::video::{MAX_TOP_LEVEL_BOXES, MoovSearch, metadata_from_moov, moov_search_step};
 use taina_ybira::access::{ItemAction, Space};
 use tracing::instrument;
 
 use crate::accounts::rows::parse_id;
+use crate::decoder::{Failed, Limited};
 use crate::ybira::{Item, Location, NewUpload, OnConflict};
 use crate::{Error, Result, Taina};
 
@@ -206,11 +206,22 @@ impl Jaci<'_> {
                 content,
             )
             .await?;
-        self.adopt(actor, &item, photo.client_file_time).await
+        match self.adopt(actor, &item, photo.client_file_time).await {
+            // Not a photo or video: the file this import just made goes again.
+            Err(Error::Domain(refused @ DomainError::Invalid { .. })) => {
+                ybira.delete(actor, &item.id).await?;
+                ybira.purge(actor, &item.id).await?;
+                Err(refused.into())
+            }
+            adopted => adopted,
+        }
     }
 
     /// Adds a file just stored through Ybira (by a resumable upload, say) to the library: reads its
-    /// metadata and adds the photo. A file that is not a photo or video is deleted and refused.
+    /// metadata and adds the photo; a file already in the library (whose content was just
+    /// replaced) keeps its photo, with what the new content says. A file that is not a photo or
+    /// video is refused and left as it is: callers check the type before they store anything
+    /// ([`taina_jaci::media::library_kind`]).
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn adopt(
         &self,
@@ -218,17 +229,8 @@ impl Jaci<'_> {
         item: &Item,
         client_file_time: Option<Timestamp>,
     ) -> Result<Photo> {
-        let ybira = self.taina.ybira();
         let mime = item.mime_type.clone().unwrap_or_default();
-        let Some(kind) = media_kind(&mime) else {
-            ybira.delete(actor, &item.id).await?;
-            ybira.purge(actor, &item.id).await?;
-            return Err(DomainError::invalid(
-                "content",
-                format!("is not a photo or video the library takes ({mime})"),
-            )
-            .into());
-        };
+        let kind = library_kind(&mime)?;
         let metadata = match kind {
             MediaKind::Image => {
                 let bytes = self.read_range(actor, item, 0, METADATA_READ_LIMIT).await?;
@@ -291,7 +293,7 @@ impl Jaci<'_> {
         Ok(bytes)
     }
 
-    /// Adds the photo row for a stored file.
+    /// Adds the photo row for a stored file, or brings the file's existing one up to date.
     async fn add(
         &self,
         actor: &Actor,
@@ -319,6 +321,52 @@ impl Jaci<'_> {
         let processing_error = preview_error.or(unsupported);
         let camera = metadata.camera.clone().unwrap_or_default();
         let exposure = metadata.exposure.unwrap_or_default();
+        let existing: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM photos WHERE file_id = $1")
+                .bind(item.id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some((existing,)) = existing {
+            // New content for a photo (a replacement): the same photo (its albums kept), with what
+            // the new bytes say; its previews follow from the job the replacement enqueued.
+            sqlx::query(
+                "UPDATE photos SET media_kind = $1, taken_at = $2, taken_offset_minutes = $3, \
+                 taken_at_source = $4, width = $5, height = $6, orientation = $7, camera_make = $8, \
+                 camera_model = $9, lens = $10, latitude = CAST($11 AS DOUBLE PRECISION), \
+                 longitude = CAST($12 AS DOUBLE PRECISION), altitude = CAST($13 AS DOUBLE PRECISION), \
+                 iso = $14, f_number = CAST($15 AS DOUBLE PRECISION), \
+                 exposure_time = CAST($16 AS DOUBLE PRECISION), \
+                 focal_length = CAST($17 AS DOUBLE PRECISION), processed_at = $18, \
+                 processing_error = $19, updated_at = $20, duration_ms = $21 WHERE id = $22",
+            )
+            .bind(kind.as_str())
+            .bind(taken.instant.as_millis())
+            .bind(taken.offset_minutes.map(i64::from))
+            .bind(source_name(taken.source))
+            .bind(metadata.width.map(i64::from))
+            .bind(metadata.height.map(i64::from))
+            .bind(i64::from(metadata.orientation.value()))
+            .bind(camera.make)
+            .bind(camera.model)
+            .bind(camera.lens)
+            .bind(nullable_double(metadata.location.map(|l| l.latitude)))
+            .bind(nullable_double(metadata.location.map(|l| l.longitude)))
+            .bind(nullable_double(metadata.location.and_then(|l| l.altitude)))
+            .bind(exposure.iso.map(i64::from))
+            .bind(nullable_double(exposure.f_number))
+            .bind(nullable_double(exposure.exposure_time))
+            .bind(nullable_double(exposure.focal_length))
+            .bind(processed_at)
+            .bind(processing_error)
+            .bind(now.as_millis())
+            .bind(metadata.duration_ms.and_then(|d| i64::try_from(d).ok()))
+            .bind(&existing)
+            .execute(&mut *tx)
+            .await?;
+            let photo = load_photo(&mut tx, &parse_id(&existing, PhotoId::parse)?).await?;
+            tx.commit().await?;
+            return Ok(photo);
+        }
         sqlx::query(
             "INSERT INTO photos (id, file_id, community_id, media_kind, taken_at, taken_offset_minutes, \
              taken_at_source, width, height, orientation, camera_make, camera_model, lens, latitude, \
@@ -367,7 +415,10 @@ impl Jaci<'_> {
         Ok(photo)
     }
 
-    /// A photo the actor may see, with its neighbours in its timeline.
+    /// A photo the actor may see, with its neighbours in its timeline. The neighbours come from
+    /// the timeline the photo is in (its space's) only if the actor may see that timeline, by the
+    /// rule [`Jaci::timeline`] applies: a photo reached through a share has none, so that nothing
+    /// is learnt of the photos around it.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn photo(&self, actor: &Actor, id: &PhotoId) -> Result<PhotoDetail> {
         let mut conn = self.taina.inner.db.reader().acquire().await?;
@@ -379,6 +430,13 @@ impl Jaci<'_> {
             .load(&mut conn, actor, &photo.file_id, ItemAction::Read, false)
             .await
             .map_err(|_| Error::from(DomainError::not_found("photo")))?;
+        if taina_ybira::access::authorize_root(actor, &photo.space).is_err() {
+            return Ok(PhotoDetail {
+                photo,
+                previous: None,
+                next: None,
+            });
+        }
         let (scope, owner) = match &photo.space {
             Space::Shared => ("i.space_owner_id IS NULL AND $4 = $4", String::new()),
             Space::Private(owner) => ("i.space_owner_id = $4", owner.as_str().to_owned()),
@@ -541,11 +599,17 @@ impl Jaci<'_> {
         what: &'static str,
     ) -> Result<Vec<u8>> {
         let mut conn = self.taina.inner.db.reader().acquire().await?;
-        self.taina
+        let loaded = self
+            .taina
             .ybira()
             .load(&mut conn, actor, file, ItemAction::Read, false)
             .await?;
         drop(conn);
+        // Previews of content the file no longer has (replaced, a version restored) are never
+        // served: the file says it has previews only once they were made from what it holds.
+        if !loaded.item.has_previews {
+            return Err(DomainError::not_found(what).into());
+        }
         let path = taina_ybira::layout::thumbnail_path(&actor.community_id, file, name);
         match self.taina.inner.blobs.get(&path).await {
             Ok(bytes) => Ok(bytes),
@@ -642,9 +706,12 @@ impl Jaci<'_> {
         Ok(queued)
     }
 
-    /// The `previews` job: makes a file's thumbnails, records the outcome on the file (and its photo,
-    /// if it is one) and announces it. Content that cannot be decoded is an outcome, not a failure.
-    pub(crate) async fn make_previews(&self, file: &ItemId) -> Result<()> {
+    /// The `previews` job: makes a file's thumbnails in a decoder child process
+    /// ([`crate::decoder`]), records the outcome on the file (and its photo, if it is one) and
+    /// announces it. Content that cannot be decoded is an outcome, not a failure; content that
+    /// crashes or exhausts its decoder is an outcome too ([`DECODER_FAILED`]), and the job fails
+    /// for good with how ([`Ran::Failed`](crate::jobs::Ran::Failed)), not to be run again.
+    pub(crate) async fn make_previews(&self, file: &ItemId) -> Result<crate::jobs::Ran> {
         let inner = &self.taina.inner;
         let row: Option<(String, String, Option<String>)> = sqlx::query_as(
             "SELECT i.community_id, b.path, i.mime_type FROM items i JOIN blobs b ON b.id = i.blob_id \
@@ -655,24 +722,37 @@ impl Jaci<'_> {
         .await?;
         // Purged meanwhile: nothing to do.
         let Some((community, path, mime)) = row else {
-            return Ok(());
+            return Ok(crate::jobs::Ran::Done);
         };
         let community = parse_id(&community, CommunityId::parse)?;
         let Some(source) = preview_source(mime.as_deref().unwrap_or_default()) else {
-            return Ok(());
+            return Ok(crate::jobs::Ran::Done);
         };
-        let bytes = match source {
-            PreviewSource::Image => Ok(inner.blobs.get(&path).await?),
-            PreviewSource::Pdf => self.render_first_page(&path).await,
+        let made = match source {
+            PreviewSource::Image => {
+                let image = inner.blobs.get(&path).await?;
+                crate::decoder::previews(&inner.config, &image).await
+            }
+            PreviewSource::Pdf => match self.render_first_page(file, &path).await {
+                Ok(Ok(page)) => crate::decoder::previews(&inner.config, &page).await,
+                Ok(Err(why)) => Ok(Err(why)),
+                Err(failed) => Err(failed),
+            },
         };
-        let made = match bytes {
-            Ok(bytes) => tokio::task::spawn_blocking(move || {
-                let orientation = extract(&bytes).orientation;
-                previews(&bytes, orientation, DEFAULT_QUALITY).map_err(|e| e.to_string())
-            })
-            .await
-            .map_err(|e| Error::Io(std::io::Error::other(e)))?,
-            Err(why) => Err(why),
+        let mut crashed = None;
+        let made = match made {
+            Ok(made) => made,
+            // The server's own problem (no decoder program): retried, and logged where it happened.
+            Err(Failed::Unavailable) => {
+                return Err(Error::Io(std::io::Error::other(
+                    "the image decoder could not be started (see the server's log)",
+                )));
+            }
+            Err(Failed::Crashed(how)) => {
+                tracing::warn!(file = %file, how, "a file crashed its decoder");
+                crashed = Some(how);
+                Err(DECODER_FAILED.to_owned())
+            }
         };
         let error = match made {
             Ok(made) => {
@@ -719,62 +799,76 @@ impl Jaci<'_> {
                 },
             );
         }
-        Ok(())
+        Ok(match crashed {
+            None => crate::jobs::Ran::Done,
+            Some(how) => crate::jobs::Ran::Failed(how),
+        })
     }
 }
 
 impl Jaci<'_> {
-    /// Renders a PDF's first page to PNG with `pdftoppm`; the reason as text when it cannot.
-    async fn render_first_page(&self, path: &str) -> std::result::Result<Vec<u8>, String> {
+    /// Renders a PDF's first page to PNG with `pdftoppm`, run under the decoder's limits
+    /// ([`crate::decoder::run_limited`]); the reason, fit to show, when it cannot (the details,
+    /// with the server's paths, go to the log only).
+    async fn render_first_page(
+        &self,
+        file: &ItemId,
+        path: &str,
+    ) -> std::result::Result<std::result::Result<Vec<u8>, String>, Failed> {
         let inner = &self.taina.inner;
         let input = inner.blobs.root().join(path);
         let work = inner
             .data_dir
             .join("tmp")
             .join(crate::random::new_id(taina_core::JobId::from_random).as_str());
-        tokio::fs::create_dir_all(&work)
-            .await
-            .map_err(|e| format!("cannot make a work directory: {e}"))?;
+        if let Err(e) = tokio::fs::create_dir_all(&work).await {
+            tracing::error!(dir = %work.display(), error = %e, "cannot make a work directory");
+            return Err(Failed::Unavailable);
+        }
         let prefix = work.join("page");
-        let run = tokio::process::Command::new(&inner.config.pdftoppm)
-            .args([
-                "-f",
-                "1",
-                "-l",
-                "1",
-                "-singlefile",
-                "-png",
-                "-scale-to",
-                "1600",
-            ])
-            .arg(&input)
-            .arg(&prefix)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .output();
-        let result = match tokio::time::timeout(PDF_RENDER_TIMEOUT, run).await {
-            Err(_) => Err("rendering the first page took too long".to_owned()),
-            Ok(Err(e)) => Err(format!(
-                "PDF previews need {} (poppler-utils): {e}",
-                inner.config.pdftoppm
-            )),
-            Ok(Ok(out)) if !out.status.success() => Err(format!(
-                "pdftoppm could not render the first page: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )),
-            Ok(Ok(_)) => tokio::fs::read(prefix.with_extension("png"))
-                .await
-                .map_err(|e| format!("pdftoppm wrote no page: {e}")),
+        let args: [&std::ffi::OsStr; 10] = [
+            "-f".as_ref(),
+            "1".as_ref(),
+            "-l".as_ref(),
+            "1".as_ref(),
+            "-singlefile".as_ref(),
+            "-png".as_ref(),
+            "-scale-to".as_ref(),
+            "1600".as_ref(),
+            input.as_os_str(),
+            prefix.as_os_str(),
+        ];
+        let ran = crate::decoder::run_limited(&inner.config, &inner.config.pdftoppm, &args).await;
+        let result = match ran {
+            Err(failed) => Err(failed),
+            Ok(Limited::Missing) => Ok(Err(PDF_PREVIEWS_UNAVAILABLE.to_owned())),
+            Ok(Limited::Exited(0, _)) => {
+                match tokio::fs::read(prefix.with_extension("png")).await {
+                    Ok(page) => Ok(Ok(page)),
+                    Err(e) => {
+                        tracing::warn!(file = %file, error = %e, "pdftoppm wrote no page");
+                        Ok(Err(PDF_NOT_RENDERED.to_owned()))
+                    }
+                }
+            }
+            Ok(Limited::Exited(code, stderr)) => {
+                tracing::info!(file = %file, code, stderr, "pdftoppm could not render the first page");
+                Ok(Err(PDF_NOT_RENDERED.to_owned()))
+            }
         };
         let _ = tokio::fs::remove_dir_all(&work).await;
         result
     }
 }
 
-/// How long rendering a PDF page may take.
-const PDF_RENDER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// What a file whose content crashed or exhausted its decoder says, in place of previews.
+pub const DECODER_FAILED: &str =
+    "the file could not be decoded safely (its decoder failed on it), so it has no preview";
+/// What a PDF says when this server cannot render PDFs.
+const PDF_PREVIEWS_UNAVAILABLE: &str =
+    "PDF previews are not available on this server (they need poppler-utils' pdftoppm)";
+/// What a PDF whose first page could not be rendered says.
+const PDF_NOT_RENDERED: &str = "the PDF's first page could not be rendered";
 
 fn source_name(source: TakenAtSource) -> String {
     match serde_json::to_value(source) {

@@ -76,21 +76,66 @@ impl Ybira<'_> {
         self.stream(loaded, range).await
     }
 
-    /// Streams a live file of `community` whose access the caller has granted by its own rule
-    /// (Guará lets a conversation's participants download its attachments).
-    pub(crate) async fn download_granted(
+    /// Takes a reference to the content of a file the actor may read, for a message to keep as it
+    /// is now (Guará's attachments), inside the caller's transaction, which holds the community's
+    /// lock: the content then stays stored, and charged once, until [`Ybira::unpin_content`]. A
+    /// rolled-back transaction takes the reference back with it.
+    pub(crate) async fn pin_content(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        id: &ItemId,
+    ) -> Result<(Item, BlobId)> {
+        let loaded = self.load_file(conn, actor, id, ItemAction::Read).await?;
+        let blob = loaded
+            .blob_id
+            .ok_or_else(|| crate::Error::Corrupt(format!("file {id} has no content")))?;
+        if !blobs::add_reference(conn, &blob).await? {
+            return Err(crate::Error::Corrupt(format!(
+                "file {id} refers to a freed blob"
+            )));
+        }
+        Ok((loaded.item, blob))
+    }
+
+    /// Drops a reference [`Ybira::pin_content`] took (the caller holds the community's lock): the
+    /// last one frees the content.
+    pub(crate) async fn unpin_content(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        blob: &BlobId,
+    ) -> Result<()> {
+        blobs::release_reference(conn, blob, self.now()).await
+    }
+
+    /// Streams pinned content of `community` as `item` (what the caller granted by its own rule:
+    /// Guará lets a conversation's participants download what was sent in it). The `item` tells
+    /// the name, type and size to send it with; its content is the blob's, whatever the file
+    /// holds now.
+    pub(crate) async fn stream_pinned(
         &self,
         community: &taina_core::CommunityId,
-        id: &ItemId,
+        mut item: Item,
+        blob: &BlobId,
         range: Option<ByteRange>,
     ) -> Result<Download> {
         let mut conn = self.taina.inner.db.reader().acquire().await?;
-        let loaded = super::load_unchecked(&mut conn, community, id, false).await?;
+        let row: Option<(String, Option<i64>, String, i64)> = sqlx::query_as(
+            "SELECT path, missing_at, sha256, size_bytes FROM blobs \
+             WHERE id = $1 AND community_id = $2",
+        )
+        .bind(blob.as_str())
+        .bind(community.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
         drop(conn);
-        if loaded.item.kind != ItemKind::File {
-            return Err(DomainError::invalid("file_id", "is a folder").into());
-        }
-        self.stream(loaded, range).await
+        let Some((path, missing_at, sha256, size)) = row else {
+            return Err(DomainError::not_found("attachment content").into());
+        };
+        item.etag = Some(super::rows::etag(&sha256));
+        item.size_bytes = u64::try_from(size).unwrap_or(0);
+        self.stream_blob(item, &path, missing_at.is_some(), range)
+            .await
     }
 
     /// Streams a loaded file's content (or part of it).
@@ -107,27 +152,38 @@ impl Ybira<'_> {
                 .fetch_one(&mut *conn)
                 .await?;
         drop(conn);
-        if missing_at.is_some() {
+        self.stream_blob(loaded.item, &path, missing_at.is_some(), range)
+            .await
+    }
+
+    /// Streams the bytes at `path` (or part of them) as `item`.
+    async fn stream_blob(
+        &self,
+        item: Item,
+        path: &str,
+        marked_missing: bool,
+        range: Option<ByteRange>,
+    ) -> Result<Download> {
+        if marked_missing {
             return Err(DomainError::not_found("file content").into());
         }
-        let total_size = loaded.item.size_bytes;
+        let total_size = item.size_bytes;
         let range = resolve_range(range, total_size)?;
-        let body = match inner.blobs.read_range(&path, range.clone()).await {
+        let body = match self.taina.inner.blobs.read_range(path, range.clone()).await {
             Ok(body) => body,
             Err(crate::Error::Storage(object_store::Error::NotFound { .. })) => {
-                tracing::error!(file = %id, path, "a file's content is missing from storage");
+                tracing::error!(file = %item.id, path, "a file's content is missing from storage");
                 return Err(DomainError::not_found("file content").into());
             }
             Err(e) => return Err(e),
         };
         Ok(Download {
-            mime_type: loaded
-                .item
+            mime_type: item
                 .mime_type
                 .clone()
                 .unwrap_or_else(|| "application/octet-stream".into()),
-            etag: loaded.item.etag.clone().unwrap_or_default(),
-            item: loaded.item,
+            etag: item.etag.clone().unwrap_or_default(),
+            item,
             range,
             total_size,
             body,

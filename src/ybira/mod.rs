@@ -68,7 +68,7 @@ pub(crate) struct Loaded {
 }
 
 /// Loads an item of `community` (live, or in the trash when `in_trash`) without asking who wants
-/// it: for callers that granted access by their own rule (Guará's attachments).
+/// it: for callers that decide access by their own rule.
 pub(crate) async fn load_unchecked(
     conn: &mut AnyConnection,
     community: &taina_core::CommunityId,

@@ -3,10 +3,18 @@
 //! has, and committed as a Ybira file (through the same steps as a streaming upload) when the last
 //! byte arrives.
 //!
-//! The whole length is reserved against the quota when the upload is created. An upload nobody
-//! has added to for a day is released by upkeep. Pieces of one upload are taken one at a time
-//! (a second concurrent piece is told the upload is busy); a piece cut off by a lost connection
-//! keeps what arrived, unless it carried a checksum, which it must then match whole.
+//! The whole length is reserved against the quota when the upload is created, so one person may
+//! have only so many unfinished at once, in number and in bytes
+//! ([`taina_ybira::upload::check_resumable_open`], limits from the configuration). An upload
+//! expires a fixed time after it was created, or sooner when no byte arrives for a while (an empty
+//! piece does not count) ([`taina_ybira::upload::resumable_expired`]): it is then released, by
+//! upkeep or as soon as someone asks for it, and answers "not found". Pieces of one upload are
+//! taken one at a time (a second concurrent piece is told the upload is busy); a piece cut off by a
+//! lost connection keeps what arrived, unless it carried a checksum, which it must then match
+//! whole.
+//!
+//! An upload meant for the photo library is refused before it is stored when its content is not a
+//! photo or video, so a replacement never changes (let alone removes) the file it would replace.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -15,20 +23,20 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use taina_core::{Actor, Error as DomainError, ItemId, Timestamp, UploadId};
+use taina_core::{Actor, CommunityId, Error as DomainError, ItemId, Timestamp, UploadId, UserId};
 use taina_ybira::mime::{SNIFF_BYTES, content_extension, detect_mime};
 use taina_ybira::name::normalize_name;
-use taina_ybira::upload::check_file_size;
+use taina_ybira::upload::{
+    OpenUploads, check_file_size, check_resumable_open, resumable_expired, resumable_expiry_cutoffs,
+};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tracing::instrument;
 
-use super::upload::{Staged, Target, UploadGuard, to_i64};
+use super::upload::{Staged, Target, UploadGuard, release_upload, to_i64};
 use super::{Item, Location, OnConflict, Ybira, blobs};
-use crate::Result;
 use crate::accounts::rows::parse_id;
-
-/// A resumable upload nobody has added to for this long is released.
-pub const STALE_RESUMABLE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+use crate::jaci::Photo;
+use crate::{Result, Taina};
 
 /// A resumable upload to start.
 #[derive(Debug, Clone)]
@@ -69,10 +77,8 @@ pub enum Appended {
         status: ResumableStatus,
         /// The stored file.
         item: Box<Item>,
-        /// Whether it should join the photo library ([`crate::jaci::Jaci::adopt`]).
-        as_photo: bool,
-        /// The device's file time for it.
-        client_file_time: Option<Timestamp>,
+        /// Its photo, for an upload meant for the photo library ([`NewResumable::as_photo`]).
+        photo: Option<Box<Photo>>,
     },
 }
 
@@ -145,8 +151,81 @@ struct Row {
     target: StoredTarget,
 }
 
+/// Releases the resumable uploads that have expired (all, or one person's): their reservations
+/// given back and their staged bytes removed. Answers how many.
+pub(crate) async fn release_expired(
+    taina: &Taina,
+    whose: Option<(&CommunityId, &UserId)>,
+) -> Result<u64> {
+    let inner = &taina.inner;
+    let (opened_before, idle_before) =
+        resumable_expiry_cutoffs(inner.clock.now(), &inner.config.resumable_limits());
+    let sql = format!(
+        "SELECT id, community_id FROM uploads WHERE upload_length IS NOT NULL \
+         AND (created_at <= $1 OR touched_at <= $2){}",
+        if whose.is_some() {
+            " AND community_id = $3 AND user_id = $4"
+        } else {
+            ""
+        }
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql)
+        .bind(opened_before.as_millis())
+        .bind(idle_before.as_millis());
+    if let Some((community, user)) = whose {
+        query = query.bind(community.as_str()).bind(user.as_str());
+    }
+    let expired = query.fetch_all(inner.db.reader()).await?;
+    let mut released = 0;
+    for (upload, community) in expired {
+        let upload = parse_id(&upload, UploadId::parse)?;
+        let community = parse_id(&community, CommunityId::parse)?;
+        if release_if_expired(taina, &community, &upload).await? {
+            released += 1;
+        }
+    }
+    Ok(released)
+}
+
+/// Releases one resumable upload if it has expired now (checked again under the community's
+/// lock: a piece that arrived meanwhile keeps it). Says whether it did.
+async fn release_if_expired(
+    taina: &Taina,
+    community: &CommunityId,
+    upload: &UploadId,
+) -> Result<bool> {
+    let inner = &taina.inner;
+    let (opened_before, idle_before) =
+        resumable_expiry_cutoffs(inner.clock.now(), &inner.config.resumable_limits());
+    let mut tx = inner.db.begin().await?;
+    blobs::lock_community(&mut tx, community).await?;
+    let reserved: Option<(i64,)> = sqlx::query_as(
+        "DELETE FROM uploads WHERE id = $1 AND upload_length IS NOT NULL \
+         AND (created_at <= $2 OR touched_at <= $3) RETURNING reserved_bytes",
+    )
+    .bind(upload.as_str())
+    .bind(opened_before.as_millis())
+    .bind(idle_before.as_millis())
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((bytes,)) = reserved {
+        blobs::adjust_used(&mut tx, community, -bytes).await?;
+    }
+    tx.commit().await?;
+    if reserved.is_none() {
+        return Ok(false);
+    }
+    let staged = taina_ybira::layout::temp_path(community, upload);
+    if let Err(e) = inner.blobs.delete(&staged).await {
+        tracing::warn!(%upload, error = %e, "could not remove an expired upload's bytes");
+    }
+    Ok(true)
+}
+
 impl Ybira<'_> {
-    /// Starts a resumable upload: checks the destination and the size, and reserves the length.
+    /// Starts a resumable upload: checks the destination, the size and the actor's unfinished
+    /// uploads (their number and bytes), and reserves the length. A creation that fails leaves
+    /// nothing behind.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn create_resumable(
         &self,
@@ -173,11 +252,28 @@ impl Ybira<'_> {
             replace: new.on_conflict == OnConflict::Replace,
         })
         .map_err(|e| crate::Error::Corrupt(e.to_string()))?;
+        // What expired no longer counts against the actor (nor holds the community's quota).
+        release_expired(self.taina, Some((&actor.community_id, &actor.user_id))).await?;
         let id = crate::random::new_id(UploadId::from_random);
         let temp = taina_ybira::layout::temp_path(&actor.community_id, &id);
-        inner.blobs.stage(&temp).await?.finish().await?;
         let now = self.now().as_millis();
         let mut tx = inner.db.begin().await?;
+        // The community's lock first: the actor's uploads are counted and the length reserved
+        // with no concurrent creation in between.
+        blobs::lock_community(&mut tx, &actor.community_id).await?;
+        let (count, bytes): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(upload_length), 0) AS BIGINT) FROM uploads \
+             WHERE community_id = $1 AND user_id = $2 AND upload_length IS NOT NULL",
+        )
+        .bind(actor.community_id.as_str())
+        .bind(actor.user_id.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        let open = OpenUploads {
+            count: u64::try_from(count).unwrap_or(0),
+            bytes: u64::try_from(bytes).unwrap_or(0),
+        };
+        check_resumable_open(open, new.length, &inner.config.resumable_limits())?;
         blobs::reserve(&mut tx, &actor.community_id, to_i64(new.length)).await?;
         sqlx::query(
             "INSERT INTO uploads (id, community_id, user_id, reserved_bytes, created_at, touched_at, \
@@ -192,6 +288,18 @@ impl Ybira<'_> {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        // The staging file only once the upload is recorded: a creation refused above leaves none,
+        // and one that fails here gives its reservation back.
+        let staged = async { inner.blobs.stage(&temp).await?.finish().await }.await;
+        if let Err(e) = staged {
+            if let Err(undo) = release_upload(self.taina, &actor.community_id, &id, None).await {
+                tracing::warn!(upload = %id, error = %undo, "could not release a failed creation");
+            }
+            if let Err(undo) = inner.blobs.delete(&temp).await {
+                tracing::warn!(upload = %id, error = %undo, "could not remove a failed creation");
+            }
+            return Err(e);
+        }
         Ok(ResumableStatus {
             id,
             offset: 0,
@@ -199,18 +307,30 @@ impl Ybira<'_> {
         })
     }
 
-    /// The actor's resumable upload (someone else's is "not found").
+    /// The actor's resumable upload (someone else's, and one that expired, is "not found"; an
+    /// expired one is released on the way).
     async fn resumable_row(&self, actor: &Actor, id: &UploadId) -> Result<Row> {
-        let row: Option<(i64, i64, String)> = sqlx::query_as(
-            "SELECT upload_offset, upload_length, target FROM uploads WHERE id = $1 \
-             AND community_id = $2 AND user_id = $3 AND upload_length IS NOT NULL",
+        let row: Option<(i64, i64, String, i64, i64)> = sqlx::query_as(
+            "SELECT upload_offset, upload_length, target, created_at, touched_at FROM uploads \
+             WHERE id = $1 AND community_id = $2 AND user_id = $3 AND upload_length IS NOT NULL",
         )
         .bind(id.as_str())
         .bind(actor.community_id.as_str())
         .bind(actor.user_id.as_str())
         .fetch_optional(self.taina.inner.db.reader())
         .await?;
-        let (offset, length, target) = row.ok_or_else(|| DomainError::not_found("upload"))?;
+        let (offset, length, target, created_at, touched_at) =
+            row.ok_or_else(|| DomainError::not_found("upload"))?;
+        let expired = resumable_expired(
+            Timestamp::from_millis(created_at),
+            Timestamp::from_millis(touched_at),
+            self.now(),
+            &self.taina.inner.config.resumable_limits(),
+        );
+        if expired {
+            release_if_expired(self.taina, &actor.community_id, id).await?;
+            return Err(DomainError::not_found("upload").into());
+        }
         Ok(Row {
             offset: u64::try_from(offset).unwrap_or(0),
             length: u64::try_from(length).unwrap_or(0),
@@ -303,16 +423,27 @@ impl Ybira<'_> {
         file.set_len(new_offset).await?;
         file.sync_all().await?;
         drop(file);
-        let mut tx = inner.db.begin().await?;
-        let updated =
-            sqlx::query("UPDATE uploads SET upload_offset = $1, touched_at = $2 WHERE id = $3")
-                .bind(to_i64(new_offset))
-                .bind(self.now().as_millis())
+        // Only bytes kept count as activity: an empty (or refused) piece leaves the upload to
+        // expire when it would have.
+        let still_there = if new_offset > row.offset {
+            let mut tx = inner.db.begin().await?;
+            let updated =
+                sqlx::query("UPDATE uploads SET upload_offset = $1, touched_at = $2 WHERE id = $3")
+                    .bind(to_i64(new_offset))
+                    .bind(self.now().as_millis())
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            tx.commit().await?;
+            updated.rows_affected() == 1
+        } else {
+            let row: Option<(String,)> = sqlx::query_as("SELECT id FROM uploads WHERE id = $1")
                 .bind(id.as_str())
-                .execute(&mut *tx)
+                .fetch_optional(inner.db.reader())
                 .await?;
-        tx.commit().await?;
-        if updated.rows_affected() != 1 {
+            row.is_some()
+        };
+        if !still_there {
             return Err(DomainError::not_found("upload").into());
         }
         outcome?;
@@ -333,6 +464,13 @@ impl Ybira<'_> {
         }
         let staged = hash_staged(path, &row.target.name).await?;
         let guard = UploadGuard::new(self.taina, &actor.community_id, id, temp);
+        // Content the library does not take is refused before anything is stored or replaced.
+        if row.target.photo
+            && let Err(e) = taina_jaci::media::library_kind(&staged.mime_type)
+        {
+            guard.undo().await;
+            return Err(e.into());
+        }
         let item = self
             .commit(
                 guard,
@@ -349,11 +487,17 @@ impl Ybira<'_> {
                 },
             )
             .await?;
+        let photo = if row.target.photo {
+            let file_time = row.target.file_time.map(Timestamp::from_millis);
+            let photo = self.taina.jaci().adopt(actor, &item, file_time).await?;
+            Some(Box::new(photo))
+        } else {
+            None
+        };
         Ok(Appended::Finished {
             status,
             item: Box::new(item),
-            as_photo: row.target.photo,
-            client_file_time: row.target.file_time.map(Timestamp::from_millis),
+            photo,
         })
     }
 

@@ -7,7 +7,7 @@ use sqlx::AnyConnection;
 use taina_core::{
     Actor, BlobId, CommunityId, Error as DomainError, ItemId, Role, Timestamp, UploadId, UserId,
 };
-use taina_ybira::access::ItemAction;
+use taina_ybira::access::{ItemAction, ItemFacts, SubtreeChange, authorize_item};
 use taina_ybira::listing::parent_key;
 use taina_ybira::name::collision_key;
 use tracing::instrument;
@@ -27,7 +27,8 @@ const PURGE_BATCH: i64 = 100;
 pub struct CleanupReport {
     /// Trash items (with what they held) purged after the retention period.
     pub purged: u64,
-    /// Crashed uploads whose reservation was released and staged bytes removed.
+    /// Crashed uploads, and expired resumable ones, whose reservation was released and staged
+    /// bytes removed.
     pub stale_uploads: u64,
 }
 
@@ -103,7 +104,9 @@ pub(crate) async fn remove_private_space(
 
 impl Ybira<'_> {
     /// What the actor can restore: the items they deleted from their own space, the items they own,
-    /// and (for admins) what was deleted from the shared space. Newest first.
+    /// and (for admins) what was deleted from the shared space; of these, only what they may still
+    /// restore now (not their own items in someone else's space once its share was revoked, say).
+    /// Newest first.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn trash(&self, actor: &Actor) -> Result<Vec<Item>> {
         let shared = if actor.role == Role::Admin {
@@ -111,6 +114,7 @@ impl Ybira<'_> {
         } else {
             ""
         };
+        let mut conn = self.taina.inner.db.reader().acquire().await?;
         let rows: Vec<ItemRow> = sqlx::query_as(&format!(
             "SELECT {ITEM_COLUMNS} WHERE i.community_id = $1 AND i.deleted_at IS NOT NULL \
              AND i.trash_id = i.id AND (i.space_owner_id = $2 OR i.owner_id = $2{shared}) \
@@ -118,11 +122,27 @@ impl Ybira<'_> {
         ))
         .bind(actor.community_id.as_str())
         .bind(actor.user_id.as_str())
-        .fetch_all(self.taina.inner.db.reader())
+        .fetch_all(&mut *conn)
         .await?;
-        rows.into_iter()
-            .map(|r| Ok(r.into_loaded()?.item))
-            .collect()
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            let item = row.into_loaded()?.item;
+            let facts = |share| ItemFacts {
+                community_id: &actor.community_id,
+                space: &item.space,
+                owner_id: item.owner_id.as_ref(),
+                share,
+            };
+            // Without a share first (one's own space, the shared space); else ask for the share.
+            let may = authorize_item(actor, ItemAction::Modify, facts(None)).is_ok() || {
+                let share = super::best_share(&mut conn, &item.id, &actor.user_id).await?;
+                share.is_some() && authorize_item(actor, ItemAction::Modify, facts(share)).is_ok()
+            };
+            if may {
+                items.push(item);
+            }
+        }
+        Ok(items)
     }
 
     /// Brings an item (with what went to the trash with it) back to its folder, or to the root of
@@ -179,12 +199,16 @@ impl Ybira<'_> {
     }
 
     /// Deletes an item in the trash (with everything in it) for good; its storage is freed once no
-    /// other file refers to the same content.
+    /// other file refers to the same content. A folder holding items the actor may not delete
+    /// (other people's, even ones they put in the trash themselves) is refused as a whole
+    /// ([`taina_ybira::access::authorize_subtree`]).
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn purge(&self, actor: &Actor, id: &ItemId) -> Result<()> {
         let mut tx = self.begin_in(&actor.community_id).await?;
         let loaded = self
             .load(&mut tx, actor, id, ItemAction::Modify, true)
+            .await?;
+        self.ensure_subtree(&mut tx, actor, &loaded, SubtreeChange::Purge)
             .await?;
         purge_subtree(&mut tx, id, self.now()).await?;
         tx.commit().await?;
@@ -193,7 +217,8 @@ impl Ybira<'_> {
         Ok(())
     }
 
-    /// Purges everything in the actor's trash.
+    /// Purges everything in the actor's trash, bar folders holding other people's items, which
+    /// stay (see [`Ybira::purge`]). Answers how many were purged.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn empty_trash(&self, actor: &Actor) -> Result<u64> {
         let mut purged = 0;
@@ -202,14 +227,17 @@ impl Ybira<'_> {
                 Ok(()) => purged += 1,
                 // Purged meanwhile (by another session or the upkeep job).
                 Err(crate::Error::Domain(DomainError::NotFound { .. })) => {}
+                // Holds someone else's items: left for them (or an admin).
+                Err(crate::Error::Domain(DomainError::Forbidden { .. })) => {}
                 Err(e) => return Err(e),
             }
         }
         Ok(purged)
     }
 
-    /// Upkeep: purges trash older than the retention period and releases uploads not heard from for
-    /// an hour (their staged bytes removed). Runs as a background job.
+    /// Upkeep: purges trash older than the retention period, releases streaming uploads not heard
+    /// from for an hour and resumable uploads that expired (their staged bytes removed). Runs as a
+    /// background job.
     #[instrument(skip_all)]
     pub async fn cleanup(&self) -> Result<CleanupReport> {
         let inner = &self.taina.inner;
@@ -248,27 +276,20 @@ impl Ybira<'_> {
                 tx.commit().await?;
             }
         }
-        // Streaming uploads touch their row while alive; resumable ones wait for their next piece.
+        // Streaming uploads touch their row while alive; resumable ones expire by their own rule
+        // (from their creation, and from their last byte).
         let stale_streaming = self.now().minus(STALE_UPLOAD);
-        let stale_resumable = self.now().minus(super::resumable::STALE_RESUMABLE);
-        let stale: Vec<(String, String, Option<i64>)> = sqlx::query_as(
-            "SELECT id, community_id, upload_length FROM uploads WHERE \
-             (upload_length IS NULL AND touched_at <= $1) OR touched_at <= $2",
+        let stale: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, community_id FROM uploads WHERE upload_length IS NULL AND touched_at <= $1",
         )
         .bind(stale_streaming.as_millis())
-        .bind(stale_resumable.as_millis())
         .fetch_all(inner.db.reader())
         .await?;
-        for (upload, community, resumable) in stale {
+        for (upload, community) in stale {
             let upload = parse_id(&upload, UploadId::parse)?;
             let community = parse_id(&community, CommunityId::parse)?;
-            let stale_before = if resumable.is_some() {
-                stale_resumable
-            } else {
-                stale_streaming
-            };
             // Only if it is still stale: an upload that woke up meanwhile keeps going.
-            if release_upload(self.taina, &community, &upload, Some(stale_before)).await? {
+            if release_upload(self.taina, &community, &upload, Some(stale_streaming)).await? {
                 let staged = taina_ybira::layout::temp_path(&community, &upload);
                 if let Err(e) = inner.blobs.delete(&staged).await {
                     tracing::warn!(%upload, error = %e, "could not remove a crashed upload's bytes");
@@ -276,6 +297,7 @@ impl Ybira<'_> {
                 report.stale_uploads += 1;
             }
         }
+        report.stale_uploads += super::resumable::release_expired(self.taina, None).await?;
         if report != CleanupReport::default() {
             tracing::info!(?report, "ybira upkeep");
             inner.job_notify.notify_waiters();

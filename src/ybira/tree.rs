@@ -3,14 +3,16 @@
 use std::collections::HashSet;
 
 use sqlx::AnyConnection;
-use taina_core::{Actor, Error as DomainError, ItemId};
-use taina_ybira::access::ItemAction;
+use taina_core::{Actor, Error as DomainError, ItemId, UserId};
+use taina_ybira::access::{
+    ItemAction, ItemFacts, ShareAccess, SubtreeChange, authorize_subtree, readable_from,
+};
 use taina_ybira::listing::{Cursor, ItemKind, page_size, sort_key};
 use taina_ybira::name::{collision_key, first_free_name, normalize_name, split_extension};
 use tracing::instrument;
 
 use super::rows::{ITEM_COLUMNS, ItemRow};
-use super::{Destination, Item, Location, Page, Ybira};
+use super::{Destination, Item, Loaded, Location, Page, Ybira};
 use crate::Result;
 
 /// The SQL that picks an item and everything under it (through items not in the trash only when
@@ -310,7 +312,9 @@ impl Ybira<'_> {
         })
     }
 
-    /// The folders from the root of its space down to the item, the item included.
+    /// The folders from the root of its space down to the item, the item included; for an item
+    /// reached through a share, from the highest folder the actor may read (the names above it
+    /// are not theirs to see: [`taina_ybira::access::readable_from`]).
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn breadcrumbs(&self, actor: &Actor, id: &ItemId) -> Result<Vec<Item>> {
         let mut conn = self.taina.inner.db.reader().acquire().await?;
@@ -323,6 +327,31 @@ impl Ybira<'_> {
             .into_iter()
             .map(|l| l.item)
             .collect();
+        let shares: Vec<(String, String)> = sqlx::query_as(
+            "WITH RECURSIVE chain(id, depth) AS ( \
+                 SELECT parent_id, 1 FROM items WHERE id = $1 AND parent_id IS NOT NULL \
+                 UNION ALL \
+                 SELECT i.parent_id, c.depth + 1 FROM items i JOIN chain c ON i.id = c.id \
+                 WHERE i.parent_id IS NOT NULL AND c.depth < 10000) \
+             SELECT s.item_id, s.access FROM shares s JOIN chain c ON s.item_id = c.id \
+             WHERE s.user_id = $2",
+        )
+        .bind(id.as_str())
+        .bind(actor.user_id.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+        let direct: Vec<Option<ShareAccess>> = trail
+            .iter()
+            .map(|folder| {
+                shares
+                    .iter()
+                    .filter(|(item, _)| item == folder.id.as_str())
+                    .filter_map(|(_, access)| ShareAccess::parse(access))
+                    .max()
+            })
+            .collect();
+        let from = readable_from(actor, &actor.community_id, &item.space, &direct);
+        trail.drain(..from);
         trail.push(item);
         Ok(trail)
     }
@@ -356,7 +385,9 @@ impl Ybira<'_> {
 
     /// Moves a file or folder (with everything in it) to another folder or space root of the same
     /// community. A folder never goes into itself or one of its subfolders; a name already taken at
-    /// the destination is a conflict.
+    /// the destination is a conflict. Into another space, it goes only if the actor may move every
+    /// item in it, and carries nobody else's items into a private space
+    /// ([`taina_ybira::access::authorize_subtree`]): otherwise it is forbidden and nothing moves.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn move_item(&self, actor: &Actor, id: &ItemId, to: &Location) -> Result<Item> {
         let mut tx = self.begin_in(&actor.community_id).await?;
@@ -368,6 +399,8 @@ impl Ybira<'_> {
             let above = &dest.chain[..dest.chain.len() - 1];
             taina_ybira::tree::check_move(id, parent, above)?;
         }
+        self.ensure_subtree(&mut tx, actor, &loaded, SubtreeChange::MoveTo(&dest.space))
+            .await?;
         ensure_name_free(&mut tx, &dest.parent_key, &loaded.item.name, Some(id)).await?;
         let now = self.now().as_millis();
         sqlx::query(
@@ -398,12 +431,15 @@ impl Ybira<'_> {
     }
 
     /// Puts a file or folder (with everything in it) in the trash. Nothing is freed until the trash
-    /// is purged.
+    /// is purged. A folder holding items the actor may not delete (other people's) is refused as a
+    /// whole ([`taina_ybira::access::authorize_subtree`]).
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn delete(&self, actor: &Actor, id: &ItemId) -> Result<()> {
         let mut tx = self.begin_in(&actor.community_id).await?;
         let loaded = self
             .load(&mut tx, actor, id, ItemAction::Modify, false)
+            .await?;
+        self.ensure_subtree(&mut tx, actor, &loaded, SubtreeChange::Trash)
             .await?;
         sqlx::query(&format!(
             "UPDATE items SET deleted_at = $2, trash_id = $1 \
@@ -417,6 +453,43 @@ impl Ybira<'_> {
         tx.commit().await?;
         self.announce(&actor.community_id, &loaded.item, super::Change::Deleted);
         Ok(())
+    }
+
+    /// Checks that `actor`, who may modify `loaded`, may also apply `change` to everything under
+    /// it (the live subtree for the trash, all of it for a purge or a move), by the owners found
+    /// there ([`authorize_subtree`]).
+    pub(crate) async fn ensure_subtree(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        loaded: &Loaded,
+        change: SubtreeChange<'_>,
+    ) -> Result<()> {
+        if change == SubtreeChange::MoveTo(&loaded.item.space) {
+            return Ok(());
+        }
+        let owners: Vec<Option<UserId>> = if loaded.item.kind == ItemKind::Folder {
+            let rows: Vec<(Option<String>,)> = sqlx::query_as(&format!(
+                "SELECT DISTINCT owner_id FROM items WHERE id IN ({})",
+                subtree_ids(change == SubtreeChange::Trash)
+            ))
+            .bind(loaded.item.id.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.into_iter()
+                .map(|(owner,)| super::rows_opt_user(owner.as_deref()))
+                .collect::<Result<_>>()?
+        } else {
+            vec![loaded.item.owner_id.clone()]
+        };
+        let share = super::best_share(conn, &loaded.item.id, &actor.user_id).await?;
+        let root = ItemFacts {
+            community_id: &actor.community_id,
+            space: &loaded.item.space,
+            owner_id: loaded.item.owner_id.as_ref(),
+            share,
+        };
+        Ok(authorize_subtree(actor, change, root, &owners)?)
     }
 
     pub(crate) fn publish_updated(&self, community: &taina_core::CommunityId, item: &Item) {

@@ -648,7 +648,8 @@ impl Ybira<'_> {
     }
 
     /// Makes `blob` (already referenced by the caller) the file's content; the old content becomes a
-    /// version.
+    /// version. The file keeps its owner: new content makes nobody the owner of a file, not even of
+    /// one whose owner left (else a write-share holder could take it by replacing its content).
     pub(crate) async fn swap_content(
         &self,
         tx: &mut sqlx::AnyConnection,
@@ -688,18 +689,36 @@ impl Ybira<'_> {
         .bind(now.as_millis())
         .execute(&mut *tx)
         .await?;
+        // The previews were made from the old content: they stop counting now (the previews job
+        // makes new ones for content that has them; otherwise the old ones are deleted).
+        let had_previews: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT previews_at FROM items WHERE id = $1")
+                .bind(file.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
         sqlx::query(
-            "UPDATE items SET blob_id = $1, size_bytes = $2, mime_type = $3, owner_id = COALESCE(owner_id, $4), \
-             revision = revision + 1, updated_at = $5 WHERE id = $6",
+            "UPDATE items SET blob_id = $1, size_bytes = $2, mime_type = $3, \
+             revision = revision + 1, updated_at = $4, previews_at = NULL, preview_error = NULL \
+             WHERE id = $5",
         )
         .bind(blob.as_str())
         .bind(size)
         .bind(mime_type)
-        .bind(actor.user_id.as_str())
         .bind(now.as_millis())
         .bind(file.as_str())
         .execute(&mut *tx)
         .await?;
+        if had_previews.is_some_and(|(at,)| at.is_some())
+            && taina_jaci::media::preview_source(mime_type).is_none()
+        {
+            let dir = taina_ybira::layout::thumbnails_dir(&actor.community_id, file);
+            crate::jobs::enqueue(
+                tx,
+                crate::jobs::NewJob::now(crate::jobs::Job::DeletePreviews { dir }, now),
+                now,
+            )
+            .await?;
+        }
         self.prune_versions(tx, file).await
     }
 

@@ -75,9 +75,9 @@ async fn community_cmd(
                     "storage".to_owned(),
                     format!(
                         "{} of {} ({:.1}%)",
-                        bytes(c.storage_used_bytes),
+                        bytes(c.storage_used_bytes.unwrap_or(0)),
                         bytes(c.storage_quota_bytes),
-                        percent(c.storage_used_bytes, c.storage_quota_bytes)
+                        percent(c.storage_used_bytes.unwrap_or(0), c.storage_quota_bytes)
                     ),
                 ]);
                 t.add_row(vec!["created".to_owned(), c.created_at.to_rfc3339()]);
@@ -123,7 +123,7 @@ async fn list_communities(taina: &Taina, out: &Output) -> Result<(), Failure> {
                 c.admins.to_string(),
                 format!(
                     "{} / {}",
-                    bytes(c.community.storage_used_bytes),
+                    bytes(c.community.storage_used_bytes.unwrap_or(0)),
                     bytes(c.community.storage_quota_bytes)
                 ),
             ]);

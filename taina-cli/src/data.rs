@@ -53,7 +53,7 @@ pub async fn fsck(
             }
             .to_owned(),
         ]);
-        let rows: [(&str, Vec<String>); 6] = [
+        let rows: [(&str, Vec<String>); 8] = [
             (
                 "missing",
                 report
@@ -71,6 +71,14 @@ pub async fn fsck(
                     .collect(),
             ),
             ("orphans", report.orphans.clone()),
+            (
+                "missing previews",
+                report
+                    .missing_previews
+                    .iter()
+                    .map(|(id, p)| format!("{id} {p}"))
+                    .collect(),
+            ),
             (
                 "wrong size",
                 report
@@ -98,6 +106,14 @@ pub async fn fsck(
                             d.community_id, d.recorded_bytes, d.actual_bytes
                         )
                     })
+                    .collect(),
+            ),
+            (
+                "wrong reference count",
+                report
+                    .reference_drift
+                    .iter()
+                    .map(|d| format!("{}: recorded {} actual {}", d.blob_id, d.recorded, d.actual))
                     .collect(),
             ),
         ];

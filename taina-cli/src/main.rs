@@ -23,8 +23,17 @@ use tracing_subscriber::EnvFilter;
 use cli::{Cli, Command};
 use failure::Failure;
 
+fn main() -> ExitCode {
+    // The server runs this very program, with a hidden first argument, to decode untrusted images
+    // in a child process under limits (`taina::decoder`): before any runtime or thread starts.
+    if taina::decoder::is_child() {
+        return taina::decoder::child_main();
+    }
+    command()
+}
+
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn command() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("TAINA_LOG")
@@ -41,6 +50,10 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let mut config = Config::load(cli.config.as_deref()).map_err(Failure::config)?;
+    if config.decoder.is_none() {
+        // This program is its own image decoder (see `main`).
+        config.decoder = std::env::current_exe().ok();
+    }
     if let Some(dir) = &cli.data_dir {
         config.data_dir = dir.clone();
     }

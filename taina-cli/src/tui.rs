@@ -342,7 +342,7 @@ fn draw_communities(frame: &mut Frame, area: Rect, d: &Dashboard) {
         );
     }
     for (i, (c, row)) in d.communities.iter().zip(rows.iter()).enumerate() {
-        let used = c.community.storage_used_bytes.max(0) as f64;
+        let used = c.community.storage_used_bytes.unwrap_or(0).max(0) as f64;
         let quota = c.community.storage_quota_bytes.max(1) as f64;
         let ratio = (used / quota).clamp(0.0, 1.0);
         let marker = if i == d.selected_community {
@@ -355,7 +355,7 @@ fn draw_communities(frame: &mut Frame, area: Rect, d: &Dashboard) {
             c.community.name,
             c.community.slug,
             c.members,
-            crate::output::bytes(c.community.storage_used_bytes),
+            crate::output::bytes(c.community.storage_used_bytes.unwrap_or(0)),
             crate::output::bytes(c.community.storage_quota_bytes)
         );
         let [text, gauge] =
@@ -484,6 +484,7 @@ fn draw_integrity(frame: &mut Frame, area: Rect, d: &Dashboard) {
             let problems: usize = [
                 "missing",
                 "orphans",
+                "missing_previews",
                 "size_mismatches",
                 "hash_mismatches",
                 "quota_drift",
@@ -501,9 +502,11 @@ fn draw_integrity(frame: &mut Frame, area: Rect, d: &Dashboard) {
                     report["blobs_checked"], report["objects_checked"], report["deep"]
                 )),
                 Line::from(format!(
-                    "Missing {}  orphans {}  wrong size {}  wrong hash {}  quota drift {}",
+                    "Missing {}  orphans {}  missing previews {}  wrong size {}  wrong hash {}  \
+                     quota drift {}",
                     count("missing"),
                     count("orphans"),
+                    count("missing_previews"),
                     count("size_mismatches"),
                     count("hash_mismatches"),
                     count("quota_drift")

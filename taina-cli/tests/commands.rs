@@ -467,6 +467,7 @@ async fn imports_twice_store_nothing_new(t: TestInstance) {
                 .await
                 .unwrap()
                 .storage_used_bytes
+                .unwrap()
         }
     };
     let photos = json_of(
@@ -623,3 +624,36 @@ backend_tests!(
     imports_twice_store_nothing_new,
     thumbnails_export_completions_and_man
 );
+
+/// Issue 16 #14: the installed `taina` is its own image decoder (the server runs it as a child
+/// process under limits): a photo on its input, the previews on its output; and it runs
+/// `pdftoppm` with the limits set.
+#[test]
+fn taina_is_its_own_limited_decoder() {
+    let heic = std::fs::read(fixtures().join("samplefilehub.heif")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_taina"))
+        .args([taina::decoder::CHILD_ARG, "previews", "1073741824"])
+        .write_stdin(heic)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stdout.starts_with(b"TPV1\x00"),
+        "an answer with previews"
+    );
+    assert!(out.stdout.len() > 10_000);
+    let out = Command::new(env!("CARGO_BIN_EXE_taina"))
+        .args([taina::decoder::CHILD_ARG, "exec", "268435456", "0"])
+        .args(["sh", "-c", "ulimit -v; ulimit -c; ulimit -f"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "262144\n0\n0\n");
+    let (code, _, _) = run(
+        Command::new(env!("CARGO_BIN_EXE_taina")).args([taina::decoder::CHILD_ARG, "nonsense"])
+    );
+    assert_eq!(code, 64);
+}

@@ -60,8 +60,10 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// The community's storage quota would be exceeded.
-    #[error("storage quota exceeded: {needed_bytes} bytes needed, {available_bytes} available")]
+    /// The community's storage quota would be exceeded. The message leaves out the bytes still
+    /// available: with deduplication, the community's use tells whether a file exists anywhere in
+    /// it, so only admins see it (`GET /storage`).
+    #[error("storage quota exceeded: {needed_bytes} bytes needed")]
     QuotaExceeded {
         /// Bytes the operation needs.
         needed_bytes: i64,

@@ -122,10 +122,9 @@ impl DomainEvent {
         }
     }
 
-    /// Whether a member of the event's community may be told of it: events about an item in
-    /// someone's private space go to that person only (shares are fetched, not pushed).
-    pub fn visible_to(&self, user: &UserId) -> bool {
-        let item = match self {
+    /// The Ybira item the event is about, if it is about one.
+    pub fn item(&self) -> Option<&ItemEvent> {
+        match self {
             DomainEvent::FileUploaded(i)
             | DomainEvent::FileUpdated(i)
             | DomainEvent::FileDeleted(i)
@@ -133,37 +132,21 @@ impl DomainEvent {
             | DomainEvent::FolderCreated(i)
             | DomainEvent::FolderUpdated(i)
             | DomainEvent::FolderDeleted(i)
-            | DomainEvent::FolderRestored(i) => i,
-            DomainEvent::PhotoAdded { file, .. } | DomainEvent::PhotoProcessed { file, .. } => file,
+            | DomainEvent::FolderRestored(i) => Some(i),
+            DomainEvent::PhotoAdded { file, .. } | DomainEvent::PhotoProcessed { file, .. } => {
+                Some(file)
+            }
             DomainEvent::CommunityUpdated
             | DomainEvent::MemberJoined { .. }
             | DomainEvent::MemberUpdated { .. }
-            | DomainEvent::MemberRemoved { .. } => return true,
-        };
-        item.space_owner_id
-            .as_ref()
-            .is_none_or(|owner| owner == user)
+            | DomainEvent::MemberRemoved { .. } => None,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn private_items_are_told_to_their_owner_only() {
-        let (ana, bia) = (UserId::from_random([1; 21]), UserId::from_random([2; 21]));
-        let item = |owner: Option<&UserId>| ItemEvent {
-            item_id: crate::ItemId::from_random([3; 21]),
-            name: "x".into(),
-            parent_id: None,
-            space_owner_id: owner.cloned(),
-        };
-        assert!(DomainEvent::FileUploaded(item(Some(&ana))).visible_to(&ana));
-        assert!(!DomainEvent::FileUploaded(item(Some(&ana))).visible_to(&bia));
-        assert!(DomainEvent::FolderCreated(item(None)).visible_to(&bia));
-        assert!(DomainEvent::CommunityUpdated.visible_to(&bia));
-    }
 
     #[test]
     fn serialises_with_type_and_data() {

@@ -20,6 +20,7 @@ pub mod policy;
 pub mod quota;
 pub mod role;
 pub mod session;
+pub mod socket;
 pub mod throttle;
 pub mod time;
 pub mod user;

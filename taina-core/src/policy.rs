@@ -36,7 +36,8 @@ pub enum Resource<'a> {
     },
     /// A community's invitations.
     Invites(&'a CommunityId),
-    /// A community's storage use and quota.
+    /// A community's storage use and quota (admins only: with deduplication, the use tells whether
+    /// a file exists anywhere in the community).
     Storage(&'a CommunityId),
 }
 
@@ -91,9 +92,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
     let role = actor.role;
     let allowed = match (resource, action) {
         (Resource::Community(_), Action::Read) => true,
-        (Resource::Members(_), Action::Read) | (Resource::Storage(_), Action::Read) => {
-            role != Role::Guest
-        }
+        (Resource::Members(_), Action::Read) => role != Role::Guest,
         (Resource::Member { user_id, .. }, Action::Read | Action::Update) => {
             user_id == &actor.user_id || role == Role::Admin
         }
@@ -184,6 +183,14 @@ mod tests {
             authorize(&guest, Action::Read, Resource::Storage(&c)),
             Err(Denied::Role)
         );
+        // Nor members: the storage in use would tell them what others have (deduplication).
+        let member = actor(Role::Member, &c, 4);
+        assert_eq!(
+            authorize(&member, Action::Read, Resource::Storage(&c)),
+            Err(Denied::Role)
+        );
+        let admin = actor(Role::Admin, &c, 5);
+        assert!(authorize(&admin, Action::Read, Resource::Storage(&c)).is_ok());
         let other = UserId::from_random([5; 21]);
         let them = Resource::Member {
             community_id: &c,

@@ -44,10 +44,53 @@ pub fn check_quota_bytes(quota_bytes: i64) -> Result<(), Error> {
     Ok(())
 }
 
+/// Checks a quota a community's admin sets: not negative, and at most the operator's `ceiling`
+/// (`None`: no ceiling). A quota above the ceiling that the community already has (an operator
+/// granted it) may be kept or lowered, never raised.
+pub fn check_admin_quota_bytes(
+    quota_bytes: i64,
+    current_bytes: i64,
+    ceiling: Option<i64>,
+) -> Result<(), Error> {
+    check_quota_bytes(quota_bytes)?;
+    match ceiling {
+        Some(ceiling) if quota_bytes > ceiling.max(current_bytes) => Err(Error::invalid(
+            "storage_quota_bytes",
+            format!("must be at most {ceiling} bytes on this server (ask its operator for more)"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn refusals_do_not_tell_what_is_left() {
+        // With deduplication, what is left would tell whether a file exists in the community.
+        let q = Quota {
+            used_bytes: 876_543,
+            quota_bytes: 1_000_000,
+        };
+        let shown = q.reserve(200_000).unwrap_err().to_string();
+        assert!(shown.contains("200000"), "{shown}");
+        assert!(!shown.contains("123457"), "{shown}");
+    }
+
+    #[test]
+    fn admins_stay_under_the_operators_ceiling() {
+        assert!(check_admin_quota_bytes(100, 10, Some(100)).is_ok());
+        let over = check_admin_quota_bytes(101, 10, Some(100)).unwrap_err();
+        assert_eq!(over.field(), Some("storage_quota_bytes"));
+        // An operator granted more: kept or lowered, not raised.
+        assert!(check_admin_quota_bytes(500, 500, Some(100)).is_ok());
+        assert!(check_admin_quota_bytes(300, 500, Some(100)).is_ok());
+        assert!(check_admin_quota_bytes(501, 500, Some(100)).is_err());
+        assert!(check_admin_quota_bytes(i64::MAX, 0, None).is_ok());
+        assert!(check_admin_quota_bytes(-1, 0, None).is_err());
+    }
 
     proptest! {
         #[test]

@@ -239,6 +239,17 @@ async fn follow(
                         listener.on_event(event);
                     }
                 }
+                // The server ends the socket with the session: reconnecting cannot help.
+                Some(Ok(Frame::Close(Some(close))))
+                    if u16::from(close.code) == taina_core::socket::CLOSE_SESSION_ENDED =>
+                {
+                    return Err(ClientError::Api {
+                        status: 401,
+                        code: "unauthenticated".into(),
+                        message: close.reason.to_string(),
+                        field: None,
+                    });
+                }
                 Some(Ok(Frame::Close(_))) | None => return Ok(()),
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(network(&e)),

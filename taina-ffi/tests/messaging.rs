@@ -397,8 +397,38 @@ async fn the_subscription_stops_when_the_session_ends(t: TestInstance) {
     );
 }
 
+async fn a_connected_subscription_hears_at_once_that_its_session_ended(t: TestInstance) {
+    t.setup().await;
+    let server = serve(&t).await;
+    let phone = signed_in(&server.url, "admin@example.org").await;
+    let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let _subscription = phone.clone().subscribe(Arc::new(Events(tx))).await.unwrap();
+    connected(&mut heard).await;
+    let phones = phone
+        .sessions()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.current)
+        .unwrap();
+    let laptop = signed_in(&server.url, "admin@example.org").await;
+    laptop.end_session(phones.id.to_string()).await.unwrap();
+    // The server closes the socket with the session (no waiting for a reconnect).
+    next_within(
+        Duration::from_secs(3),
+        &mut heard,
+        "the end of the session",
+        |h| match h {
+            Heard::Event(e) if e.kind == "unauthenticated" => Some(()),
+            _ => None,
+        },
+    )
+    .await;
+}
+
 backend_tests!(
     the_subscription_stops_when_the_session_ends,
+    a_connected_subscription_hears_at_once_that_its_session_ended,
     a_group_conversation,
     the_subscription_catches_up_after_losing_the_network,
     wss_to_a_server_with_its_own_certificate,

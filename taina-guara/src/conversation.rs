@@ -1,6 +1,8 @@
 //! Conversations: direct (two members, one per pair) and groups (a name, 2 to 100 participants, an
 //! admin), and who may do what in them.
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 use taina_core::{Error, UserId};
 
@@ -99,19 +101,54 @@ pub fn normalize_name(raw: &str) -> Result<String, Error> {
     taina_core::validate::normalize_label("name", raw, NAME_MAX_CHARS)
 }
 
-/// The participants of a new group: the creator and the others, without repeats; 2 to 100 in all.
+/// Checks the length of a request's list of people before anyone in it is looked up: one request
+/// names at most [`MAX_PARTICIPANTS`] people (a group holds no more).
+pub fn check_requested(users: &[UserId]) -> Result<(), Error> {
+    if users.len() > MAX_PARTICIPANTS {
+        return Err(Error::invalid(
+            "participants",
+            format!("name at most {MAX_PARTICIPANTS} people at once"),
+        ));
+    }
+    Ok(())
+}
+
+/// The participants of a new group: the creator and the others, without repeats; 2 to 100 in all
+/// (and the request names at most 100 others).
 pub fn group_participants(creator: &UserId, others: &[UserId]) -> Result<Vec<UserId>, Error> {
+    check_requested(others)?;
+    let mut seen = HashSet::from([creator]);
     let mut all = vec![creator.clone()];
     for user in others {
-        if !all.contains(user) {
+        if seen.insert(user) {
             all.push(user.clone());
-        }
-        if all.len() > MAX_PARTICIPANTS {
-            break;
         }
     }
     check_group_size(all.len())?;
     Ok(all)
+}
+
+/// Whom a request adds to a group whose participants are `current`: those named who are not in it
+/// yet, without repeats, in the order named. The request names at most 100 people and the group
+/// then holds at most 100, both checked before anyone is looked up.
+///
+/// ```
+/// use taina_core::UserId;
+/// use taina_guara::conversation::participants_to_add;
+/// let (a, b, c) = (UserId::from_random([1; 21]), UserId::from_random([2; 21]), UserId::from_random([3; 21]));
+/// let current = [a.clone(), b.clone()];
+/// assert_eq!(participants_to_add(&current, &[c.clone(), b, c.clone()]).unwrap(), [c]);
+/// ```
+pub fn participants_to_add(current: &[UserId], requested: &[UserId]) -> Result<Vec<UserId>, Error> {
+    check_requested(requested)?;
+    let mut seen: HashSet<&UserId> = current.iter().collect();
+    let new: Vec<UserId> = requested
+        .iter()
+        .filter(|user| seen.insert(*user))
+        .cloned()
+        .collect();
+    check_group_size(current.len() + new.len())?;
+    Ok(new)
 }
 
 /// Checks a group's number of participants.
@@ -217,6 +254,29 @@ mod tests {
         assert_eq!(group_participants(&user(1), &many).unwrap().len(), 100);
         let too_many: Vec<UserId> = (2..=101).map(user).collect();
         assert!(group_participants(&user(1), &too_many).is_err());
+    }
+
+    #[test]
+    fn requests_are_bounded_before_anyone_is_looked_up() {
+        let current: Vec<UserId> = (1..=99).map(user).collect();
+        // One more fits; two more do not, however the request repeats itself.
+        assert_eq!(
+            participants_to_add(&current, &[user(100), user(100), user(5)]).unwrap(),
+            [user(100)]
+        );
+        assert!(participants_to_add(&current, &[user(100), user(101)]).is_err());
+        // A request naming more people than a group holds is refused outright, even when they are
+        // all already in it.
+        let long: Vec<UserId> = (0..=MAX_PARTICIPANTS)
+            .map(|i| user((i % 50) as u8 + 1))
+            .collect();
+        let e = participants_to_add(&current, &long).unwrap_err();
+        assert_eq!(e.kind(), taina_core::ErrorKind::Invalid);
+        assert!(group_participants(&user(1), &long).is_err());
+        let at_most: Vec<UserId> = (0..MAX_PARTICIPANTS)
+            .map(|i| user((i % 50) as u8 + 1))
+            .collect();
+        assert_eq!(participants_to_add(&current, &at_most).unwrap(), []);
     }
 
     #[test]

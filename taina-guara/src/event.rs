@@ -131,6 +131,40 @@ impl GuaraEvent {
             GuaraEvent::Resync => "resync",
         }
     }
+
+    /// The conversation whose topic carries the event, if any: a subscriber that no longer
+    /// follows it must not be handed the event. A person joining or leaving is told on their own
+    /// topic, so that event has none.
+    pub fn conversation_topic(&self) -> Option<&ConversationId> {
+        match self {
+            GuaraEvent::MessageCreated(m) | GuaraEvent::MessageUpdated(m) => {
+                Some(&m.conversation_id)
+            }
+            GuaraEvent::ConversationUpdated {
+                change: ConversationChange::Joined | ConversationChange::Left,
+                ..
+            } => None,
+            GuaraEvent::MessageDeleted {
+                conversation_id, ..
+            }
+            | GuaraEvent::ReactionAdded {
+                conversation_id, ..
+            }
+            | GuaraEvent::ReactionRemoved {
+                conversation_id, ..
+            }
+            | GuaraEvent::ConversationUpdated {
+                conversation_id, ..
+            }
+            | GuaraEvent::ReadUpdated {
+                conversation_id, ..
+            }
+            | GuaraEvent::Typing {
+                conversation_id, ..
+            } => Some(conversation_id),
+            GuaraEvent::Presence { .. } | GuaraEvent::Resync => None,
+        }
+    }
 }
 
 #[cfg(test)]

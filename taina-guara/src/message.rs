@@ -14,6 +14,10 @@ pub const ATTACHMENT_MAX_BYTES: u64 = 25 * 1024 * 1024;
 pub const CLIENT_KEY_MAX_CHARS: usize = 64;
 /// The longest reaction, in bytes (an emoji with its modifiers).
 pub const REACTION_MAX_BYTES: usize = 32;
+/// The most distinct emoji one person may put on one message.
+pub const MAX_REACTIONS_PER_PERSON: usize = 20;
+/// The most distinct emoji one message may carry (whoever put them there).
+pub const MAX_EMOJI_PER_MESSAGE: usize = 50;
 /// Messages per history page unless asked otherwise.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 /// The most messages one history page may hold.
@@ -58,12 +62,13 @@ impl AttachmentKind {
     }
 }
 
-/// A file attached to a message (a Ybira file the sender could read when sending).
+/// A file attached to a message: a Ybira file the sender could read when sending, with its content
+/// as it was then (the message keeps that content; the file may have changed, or gone, since).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attachment {
-    /// The Ybira file.
+    /// The Ybira file it was sent from.
     pub file_id: ItemId,
     /// Its name when attached.
     pub name: String,
@@ -129,6 +134,36 @@ pub fn normalize_reaction(raw: &str) -> Result<String, Error> {
         ));
     }
     Ok(emoji.to_owned())
+}
+
+/// Checks that `user` may react with `emoji` to a message holding `reactions`: once per emoji, at
+/// most [`MAX_REACTIONS_PER_PERSON`] distinct emoji per person, and at most
+/// [`MAX_EMOJI_PER_MESSAGE`] distinct emoji on the message (joining an emoji already there is always
+/// possible, within one's own limit).
+pub fn check_new_reaction(reactions: &[Reaction], user: &UserId, emoji: &str) -> Result<(), Error> {
+    let mut mine = 0;
+    let mut present = false;
+    for reaction in reactions {
+        let by_me = reaction.user_ids.contains(user);
+        if reaction.emoji == emoji {
+            if by_me {
+                return Err(Error::conflict("you already reacted with this emoji"));
+            }
+            present = true;
+        }
+        mine += usize::from(by_me);
+    }
+    if mine >= MAX_REACTIONS_PER_PERSON {
+        return Err(Error::conflict(format!(
+            "at most {MAX_REACTIONS_PER_PERSON} reactions per person on a message"
+        )));
+    }
+    if !present && reactions.len() >= MAX_EMOJI_PER_MESSAGE {
+        return Err(Error::conflict(format!(
+            "a message holds at most {MAX_EMOJI_PER_MESSAGE} different reactions"
+        )));
+    }
+    Ok(())
 }
 
 /// What someone wants to do to a message.
@@ -298,6 +333,38 @@ mod tests {
         assert!(check_client_key("with space").is_err());
         assert_eq!(normalize_reaction(" 👍🏽 ").unwrap(), "👍🏽");
         assert!(normalize_reaction("👍 👍").is_err());
+    }
+
+    #[test]
+    fn reactions_are_capped_per_person_and_per_message() {
+        let (a, b) = (UserId::from_random([1; 21]), UserId::from_random([2; 21]));
+        let emoji = |i: usize| format!("e{i}");
+        let mut reactions: Vec<Reaction> = Vec::new();
+        for i in 0..MAX_REACTIONS_PER_PERSON {
+            assert!(check_new_reaction(&reactions, &a, &emoji(i)).is_ok());
+            reactions.push(Reaction {
+                emoji: emoji(i),
+                user_ids: vec![a.clone()],
+            });
+        }
+        assert_eq!(
+            check_new_reaction(&reactions, &a, "e0").unwrap_err(),
+            Error::conflict("you already reacted with this emoji")
+        );
+        let over = check_new_reaction(&reactions, &a, "new").unwrap_err();
+        assert_eq!(over.kind(), taina_core::ErrorKind::Conflict);
+        // Someone else still may, until the message holds 50 different emoji.
+        assert!(check_new_reaction(&reactions, &b, "e0").is_ok());
+        while reactions.len() < MAX_EMOJI_PER_MESSAGE {
+            let i = reactions.len();
+            reactions.push(Reaction {
+                emoji: emoji(i),
+                user_ids: vec![UserId::from_random([u8::try_from(i).unwrap(); 21])],
+            });
+        }
+        assert!(check_new_reaction(&reactions, &b, "one-more").is_err());
+        // Joining an emoji already there adds none.
+        assert!(check_new_reaction(&reactions, &b, "e49").is_ok());
     }
 
     proptest! {

@@ -1,8 +1,9 @@
 //! # taina-jaci
 //!
 //! Jaci, Tainá's photos service, as pure work: EXIF to metadata ([`metadata`]), orientation
-//! ([`orientation`]), upright WebP thumbnails ([`thumbnail`]), the timeline ([`timeline`]), albums ([`album`]) and video metadata ([`video`]). The `taina` shell runs the jobs and
-//! storage.
+//! ([`orientation`]), upright WebP thumbnails ([`thumbnail`]), the timeline ([`timeline`]), albums
+//! ([`album`]), video metadata ([`video`]) and what a decoder child process answers ([`wire`]).
+//! The `taina` shell runs the jobs and storage.
 #![forbid(unsafe_code)]
 
 pub mod album;
@@ -15,6 +16,7 @@ pub mod orientation;
 pub mod thumbnail;
 pub mod timeline;
 pub mod video;
+pub mod wire;
 
 pub use taina_core as core;
 

@@ -114,9 +114,10 @@ pub struct Album {
     pub visibility: Visibility,
     /// Who made it.
     pub owner_id: UserId,
-    /// The cover: the one chosen, or else the first photo.
+    /// The cover: the one chosen, or else the first photo, of those the viewer may see.
     pub cover_photo_id: Option<PhotoId>,
-    /// Photos in it (all of them, whether or not the viewer may see each).
+    /// Photos in it that the viewer may see (those in the trash, or that they may not see, do not
+    /// count).
     pub photo_count: u64,
     /// When it was made.
     pub created_at: Timestamp,

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::thumbnail::Size;
+
 /// What kind of library item a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -68,9 +70,48 @@ pub fn thumbnails_supported(mime: &str) -> bool {
     preview_source(mime) == Some(PreviewSource::Image)
 }
 
+/// The previews a file of type `mime` has once they were made without error: one WebP per
+/// thumbnail [`Size`] (`small.webp`, `medium.webp`, `large.webp`). A HEIF/HEIC photo's JPEG
+/// rendition is not listed: whether it is made depends on the bytes, not the type.
+pub fn preview_names(mime: &str) -> Vec<String> {
+    if preview_source(mime).is_none() {
+        return Vec::new();
+    }
+    Size::ALL
+        .iter()
+        .map(|size| format!("{}.webp", size.name()))
+        .collect()
+}
+
+/// The kind of a file of type `mime` if the photo library takes it, or the error that refuses it
+/// (before anything is stored, or anything already stored is changed).
+pub fn library_kind(mime: &str) -> Result<MediaKind, taina_core::Error> {
+    media_kind(mime).ok_or_else(|| {
+        taina_core::Error::invalid(
+            "content",
+            format!("is not a photo or video the library takes ({mime})"),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn previews_are_three_thumbnails() {
+        assert_eq!(
+            preview_names("image/jpeg"),
+            ["small.webp", "medium.webp", "large.webp"]
+        );
+        assert_eq!(preview_names("application/pdf").len(), 3);
+        assert!(preview_names("text/plain").is_empty());
+        assert_eq!(library_kind("image/png"), Ok(MediaKind::Image));
+        assert_eq!(
+            library_kind("text/plain").unwrap_err().kind(),
+            taina_core::ErrorKind::Invalid
+        );
+    }
 
     #[test]
     fn takes_photos_and_videos_only() {

@@ -55,7 +55,10 @@ pub struct Client {
 }
 
 impl Client {
-    /// Whether the client is this machine itself, not a proxy relaying someone else.
+    /// Whether the client is this machine itself, not a proxy relaying someone else: a loopback
+    /// peer with no forwarding header that addressed us by a loopback name (`127.0.0.1`, `[::1]`,
+    /// `localhost`). A proxy on this machine that sends no forwarding header still passes the
+    /// public host name it was asked for, so it does not count.
     pub fn is_local(&self) -> bool {
         !self.proxied
             && self
@@ -63,7 +66,71 @@ impl Client {
                 .as_deref()
                 .and_then(|ip| ip.parse::<IpAddr>().ok())
                 .is_some_and(|ip| ip.to_canonical().is_loopback())
+            && loopback_host(&self.origin)
     }
+}
+
+/// Whether the host of `scheme://host[:port]` names this machine.
+fn loopback_host(origin: &str) -> bool {
+    let host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
+}
+
+/// Whether a request from `peer` carries forwarding headers that count for nothing because the
+/// peer is on this machine but not a trusted proxy: a reverse proxy left out of
+/// `trusted_proxies`, so every client it relays looks alike.
+fn untrusted_local_forwarder(peer: Option<IpAddr>, proxied: bool, trusted: bool) -> bool {
+    proxied && !trusted && peer.is_some_and(|ip| ip.to_canonical().is_loopback())
+}
+
+/// Warns once, the first time forwarding headers arrive from an untrusted loopback peer.
+fn warn_untrusted_local_forwarder(peer: IpAddr) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        tracing::warn!(
+            %peer,
+            "X-Forwarded-* headers arrive from a proxy on this machine that is not in \
+             trusted_proxies: they are ignored, so every client it relays shares one address \
+             (one login throttle) and is not \"this machine\" for /metrics; add the proxy to \
+             trusted_proxies"
+        );
+    });
+}
+
+/// What to warn about when the server starts listening on `listen` with `config`: a loopback
+/// listener with a public URL elsewhere is reached through a reverse proxy, which then needs to be
+/// in `trusted_proxies`.
+pub fn startup_warnings(config: &taina::config::Config, listen: SocketAddr) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let public_elsewhere = config.public_url.as_deref().is_some_and(|url| {
+        let authority = url.split_once("://").map_or(url, |(_, rest)| rest);
+        !loopback_host(authority.split('/').next().unwrap_or_default())
+    });
+    if listen.ip().to_canonical().is_loopback()
+        && public_elsewhere
+        && config.trusted_proxies.is_empty()
+    {
+        warnings.push(format!(
+            "listening on {listen} for {} with no trusted_proxies: a reverse proxy on this machine \
+             is not believed, so all its clients share one address (one login throttle){}; set \
+             trusted_proxies to the proxy's address",
+            config.public_url.as_deref().unwrap_or_default(),
+            if config.metrics_open_to_loopback {
+                ", and if it sends no X-Forwarded-For they all read /metrics (set \
+                 metrics_open_to_loopback = false)"
+            } else {
+                ""
+            }
+        ));
+    }
+    warnings
 }
 
 /// The last value of a (possibly repeated, comma-separated) header.
@@ -94,6 +161,10 @@ pub fn resolve(peer: Option<IpAddr>, headers: &HeaderMap, reach: &Reach) -> Clie
     .iter()
     .any(|h| headers.contains_key(*h));
     let via_trusted_proxy = peer.is_some_and(trusted);
+    if let Some(peer) = peer.filter(|_| untrusted_local_forwarder(peer, proxied, via_trusted_proxy))
+    {
+        warn_untrusted_local_forwarder(peer);
+    }
     let mut ip = peer;
     let mut https = reach.tls;
     let mut host = headers
@@ -193,6 +264,54 @@ mod tests {
             &reach(&[]),
         );
         assert!(plain.is_local());
+    }
+
+    #[test]
+    fn this_machine_is_a_loopback_peer_asking_for_a_loopback_host() {
+        let local = |host: &'static str| {
+            resolve(
+                Some("127.0.0.1".parse().unwrap()),
+                &headers(&[("host", host)]),
+                &reach(&[]),
+            )
+            .is_local()
+        };
+        assert!(local("127.0.0.1:8080"));
+        assert!(local("localhost:8080"));
+        assert!(local("[::1]:8080"));
+        // A proxy here that sends no forwarding header still names the public host.
+        assert!(!local("home.example.org"));
+        assert!(!local("home.example.org:443"));
+        // A stranger asking for a loopback name is still a stranger.
+        let c = resolve(
+            Some("203.0.113.9".parse().unwrap()),
+            &headers(&[("host", "127.0.0.1:8080")]),
+            &reach(&[]),
+        );
+        assert!(!c.is_local());
+    }
+
+    #[test]
+    fn untrusted_forwarders_on_this_machine_are_noticed() {
+        let here: IpAddr = "127.0.0.1".parse().unwrap();
+        let there: IpAddr = "203.0.113.9".parse().unwrap();
+        assert!(untrusted_local_forwarder(Some(here), true, false));
+        assert!(!untrusted_local_forwarder(Some(here), true, true));
+        assert!(!untrusted_local_forwarder(Some(here), false, false));
+        assert!(!untrusted_local_forwarder(Some(there), true, false));
+        let listen: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let mut config = taina::config::Config {
+            public_url: Some("https://home.example.org".into()),
+            ..Default::default()
+        };
+        assert_eq!(startup_warnings(&config, listen).len(), 1);
+        assert!(startup_warnings(&config, listen)[0].contains("metrics_open_to_loopback"));
+        assert!(startup_warnings(&config, "0.0.0.0:8080".parse().unwrap()).is_empty());
+        config.trusted_proxies = vec!["127.0.0.1".into()];
+        assert!(startup_warnings(&config, listen).is_empty());
+        config.trusted_proxies.clear();
+        config.public_url = Some("http://localhost:8080/".into());
+        assert!(startup_warnings(&config, listen).is_empty());
     }
 
     #[test]

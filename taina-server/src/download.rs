@@ -31,7 +31,11 @@ const FILENAME: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'|')
     .remove(b'~');
 
-/// Types a browser may show inline without risk (no active content).
+/// Types a browser may show inline without risk (no active content): raster images, audio and
+/// video, plain text, and PDF (browsers render it in their own isolated viewer; the web app opens
+/// it). These go out with their own type and `inline`; everything else (HTML, SVG, XML, JavaScript
+/// of any flavour, HEIC, archives...) goes out as `application/octet-stream` and `attachment`, so
+/// no browser ever runs it in our origin, whatever its stored type.
 fn inline_safe(mime: &str) -> bool {
     matches!(
         mime,
@@ -73,7 +77,7 @@ fn http_date(t: Timestamp) -> Option<HeaderValue> {
 }
 
 /// Whether `If-None-Match` names `etag` (or `*`).
-fn not_modified(request: &HeaderMap, etag: &str) -> bool {
+pub fn not_modified(request: &HeaderMap, etag: &str) -> bool {
     request
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -150,8 +154,8 @@ pub fn respond(download: Download, ranged: bool, attachment: bool) -> Result<Res
     let mut response = Response::new(Body::from_stream(download.body));
     let headers = response.headers_mut();
     common_headers(headers, &download.item, &download.etag);
-    // Types that could run script are sent as plain bytes to download.
-    let content_type = if inline || !download.mime_type.starts_with("text/") {
+    // Whatever is not shown inline is plain bytes to download: no type a browser could run.
+    let content_type = if inline {
         download.mime_type.as_str()
     } else {
         "application/octet-stream"
@@ -193,6 +197,9 @@ mod tests {
         );
         assert!(!inline_safe("image/svg+xml"));
         assert!(!inline_safe("text/html"));
+        assert!(!inline_safe("text/javascript"));
+        assert!(!inline_safe("application/javascript"));
+        assert!(!inline_safe("application/xhtml+xml"));
         assert!(inline_safe("image/jpeg"));
     }
 }

@@ -90,6 +90,12 @@ pub fn router(taina: Taina) -> Router {
             HeaderValue::from_static(value),
         ));
     }
+    if secure_cookies {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        ));
+    }
     app.layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
@@ -148,6 +154,11 @@ const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
     ),
 ];
 
+/// `Strict-Transport-Security` when the server or its public URL is HTTPS: browsers then use HTTPS
+/// only, for a year. Not `includeSubDomains`: other hosts under the family's domain may not speak
+/// HTTPS, and this server cannot know.
+const HSTS: &str = "max-age=31536000";
+
 /// Serves `taina` on `listener` until `shutdown` resolves, then finishes in-flight requests.
 /// With `tls_cert` and `tls_key` configured it speaks HTTPS (rustls), otherwise plain HTTP.
 pub async fn serve(
@@ -157,6 +168,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router(taina.clone()).into_make_service_with_connect_info::<client::Peer>();
     let config = taina.config();
+    for warning in client::startup_warnings(config, listener.local_addr()?) {
+        tracing::warn!("{warning}");
+    }
     match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => {
             let tls = tls::load_config(cert, key).map_err(std::io::Error::other)?;

@@ -1,14 +1,17 @@
 //! Prometheus metrics at `/metrics`: requests by route and status, latency histograms by route,
 //! uploads stored, open WebSockets and the job queue's depth. Routes are the matched templates
-//! (`/api/v1/files/{id}`), never raw paths, so the number of series stays bounded.
+//! (`/api/v1/files/{id}`), never raw paths, and methods one of a fixed set ([`method_label`]), so
+//! the number of series stays bounded whatever clients send.
 //!
-//! Served to loopback clients (a Prometheus on the same host) and to admins' tokens.
+//! Served to whoever sends the configured `metrics_token` as a bearer token, to this machine
+//! (a Prometheus on the same host; unless `metrics_open_to_loopback` is off) and to admins'
+//! sessions.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -91,10 +94,25 @@ impl Default for Metrics {
     }
 }
 
+/// The label of a request's method: the standard methods by name, anything else `other`, so that
+/// made-up methods create no series.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 /// Counts and times every request under its route template.
 pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = method_label(request.method()).to_owned();
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -121,7 +139,7 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
 
 /// `GET /metrics`, in the Prometheus text format.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    description = "Prometheus metrics. Clients on this machine (not relayed by a proxy) need no token; others must be admins.",
+    description = "Prometheus metrics. Send the configured `metrics_token` as a bearer token, or an admin's session; clients on this machine (not relayed by a proxy) need neither unless `metrics_open_to_loopback` is off.",
     responses((status = 200, description = "Metrics in the OpenMetrics text format", body = String,
         content_type = "application/openmetrics-text")))]
 pub async fn serve(
@@ -129,9 +147,16 @@ pub async fn serve(
     client: Client,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
-    if !client.is_local() {
-        let (token, _) = crate::auth::token(&headers).ok_or(DomainError::Unauthenticated {
-            reason: "sign in as an admin",
+    let config = state.taina.config();
+    let token = crate::auth::request_token(&headers, crate::auth::secure(&state, &client));
+    let scraper = match (config.metrics_token.as_deref(), token) {
+        (Some(expected), Some((sent, false))) => same_secret(expected, sent),
+        _ => false,
+    };
+    let local = config.metrics_open_to_loopback && client.is_local();
+    if !scraper && !local {
+        let (token, _) = token.ok_or(DomainError::Unauthenticated {
+            reason: "send the metrics token, or sign in as an admin",
         })?;
         let actor = state.taina.accounts().authenticate(token).await?;
         if !actor.is_admin() {
@@ -155,4 +180,39 @@ pub async fn serve(
         HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
     );
     Ok(response)
+}
+
+/// Whether two secrets are equal, in time that does not depend on where they differ (their
+/// SHA-256 digests are compared whole).
+fn same_secret(expected: &str, sent: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let (a, b) = (Sha256::digest(expected.trim()), Sha256::digest(sent.trim()));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_are_a_fixed_set() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::OPTIONS), "OPTIONS");
+        for made_up in ["PROPFIND", "FOO", "X1234567"] {
+            assert_eq!(
+                method_label(&Method::from_bytes(made_up.as_bytes()).unwrap()),
+                "other"
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("0123456789abcdef", "0123456789abcdef"));
+        assert!(!same_secret("0123456789abcdef", "0123456789abcdeF"));
+        assert!(!same_secret("0123456789abcdef", ""));
+    }
 }

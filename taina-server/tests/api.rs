@@ -187,10 +187,21 @@ async fn accounts_auth_and_errors(t: TestInstance) {
     .await;
     assert_eq!(members["items"].as_array().unwrap().len(), 2);
     assert!(members["next_cursor"].is_null());
+    // The storage in use is for admins (issue 16 #16).
+    let refused = client
+        .get(s.at("/storage"))
+        .bearer_auth(&bia_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error(refused, StatusCode::FORBIDDEN).await["code"],
+        "forbidden"
+    );
     let storage = json(
         client
             .get(s.at("/storage"))
-            .bearer_auth(&bia_token)
+            .bearer_auth(&token)
             .send()
             .await
             .unwrap(),

@@ -294,4 +294,287 @@ async fn resumable_uploads(t: TestInstance) {
     );
 }
 
-backend_tests!(resumable_uploads);
+/// Asks to create an upload; answers the response (refused or not).
+async fn try_create(
+    client: &Client,
+    base: &str,
+    token: &str,
+    length: usize,
+    metadata: &str,
+) -> Response {
+    tus(client.post(format!("{base}/api/v1/uploads")), token)
+        .header("Upload-Length", length.to_string())
+        .header("Upload-Metadata", metadata)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn status_of(client: &Client, url: &str, token: &str) -> StatusCode {
+    tus(client.head(url), token).send().await.unwrap().status()
+}
+
+async fn used_bytes(client: &Client, base: &str, token: &str) -> i64 {
+    let v: serde_json::Value = client
+        .get(format!("{base}/api/v1/storage"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["used_bytes"].as_i64().unwrap()
+}
+
+async fn get_json(client: &Client, url: String, token: &str) -> serde_json::Value {
+    let response = client.get(url).bearer_auth(token).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../tests/fixtures/photos/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// Staging files of the community's uploads (`communities/{c}/temp`).
+fn staged(t: &TestInstance, actor: &taina::core::Actor) -> usize {
+    let dir = t
+        .taina
+        .data_dir()
+        .join(format!("storage/communities/{}/temp", actor.community_id));
+    std::fs::read_dir(dir).map_or(0, |d| d.count())
+}
+
+/// Issue 16 #4: a person's unfinished uploads are capped in number and bytes, refused creations
+/// leave no staging file, an empty piece keeps nothing alive, and uploads expire from their last
+/// byte and from their creation (released as soon as they are asked for, or by upkeep).
+async fn resumable_uploads_are_capped_and_expire(t: TestInstance) {
+    let t = t
+        .reconfigure(|c| {
+            c.max_upload_bytes = 1_000_000;
+            c.resumable_uploads_per_user = 3;
+            c.resumable_upload_bytes_per_user = Some(1_500_000);
+            c.resumable_upload_lifetime_hours = 2;
+            c.resumable_upload_idle_minutes = 60;
+        })
+        .await;
+    let (base, _stop) = start(&t).await;
+    let signed_in = t.setup().await;
+    let actor = t.actor(&signed_in).await;
+    let token = signed_in.token;
+    let client = Client::new();
+    let minutes = |n: u64| std::time::Duration::from_secs(n * 60);
+    let before = used_bytes(&client, &base, &token).await;
+
+    let a = create(
+        &client,
+        &base,
+        &token,
+        1000,
+        &meta(&[("filename", "a.bin")]),
+    )
+    .await;
+    let b = create(
+        &client,
+        &base,
+        &token,
+        1_000_000,
+        &meta(&[("filename", "b.bin")]),
+    )
+    .await;
+    // Together they would announce more than a person may have unfinished.
+    let too_much = try_create(&client, &base, &token, 600_000, "").await;
+    assert_eq!(too_much.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: serde_json::Value = too_much.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_large", "{body}");
+    let c = create(
+        &client,
+        &base,
+        &token,
+        1000,
+        &meta(&[("filename", "c.bin")]),
+    )
+    .await;
+    // As many as allowed are open.
+    let too_many = try_create(&client, &base, &token, 1, "").await;
+    assert_eq!(too_many.status(), StatusCode::CONFLICT);
+    // A creation the quota refuses leaves no staging file either.
+    t.taina
+        .accounts()
+        .update_community(
+            &actor,
+            taina::accounts::CommunityUpdate {
+                storage_quota_bytes: Some(before + 1_002_000),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    tus(client.delete(&c), &token).send().await.unwrap();
+    let no_room = try_create(&client, &base, &token, 2000, "").await;
+    assert_eq!(no_room.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: serde_json::Value = no_room.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "quota_exceeded", "{body}");
+    assert_eq!(staged(&t, &actor), 2, "refused creations stage nothing");
+    let c = create(
+        &client,
+        &base,
+        &token,
+        1000,
+        &meta(&[("filename", "c.bin")]),
+    )
+    .await;
+    assert_eq!(staged(&t, &actor), 3);
+    assert_eq!(used_bytes(&client, &base, &token).await, before + 1_002_000);
+
+    // Half an hour on: an empty piece for `a` (it keeps nothing alive), bytes for `b`.
+    t.advance(minutes(30));
+    let empty = patch(&client, &a, &token, 0, Vec::new()).await;
+    assert_eq!(empty.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header(&empty, "upload-offset"), "0");
+    let piece = patch(&client, &b, &token, 0, vec![7u8; 100_000]).await;
+    assert_eq!(piece.status(), StatusCode::NO_CONTENT);
+    // An hour after its last byte (its creation), `a` is gone; `b` is not.
+    t.advance(minutes(31));
+    assert_eq!(status_of(&client, &a, &token).await, StatusCode::NOT_FOUND);
+    let late = patch(&client, &a, &token, 0, vec![1u8; 10]).await;
+    assert_eq!(late.status(), StatusCode::NOT_FOUND);
+    assert_eq!(status_of(&client, &b, &token).await, StatusCode::OK);
+    // Nobody asked for `c`: upkeep releases it.
+    let report = t.taina.ybira().cleanup().await.unwrap();
+    assert_eq!(report.stale_uploads, 1, "{report:?}");
+    assert_eq!(status_of(&client, &c, &token).await, StatusCode::NOT_FOUND);
+    assert_eq!(used_bytes(&client, &base, &token).await, before + 1_000_000);
+    assert_eq!(staged(&t, &actor), 1);
+
+    // `b` keeps receiving bytes, but two hours after its creation it is gone all the same.
+    t.advance(minutes(25));
+    let piece = patch(&client, &b, &token, 100_000, vec![7u8; 1000]).await;
+    assert_eq!(piece.status(), StatusCode::NO_CONTENT);
+    t.advance(minutes(35));
+    let late = patch(&client, &b, &token, 101_000, vec![7u8; 1000]).await;
+    assert_eq!(late.status(), StatusCode::NOT_FOUND);
+    assert_eq!(status_of(&client, &b, &token).await, StatusCode::NOT_FOUND);
+    assert_eq!(used_bytes(&client, &base, &token).await, before);
+    assert_eq!(staged(&t, &actor), 0);
+
+    // Room again.
+    let again = create(&client, &base, &token, 10, "").await;
+    assert_eq!(
+        patch(&client, &again, &token, 0, vec![1u8; 10])
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+}
+
+/// Issue 16 #13: a photo upload that would replace a file is refused before anything changes when
+/// its content is not a photo; a photo replacing a photo keeps the file, its photo and its versions.
+async fn photo_replacements_through_tus_keep_the_file(t: TestInstance) {
+    let (base, _stop) = start(&t).await;
+    let signed_in = t.setup().await;
+    let actor = t.actor(&signed_in).await;
+    let token = signed_in.token;
+    let client = Client::new();
+    let jolla = fixture("jolla.jpg");
+    let url = create(
+        &client,
+        &base,
+        &token,
+        jolla.len(),
+        &meta(&[("filename", "photo.jpg"), ("photo", "true")]),
+    )
+    .await;
+    let done = patch(&client, &url, &token, 0, jolla.clone()).await;
+    assert_eq!(done.status(), StatusCode::NO_CONTENT);
+    let file_id = header(&done, "taina-file-id");
+    let photo_id = header(&done, "taina-photo-id");
+    let used = used_bytes(&client, &base, &token).await;
+    let replace = |name: &'static str| {
+        meta(&[
+            ("filename", name),
+            ("photo", "true"),
+            ("on_conflict", "replace"),
+        ])
+    };
+    let content_of = |id: String| {
+        let (client, base, token) = (client.clone(), base.clone(), token.clone());
+        async move {
+            let response = client
+                .get(format!("{base}/api/v1/files/{id}/content"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.bytes().await.unwrap().to_vec()
+        }
+    };
+
+    // Text meant for the library, replacing the photo: refused, and nothing changed.
+    let text = b"just some words, certainly not a photo".to_vec();
+    let url = create(&client, &base, &token, text.len(), &replace("photo.jpg")).await;
+    let refused = patch(&client, &url, &token, 0, text).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        content_of(file_id.clone()).await,
+        jolla,
+        "the file is as it was"
+    );
+    let versions = get_json(
+        &client,
+        format!("{base}/api/v1/files/{file_id}/versions"),
+        &token,
+    )
+    .await;
+    assert_eq!(versions["items"].as_array().unwrap().len(), 0, "{versions}");
+    get_json(&client, format!("{base}/api/v1/photos/{photo_id}"), &token).await;
+    assert_eq!(
+        status_of(&client, &url, &token).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(staged(&t, &actor), 0);
+    assert_eq!(used_bytes(&client, &base, &token).await, used);
+
+    // Another photo replacing it: the same file and photo, the old content its version.
+    let canon = fixture("Canon_40D.jpg");
+    let url = create(&client, &base, &token, canon.len(), &replace("photo.jpg")).await;
+    let replaced = patch(&client, &url, &token, 0, canon.clone()).await;
+    assert_eq!(replaced.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header(&replaced, "taina-file-id"), file_id);
+    assert_eq!(header(&replaced, "taina-photo-id"), photo_id);
+    assert_eq!(content_of(file_id.clone()).await, canon);
+    let versions = get_json(
+        &client,
+        format!("{base}/api/v1/files/{file_id}/versions"),
+        &token,
+    )
+    .await;
+    assert_eq!(versions["items"].as_array().unwrap().len(), 1, "{versions}");
+    let photo = get_json(&client, format!("{base}/api/v1/photos/{photo_id}"), &token).await;
+    assert_eq!(photo["camera"]["make"], "Canon", "{photo}");
+    // And again with the first photo (a version of it is kept too): still no harm.
+    let url = create(&client, &base, &token, jolla.len(), &replace("photo.jpg")).await;
+    let back = patch(&client, &url, &token, 0, jolla.clone()).await;
+    assert_eq!(back.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header(&back, "taina-photo-id"), photo_id);
+    assert_eq!(content_of(file_id.clone()).await, jolla);
+    let versions = get_json(
+        &client,
+        format!("{base}/api/v1/files/{file_id}/versions"),
+        &token,
+    )
+    .await;
+    assert_eq!(versions["items"].as_array().unwrap().len(), 2, "{versions}");
+}
+
+backend_tests!(
+    resumable_uploads,
+    resumable_uploads_are_capped_and_expire,
+    photo_replacements_through_tus_keep_the_file
+);

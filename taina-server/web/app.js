@@ -79,8 +79,10 @@ function explain(e) {
 const capital = (s) => (s ? s[0].toUpperCase() + s.slice(1) : "");
 const label = (field) => capital(field.replaceAll("_", " "));
 
+// Over HTTPS the server names its cookies `__Host-taina_*` (only this origin can set them).
 function csrf() {
-  const m = document.cookie.match(/(?:^|;\s*)taina_csrf=([^;]+)/);
+  const m = document.cookie.match(/(?:^|;\s*)__Host-taina_csrf=([^;]+)/)
+    || document.cookie.match(/(?:^|;\s*)taina_csrf=([^;]+)/);
   return m ? m[1] : "";
 }
 
@@ -203,10 +205,12 @@ function connectSocket() {
     if (frame.type === "read.updated") refreshUnread();
     for (const l of state.listeners) l(frame);
   };
-  ws.onclose = () => {
+  ws.onclose = (e) => {
     clearInterval(ping);
     state.socket = null;
-    if (state.me) setTimeout(connectSocket, 2000);
+    // 4401 (taina_core::socket::CLOSE_SESSION_ENDED): the session ended; sign in again.
+    if (e.code === 4401) { state.me = null; go("/login"); return; }
+    if (state.me) setTimeout(connectSocket, e.code === 4403 ? 0 : 2000);
   };
 }
 

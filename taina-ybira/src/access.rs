@@ -5,6 +5,10 @@
 //! everything under it) or a file to chosen members, read-only or read-write. Owners and admins may
 //! rename, move or delete anything in the shared space; members only their own items. A private
 //! space is its owner's alone, apart from what they share. Admins get no look into private spaces.
+//! A change that reaches a whole folder (the trash, a purge, a move to another space) needs the
+//! right over every item in it, so nobody deletes or carries off other people's files inside
+//! "their" folder ([`authorize_subtree`]); breadcrumbs stop at the highest folder the viewer may
+//! read ([`readable_from`]).
 //!
 //! An item the actor cannot read is reported as "not found", never "forbidden", so that nothing
 //! leaks about what exists.
@@ -155,6 +159,132 @@ pub fn authorize_root(actor: &Actor, space: &Space) -> Result<(), Denied> {
     }
 }
 
+/// A change that reaches everything under an item, not only the item itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubtreeChange<'a> {
+    /// Moving it into `to` (a change of space when `to` is not the item's own space).
+    MoveTo(&'a Space),
+    /// Putting it in the trash.
+    Trash,
+    /// Deleting it (from the trash) for good.
+    Purge,
+}
+
+/// Why a folder holding other people's items may not be moved, trashed or purged.
+const OTHERS_MOVE: &str = "this folder holds files or folders of other people that you may not \
+     move to another space; ask them (or, in the community's files, an admin) to move theirs first";
+const OTHERS_INTO_PRIVATE: &str = "files or folders of other people cannot go into a private \
+     space, and this holds some; ask them to move theirs first";
+const OTHERS_TRASH: &str = "this folder holds files or folders of other people that you may not \
+     delete; ask them (or, in the community's files, an admin) to move or delete theirs first";
+const OTHERS_PURGE: &str = "this folder holds files or folders of other people that you may not \
+     delete for good; ask them (or, in the community's files, an admin) to do it";
+
+/// Decides whether `actor`, who may [`ItemAction::Modify`] the item `root`, may apply `change` to
+/// it and to everything under it, whose owners are `owners` (the root's own owner may be among
+/// them; `None` is someone who left the community).
+///
+/// The rule: what changes for everyone in a subtree needs the right over every item in it. Going
+/// to the trash, being purged, or moving to another space (the shared space into a private one,
+/// or back) needs [`ItemAction::Modify`] on each item, so the items of others block it with a
+/// reason naming them, and nothing of theirs is deleted or carried off under them: a member who
+/// made a shared folder cannot delete or take the photos others put in it; a write-share holder
+/// cannot take the space owner's files by moving the folder they made. Besides, nobody's items
+/// go into someone else's private space, not even by an admin, since they could no longer see
+/// them. A move inside the same space leaves every item in that space, still its owner's to
+/// change, and is not restricted here.
+///
+/// Every item under `root` lives in the root's space and inherits the share the actor holds on
+/// the root; a share lower down cannot grant more here, since changing an item in someone else's
+/// private space already needs a write share on the root.
+///
+/// ```
+/// use taina_core::{Actor, CommunityId, Role, UserId};
+/// use taina_ybira::access::{authorize_subtree, ItemFacts, Space, SubtreeChange};
+/// let community = CommunityId::from_random([1; 21]);
+/// let ana = Actor { user_id: UserId::from_random([2; 21]), community_id: community.clone(),
+///                   role: Role::Member, session_id: None };
+/// let bia = UserId::from_random([3; 21]);
+/// let folder = ItemFacts { community_id: &community, space: &Space::Shared,
+///                          owner_id: Some(&ana.user_id), share: None };
+/// let owners = [Some(ana.user_id.clone()), Some(bia)];
+/// assert!(authorize_subtree(&ana, SubtreeChange::Trash, folder, &owners).is_err());
+/// ```
+pub fn authorize_subtree(
+    actor: &Actor,
+    change: SubtreeChange<'_>,
+    root: ItemFacts<'_>,
+    owners: &[Option<UserId>],
+) -> Result<(), taina_core::Error> {
+    if change == SubtreeChange::MoveTo(root.space) {
+        return Ok(());
+    }
+    let reason = match change {
+        SubtreeChange::MoveTo(_) => OTHERS_MOVE,
+        SubtreeChange::Trash => OTHERS_TRASH,
+        SubtreeChange::Purge => OTHERS_PURGE,
+    };
+    for owner in owners {
+        let facts = ItemFacts {
+            owner_id: owner.as_ref(),
+            ..root
+        };
+        match authorize_item(actor, ItemAction::Modify, facts) {
+            Ok(()) => {}
+            Err(Denied::OtherCommunity) => {
+                return Err(taina_core::Error::not_found("file or folder"));
+            }
+            Err(Denied::Role) => return Err(taina_core::Error::Forbidden { reason }),
+        }
+        let into_private = matches!(change, SubtreeChange::MoveTo(Space::Private(_)));
+        if into_private && owner.as_ref() != Some(&actor.user_id) {
+            return Err(taina_core::Error::Forbidden {
+                reason: OTHERS_INTO_PRIVATE,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Where the part of a breadcrumb trail that `actor` may read begins: `trail` is the folders
+/// above an item the actor may read, from the root of `space` down, each with the share the actor
+/// holds on that very folder (`None` if none). Shares reach down, so what the actor may read is
+/// a tail of the trail; the answer is its first index (`trail.len()` when they may read none of
+/// it), and the folders before it, whose names the actor has no right to, are left out.
+///
+/// ```
+/// use taina_core::{Actor, CommunityId, Role, UserId};
+/// use taina_ybira::access::{readable_from, ShareAccess, Space};
+/// let community = CommunityId::from_random([1; 21]);
+/// let gil = Actor { user_id: UserId::from_random([2; 21]), community_id: community.clone(),
+///                   role: Role::Guest, session_id: None };
+/// let ana = Space::Private(UserId::from_random([3; 21]));
+/// // Ana's "Family" / "Trip" / "Day 1": only "Trip" is shared with Gil.
+/// let trail = [None, Some(ShareAccess::Read), None];
+/// assert_eq!(readable_from(&gil, &community, &ana, &trail), 1);
+/// ```
+pub fn readable_from(
+    actor: &Actor,
+    community: &CommunityId,
+    space: &Space,
+    trail: &[Option<ShareAccess>],
+) -> usize {
+    let mut share = None;
+    for (at, direct) in trail.iter().enumerate() {
+        share = share.max(*direct);
+        let facts = ItemFacts {
+            community_id: community,
+            space,
+            owner_id: None,
+            share,
+        };
+        if authorize_item(actor, ItemAction::Read, facts).is_ok() {
+            return at;
+        }
+    }
+    trail.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +396,112 @@ mod tests {
             ..shared
         };
         assert!(authorize_item(&writer, ItemAction::Modify, added_by_writer).is_ok());
+    }
+
+    #[test]
+    fn a_folder_of_mine_holding_others_items_stays_where_it_is() {
+        let c = CommunityId::from_random([1; 21]);
+        let ana = actor(Role::Member, 2);
+        let bia = actor(Role::Member, 3);
+        let admin = actor(Role::Admin, 5);
+        let writer = actor(Role::Guest, 6);
+        let shared = Space::Shared;
+        let anas_folder = ItemFacts {
+            community_id: &c,
+            space: &shared,
+            owner_id: Some(&ana.user_id),
+            share: None,
+        };
+        let mixed = [Some(ana.user_id.clone()), Some(bia.user_id.clone())];
+        let hers = Space::Private(ana.user_id.clone());
+        let forbidden = |r: Result<(), taina_core::Error>| {
+            matches!(r, Err(taina_core::Error::Forbidden { .. }))
+        };
+        for change in [
+            SubtreeChange::Trash,
+            SubtreeChange::Purge,
+            SubtreeChange::MoveTo(&hers),
+        ] {
+            assert!(forbidden(authorize_subtree(
+                &ana,
+                change,
+                anas_folder,
+                &mixed
+            )));
+        }
+        // Within its space, or with only her own things in it, it goes.
+        assert!(
+            authorize_subtree(&ana, SubtreeChange::MoveTo(&shared), anas_folder, &mixed).is_ok()
+        );
+        let own = [Some(ana.user_id.clone())];
+        for change in [
+            SubtreeChange::Trash,
+            SubtreeChange::Purge,
+            SubtreeChange::MoveTo(&hers),
+        ] {
+            assert!(authorize_subtree(&ana, change, anas_folder, &own).is_ok());
+        }
+        // Someone who left (no owner) blocks a member, not an admin.
+        assert!(forbidden(authorize_subtree(
+            &ana,
+            SubtreeChange::Trash,
+            anas_folder,
+            &[None]
+        )));
+        assert!(authorize_subtree(&admin, SubtreeChange::Trash, anas_folder, &mixed).is_ok());
+        // An admin may delete anything shared, but not carry it into their own space.
+        let admins = Space::Private(admin.user_id.clone());
+        assert!(forbidden(authorize_subtree(
+            &admin,
+            SubtreeChange::MoveTo(&admins),
+            anas_folder,
+            &mixed
+        )));
+        // In Ana's private space, a write-share holder's folder holding Ana's files stays.
+        let in_hers = ItemFacts {
+            community_id: &c,
+            space: &hers,
+            owner_id: Some(&writer.user_id),
+            share: Some(ShareAccess::Write),
+        };
+        let with_anas = [Some(writer.user_id.clone()), Some(ana.user_id.clone())];
+        let gils = Space::Private(writer.user_id.clone());
+        for change in [
+            SubtreeChange::Trash,
+            SubtreeChange::Purge,
+            SubtreeChange::MoveTo(&gils),
+        ] {
+            assert!(forbidden(authorize_subtree(
+                &writer, change, in_hers, &with_anas
+            )));
+        }
+        // Ana, whose space it is, may do anything with it, even share it into the community.
+        let anas_view = ItemFacts {
+            share: None,
+            ..in_hers
+        };
+        for change in [
+            SubtreeChange::Trash,
+            SubtreeChange::Purge,
+            SubtreeChange::MoveTo(&shared),
+        ] {
+            assert!(authorize_subtree(&ana, change, anas_view, &with_anas).is_ok());
+        }
+    }
+
+    #[test]
+    fn breadcrumbs_start_where_reading_does() {
+        let c = CommunityId::from_random([1; 21]);
+        let ana = actor(Role::Member, 2);
+        let gil = actor(Role::Guest, 4);
+        let hers = Space::Private(ana.user_id.clone());
+        let trail = [None, None, Some(ShareAccess::Write), None];
+        assert_eq!(readable_from(&ana, &c, &hers, &trail), 0);
+        assert_eq!(readable_from(&gil, &c, &hers, &trail), 2);
+        assert_eq!(readable_from(&gil, &c, &hers, &[None, None]), 2);
+        assert_eq!(readable_from(&ana, &c, &Space::Shared, &[None, None]), 0);
+        assert_eq!(readable_from(&gil, &c, &Space::Shared, &[None, None]), 2);
+        assert_eq!(readable_from(&gil, &c, &hers, &[]), 0);
     }
 
     proptest! {

@@ -1,12 +1,19 @@
 //! The integrity check's decisions: comparing what the database says is stored with what storage
 //! holds. The shell lists both sides (and, in deep mode, hashes the blobs); this module says what
 //! is wrong. The report is what the CLI and TUI print.
+//!
+//! Storage holds two kinds of objects the database accounts for: blobs (a row each) and a file's
+//! previews (thumbnails and renditions under [`crate::layout::thumbnail_path`], no row of their own).
+//! A preview belongs to its file while the file exists (live or in the trash) and is an orphan only
+//! once the file is gone; a live file whose previews were made is missing those storage lacks.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use taina_core::{BlobId, CommunityId, Timestamp};
+use taina_core::{BlobId, CommunityId, ItemId, Timestamp};
+
+use crate::layout::{parse_thumbnail_path, thumbnail_path};
 
 /// Objects younger than this are never called orphans: they may belong to an upload in flight.
 pub const ORPHAN_GRACE: Duration = Duration::from_secs(3600);
@@ -22,6 +29,38 @@ pub struct KnownBlob {
     pub size_bytes: u64,
     /// Whether it was already marked missing by an earlier repair.
     pub marked_missing: bool,
+}
+
+/// A file the database knows, for its previews.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownFile {
+    /// Its community.
+    pub community_id: CommunityId,
+    /// Its id.
+    pub id: ItemId,
+    /// The previews storage must hold for it (names such as `small.webp`): those made for a live
+    /// file whose content is present; empty when none were made, making them failed, or the file
+    /// is in the trash.
+    pub expected_previews: Vec<String>,
+}
+
+/// What the database says of a file's previews.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PreviewFacts {
+    /// Its previews job ran (`previews_at`).
+    pub made: bool,
+    /// And could not make them (`preview_error`).
+    pub failed: bool,
+    /// The file is in the trash.
+    pub in_trash: bool,
+    /// Its content was found missing by an earlier repair.
+    pub content_missing: bool,
+}
+
+/// Whether storage must hold a file's previews: they were made without error, and the file is
+/// live with its content there. (Which previews a file has is Jaci's business.)
+pub fn previews_expected(facts: PreviewFacts) -> bool {
+    facts.made && !facts.failed && !facts.in_trash && !facts.content_missing
 }
 
 /// An object storage holds.
@@ -59,6 +98,18 @@ pub struct QuotaDrift {
     pub actual_bytes: i64,
 }
 
+/// A blob whose recorded reference count differs from the references that exist: the files and
+/// versions holding its content, and the message attachments pinned to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceDrift {
+    /// The blob.
+    pub blob_id: BlobId,
+    /// The reference count its row records.
+    pub recorded: i64,
+    /// The references counted.
+    pub actual: i64,
+}
+
 /// What the check found (and, in repair mode, fixed).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntegrityReport {
@@ -74,14 +125,21 @@ pub struct IntegrityReport {
     pub missing: Vec<(BlobId, String)>,
     /// Blobs marked missing by an earlier repair whose bytes are back (restored from a backup, say).
     pub reappeared: Vec<(BlobId, String)>,
-    /// Objects no blob refers to, older than [`ORPHAN_GRACE`] (paths).
+    /// Objects no blob refers to, and previews of files that are gone, older than [`ORPHAN_GRACE`]
+    /// (paths).
     pub orphans: Vec<String>,
+    /// Previews a live file should have that storage lacks (the file, and the preview's path).
+    #[serde(default)]
+    pub missing_previews: Vec<(ItemId, String)>,
     /// Blobs of the wrong size.
     pub size_mismatches: Vec<SizeMismatch>,
     /// Blobs whose content no longer has its recorded SHA-256 (deep mode).
     pub hash_mismatches: Vec<(BlobId, String)>,
     /// Communities whose recorded use is wrong.
     pub quota_drift: Vec<QuotaDrift>,
+    /// Blobs whose reference count is wrong (repair sets it; content nothing refers to is freed).
+    #[serde(default)]
+    pub reference_drift: Vec<ReferenceDrift>,
 }
 
 impl IntegrityReport {
@@ -90,18 +148,21 @@ impl IntegrityReport {
         self.missing.is_empty()
             && self.reappeared.is_empty()
             && self.orphans.is_empty()
+            && self.missing_previews.is_empty()
             && self.size_mismatches.is_empty()
             && self.hash_mismatches.is_empty()
             && self.quota_drift.is_empty()
+            && self.reference_drift.is_empty()
     }
 }
 
-/// Compares blobs with stored objects. `in_flight` are staging paths of uploads still running;
-/// they and anything modified within [`ORPHAN_GRACE`] of `now` are left alone. Blobs already marked
-/// missing are not reported again; if their bytes are back (at the recorded size) they are reported
-/// as reappeared.
+/// Compares blobs and files with stored objects. `in_flight` are staging paths of uploads still
+/// running; they and anything modified within [`ORPHAN_GRACE`] of `now` are left alone. Blobs
+/// already marked missing are not reported again; if their bytes are back (at the recorded size)
+/// they are reported as reappeared. A preview is an orphan only when its file is not among `files`.
 pub fn compare(
     known: &[KnownBlob],
+    files: &[KnownFile],
     stored: &[StoredObject],
     in_flight: &HashSet<String>,
     now: Timestamp,
@@ -109,6 +170,10 @@ pub fn compare(
     let by_path: HashMap<&str, &StoredObject> =
         stored.iter().map(|o| (o.path.as_str(), o)).collect();
     let known_paths: HashSet<&str> = known.iter().map(|b| b.path.as_str()).collect();
+    let known_files: HashSet<(&str, &str)> = files
+        .iter()
+        .map(|f| (f.community_id.as_str(), f.id.as_str()))
+        .collect();
     let mut report = IntegrityReport {
         blobs_checked: known.len() as u64,
         objects_checked: stored.len() as u64,
@@ -134,17 +199,27 @@ pub fn compare(
             Some(_) => {}
         }
     }
+    for file in files {
+        for name in &file.expected_previews {
+            let path = thumbnail_path(&file.community_id, &file.id, name);
+            if !by_path.contains_key(path.as_str()) {
+                report.missing_previews.push((file.id.clone(), path));
+            }
+        }
+    }
     let cutoff = now.minus(ORPHAN_GRACE);
     for object in stored {
         let old_enough = object.modified <= cutoff;
-        if old_enough
-            && !known_paths.contains(object.path.as_str())
-            && !in_flight.contains(&object.path)
-        {
+        let accounted_for = match parse_thumbnail_path(&object.path) {
+            Some((community, file, _)) => known_files.contains(&(community, file)),
+            None => known_paths.contains(object.path.as_str()),
+        };
+        if old_enough && !accounted_for && !in_flight.contains(&object.path) {
             report.orphans.push(object.path.clone());
         }
     }
     report.orphans.sort();
+    report.missing_previews.sort_by(|a, b| a.1.cmp(&b.1));
     report
 }
 
@@ -194,7 +269,7 @@ mod tests {
             object("back", 2, 0),
         ];
         let in_flight = HashSet::from(["temp/upload".to_owned()]);
-        let r = compare(&known, &stored, &in_flight, now);
+        let r = compare(&known, &[], &stored, &in_flight, now);
         assert_eq!(r.missing, vec![(known[2].id.clone(), "gone".to_owned())]);
         assert_eq!(r.reappeared, vec![(known[3].id.clone(), "back".to_owned())]);
         assert_eq!(r.orphans, vec!["stray-old".to_owned()]);
@@ -210,8 +285,85 @@ mod tests {
             let known: Vec<KnownBlob> = sizes.iter().enumerate()
                 .map(|(i, s)| blob(i as u8, &format!("p{i}"), *s)).collect();
             let stored: Vec<StoredObject> = known.iter().map(|b| object(&b.path, b.size_bytes, 0)).collect();
-            let r = compare(&known, &stored, &HashSet::new(), Timestamp::from_millis(1 << 40));
+            let r = compare(&known, &[], &stored, &HashSet::new(), Timestamp::from_millis(1 << 40));
             prop_assert!(r.is_clean());
+        }
+    }
+
+    #[test]
+    fn previews_belong_to_their_file_while_it_exists() {
+        let now = Timestamp::from_millis(10 * 3_600_000);
+        let c = CommunityId::from_random([7; 21]);
+        let file = |n: u8, expected: &[&str]| KnownFile {
+            community_id: c.clone(),
+            id: ItemId::from_random([n; 21]),
+            expected_previews: expected.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        let webp = ["small.webp", "medium.webp", "large.webp"];
+        // A photo with its previews and a HEIF rendition; one in the trash (none expected, its
+        // previews kept); one whose previews are partly gone; one that was purged.
+        let (photo, trashed, damaged, purged) =
+            (file(1, &webp), file(2, &[]), file(3, &webp), file(4, &webp));
+        let preview = |f: &KnownFile, name: &str| object(&thumbnail_path(&c, &f.id, name), 10, 0);
+        let mut stored: Vec<StoredObject> = webp.iter().map(|n| preview(&photo, n)).collect();
+        stored.push(preview(&photo, "display.jpg"));
+        stored.push(preview(&trashed, "small.webp"));
+        stored.push(preview(&damaged, "small.webp"));
+        stored.push(preview(&purged, "small.webp"));
+        stored.push(preview(&purged, "display.jpg"));
+        let files = [photo, trashed, damaged.clone()];
+        let r = compare(&[], &files, &stored, &HashSet::new(), now);
+        assert_eq!(
+            r.orphans,
+            vec![
+                thumbnail_path(&c, &purged.id, "display.jpg"),
+                thumbnail_path(&c, &purged.id, "small.webp"),
+            ]
+        );
+        assert_eq!(
+            r.missing_previews,
+            vec![
+                (
+                    damaged.id.clone(),
+                    thumbnail_path(&c, &damaged.id, "large.webp")
+                ),
+                (
+                    damaged.id.clone(),
+                    thumbnail_path(&c, &damaged.id, "medium.webp")
+                ),
+            ]
+        );
+        assert!(!r.is_clean());
+        // The same previews, all present and accounted for: clean.
+        stored.retain(|o| !o.path.contains(purged.id.as_str()));
+        stored.push(preview(&damaged, "medium.webp"));
+        stored.push(preview(&damaged, "large.webp"));
+        assert!(compare(&[], &files, &stored, &HashSet::new(), now).is_clean());
+    }
+
+    #[test]
+    fn previews_are_expected_once_made_for_a_live_file() {
+        let made = PreviewFacts {
+            made: true,
+            ..PreviewFacts::default()
+        };
+        assert!(previews_expected(made));
+        assert!(!previews_expected(PreviewFacts::default()));
+        for facts in [
+            PreviewFacts {
+                failed: true,
+                ..made
+            },
+            PreviewFacts {
+                in_trash: true,
+                ..made
+            },
+            PreviewFacts {
+                content_missing: true,
+                ..made
+            },
+        ] {
+            assert!(!previews_expected(facts), "{facts:?}");
         }
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! - staged uploads: `communities/{community_id}/temp/{upload_id}`
 //! - stored files:   `communities/{community_id}/files/{yyyy}/{mm}/{file_id}.{ext}`
-//! - thumbnails:     `communities/{community_id}/thumbnails/{file_id}/{size}.{ext}`
+//! - thumbnails:     `communities/{community_id}/thumbnails/{file_id}/{size}.webp` (and a HEIF/HEIC
+//!   photo's full-size rendition `display.jpg`)
 
 use taina_core::{CommunityId, ItemId, Timestamp, UploadId};
 
@@ -39,6 +40,15 @@ pub fn thumbnail_path(community: &CommunityId, file: &ItemId, name: &str) -> Str
 /// Everything under a file's thumbnails directory (to remove them all).
 pub fn thumbnails_dir(community: &CommunityId, file: &ItemId) -> String {
     format!("communities/{community}/thumbnails/{file}")
+}
+
+/// A [`thumbnail_path`] read back: the community, the file and the preview's name, if `path` is
+/// one (`communities/{c}/thumbnails/{file}/{name}`, nothing deeper).
+pub fn parse_thumbnail_path(path: &str) -> Option<(&str, &str, &str)> {
+    let (community, rest) = path.strip_prefix("communities/")?.split_once('/')?;
+    let (file, name) = rest.strip_prefix("thumbnails/")?.split_once('/')?;
+    let parts_ok = [community, file, name].iter().all(|p| !p.is_empty()) && !name.contains('/');
+    parts_ok.then_some((community, file, name))
 }
 
 /// A lower-case extension safe to put in a path, if `ext` is one.
@@ -94,6 +104,24 @@ mod tests {
         );
         let u = UploadId::from_random([3; 21]);
         assert_eq!(temp_path(&c, &u), format!("communities/{c}/temp/{u}"));
+    }
+
+    #[test]
+    fn thumbnail_paths_read_back() {
+        let (c, f) = ids();
+        let path = thumbnail_path(&c, &f, "small.webp");
+        assert_eq!(
+            parse_thumbnail_path(&path),
+            Some((c.as_str(), f.as_str(), "small.webp"))
+        );
+        let u = UploadId::from_random([3; 21]);
+        assert_eq!(parse_thumbnail_path(&temp_path(&c, &u)), None);
+        assert_eq!(
+            parse_thumbnail_path(&file_path(&c, &f, Timestamp::EPOCH, None)),
+            None
+        );
+        assert_eq!(parse_thumbnail_path(&format!("{path}/deeper")), None);
+        assert_eq!(parse_thumbnail_path(&thumbnails_dir(&c, &f)), None);
     }
 
     proptest! {

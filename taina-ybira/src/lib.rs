@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod audience;
 pub mod integrity;
 pub mod item;
 pub mod layout;

@@ -1,10 +1,18 @@
-//! Upload decisions: the per-file limit, and how much quota to reserve while bytes stream in.
+//! Upload decisions: the per-file limit, how much quota to reserve while bytes stream in, and
+//! whether a resumable upload may be opened and when it expires.
 //!
 //! An upload reserves quota ahead of the bytes it receives, in steps, so that concurrent uploads
 //! can never together pass the quota, and a large file is refused as soon as it no longer fits,
 //! not after it has all arrived.
+//!
+//! A resumable upload reserves its whole announced length when it is opened, so one person may
+//! hold only so many open at once (in number and in bytes), and each expires a fixed time after it
+//! was opened, or sooner when no byte arrives for a while: nobody can lock a community's quota
+//! with uploads that never finish.
 
-use taina_core::Error;
+use std::time::Duration;
+
+use taina_core::{Error, Timestamp};
 
 /// The smallest step in which an upload reserves quota while it streams (8 MiB).
 pub const RESERVATION_STEP: u64 = 8 * 1024 * 1024;
@@ -56,10 +64,116 @@ pub fn reservation_needed(
     })
 }
 
+/// The limits on one person's open resumable uploads (from the configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResumableLimits {
+    /// Uploads one person may have open at once.
+    pub max_open: u64,
+    /// Bytes one person's open uploads may announce together.
+    pub max_open_bytes: u64,
+    /// How long an upload may take from when it was opened, however active it is.
+    pub lifetime: Duration,
+    /// How long an upload may wait for its next byte.
+    pub idle: Duration,
+}
+
+/// What one person already has open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenUploads {
+    /// How many uploads.
+    pub count: u64,
+    /// The lengths they announced, together.
+    pub bytes: u64,
+}
+
+/// Whether someone who has `open` uploads may open another of `length` bytes: "conflict" when they
+/// have as many as allowed, "too large" when the lengths together would pass the limit.
+pub fn check_resumable_open(
+    open: OpenUploads,
+    length: u64,
+    limits: &ResumableLimits,
+) -> Result<(), Error> {
+    if open.count >= limits.max_open {
+        return Err(Error::conflict(format!(
+            "you have {} unfinished uploads, the most allowed at once: finish or cancel one first",
+            open.count
+        )));
+    }
+    if open.bytes.saturating_add(length) > limits.max_open_bytes {
+        return Err(Error::TooLarge {
+            what: "your unfinished uploads together",
+            limit_bytes: limits.max_open_bytes,
+        });
+    }
+    Ok(())
+}
+
+/// The instants before which an upload has expired at `now`: opened at or before the first, or
+/// last given a byte at or before the second.
+pub fn resumable_expiry_cutoffs(
+    now: Timestamp,
+    limits: &ResumableLimits,
+) -> (Timestamp, Timestamp) {
+    (now.minus(limits.lifetime), now.minus(limits.idle))
+}
+
+/// Whether an upload opened at `created_at` that last received a byte at `last_byte_at` (its
+/// opening, before the first) has expired at `now`.
+pub fn resumable_expired(
+    created_at: Timestamp,
+    last_byte_at: Timestamp,
+    now: Timestamp,
+    limits: &ResumableLimits,
+) -> bool {
+    let (opened_before, idle_before) = resumable_expiry_cutoffs(now, limits);
+    created_at <= opened_before || last_byte_at <= idle_before
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    const LIMITS: ResumableLimits = ResumableLimits {
+        max_open: 2,
+        max_open_bytes: 100,
+        lifetime: Duration::from_secs(24 * 3600),
+        idle: Duration::from_secs(3600),
+    };
+
+    #[test]
+    fn open_uploads_are_capped_in_number_and_bytes() {
+        let open = |count, bytes| OpenUploads { count, bytes };
+        assert!(check_resumable_open(open(0, 0), 100, &LIMITS).is_ok());
+        assert!(check_resumable_open(open(1, 60), 40, &LIMITS).is_ok());
+        let kind = |r: Result<(), Error>| r.unwrap_err().kind();
+        assert_eq!(
+            kind(check_resumable_open(open(2, 0), 1, &LIMITS)),
+            taina_core::ErrorKind::Conflict
+        );
+        assert_eq!(
+            kind(check_resumable_open(open(1, 60), 41, &LIMITS)),
+            taina_core::ErrorKind::TooLarge
+        );
+        assert_eq!(
+            kind(check_resumable_open(open(0, 0), u64::MAX, &LIMITS)),
+            taina_core::ErrorKind::TooLarge
+        );
+    }
+
+    #[test]
+    fn uploads_expire_from_their_opening_and_from_their_last_byte() {
+        let hour = 3_600_000;
+        let at = |h: i64| Timestamp::from_millis(1_000 * hour + h * hour / 2);
+        // Opened at 0, bytes every half hour: alive until the day is over, however active.
+        assert!(!resumable_expired(at(0), at(46), at(47), &LIMITS));
+        assert!(resumable_expired(at(0), at(47), at(48), &LIMITS));
+        // Opened at 0, nothing since: gone after an hour.
+        assert!(!resumable_expired(at(0), at(0), at(1), &LIMITS));
+        assert!(resumable_expired(at(0), at(0), at(2), &LIMITS));
+        let (opened_before, idle_before) = resumable_expiry_cutoffs(at(48), &LIMITS);
+        assert_eq!((opened_before, idle_before), (at(0), at(46)));
+    }
 
     #[test]
     fn the_limit_is_inclusive() {

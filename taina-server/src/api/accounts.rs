@@ -64,7 +64,7 @@ fn signed_in(
         }),
     )
         .into_response();
-    let secure = state.secure_cookies || client.https;
+    let secure = crate::auth::secure(state, client);
     for cookie in session_cookies(&signed_in, state.taina.now(), secure) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
@@ -199,10 +199,14 @@ async fn login(
 /// Ends this session (and clears the cookies).
 #[utoipa::path(post, path = "/auth/logout", tag = "accounts",
     responses((status = 204, description = "Signed out")))]
-async fn logout(State(state): State<AppState>, Auth(actor): Auth) -> Result<Response, ApiError> {
+async fn logout(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    client: Client,
+) -> Result<Response, ApiError> {
     state.taina.accounts().logout(&actor).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    for cookie in clear_cookies() {
+    for cookie in clear_cookies(crate::auth::secure(&state, &client)) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     Ok(response)
@@ -292,7 +296,7 @@ async fn revoke_session(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// My community.
+/// My community (`storage_used_bytes` only for admins).
 #[utoipa::path(get, path = "/community", tag = "community",
     responses((status = 200, description = "The community", body = Community)))]
 async fn community(State(state): State<AppState>, Auth(actor): Auth) -> Result<Response, ApiError> {
@@ -308,7 +312,8 @@ struct CommunityBody {
     storage_quota_bytes: Option<i64>,
 }
 
-/// Renames the community or sets its quota (admins).
+/// Renames the community or sets its quota (admins; at most the server's
+/// `max_community_quota_bytes`, or the larger quota the operator gave).
 #[utoipa::path(patch, path = "/community", tag = "community", request_body = CommunityBody,
     responses((status = 200, description = "The community, changed", body = Community)))]
 async fn update_community(
@@ -478,7 +483,7 @@ async fn revoke_invite(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The community's storage use against its quota.
+/// The community's storage use against its quota (admins).
 #[utoipa::path(get, path = "/storage", tag = "community",
     responses((status = 200, description = "`used_bytes` and `quota_bytes`", body = Quota)))]
 async fn storage(State(state): State<AppState>, Auth(actor): Auth) -> Result<Response, ApiError> {

@@ -4,8 +4,8 @@
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
 use taina::core::{Actor, Error as DomainError, ItemId, ShareId, UserId, VersionId};
 use taina::jaci::Size;
 use taina::ybira::{Item, Location, NewUpload, OnConflict, Share, ShareAccess, Version};
@@ -13,9 +13,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use super::{Body, List, Multipart, Query, path_id};
+use super::form::BoundedForm;
+use super::{Body, List, Query, path_id};
 use crate::auth::Auth;
-use crate::download::{Plan, plan, respond};
+use crate::download::{Plan, not_modified, plan, respond};
 use crate::openapi::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -25,7 +26,8 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(community_root))
         .routes(routes!(create_folder))
         .routes(routes!(folder, update_folder, delete_folder))
-        // Uploads stream to storage; the library enforces the size limit as bytes arrive.
+        // Uploads stream to storage; the form bounds the body (`form`) and the library the file
+        // as bytes arrive.
         .routes(routes!(upload).layer(DefaultBodyLimit::disable()))
         .routes(routes!(file, update_file, delete_file))
         .routes(routes!(content))
@@ -313,57 +315,55 @@ struct UploadForm {
 /// Uploads a file (multipart, streamed to storage as it arrives); a taken name gets a number.
 #[utoipa::path(post, path = "/files", tag = "files",
     request_body(content = UploadForm, content_type = "multipart/form-data",
-        description = "Optional `folder_id` and `on_conflict` parts, then the `file` part; other parts are skipped"),
+        description = "Optional `folder_id` and `on_conflict` parts (4 KiB each at most), then the `file` part; any other part is refused"),
     responses(
         (status = 201, description = "The file", body = Item),
+        (status = 400, description = "A part the form does not know, or a body that does not parse as multipart or breaks off", body = ErrorBody),
         (status = 404, description = "The folder names nothing", body = ErrorBody),
         (status = 409, description = "The upload collided with a concurrent change; retry", body = ErrorBody),
-        (status = 413, description = "The file is larger than the instance allows (`too_large`), or the community's quota is used up (`quota_exceeded`)", body = ErrorBody),
+        (status = 413, description = "The file is larger than the instance allows, or a text part or the form before `file` is larger than the form allows (`too_large`), or the community's quota is used up (`quota_exceeded`)", body = ErrorBody),
+        (status = 415, description = "The body is not `multipart/form-data`", body = ErrorBody),
         (status = 422, description = "No `file` part, or its name is not allowed", body = ErrorBody),
     ))]
 async fn upload(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    headers: HeaderMap,
-    Multipart(mut multipart): Multipart,
+    mut form: BoundedForm,
+) -> Response {
+    let errors = form.errors();
+    receive_upload(&state, &actor, &mut form)
+        .await
+        .unwrap_or_else(|e| errors.answer(e))
+}
+
+async fn receive_upload(
+    state: &AppState,
+    actor: &Actor,
+    form: &mut BoundedForm,
 ) -> Result<Response, ApiError> {
-    let limit = state.taina.config().max_upload_bytes;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    // Refuse early what cannot fit, before reading a byte (the multipart framing is small).
-    if declared.is_some_and(|n| n > limit.saturating_add(64 * 1024)) {
-        return Err(DomainError::TooLarge {
-            what: "file",
-            limit_bytes: limit,
-        }
-        .into());
-    }
     let mut to = Location::MyFiles;
     let mut conflict = OnConflict::Rename;
     loop {
-        let field = multipart.next_field().await.map_err(multipart_error)?;
-        let Some(field) = field else {
+        let Some(part) = form.next().await? else {
             return Err(DomainError::invalid("file", "is required").into());
         };
-        match field.name() {
+        match part.name() {
             Some("folder_id") => {
-                let value = field.text().await.map_err(multipart_error)?;
+                let value = part.text().await?;
                 to = location(Some(value.trim()))?;
             }
             Some("on_conflict") => {
-                let value = field.text().await.map_err(multipart_error)?;
+                let value = part.text().await?;
                 conflict = on_conflict(Some(value.trim()))?;
             }
             Some("file") => {
-                let name = field.file_name().unwrap_or("upload").to_owned();
-                let stream = Box::pin(field.map_err(std::io::Error::other));
+                let name = part.file_name().unwrap_or("upload").to_owned();
+                let stream = part.into_stream();
                 let item = state
                     .taina
                     .ybira()
                     .upload(
-                        &actor,
+                        actor,
                         NewUpload {
                             location: to,
                             name,
@@ -376,16 +376,9 @@ async fn upload(
                 state.metrics.uploads.inc();
                 return Ok((StatusCode::CREATED, axum::Json(item)).into_response());
             }
-            _ => {
-                // Unknown parts are skipped.
-                let _ = field.bytes().await.map_err(multipart_error)?;
-            }
+            _ => return Err(part.refuse("`folder_id`, `on_conflict` and `file`")),
         }
     }
-}
-
-fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
-    ApiError::request(e.status(), "bad_request", e.body_text())
 }
 
 /// A file (or folder) by id.
@@ -460,25 +453,43 @@ async fn content(
     params(
         ("id" = String, Path, description = "The file's id"),
         ("size" = String, Path, description = "`small` (200 × 200, cropped), `medium` (800 px) or `large` (1600 px on the long side)"),
+        ("If-None-Match" = Option<String>, Header, description = "The `ETag` already held: 304 if it still matches"),
     ),
     responses(
         (status = 200, description = "The thumbnail", content_type = "image/webp",
-            headers(("Cache-Control" = String, description = "`private, max-age=31536000, immutable`"))),
+            headers(
+                ("ETag" = String, description = "The thumbnail's SHA-256, in quotes: it changes when the file's content is replaced or a version restored"),
+                ("Cache-Control" = String, description = "`private, no-cache`: kept, but checked again each time (the URL stays when the content changes)"),
+            )),
+        (status = 304, description = "Not modified: `If-None-Match` names the current `ETag`"),
     ))]
 async fn thumbnail(
     State(state): State<AppState>,
     Auth(actor): Auth,
     Path((id, size)): Path<(String, String)>,
+    request: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = path_id(&id, ItemId::parse)?;
     let size = Size::parse(&size).ok_or_else(|| ApiError::from(DomainError::not_found("size")))?;
     let bytes = state.taina.jaci().thumbnail(&actor, &id, size).await?;
-    let mut response = bytes.into_response();
+    let etag = format!("\"{}\"", hex::encode(sha2::Sha256::digest(&bytes)));
+    let mut response = if not_modified(&request, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut response = bytes.into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/webp"));
+        response
+    };
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/webp"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, v);
+    }
+    // Not `immutable`: the URL names the file, whose content (and so its thumbnail) can change.
     headers.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=31536000, immutable"),
+        HeaderValue::from_static("private, no-cache"),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

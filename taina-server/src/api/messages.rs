@@ -409,7 +409,7 @@ struct ReactBody {
     params(("id" = String, Path, description = "The message's id")),
     responses(
         (status = 201, description = "The message, with the reaction", body = Message),
-        (status = 409, description = "I already reacted with this emoji, or the message was deleted", body = ErrorBody),
+        (status = 409, description = "I already reacted with this emoji, I have 20 reactions on the message, it has 50 different ones, or it was deleted", body = ErrorBody),
     ))]
 async fn react(
     State(state): State<AppState>,

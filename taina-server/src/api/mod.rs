@@ -1,5 +1,6 @@
 //! The JSON API, `/api/v1`: routes by service, the request body extractor that answers malformed
-//! input in the API's error shape, and the list shape `{"items": [...], "next_cursor"}`.
+//! input in the API's error shape, bounded upload forms ([`form`]), and the list shape
+//! `{"items": [...], "next_cursor"}`.
 //!
 //! Every route is registered through [`OpenApiRouter`] with its `#[utoipa::path]` description, so
 //! the router and the OpenAPI document (`/api/v1/openapi.json`, [`crate::openapi`]) come from the
@@ -7,6 +8,7 @@
 
 mod accounts;
 mod files;
+mod form;
 mod messages;
 mod photos;
 mod tus;
@@ -93,27 +95,6 @@ where
                 rejection.body_text(),
             )),
         }
-    }
-}
-
-/// A multipart body; a request that is not `multipart/form-data` is answered 415 in the API's
-/// error shape.
-pub struct Multipart(pub axum::extract::Multipart);
-
-impl<S: Send + Sync> FromRequest<S> for Multipart {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Multipart::from_request(req, state)
-            .await
-            .map(Multipart)
-            .map_err(|rejection| {
-                ApiError::request(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    rejection.body_text(),
-                )
-            })
     }
 }
 

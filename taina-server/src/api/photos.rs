@@ -3,9 +3,8 @@
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
-use taina::core::{AlbumId, Error as DomainError, PhotoId};
+use taina::core::{Actor, AlbumId, Error as DomainError, PhotoId};
 use taina::jaci::{
     Album, AlbumUpdate, MapPoint, NewAlbum, NewPhoto, Photo, Scope, TimelinePage, Visibility,
 };
@@ -16,7 +15,8 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use super::{Body, List, Multipart, Query, path_id};
+use super::form::BoundedForm;
+use super::{Body, List, Query, path_id};
 use crate::auth::Auth;
 use crate::openapi::ErrorBody;
 use crate::{ApiError, AppState};
@@ -195,38 +195,44 @@ struct PhotoUploadForm {
 /// Uploads a photo or video (multipart, streamed) and adds it to the library.
 #[utoipa::path(post, path = "/photos", tag = "photos",
     request_body(content = PhotoUploadForm, content_type = "multipart/form-data",
-        description = "Optional `folder_id` and `modified_at` parts, then the `file` part; other parts are skipped"),
+        description = "Optional `folder_id` and `modified_at` parts (4 KiB each at most), then the `file` part; any other part is refused"),
     responses(
         (status = 201, description = "The photo", body = Photo),
+        (status = 400, description = "A part the form does not know, or a body that does not parse as multipart or breaks off", body = ErrorBody),
         (status = 404, description = "The folder names nothing", body = ErrorBody),
         (status = 409, description = "The upload collided with a concurrent change; retry", body = ErrorBody),
-        (status = 413, description = "The file is larger than the instance allows (`too_large`), or the community's quota is used up (`quota_exceeded`)", body = ErrorBody),
+        (status = 413, description = "The file is larger than the instance allows, or a text part or the form before `file` is larger than the form allows (`too_large`), or the community's quota is used up (`quota_exceeded`)", body = ErrorBody),
+        (status = 415, description = "The body is not `multipart/form-data`", body = ErrorBody),
         (status = 422, description = "No `file` part, a bad `modified_at`, or a name that is not allowed", body = ErrorBody),
     ))]
 async fn upload(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Multipart(mut multipart): Multipart,
+    mut form: BoundedForm,
+) -> Response {
+    let errors = form.errors();
+    receive_upload(&state, &actor, &mut form)
+        .await
+        .unwrap_or_else(|e| errors.answer(e))
+}
+
+async fn receive_upload(
+    state: &AppState,
+    actor: &Actor,
+    form: &mut BoundedForm,
 ) -> Result<Response, ApiError> {
     let mut location = Location::MyFiles;
     let mut file_time = None;
     loop {
-        let field = multipart
-            .next_field()
-            .await
-            .map_err(|e| ApiError::request(e.status(), "bad_request", e.body_text()))?;
-        let Some(field) = field else {
+        let Some(part) = form.next().await? else {
             return Err(DomainError::invalid("file", "is required").into());
         };
-        let text = |e: axum::extract::multipart::MultipartError| {
-            ApiError::request(e.status(), "bad_request", e.body_text())
-        };
-        match field.name() {
+        match part.name() {
             Some("folder_id") => {
-                location = super::files::location(Some(field.text().await.map_err(text)?.trim()))?;
+                location = super::files::location(Some(part.text().await?.trim()))?;
             }
             Some("modified_at") => {
-                let raw = field.text().await.map_err(text)?;
+                let raw = part.text().await?;
                 file_time = Some(
                     taina::core::Timestamp::parse_rfc3339(raw.trim()).ok_or_else(|| {
                         ApiError::from(DomainError::invalid(
@@ -237,13 +243,13 @@ async fn upload(
                 );
             }
             Some("file") => {
-                let name = field.file_name().unwrap_or("photo").to_owned();
-                let stream = Box::pin(field.map_err(std::io::Error::other));
+                let name = part.file_name().unwrap_or("photo").to_owned();
+                let stream = part.into_stream();
                 let photo = state
                     .taina
                     .jaci()
                     .import(
-                        &actor,
+                        actor,
                         NewPhoto {
                             location,
                             name,
@@ -256,9 +262,7 @@ async fn upload(
                 state.metrics.uploads.inc();
                 return Ok((StatusCode::CREATED, axum::Json(photo)).into_response());
             }
-            _ => {
-                let _ = field.bytes().await.map_err(text)?;
-            }
+            _ => return Err(part.refuse("`folder_id`, `modified_at` and `file`")),
         }
     }
 }
@@ -268,9 +272,9 @@ async fn upload(
 struct PhotoView {
     #[serde(flatten)]
     photo: Photo,
-    /// The newer neighbour (`null` for the newest).
+    /// The newer neighbour (`null` for the newest, and for a photo I see only through a share).
     previous_id: Option<PhotoId>,
-    /// The older neighbour (`null` for the oldest).
+    /// The older neighbour (`null` for the oldest, and for a photo I see only through a share).
     next_id: Option<PhotoId>,
 }
 

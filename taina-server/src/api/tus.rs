@@ -161,7 +161,11 @@ fn metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, ApiError> {
         (status = 404, description = "The `folder_id` names nothing", body = ErrorBody),
         (status = 412, description = "`Tus-Resumable` is missing or not `1.0.0` (no body)",
             headers(("Tus-Version" = String, description = "`1.0.0`"))),
-        (status = 413, description = "`Upload-Length` is larger than the instance allows (`too_large`), or than the community's quota can hold (`quota_exceeded`)", body = ErrorBody),
+        (status = 409, description = "The person already has `resumable_uploads_per_user` uploads unfinished", body = ErrorBody),
+        (status = 413, description = "`Upload-Length` is larger than the instance allows (`too_large`), \
+            than the person's unfinished uploads may announce together \
+            (`resumable_upload_bytes_per_user`, `too_large`), or than the community's quota can hold \
+            (`quota_exceeded`)", body = ErrorBody),
         (status = 422, description = "A bad `modified_at`, or a file name that is not allowed", body = ErrorBody),
     ))]
 async fn create(
@@ -300,7 +304,11 @@ fn checksum(headers: &HeaderMap) -> Result<Option<[u8; 32]>, ApiError> {
         (status = 412, description = "`Tus-Resumable` is missing or not `1.0.0` (no body)",
             headers(("Tus-Version" = String, description = "`1.0.0`"))),
         (status = 415, description = "The body is not `application/offset+octet-stream`", body = ErrorBody),
-        (status = 422, description = "More bytes than `Upload-Length`", body = ErrorBody),
+        (status = 404, description = "No such upload: finished, cancelled, someone else's, or expired \
+            (`resumable_upload_lifetime_hours` after its creation, or `resumable_upload_idle_minutes` \
+            after its last byte)", body = ErrorBody),
+        (status = 422, description = "More bytes than `Upload-Length`, or (for a `photo` upload) \
+            content that is not a photo or video: refused before anything is stored", body = ErrorBody),
         (status = 460, description = "Checksum mismatch: the piece was dropped; send it again", body = ErrorBody),
     ))]
 async fn append(
@@ -355,19 +363,13 @@ async fn append(
         Appended::Finished {
             status,
             item,
-            as_photo,
-            client_file_time,
+            photo,
         } => {
             set(&mut response, "upload-offset", status.offset);
             set(&mut response, "taina-file-id", &item.id);
             state.metrics.uploads.inc();
-            if as_photo {
-                let photo = state
-                    .taina
-                    .jaci()
-                    .adopt(&actor, &item, client_file_time)
-                    .await?;
-                set(&mut response, "taina-photo-id", photo.id);
+            if let Some(photo) = photo {
+                set(&mut response, "taina-photo-id", &photo.id);
             }
         }
     }

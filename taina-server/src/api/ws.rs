@@ -4,24 +4,27 @@
 //! "conversation_id", "typing": true|false}`, `{"type": "idle", "idle": true|false}` and
 //! `{"type": "ping"}` (answered `{"type": "pong"}`). A client that falls behind receives
 //! `{"type": "resync"}` and catches up through the API.
-
-use std::time::Duration;
+//!
+//! The socket lives no longer than its session: signing out, a revoked session, a password change,
+//! a disabled or removed account close it with [`socket::CLOSE_SESSION_ENDED`], a role change with
+//! [`socket::CLOSE_ACCESS_CHANGED`] (reconnect), and the session is checked again on every
+//! heartbeat. Client frames are bounded in size and rate, and a socket that cannot keep up is
+//! closed rather than allowed to hold anything up (`taina_core::socket` holds the limits).
 
 use axum::extract::State;
-use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
+use taina::accounts::{Ended, SessionWatch};
+use taina::core::socket::{self, FrameBudget, FrameVerdict};
 use taina::core::{Actor, ConversationId, Error as DomainError};
-use tokio::sync::broadcast::error::RecvError;
+use taina::events::{EventFeed, FeedItem};
 
 use crate::auth::{Auth, token};
 use crate::client::Client;
 use crate::{ApiError, AppState};
-
-/// How often the server pings an idle socket.
-const HEARTBEAT: Duration = Duration::from_secs(25);
 
 /// Frames a client sends.
 #[derive(Deserialize)]
@@ -49,6 +52,7 @@ enum ClientFrame {
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
         (status = 400, description = "Not a WebSocket upgrade request", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Too many sockets open for this person", body = crate::openapi::ErrorBody),
     ))]
 pub(super) async fn upgrade(
     State(state): State<AppState>,
@@ -67,13 +71,25 @@ pub(super) async fn upgrade(
     }
     // Follow the events before the handshake answers: a client that hears it is connected
     // and then fetches what it missed has a gap of nothing.
+    let watch = state
+        .taina
+        .accounts()
+        .watch(&actor, socket::MAX_SOCKETS_PER_PERSON)?;
     let feed = state.taina.guara().subscribe(&actor).await?;
-    let community = state.taina.subscribe();
-    Ok(ws.on_upgrade(move |socket| async move {
-        if let Err(e) = run(state, actor, socket, feed, community).await {
-            tracing::debug!(error = %e, "websocket closed");
-        }
-    }))
+    let community = state.taina.subscribe(&actor);
+    Ok(ws
+        .max_frame_size(socket::MAX_CLIENT_FRAME_BYTES)
+        .max_message_size(socket::MAX_CLIENT_FRAME_BYTES)
+        .on_upgrade(move |socket| async move {
+            let streams = Streams {
+                watch,
+                feed,
+                community,
+            };
+            if let Err(e) = run(state, actor, socket, streams).await {
+                tracing::debug!(error = %e, "websocket closed");
+            }
+        }))
 }
 
 /// Whether the page that opens the socket is ours: its `Origin` is the origin the client used to
@@ -101,50 +117,136 @@ impl Drop for Open {
     }
 }
 
+/// What a socket follows: its session, the person's conversations, the community's events.
+struct Streams {
+    watch: SessionWatch,
+    feed: taina::guara::GuaraSubscription,
+    community: EventFeed,
+}
+
+/// Why the loop stopped, and how to close.
+enum Stop {
+    /// The client closed, or the connection is gone: nothing more to send.
+    Gone,
+    /// Close with this code and reason.
+    Close(u16, &'static str),
+}
+
+/// What one turn of the loop produced.
+enum Turn {
+    Send(String),
+    Nothing,
+    Stop(Stop),
+}
+
 async fn run(
     state: AppState,
     actor: Actor,
     mut socket: WebSocket,
-    mut feed: taina::guara::GuaraSubscription,
-    mut community: tokio::sync::broadcast::Receiver<taina::core::Event>,
+    streams: Streams,
 ) -> Result<(), String> {
     state.metrics.websockets.inc();
     let _open = Open(state.metrics.clone());
+    let Streams {
+        mut watch,
+        mut feed,
+        mut community,
+    } = streams;
     let guara = state.taina.guara();
     let connection = guara.connect(&actor).await.map_err(|e| e.to_string())?;
-    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    let mut heartbeat = tokio::time::interval(socket::HEARTBEAT);
     heartbeat.tick().await;
-    let outcome = loop {
-        let frame = tokio::select! {
-            event = feed.next() => serde_json::to_string(&*event).ok(),
-            event = community.recv() => match event {
-                Ok(event) if event.community_id == actor.community_id
-                    && event.event.visible_to(&actor.user_id) => serde_json::to_string(&event.event).ok(),
-                Ok(_) => None,
-                Err(RecvError::Lagged(_)) => Some(json!({"type": "resync"}).to_string()),
-                Err(RecvError::Closed) => break Ok(()),
+    let mut budget = FrameBudget::new(state.taina.now());
+    let stop = loop {
+        let turn = tokio::select! {
+            // Checked first: nothing more goes out once the session has ended.
+            biased;
+            why = watch.ended() => Turn::Stop(closing(why)),
+            event = feed.next() => match serde_json::to_string(&*event) {
+                Ok(frame) => Turn::Send(frame),
+                Err(_) => Turn::Nothing,
             },
-            _ = heartbeat.tick() => {
-                if socket.send(Frame::Ping(Default::default())).await.is_err() {
-                    break Ok(());
+            item = community.next() => match item {
+                Some(FeedItem::Event(event)) => match serde_json::to_string(&event) {
+                    Ok(frame) => Turn::Send(frame),
+                    Err(_) => Turn::Nothing,
+                },
+                Some(FeedItem::Resync) => Turn::Send(json!({"type": "resync"}).to_string()),
+                None => Turn::Stop(Stop::Close(socket::CLOSE_RESTARTING, "the server is stopping")),
+            },
+            _ = heartbeat.tick() => match state.taina.accounts().recheck(&actor).await {
+                Ok(Some(why)) => Turn::Stop(closing(why)),
+                Ok(None) | Err(_) => {
+                    match send(&mut socket, Frame::Ping(Default::default())).await {
+                        Ok(()) => Turn::Nothing,
+                        Err(stop) => Turn::Stop(stop),
+                    }
                 }
-                None
-            }
+            },
             incoming = socket.recv() => match incoming {
-                Some(Ok(Frame::Text(text))) => handle(&state, &actor, &connection, text.as_str()).await,
-                Some(Ok(Frame::Close(_))) | None => break Ok(()),
-                Some(Ok(_)) => None,
-                Some(Err(e)) => break Err(e.to_string()),
+                Some(Ok(Frame::Text(text))) => match budget.spend(state.taina.now()) {
+                    FrameVerdict::Handle => {
+                        match handle(&state, &actor, &connection, text.as_str()).await {
+                            Some(frame) => Turn::Send(frame),
+                            None => Turn::Nothing,
+                        }
+                    }
+                    FrameVerdict::Refuse => Turn::Send(error_frame("too many frames; slow down")),
+                    FrameVerdict::Close => {
+                        Turn::Stop(Stop::Close(socket::CLOSE_TOO_MANY_FRAMES, "too many frames"))
+                    }
+                },
+                Some(Ok(Frame::Close(_))) | None => Turn::Stop(Stop::Gone),
+                Some(Ok(_)) => Turn::Nothing,
+                // Frames over the size limit end here, before they are read whole.
+                Some(Err(_)) => Turn::Stop(Stop::Close(socket::CLOSE_TOO_BIG, "frame refused")),
             },
         };
-        if let Some(frame) = frame
-            && socket.send(Frame::Text(frame.into())).await.is_err()
-        {
-            break Ok(());
+        match turn {
+            Turn::Send(frame) => {
+                if let Err(stop) = send(&mut socket, Frame::Text(frame.into())).await {
+                    break stop;
+                }
+            }
+            Turn::Nothing => {}
+            Turn::Stop(stop) => break stop,
         }
     };
+    if let Stop::Close(code, reason) = stop {
+        let close = Frame::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        }));
+        let _ = tokio::time::timeout(socket::SEND_TIMEOUT, socket.send(close)).await;
+    }
     let _ = connection.close().await;
-    outcome
+    Ok(())
+}
+
+/// How a socket whose session ended, or whose access changed, is closed.
+fn closing(why: Ended) -> Stop {
+    match why {
+        Ended::SessionEnded => Stop::Close(
+            socket::CLOSE_SESSION_ENDED,
+            "the session ended; sign in again",
+        ),
+        Ended::AccessChanged => Stop::Close(
+            socket::CLOSE_ACCESS_CHANGED,
+            "your access changed; reconnect",
+        ),
+    }
+}
+
+/// Sends a frame, giving up on a socket that cannot take it within [`socket::SEND_TIMEOUT`].
+async fn send(socket: &mut WebSocket, frame: Frame) -> Result<(), Stop> {
+    match tokio::time::timeout(socket::SEND_TIMEOUT, socket.send(frame)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Stop::Gone),
+        Err(_) => {
+            tracing::info!("closing a socket that could not keep up");
+            Err(Stop::Gone)
+        }
+    }
 }
 
 /// Answers a client frame (an error frame for bad input; the socket stays open).
@@ -154,9 +256,6 @@ async fn handle(
     connection: &taina::guara::Connection,
     text: &str,
 ) -> Option<String> {
-    if text.len() > 4096 {
-        return Some(error_frame("frame too large"));
-    }
     let frame: ClientFrame = match serde_json::from_str(text) {
         Ok(frame) => frame,
         Err(e) => return Some(error_frame(&e.to_string())),

@@ -1,0 +1,430 @@
+//! The realtime socket as an attacker would try it, on both databases: a socket lives no longer
+//! than its session (sign-out, revocation, password change, disabled, removed; a role change
+//! makes it reconnect), guests hear nothing of the shared space or of other members, a removed
+//! participant hears nothing sent after the removal, and frames are bounded in size, rate and
+//! number of sockets.
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+mod support;
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use support::Server;
+use taina::backend_tests;
+use taina::core::Role;
+use taina::core::socket;
+use taina::testing::{PASSWORD, TestInstance};
+use tokio_tungstenite::tungstenite::Message as Frame;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn try_socket(server: &Server, token: &str) -> Result<Socket, StatusCode> {
+    let url = format!("{}/api/v1/ws", server.base.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(StatusCode::from_u16(response.status().as_u16()).unwrap())
+        }
+        Err(e) => panic!("connecting the socket: {e}"),
+    }
+}
+
+async fn socket(server: &Server, token: &str) -> Socket {
+    try_socket(server, token).await.unwrap()
+}
+
+/// Reads until the server closes the socket and answers the close code (within three seconds).
+/// Text frames seen on the way are handed to `seen`.
+async fn close_code(ws: &mut Socket, mut seen: impl FnMut(&Value)) -> u16 {
+    tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Frame::Close(Some(close)))) => return u16::from(close.code),
+                Some(Ok(Frame::Close(None))) | None => return 0,
+                Some(Ok(Frame::Text(text))) => seen(&serde_json::from_str(text.as_str()).unwrap()),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => panic!("socket error instead of a close: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("the server did not close the socket")
+}
+
+/// Whether the socket stays open (answers a ping) — it was not closed.
+async fn still_open(ws: &mut Socket) {
+    ws.send(Frame::Text(r#"{"type":"ping"}"#.into()))
+        .await
+        .unwrap();
+    next_of(ws, "pong").await;
+}
+
+/// The next text frame of `kind`, skipping others, within two seconds.
+async fn next_of(ws: &mut Socket, kind: &str) -> Value {
+    tokio::time::timeout(Duration::from_secs(2), async {
+        loop {
+            match ws.next().await.unwrap().unwrap() {
+                Frame::Text(text) => {
+                    let v: Value = serde_json::from_str(text.as_str()).unwrap();
+                    if v["type"] == kind {
+                        return v;
+                    }
+                }
+                Frame::Close(close) => panic!("closed ({close:?}) while waiting for {kind}"),
+                _ => continue,
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {kind} frame"))
+}
+
+/// Every text frame that arrives within `wait`.
+async fn frames_within(ws: &mut Socket, wait: Duration) -> Vec<Value> {
+    let mut frames = Vec::new();
+    let _ = tokio::time::timeout(wait, async {
+        while let Some(Ok(frame)) = ws.next().await {
+            if let Frame::Text(text) = frame {
+                frames.push(serde_json::from_str(text.as_str()).unwrap());
+            }
+        }
+    })
+    .await;
+    frames
+}
+
+async fn login(server: &Server, email: &str) -> String {
+    let response = Client::new()
+        .post(server.api("/auth/login"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+async fn sockets_end_with_their_session(t: TestInstance) {
+    let server = Server::start(&t).await;
+    let http = Client::new();
+    let admin = t.setup().await;
+    let admin_actor = t.actor(&admin).await;
+    let (_, bia) = t.join(&admin_actor, "bia@example.org", Role::Member).await;
+    let bia_laptop = login(&server, "bia@example.org").await;
+
+    // Signing out closes that session's socket, and only that one.
+    let mut phone = socket(&server, &bia.token).await;
+    let mut laptop = socket(&server, &bia_laptop).await;
+    let out = http
+        .post(server.api("/auth/logout"))
+        .bearer_auth(&bia.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(out.status().is_success());
+    assert_eq!(
+        close_code(&mut phone, |_| {}).await,
+        socket::CLOSE_SESSION_ENDED
+    );
+    still_open(&mut laptop).await;
+    // And the token no longer opens one.
+    assert_eq!(
+        try_socket(&server, &bia.token).await.err(),
+        Some(StatusCode::UNAUTHORIZED)
+    );
+
+    // Ending a session from another device closes its socket.
+    let bia_tablet = login(&server, "bia@example.org").await;
+    let mut tablet = socket(&server, &bia_tablet).await;
+    let sessions: Value = http
+        .get(server.api("/me/sessions"))
+        .bearer_auth(&bia_laptop)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tablet_session = sessions["items"]
+        .as_array()
+        .or(sessions.as_array())
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoked = http
+        .delete(server.api(&format!("/me/sessions/{tablet_session}")))
+        .bearer_auth(&bia_laptop)
+        .send()
+        .await
+        .unwrap();
+    assert!(revoked.status().is_success());
+    assert_eq!(
+        close_code(&mut tablet, |_| {}).await,
+        socket::CLOSE_SESSION_ENDED
+    );
+    still_open(&mut laptop).await;
+
+    // A password change ends the other sessions' sockets and keeps the current one.
+    let bia_desktop = login(&server, "bia@example.org").await;
+    let mut desktop = socket(&server, &bia_desktop).await;
+    let changed = http
+        .post(server.api("/me/password"))
+        .bearer_auth(&bia_laptop)
+        .json(&json!({"current_password": PASSWORD, "new_password": "another long passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(changed.status().is_success(), "{}", changed.status());
+    assert_eq!(
+        close_code(&mut desktop, |_| {}).await,
+        socket::CLOSE_SESSION_ENDED
+    );
+    still_open(&mut laptop).await;
+}
+
+async fn admins_end_the_sockets_of_those_they_disable_remove_or_demote(t: TestInstance) {
+    let server = Server::start(&t).await;
+    let http = Client::new();
+    let admin = t.setup().await;
+    let admin_actor = t.actor(&admin).await;
+    let (bia, bia_session) = t.join(&admin_actor, "bia@example.org", Role::Member).await;
+    let (cau, cau_session) = t.join(&admin_actor, "cau@example.org", Role::Member).await;
+    let (dani, dani_session) = t.join(&admin_actor, "dani@example.org", Role::Member).await;
+    let member = |id: &taina::core::UserId| server.api(&format!("/community/members/{id}"));
+
+    // Disabled: closed as a session that ended.
+    let mut ws = socket(&server, &bia_session.token).await;
+    let disabled = http
+        .patch(member(&bia.user_id))
+        .bearer_auth(&admin.token)
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), StatusCode::OK);
+    assert_eq!(
+        close_code(&mut ws, |_| {}).await,
+        socket::CLOSE_SESSION_ENDED
+    );
+
+    // Removed: the same, and they hear nothing of the community afterwards.
+    let mut ws = socket(&server, &cau_session.token).await;
+    let removed = http
+        .delete(member(&cau.user_id))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(removed.status().is_success());
+    let mut heard = Vec::new();
+    let code = close_code(&mut ws, |v| heard.push(v.clone())).await;
+    assert_eq!(code, socket::CLOSE_SESSION_ENDED);
+    assert!(
+        heard.iter().all(|v| v["type"] != "member.removed"),
+        "{heard:?}"
+    );
+
+    // Demoted to guest: closed so that the client reconnects with its new role.
+    let mut ws = socket(&server, &dani_session.token).await;
+    let demoted = http
+        .patch(member(&dani.user_id))
+        .bearer_auth(&admin.token)
+        .json(&json!({"role": "guest"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(demoted.status(), StatusCode::OK);
+    assert_eq!(
+        close_code(&mut ws, |_| {}).await,
+        socket::CLOSE_ACCESS_CHANGED
+    );
+    // The same session reconnects, now as a guest: the shared space is silent to it.
+    let mut ws = socket(&server, &dani_session.token).await;
+    let folder = http
+        .post(server.api("/folders"))
+        .bearer_auth(&admin.token)
+        .json(&json!({"name": "Fotos da festa", "parent_id": "community"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(folder.status(), StatusCode::CREATED);
+    let frames = frames_within(&mut ws, Duration::from_millis(500)).await;
+    assert!(
+        frames.iter().all(|f| f["type"] != "folder.created"),
+        "{frames:?}"
+    );
+}
+
+async fn guests_hear_nothing_of_the_shared_space_or_of_members(t: TestInstance) {
+    let server = Server::start(&t).await;
+    let http = Client::new();
+    let admin = t.setup().await;
+    let admin_actor = t.actor(&admin).await;
+    let (_, ana) = t.join(&admin_actor, "ana@example.org", Role::Member).await;
+    let (_, gil) = t.join(&admin_actor, "gil@example.org", Role::Guest).await;
+    let mut ana_ws = socket(&server, &ana.token).await;
+    let mut gil_ws = socket(&server, &gil.token).await;
+
+    let folder = http
+        .post(server.api("/folders"))
+        .bearer_auth(&admin.token)
+        .json(&json!({"name": "Atas", "parent_id": "community"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(folder.status(), StatusCode::CREATED);
+    t.join(&admin_actor, "joana@example.org", Role::Member)
+        .await;
+
+    let created = next_of(&mut ana_ws, "folder.created").await;
+    assert_eq!(created["data"]["name"], "Atas");
+    next_of(&mut ana_ws, "member.joined").await;
+    let heard = frames_within(&mut gil_ws, Duration::from_millis(500)).await;
+    assert!(
+        heard.iter().all(|f| {
+            let kind = f["type"].as_str().unwrap_or_default();
+            !kind.starts_with("folder.") && !kind.starts_with("member.")
+        }),
+        "a guest heard {heard:?}"
+    );
+}
+
+async fn a_removed_participant_hears_nothing_said_after(t: TestInstance) {
+    let server = Server::start(&t).await;
+    let http = Client::new();
+    let admin = t.setup().await;
+    let admin_actor = t.actor(&admin).await;
+    let (bia, bia_session) = t.join(&admin_actor, "bia@example.org", Role::Member).await;
+    let (cau, _) = t.join(&admin_actor, "cau@example.org", Role::Member).await;
+    let group: Value = http
+        .post(server.api("/conversations"))
+        .bearer_auth(&admin.token)
+        .json(&json!({"type": "group", "name": "Família", "participant_ids": [bia.user_id, cau.user_id]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = group["id"].as_str().unwrap().to_owned();
+    let mut ws = socket(&server, &bia_session.token).await;
+    let send = |text: &'static str| {
+        http.post(server.api(&format!("/conversations/{id}/messages")))
+            .bearer_auth(&admin.token)
+            .json(&json!({"content": text}))
+            .send()
+    };
+    assert_eq!(send("antes").await.unwrap().status(), StatusCode::CREATED);
+    next_of(&mut ws, "message.created").await;
+
+    let removed = http
+        .delete(server.api(&format!("/conversations/{id}/participants/{}", bia.user_id)))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(removed.status().is_success());
+    for _ in 0..5 {
+        assert_eq!(
+            send("depois, só entre nós").await.unwrap().status(),
+            StatusCode::CREATED
+        );
+    }
+    let heard = frames_within(&mut ws, Duration::from_millis(500)).await;
+    assert!(
+        heard
+            .iter()
+            .all(|f| f["data"]["text"] != "depois, só entre nós"),
+        "{heard:?}"
+    );
+    assert!(
+        heard
+            .iter()
+            .any(|f| f["type"] == "conversation.updated" && f["data"]["change"] == "left"),
+        "{heard:?}"
+    );
+}
+
+async fn client_frames_are_bounded_in_size_rate_and_number(t: TestInstance) {
+    let server = Server::start(&t).await;
+    let admin = t.setup().await;
+
+    // A frame over the limit is refused before it is read.
+    let mut ws = socket(&server, &admin.token).await;
+    let big = format!(
+        r#"{{"type":"ping","pad":"{}"}}"#,
+        "x".repeat(socket::MAX_CLIENT_FRAME_BYTES)
+    );
+    let _ = ws.send(Frame::Text(big.into())).await;
+    assert_eq!(close_code(&mut ws, |_| {}).await, socket::CLOSE_TOO_BIG);
+
+    // A flood of frames is refused, then the socket is closed. (The test clock stands still,
+    // so the budget does not refill.)
+    let mut ws = socket(&server, &admin.token).await;
+    let flood = socket::FRAME_BURST + socket::FRAMES_OVER_BUDGET_TO_CLOSE + 5;
+    for _ in 0..flood {
+        if ws
+            .send(Frame::Text(r#"{"type":"ping"}"#.into()))
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    let mut pongs = 0;
+    let mut refusals = 0;
+    let code = close_code(&mut ws, |v| match v["type"].as_str() {
+        Some("pong") => pongs += 1,
+        Some("error") => refusals += 1,
+        _ => {}
+    })
+    .await;
+    assert_eq!(code, socket::CLOSE_TOO_MANY_FRAMES);
+    assert_eq!(pongs, socket::FRAME_BURST);
+    assert_eq!(refusals, socket::FRAMES_OVER_BUDGET_TO_CLOSE - 1);
+
+    // At most so many sockets per person.
+    let mut open = Vec::new();
+    for _ in 0..socket::MAX_SOCKETS_PER_PERSON {
+        open.push(socket(&server, &admin.token).await);
+    }
+    assert_eq!(
+        try_socket(&server, &admin.token).await.err(),
+        Some(StatusCode::TOO_MANY_REQUESTS)
+    );
+    // A socket that goes makes room.
+    drop(open.pop());
+    let mut again = None;
+    for _ in 0..50 {
+        match try_socket(&server, &admin.token).await {
+            Ok(ws) => {
+                again = Some(ws);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    assert!(again.is_some(), "a closed socket never made room");
+}
+
+backend_tests!(
+    sockets_end_with_their_session,
+    admins_end_the_sockets_of_those_they_disable_remove_or_demote,
+    guests_hear_nothing_of_the_shared_space_or_of_members,
+    a_removed_participant_hears_nothing_said_after,
+    client_frames_are_bounded_in_size_rate_and_number,
+);

@@ -1,0 +1,176 @@
+//! Live connections on SQLite and on PostgreSQL: a session checked again (as every heartbeat does)
+//! ends when it expired, was deleted elsewhere, or the person was disabled, and asks for a
+//! reconnect when their role changed; a removed participant's subscription hands out nothing
+//! said after the removal; community event feeds are filtered and kept per community.
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+use std::time::Duration;
+
+use taina::accounts::Ended;
+use taina::backend_tests;
+use taina::core::{Role, socket};
+use taina::events::FeedItem;
+use taina::guara::{GuaraEvent, NewMessage};
+use taina::testing::TestInstance;
+use taina::ybira::Location;
+
+/// Runs `sql` with the actor's user id as `$1`, as another process would.
+async fn raw(t: &TestInstance, sql: &str, who: &taina::core::Actor) {
+    let mut tx = t.taina.db().begin().await.unwrap();
+    sqlx::query(sql)
+        .bind(who.user_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn a_rechecked_session_ends_with_what_ended_it_elsewhere(t: TestInstance) {
+    let admin = t.setup().await;
+    let admin = t.actor(&admin).await;
+    let (bia, _) = t.join(&admin, "bia@example.org", Role::Member).await;
+    let accounts = t.taina.accounts();
+    assert_eq!(accounts.recheck(&bia).await.unwrap(), None);
+
+    // A change made by another process (the `taina` command, another instance): straight in
+    // the database, so that no registry hears of it.
+    raw(&t, "UPDATE users SET role = 'guest' WHERE id = $1", &bia).await;
+    assert_eq!(
+        accounts.recheck(&bia).await.unwrap(),
+        Some(Ended::AccessChanged)
+    );
+    raw(
+        &t,
+        "UPDATE users SET role = 'member', disabled_at = 1 WHERE id = $1",
+        &bia,
+    )
+    .await;
+    assert_eq!(
+        accounts.recheck(&bia).await.unwrap(),
+        Some(Ended::SessionEnded)
+    );
+
+    // Expiry, with the clock.
+    let (cau, _) = t.join(&admin, "cau@example.org", Role::Member).await;
+    assert_eq!(accounts.recheck(&cau).await.unwrap(), None);
+    t.advance(Duration::from_secs(31 * 24 * 3600));
+    assert_eq!(
+        accounts.recheck(&cau).await.unwrap(),
+        Some(Ended::SessionEnded)
+    );
+
+    // Signed out: the registered watch ends at once, the recheck agrees.
+    t.advance(Duration::from_secs(1));
+    let (dani, _) = t.join(&admin, "dani@example.org", Role::Member).await;
+    let mut watch = accounts
+        .watch(&dani, socket::MAX_SOCKETS_PER_PERSON)
+        .unwrap();
+    assert_eq!(watch.has_ended(), None);
+    accounts.logout(&dani).await.unwrap();
+    assert_eq!(watch.ended().await, Ended::SessionEnded);
+    assert_eq!(
+        accounts.recheck(&dani).await.unwrap(),
+        Some(Ended::SessionEnded)
+    );
+}
+
+async fn watches_are_counted_per_person_and_released_on_drop(t: TestInstance) {
+    let admin = t.setup().await;
+    let admin = t.actor(&admin).await;
+    let accounts = t.taina.accounts();
+    let held: Vec<_> = (0..3).map(|_| accounts.watch(&admin, 3).unwrap()).collect();
+    assert_eq!(accounts.live_connections(&admin.user_id), 3);
+    assert!(accounts.watch(&admin, 3).is_err());
+    drop(held);
+    assert_eq!(accounts.live_connections(&admin.user_id), 0);
+    assert!(accounts.watch(&admin, 3).is_ok());
+}
+
+async fn a_removed_participant_is_handed_nothing_said_after(t: TestInstance) {
+    let w = t.world().await;
+    let guara = w.t.taina.guara();
+    let group = guara
+        .create_group(
+            &w.admin,
+            "Vizinhos",
+            &[w.ana.user_id.clone(), w.bia.user_id.clone()],
+        )
+        .await
+        .unwrap();
+    let mut feed = guara.subscribe(&w.bia).await.unwrap();
+    let send = |text: &str| NewMessage {
+        text: text.into(),
+        ..NewMessage::default()
+    };
+    guara
+        .send(&w.admin, &group.id, send("antes"))
+        .await
+        .unwrap();
+    guara
+        .remove_participant(&w.admin, &group.id, &w.bia.user_id)
+        .await
+        .unwrap();
+    guara
+        .send(&w.admin, &group.id, send("depois"))
+        .await
+        .unwrap();
+    // Nothing read yet: everything queued is handed out now.
+    let mut heard = Vec::new();
+    while let Some(event) = feed.try_next() {
+        heard.push(event);
+    }
+    let texts: Vec<&str> = heard
+        .iter()
+        .filter_map(|e| match &**e {
+            GuaraEvent::MessageCreated(m) => Some(m.text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(texts.contains(&"antes"), "{heard:?}");
+    assert!(!texts.contains(&"depois"), "{heard:?}");
+}
+
+async fn community_feeds_say_only_what_the_viewer_may_read(t: TestInstance) {
+    let w = t.world().await;
+    let (other_admin, _) = w.t.other_community("Outra", "outra@example.org").await;
+    let mut member = w.t.taina.subscribe(&w.ana);
+    let mut guest = w.t.taina.subscribe(&w.gil);
+    let mut elsewhere = w.t.taina.subscribe(&other_admin);
+    let y = w.t.taina.ybira();
+    y.create_folder(&w.admin, &Location::Shared, "Atas")
+        .await
+        .unwrap();
+    y.create_folder(&w.bia, &Location::MyFiles, "Diário")
+        .await
+        .unwrap();
+    y.create_folder(&w.gil, &Location::MyFiles, "Meu")
+        .await
+        .unwrap();
+    match next_item(&mut member).await {
+        Some(FeedItem::Event(e)) => assert_eq!(e.item().unwrap().name, "Atas"),
+        other => panic!("{other:?}"),
+    }
+    // Bia's private folder and Gil's are not Ana's business.
+    assert_eq!(next_item(&mut member).await, None);
+    match next_item(&mut guest).await {
+        Some(FeedItem::Event(e)) => assert_eq!(e.item().unwrap().name, "Meu"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(next_item(&mut guest).await, None);
+    assert_eq!(next_item(&mut elsewhere).await, None);
+}
+
+/// The next item of a feed, if one comes within 300 ms.
+async fn next_item(feed: &mut taina::events::EventFeed) -> Option<FeedItem> {
+    tokio::time::timeout(Duration::from_millis(300), feed.next())
+        .await
+        .ok()
+        .flatten()
+}
+
+backend_tests!(
+    a_rechecked_session_ends_with_what_ended_it_elsewhere,
+    watches_are_counted_per_person_and_released_on_drop,
+    a_removed_participant_is_handed_nothing_said_after,
+    community_feeds_say_only_what_the_viewer_may_read,
+);
