@@ -231,32 +231,36 @@ fn is_storage_path(path: &str) -> bool {
         && parts.all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
+/// Reads a backup's `manifest.json` (untrusted: it comes from the backup folder) and checks it
+/// before anything is restored from it: this version's format, a known database file, and stored
+/// files under `communities/` only.
+pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest> {
+    let manifest: Manifest = serde_json::from_slice(bytes)
+        .map_err(|e| invalid("backup", format!("{MANIFEST} is not a Tainá manifest: {e}")))?;
+    if manifest.format != FORMAT {
+        return Err(invalid(
+            "backup",
+            format!("manifest format {} is not {FORMAT}", manifest.format),
+        ));
+    }
+    if !DATABASE_FILES.contains(&manifest.database.path.as_str()) {
+        return Err(invalid(
+            "backup",
+            "the manifest names an unknown database file",
+        ));
+    }
+    if let Some(bad) = manifest.files.iter().find(|e| !is_storage_path(&e.path)) {
+        return Err(invalid(
+            "backup",
+            format!("the manifest names a file outside storage: {:?}", bad.path),
+        ));
+    }
+    Ok(manifest)
+}
+
 fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
     match std::fs::read(dir.join(MANIFEST)) {
-        Ok(bytes) => {
-            let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
-                invalid("backup", format!("{MANIFEST} is not a Tainá manifest: {e}"))
-            })?;
-            if manifest.format != FORMAT {
-                return Err(invalid(
-                    "backup",
-                    format!("manifest format {} is not {FORMAT}", manifest.format),
-                ));
-            }
-            if !DATABASE_FILES.contains(&manifest.database.path.as_str()) {
-                return Err(invalid(
-                    "backup",
-                    "the manifest names an unknown database file",
-                ));
-            }
-            if let Some(bad) = manifest.files.iter().find(|e| !is_storage_path(&e.path)) {
-                return Err(invalid(
-                    "backup",
-                    format!("the manifest names a file outside storage: {:?}", bad.path),
-                ));
-            }
-            Ok(Some(manifest))
-        }
+        Ok(bytes) => parse_manifest(&bytes).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e.into()),
     }

@@ -3,30 +3,57 @@
 //!
 //! Points: `ybira.upload.after_staging`, `ybira.upload.after_move`, `ybira.upload.before_commit`,
 //! `job.delete_blob`, `job.ybira_cleanup`, `job.integrity_check`.
+//!
+//! A point can also *crash* ([`Faults::crash`]): it fails, and from then on an upload undoes nothing
+//! (no staged or moved bytes deleted, no reservation released), as if the process had been killed
+//! there; the test then drops the instance and opens it again on the same data, as a restart would.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
 
 use crate::{Error, Result};
 
-/// The points set to fail.
+/// The points set to fail, those set to crash, and whether one crashed.
 #[derive(Debug, Default)]
-pub struct Faults(Mutex<HashSet<String>>);
+pub struct Faults(Mutex<State>);
+
+#[derive(Debug, Default)]
+struct State {
+    failing: HashSet<String>,
+    crashing: HashSet<String>,
+    crashed: bool,
+}
 
 impl Faults {
     /// Makes `point` fail until cleared.
     pub fn inject(&self, point: &str) {
-        self.lock().insert(point.to_owned());
+        self.lock().failing.insert(point.to_owned());
+    }
+
+    /// Makes `point` fail as a kill there would: after it fires, nothing is undone (see the module
+    /// documentation), until cleared.
+    pub fn crash(&self, point: &str) {
+        self.lock().crashing.insert(point.to_owned());
+    }
+
+    /// Whether a crash point fired (the instance is to be treated as killed).
+    pub fn crashed(&self) -> bool {
+        self.lock().crashed
     }
 
     /// Makes every point succeed again.
     pub fn clear(&self) {
-        self.lock().clear();
+        *self.lock() = State::default();
     }
 
-    /// Fails if `point` is set.
+    /// Fails if `point` is set (to fail or to crash).
     pub(crate) fn check(&self, point: &str) -> Result<()> {
-        if self.lock().contains(point) {
+        let mut state = self.lock();
+        let crashing = state.crashing.contains(point);
+        if crashing {
+            state.crashed = true;
+        }
+        if crashing || state.failing.contains(point) {
             return Err(Error::Io(std::io::Error::other(format!(
                 "fault injected at {point}"
             ))));
@@ -34,7 +61,7 @@ impl Faults {
         Ok(())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

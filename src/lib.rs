@@ -28,6 +28,8 @@ pub mod error;
 pub mod events;
 #[cfg(feature = "testing")]
 pub mod faults;
+#[cfg(feature = "testing")]
+pub mod fuzz;
 pub mod guara;
 pub mod jaci;
 pub mod jobs;
@@ -87,6 +89,10 @@ pub(crate) struct Inner {
     pub(crate) job_notify: Arc<tokio::sync::Notify>,
     #[cfg(feature = "testing")]
     pub(crate) faults: faults::Faults,
+    /// This process's hold on the storage ([`ybira::recovery`]): released when the instance goes.
+    instance_lock: tokio::sync::Mutex<ybira::recovery::InstanceLock>,
+    /// What the start-up recovery did.
+    pub(crate) recovery: std::sync::OnceLock<ybira::RecoveryReport>,
     _background: maintenance::Background,
     workers: std::sync::Mutex<jobs::Workers>,
 }
@@ -113,6 +119,7 @@ impl Taina {
         let data_dir = std::path::absolute(&config.data_dir)?;
         let db = db::Db::open(&config, &data_dir).await?;
         let blobs = storage::BlobStore::open_local(&data_dir.join("storage"))?;
+        let instance_lock = ybira::recovery::InstanceLock::claim(blobs.root()).await?;
         let threads = config.password_hashing_threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         });
@@ -145,10 +152,25 @@ impl Taina {
                 job_notify,
                 #[cfg(feature = "testing")]
                 faults: faults::Faults::default(),
+                instance_lock: tokio::sync::Mutex::new(instance_lock),
+                recovery: std::sync::OnceLock::new(),
                 _background: background,
                 workers: std::sync::Mutex::new(jobs::Workers::default()),
             }),
         };
+        // Before anything can serve or run jobs: what a killed process left is put right.
+        {
+            let mut lock = taina.inner.instance_lock.lock().await;
+            let report = match ybira::recovery::recover(&taina, lock.alone()).await {
+                Ok(report) => report,
+                Err(e) => {
+                    tracing::error!(error = %e, "start-up recovery failed; upkeep will catch up");
+                    ybira::RecoveryReport::default()
+                }
+            };
+            let _ = taina.inner.recovery.set(report);
+            lock.share().await?;
+        }
         guara::realtime::start_typing_sweeper(&taina.inner);
         let started = jobs::Workers::start(&taina.inner, workers);
         *taina

@@ -7,8 +7,8 @@ pub use taina_jaci::library::Album;
 use sqlx::AnyConnection;
 use taina_core::{Actor, AlbumId, Error as DomainError, PhotoId, Role, Timestamp, UserId};
 use taina_jaci::album::{
-    AlbumAction, MAX_PHOTOS, Visibility, authorize_album, check_order, free_slug,
-    normalize_description, normalize_name,
+    AlbumAction, MAX_PHOTOS, Visibility, authorize_album, free_slug, normalize_description,
+    normalize_name, reorder,
 };
 use taina_ybira::access::{ItemAction, ItemFacts, Space, authorize_item};
 use tracing::instrument;
@@ -144,6 +144,20 @@ impl Jaci<'_> {
             }
             .into(),
         })?;
+        let visible = self.visible_photos(conn, actor, id).await?;
+        seen_by(&mut album, &visible)?;
+        Ok(album)
+    }
+
+    /// The ids of the album's photos the actor may see (live ones), in the album's order. For
+    /// them, the album holds these and nothing else: what they change or name is checked
+    /// against these, so a hidden photo is neither touched nor revealed.
+    async fn visible_photos(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        id: &AlbumId,
+    ) -> Result<Vec<String>> {
         let entries: Vec<EntryRow> = sqlx::query_as(&format!(
             "SELECT {ALBUM_ENTRY_COLUMNS} WHERE ap.album_id = $1 AND i.deleted_at IS NULL \
              ORDER BY ap.position, ap.photo_id"
@@ -151,14 +165,12 @@ impl Jaci<'_> {
         .bind(id.as_str())
         .fetch_all(&mut *conn)
         .await?;
-        let visible: Vec<String> = self
+        Ok(self
             .visible_entries(conn, actor, entries)
             .await?
             .into_iter()
             .map(|(_, photo)| photo)
-            .collect();
-        seen_by(&mut album, &visible)?;
-        Ok(album)
+            .collect())
     }
 
     /// Of an album's entries, the (album, photo) pairs the actor may see, in the same order.
@@ -354,14 +366,9 @@ impl Jaci<'_> {
         self.load_album(&mut tx, actor, id, AlbumAction::Change)
             .await?;
         if let Some(Some(cover)) = &update.cover_photo_id {
-            let held: Option<(String,)> = sqlx::query_as(
-                "SELECT photo_id FROM album_photos WHERE album_id = $1 AND photo_id = $2",
-            )
-            .bind(id.as_str())
-            .bind(cover.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            if held.is_none() {
+            // A photo of the album the actor may not see is, for them, not in it.
+            let visible = self.visible_photos(&mut tx, actor, id).await?;
+            if !visible.iter().any(|p| p == cover.as_str()) {
                 return Err(
                     DomainError::invalid("cover_photo_id", "is not a photo in this album").into(),
                 );
@@ -500,14 +507,17 @@ impl Jaci<'_> {
         let mut tx = self.taina.ybira().begin_in(&actor.community_id).await?;
         self.load_album(&mut tx, actor, id, AlbumAction::Change)
             .await?;
-        let removed = sqlx::query("DELETE FROM album_photos WHERE album_id = $1 AND photo_id = $2")
+        // A photo of the album the actor may not see is, for them, not in it: not theirs to take
+        // out, nor to learn of.
+        let visible = self.visible_photos(&mut tx, actor, id).await?;
+        if !visible.iter().any(|p| p == photo.as_str()) {
+            return Err(DomainError::not_found("photo in this album").into());
+        }
+        sqlx::query("DELETE FROM album_photos WHERE album_id = $1 AND photo_id = $2")
             .bind(id.as_str())
             .bind(photo.as_str())
             .execute(&mut *tx)
             .await?;
-        if removed.rows_affected() == 0 {
-            return Err(DomainError::not_found("photo in this album").into());
-        }
         sqlx::query(
             "UPDATE albums SET cover_photo_id = NULL WHERE id = $1 AND cover_photo_id = $2",
         )
@@ -529,16 +539,25 @@ impl Jaci<'_> {
         let mut tx = self.taina.ybira().begin_in(&actor.community_id).await?;
         self.load_album(&mut tx, actor, id, AlbumAction::Change)
             .await?;
-        let held: Vec<(String,)> =
-            sqlx::query_as("SELECT photo_id FROM album_photos WHERE album_id = $1")
-                .bind(id.as_str())
-                .fetch_all(&mut *tx)
-                .await?;
+        // The whole order (photos in the trash included), and what of it the actor sees: they
+        // order what they see; the others keep their places ([`reorder`]).
+        let held: Vec<(String,)> = sqlx::query_as(
+            "SELECT photo_id FROM album_photos WHERE album_id = $1 ORDER BY position, photo_id",
+        )
+        .bind(id.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
         let held: Vec<PhotoId> = held
             .into_iter()
             .map(|(p,)| parse_id(&p, PhotoId::parse))
             .collect::<Result<_>>()?;
-        check_order(&held, order)?;
+        let visible: Vec<PhotoId> = self
+            .visible_photos(&mut tx, actor, id)
+            .await?
+            .iter()
+            .map(|p| parse_id(p, PhotoId::parse))
+            .collect::<Result<_>>()?;
+        let order = reorder(&held, &visible, order)?;
         for (position, photo) in order.iter().enumerate() {
             sqlx::query(
                 "UPDATE album_photos SET position = $1 WHERE album_id = $2 AND photo_id = $3",

@@ -10,6 +10,7 @@
 mod blobs;
 mod content;
 mod integrity;
+pub mod recovery;
 pub(crate) mod resumable;
 mod rows;
 mod shares;
@@ -30,10 +31,12 @@ pub use taina_ybira::integrity::IntegrityReport;
 pub use taina_ybira::listing::ItemKind;
 pub use taina_ybira::range;
 pub use taina_ybira::range::ByteRange;
+pub use taina_ybira::tus;
 
 pub(crate) use blobs::lock_community;
 pub use content::Download;
 pub use integrity::IntegrityOptions;
+pub use recovery::RecoveryReport;
 pub use resumable::{Appended, NewResumable, ResumableStatus};
 pub(crate) use trash::remove_private_space;
 pub use upload::{NewUpload, OnConflict};

@@ -25,6 +25,7 @@ pub mod throttle;
 pub mod time;
 pub mod user;
 pub mod validate;
+pub mod wire;
 
 pub use actor::Actor;
 pub use community::{Community, CommunitySettings};

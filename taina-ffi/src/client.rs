@@ -9,6 +9,7 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use taina_core::User;
 use taina_core::session::SessionInfo;
+use taina_core::wire::List;
 
 use crate::ClientError;
 use crate::error::from_response;
@@ -34,13 +35,6 @@ pub struct TainaClient {
     pub(crate) state_dir: Option<PathBuf>,
     pub(crate) tls: Arc<crate::tls::TlsConfig>,
     token: Mutex<Option<String>>,
-}
-
-/// A list as the API answers it.
-#[derive(serde::Deserialize)]
-pub(crate) struct Listing<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
 }
 
 /// `value` made safe as one segment of a URL's path (ids come from the app).
@@ -150,7 +144,7 @@ impl TainaClient {
             if let Some(c) = &cursor {
                 request = request.query(&[("cursor", c)]);
             }
-            let page: Listing<T> = self.json(request).await?;
+            let page: List<T> = self.json(request).await?;
             items.extend(page.items);
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
@@ -249,7 +243,7 @@ impl TainaClient {
 
     /// My sessions (this one is marked `current`), newest first.
     pub async fn sessions(&self) -> Result<Vec<SessionInfo>, ClientError> {
-        let list: Listing<SessionInfo> = self.get("/me/sessions").await?;
+        let list: List<SessionInfo> = self.get("/me/sessions").await?;
         Ok(list.items)
     }
 

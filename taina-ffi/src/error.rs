@@ -1,5 +1,7 @@
 //! The one error that crosses the boundary.
 
+use taina_core::wire::{ErrorBody, ErrorCode};
+
 /// Why a call failed.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum ClientError {
@@ -8,8 +10,9 @@ pub enum ClientError {
     Api {
         /// The HTTP status.
         status: u16,
-        /// The server's stable code (`not_found`, `unauthenticated`, `quota_exceeded`, ...).
-        code: String,
+        /// The server's stable code (`NotFound`, `Unauthenticated`, `QuotaExceeded`, ...;
+        /// `Unknown` for one this version does not know, or an answer without the error shape).
+        code: ErrorCode,
         /// What is wrong, for the person.
         message: String,
         /// The input field at fault, if any.
@@ -41,7 +44,9 @@ impl ClientError {
     pub(crate) fn stops_a_batch(&self) -> bool {
         match self {
             ClientError::Network { .. } => true,
-            ClientError::Api { status, code, .. } => *status == 401 || code == "quota_exceeded",
+            ClientError::Api { status, code, .. } => {
+                *status == 401 || *code == ErrorCode::QuotaExceeded
+            }
             ClientError::Device { .. } | ClientError::Invalid { .. } => false,
         }
     }
@@ -63,23 +68,10 @@ impl From<std::io::Error> for ClientError {
     }
 }
 
-/// The server's error shape.
-#[derive(serde::Deserialize)]
-struct Body {
-    error: Detail,
-}
-
-#[derive(serde::Deserialize)]
-struct Detail {
-    code: String,
-    message: String,
-    field: Option<String>,
-}
-
 /// The error a non-success answer carries.
 pub(crate) async fn from_response(response: reqwest::Response) -> ClientError {
     let status = response.status().as_u16();
-    match response.json::<Body>().await {
+    match response.json::<ErrorBody>().await {
         Ok(body) => ClientError::Api {
             status,
             code: body.error.code,
@@ -88,7 +80,7 @@ pub(crate) async fn from_response(response: reqwest::Response) -> ClientError {
         },
         Err(_) => ClientError::Api {
             status,
-            code: "unknown".into(),
+            code: ErrorCode::Unknown,
             message: format!("the server answered {status}"),
             field: None,
         },

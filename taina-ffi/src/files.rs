@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use reqwest::{Method, StatusCode};
+use taina_core::wire::List;
 use taina_ybira::access::ShareAccess;
 use taina_ybira::item::{Item, Share, Version};
 
-use crate::client::{Listing, segment};
+use crate::client::segment;
 use crate::error::from_response;
 use crate::{ClientError, ProgressListener, TainaClient};
 
@@ -100,7 +101,7 @@ impl TainaClient {
 
     /// What is in my trash.
     pub async fn trash(&self) -> Result<Vec<Item>, ClientError> {
-        let list: Listing<Item> = self.get("/trash").await?;
+        let list: List<Item> = self.get("/trash").await?;
         Ok(list.items)
     }
 
@@ -122,7 +123,7 @@ impl TainaClient {
 
     /// A file's earlier contents, newest first.
     pub async fn versions(&self, file_id: String) -> Result<Vec<Version>, ClientError> {
-        let list: Listing<Version> = self
+        let list: List<Version> = self
             .get(&format!("/files/{}/versions", segment(&file_id)))
             .await?;
         Ok(list.items)
@@ -163,7 +164,7 @@ impl TainaClient {
 
     /// Whom a file or folder is shared with.
     pub async fn shares_of(&self, item_id: String) -> Result<Vec<Share>, ClientError> {
-        let list: Listing<Share> = self
+        let list: List<Share> = self
             .json(
                 self.request(Method::GET, "/shares")?
                     .query(&[("item_id", item_id)]),
@@ -174,7 +175,7 @@ impl TainaClient {
 
     /// What others shared with me.
     pub async fn shared_with_me(&self) -> Result<Vec<Item>, ClientError> {
-        let list: Listing<Item> = self.get("/shares").await?;
+        let list: List<Item> = self.get("/shares").await?;
         Ok(list.items)
     }
 

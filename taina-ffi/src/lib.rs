@@ -35,6 +35,8 @@ pub use local::{
 };
 pub use photos::{AlbumContents, BackupReport, PhotoScope};
 pub use realtime::{EventListener, RealtimeEvent, Subscription};
+/// The server's stable error codes, as [`ClientError::Api`] carries them.
+pub use taina_core::wire::ErrorCode;
 
 /// Told how a long transfer goes (implemented by the app).
 #[uniffi::export(with_foreign)]

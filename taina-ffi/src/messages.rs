@@ -2,10 +2,11 @@
 //! read positions and search.
 
 use reqwest::Method;
+use taina_core::wire::List;
 use taina_guara::message::Message;
 use taina_guara::model::{Conversation, ConversationSummary, HistoryPage, SearchHit};
 
-use crate::client::{Listing, segment};
+use crate::client::segment;
 use crate::{ClientError, TainaClient};
 
 /// Most messages one history page asks for (the server's limit).
@@ -26,7 +27,7 @@ impl TainaClient {
         let path = format!("/conversations/{}/messages", segment(conversation_id));
         let mut all = Vec::new();
         loop {
-            let page: Listing<Message> = self
+            let page: List<Message> = self
                 .json(
                     self.request(Method::GET, &path)?
                         .query(&[("after", after), ("limit", i64::from(PAGE_MAX))]),
@@ -47,7 +48,7 @@ impl TainaClient {
     /// My conversations, most recently active first, each with its last message and my unread
     /// count.
     pub async fn conversations(&self) -> Result<Vec<ConversationSummary>, ClientError> {
-        let list: Listing<ConversationSummary> = self.get("/conversations").await?;
+        let list: List<ConversationSummary> = self.get("/conversations").await?;
         Ok(list.items)
     }
 
@@ -189,7 +190,7 @@ impl TainaClient {
         if let Some(before) = before_seq {
             request = request.query(&[("cursor", before)]);
         }
-        let page: Listing<Message> = self.json(request).await?;
+        let page: List<Message> = self.json(request).await?;
         Ok(HistoryPage {
             has_more: page.next_cursor.is_some(),
             messages: page.items,
@@ -256,7 +257,7 @@ impl TainaClient {
 
     /// Searches my conversations' messages, best matches first.
     pub async fn search_messages(&self, query: String) -> Result<Vec<SearchHit>, ClientError> {
-        let list: Listing<SearchHit> = self
+        let list: List<SearchHit> = self
             .json(
                 self.request(Method::GET, "/search/messages")?
                     .query(&[("q", query)]),

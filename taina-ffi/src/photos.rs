@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use reqwest::Method;
 use taina_core::PhotoId;
+use taina_core::wire::List;
 use taina_jaci::album::Visibility;
 use taina_jaci::library::{Album, MapPoint, Photo, PhotoDetail, TimelinePage};
 use taina_jaci::thumbnail::Size;
 use taina_jaci::timeline::PageGroup;
 
-use crate::client::{Listing, segment};
+use crate::client::segment;
 use crate::error::from_response;
 use crate::files::reporter;
 use crate::{ClientError, ProgressListener, TainaClient};
@@ -139,7 +140,7 @@ impl TainaClient {
 
     /// Every photo with a location, for a map.
     pub async fn photo_map(&self, scope: PhotoScope) -> Result<Vec<MapPoint>, ClientError> {
-        let list: Listing<MapPoint> = self
+        let list: List<MapPoint> = self
             .json(
                 self.request(Method::GET, "/photos/map")?
                     .query(&[("scope", scope.as_str())]),
@@ -171,7 +172,7 @@ impl TainaClient {
 
     /// The albums I may see.
     pub async fn albums(&self) -> Result<Vec<Album>, ClientError> {
-        let list: Listing<Album> = self.get("/albums").await?;
+        let list: List<Album> = self.get("/albums").await?;
         Ok(list.items)
     }
 

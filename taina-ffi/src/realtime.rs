@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
+use taina_core::ConversationId;
+use taina_core::wire::{ClientFrame, ErrorBody, ErrorCode, ServerFrame};
 use taina_guara::message::Message;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as Frame;
@@ -54,11 +56,15 @@ pub struct Subscription {
 impl Subscription {
     /// Tells the others in a conversation that I am typing (or stopped).
     pub fn set_typing(&self, conversation_id: String, typing: bool) {
-        let frame = serde_json::json!({
-            "type": "typing", "conversation_id": conversation_id, "typing": typing,
-        });
-        // Typing is a hint: dropped when the socket is down.
-        let _ = self.outgoing.send(frame.to_string());
+        // Typing is a hint: dropped when the socket is down, or for an id that names nothing.
+        let Ok(conversation_id) = ConversationId::parse(&conversation_id) else {
+            return;
+        };
+        let frame = ClientFrame::Typing {
+            conversation_id,
+            typing,
+        };
+        let _ = self.outgoing.send(frame.to_text());
     }
 
     /// Ends the subscription.
@@ -171,7 +177,7 @@ fn resync() -> RealtimeEvent {
         conversation_id: None,
         message: None,
         caught_up: false,
-        json: r#"{"type":"resync"}"#.into(),
+        json: ServerFrame::Resync.to_text(),
     }
 }
 
@@ -207,12 +213,28 @@ async fn follow(
     )
     .await
     .map_err(|e| match e {
-        tokio_tungstenite::tungstenite::Error::Http(response) => ClientError::Api {
-            status: response.status().as_u16(),
-            code: "handshake_refused".into(),
-            message: format!("the server refused the socket ({})", response.status()),
-            field: None,
-        },
+        // The refusal carries the server's error when it came from the API (401, 429, ...).
+        tokio_tungstenite::tungstenite::Error::Http(response) => {
+            let status = response.status();
+            match response
+                .body()
+                .as_deref()
+                .and_then(|body| serde_json::from_slice::<ErrorBody>(body).ok())
+            {
+                Some(body) => ClientError::Api {
+                    status: status.as_u16(),
+                    code: body.error.code,
+                    message: body.error.message,
+                    field: body.error.field,
+                },
+                None => ClientError::Api {
+                    status: status.as_u16(),
+                    code: ErrorCode::Unknown,
+                    message: format!("the server refused the socket ({status})"),
+                    field: None,
+                },
+            }
+        }
         e => network(&e),
     })?;
     // Drop typing hints queued while the socket was down: they are stale.
@@ -245,7 +267,7 @@ async fn follow(
                 {
                     return Err(ClientError::Api {
                         status: 401,
-                        code: "unauthenticated".into(),
+                        code: ErrorCode::Unauthenticated,
                         message: close.reason.to_string(),
                         field: None,
                     });
@@ -259,7 +281,7 @@ async fn follow(
             }
             _ = ping.tick() => {
                 socket
-                    .send(Frame::Text(r#"{"type":"ping"}"#.into()))
+                    .send(Frame::Text(ClientFrame::Ping.to_text().into()))
                     .await
                     .map_err(|e| network(&e))?;
             }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use support::{Events, Heard, Recorded, fixture, serve};
 use taina::backend_tests;
 use taina::testing::{PASSWORD, TestInstance};
-use taina_ffi::{ClientError, TainaClient};
+use taina_ffi::{ClientError, ErrorCode, TainaClient};
 
 async fn the_sdk_against_a_live_server(t: TestInstance) {
     t.setup().await;
@@ -32,7 +32,7 @@ async fn the_sdk_against_a_live_server(t: TestInstance) {
         .await
     {
         Err(ClientError::Api { status, code, .. }) => {
-            assert_eq!((status, code.as_str()), (401, "unauthenticated"));
+            assert_eq!((status, code), (401, ErrorCode::Unauthenticated));
         }
         other => panic!("{other:?}"),
     }

@@ -11,13 +11,13 @@ use std::sync::Arc;
 use support::{Recorded, fixture, nine_mib, serve, signed_in};
 use taina::backend_tests;
 use taina::testing::TestInstance;
-use taina_ffi::{ClientError, ClientOptions, PhotoScope, TainaClient};
+use taina_ffi::{ClientError, ClientOptions, ErrorCode, PhotoScope, TainaClient};
 use taina_jaci::album::Visibility;
 use taina_jaci::metadata::TakenAtSource;
 use taina_jaci::thumbnail::Size;
 use taina_ybira::access::ShareAccess;
 
-fn code(result: Result<impl std::fmt::Debug, ClientError>) -> (u16, String) {
+fn code(result: Result<impl std::fmt::Debug, ClientError>) -> (u16, ErrorCode) {
     match result {
         Err(ClientError::Api { status, code, .. }) => (status, code),
         other => panic!("expected the server to refuse: {other:?}"),
@@ -56,7 +56,7 @@ async fn files_move_through_folders_and_the_trash(t: TestInstance) {
             ana.rename_item(renamed.id.to_string(), "Papéis".into())
                 .await
         ),
-        (409, "conflict".to_owned())
+        (409, ErrorCode::Conflict)
     );
     let moved = ana
         .move_item(file.id.to_string(), papers.id.to_string())
@@ -568,7 +568,7 @@ async fn sessions_on_two_devices(t: TestInstance) {
     );
     assert!(sessions.iter().any(|s| s.id == tablets.id && !s.current));
     phone.end_session(tablets.id.to_string()).await.unwrap();
-    assert_eq!(code(tablet.me().await), (401, "unauthenticated".to_owned()));
+    assert_eq!(code(tablet.me().await), (401, ErrorCode::Unauthenticated));
     assert_eq!(phone.sessions().await.unwrap().len(), before.len());
     assert_eq!(phone.me().await.unwrap().email, "admin@example.org");
 }

@@ -134,6 +134,41 @@ pub fn check_order(current: &[PhotoId], order: &[PhotoId]) -> Result<(), Error> 
     Ok(())
 }
 
+/// The album's whole new order when a viewer who sees `visible` of its photos (in the album's
+/// order) asks for `order`: `order` must hold exactly the photos they see, each once ([`check_order`]
+/// against `visible`), and fills the places those photos held in `held` (the album's whole order);
+/// the photos hidden from the viewer keep their places. A viewer is thus never asked to name, nor
+/// told of, a photo they may not see, and their reordering moves nothing they cannot see.
+///
+/// ```
+/// use taina_core::PhotoId;
+/// use taina_jaci::album::reorder;
+/// let [a, hidden, b, c] = [1, 2, 3, 4].map(|s| PhotoId::from_random([s; 21]));
+/// let held = [a.clone(), hidden.clone(), b.clone(), c.clone()];
+/// let visible = [a.clone(), b.clone(), c.clone()];
+/// let new = reorder(&held, &visible, &[c.clone(), a.clone(), b.clone()]).unwrap();
+/// assert_eq!(new, [c, hidden, a, b]);
+/// ```
+pub fn reorder(
+    held: &[PhotoId],
+    visible: &[PhotoId],
+    order: &[PhotoId],
+) -> Result<Vec<PhotoId>, Error> {
+    check_order(visible, order)?;
+    let seen: HashSet<&PhotoId> = visible.iter().collect();
+    let mut next = order.iter();
+    Ok(held
+        .iter()
+        .map(|photo| {
+            if seen.contains(photo) {
+                next.next().unwrap_or(photo).clone()
+            } else {
+                photo.clone()
+            }
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +219,28 @@ mod tests {
         assert!(check_order(&[a.clone(), b.clone()], &[b.clone(), a.clone()]).is_ok());
         assert!(check_order(&[a.clone(), b.clone()], &[a.clone(), a.clone()]).is_err());
         assert!(check_order(&[a.clone(), b.clone()], std::slice::from_ref(&a)).is_err());
+    }
+
+    #[test]
+    fn a_reorder_names_and_moves_only_what_the_viewer_sees() {
+        let [a, hidden, b] = [1, 2, 3].map(|s| PhotoId::from_random([s; 21]));
+        let held = [hidden.clone(), a.clone(), b.clone()];
+        let visible = [a.clone(), b.clone()];
+        assert_eq!(
+            reorder(&held, &visible, &[b.clone(), a.clone()]).unwrap(),
+            [hidden.clone(), b.clone(), a.clone()]
+        );
+        // Naming the hidden photo is refused like naming any photo that is not there.
+        let naming_it = reorder(&held, &visible, &[b.clone(), a.clone(), hidden.clone()]);
+        assert_eq!(
+            naming_it,
+            reorder(
+                &held,
+                &visible,
+                &[b.clone(), a.clone(), PhotoId::from_random([9; 21])]
+            )
+        );
+        assert!(naming_it.is_err());
     }
 
     #[test]

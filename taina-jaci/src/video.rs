@@ -56,7 +56,14 @@ pub fn moov_search_step(offset: u64, header: &[u8], file_size: u64) -> MoovSearc
         return MoovSearch::Stop;
     }
     if &h.kind == b"moov" {
-        let body = offset + h.header_len..end;
+        // A box that runs to the end but starts past it (or too close to it for its header).
+        let Some(start) = offset
+            .checked_add(h.header_len)
+            .filter(|&start| start <= end)
+        else {
+            return MoovSearch::Stop;
+        };
+        let body = start..end;
         return if body.end - body.start <= MAX_MOOV_BYTES {
             MoovSearch::Found(body)
         } else {
@@ -342,6 +349,24 @@ fn parse_creation_date(text: &str) -> Option<TakenAt> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_moov_running_to_the_end_from_past_the_end_stops_the_search() {
+        // Found by the fuzz corpus replay (fuzz/corpus/bmff/crash-moov-step-body-underflow).
+        assert_eq!(
+            moov_search_step(200, b"\0\0\0\0moov", 100),
+            MoovSearch::Stop
+        );
+        assert_eq!(moov_search_step(96, b"\0\0\0\0moov", 100), MoovSearch::Stop);
+        assert_eq!(
+            moov_search_step(92, b"\0\0\0\0moov", 100),
+            MoovSearch::Found(100..100)
+        );
+        assert_eq!(
+            moov_search_step(u64::MAX - 3, b"\0\0\0\0moov", u64::MAX),
+            MoovSearch::Stop
+        );
+    }
 
     #[test]
     fn reads_iso6709_in_its_forms() {

@@ -5,9 +5,8 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use taina::core::wire::{ErrorBody, ErrorCode};
 use taina::core::{Error as DomainError, ErrorKind};
-
-use crate::openapi::{ErrorBody, ErrorDetail};
 
 /// An error on its way to the client.
 #[derive(Debug)]
@@ -20,7 +19,7 @@ pub enum ApiError {
         /// The status.
         status: StatusCode,
         /// The stable code.
-        code: &'static str,
+        code: ErrorCode,
         /// What is wrong, for the person.
         message: String,
     },
@@ -40,7 +39,7 @@ impl From<DomainError> for ApiError {
 
 impl ApiError {
     /// A refused request.
-    pub fn request(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn request(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError::Request {
             status,
             code,
@@ -49,7 +48,7 @@ impl ApiError {
     }
 }
 
-/// The status for an error kind.
+/// The status for an error kind (its code is [`ErrorCode::from`], in `taina_core::wire`).
 pub fn status(kind: ErrorKind) -> StatusCode {
     match kind {
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
@@ -66,32 +65,6 @@ pub fn status(kind: ErrorKind) -> StatusCode {
     }
 }
 
-/// The stable machine-readable code for an error kind.
-pub fn code(kind: ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::NotFound => "not_found",
-        ErrorKind::Unauthenticated => "unauthenticated",
-        ErrorKind::Forbidden => "forbidden",
-        ErrorKind::Conflict => "conflict",
-        ErrorKind::Invalid => "invalid",
-        ErrorKind::QuotaExceeded => "quota_exceeded",
-        ErrorKind::TooLarge => "too_large",
-        ErrorKind::RateLimited => "rate_limited",
-        ErrorKind::Internal => "internal",
-    }
-}
-
-/// The one error shape.
-fn body(code: &str, message: String, field: Option<String>) -> ErrorBody {
-    ErrorBody {
-        error: ErrorDetail {
-            code: code.to_owned(),
-            message,
-            field,
-        },
-    }
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let error = match self {
@@ -100,7 +73,7 @@ impl IntoResponse for ApiError {
                 code,
                 message,
             } => {
-                return (status, Json(body(code, message, None))).into_response();
+                return (status, Json(ErrorBody::new(code, message, None))).into_response();
             }
             ApiError::Taina(error) => error,
         };
@@ -109,8 +82,8 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %error, "request failed");
         }
         let public = error.public();
-        let body = body(
-            code(kind),
+        let body = ErrorBody::new(
+            ErrorCode::from(kind),
             public.to_string(),
             public.field().map(str::to_owned),
         );

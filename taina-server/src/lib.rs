@@ -108,6 +108,34 @@ pub fn router(taina: Taina) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomRequestId))
+        .layer(axum::middleware::map_request(drop_unfit_request_id))
+}
+
+/// The longest request id a client (or its proxy) may choose; a longer one is replaced by ours.
+pub const MAX_REQUEST_ID_CHARS: usize = 64;
+
+/// Whether a request id sent by a client is kept: 1 to [`MAX_REQUEST_ID_CHARS`] letters, digits,
+/// `-`, `_`, `.` or `:` (UUIDs and the ids proxies make). It is echoed and written on every log
+/// line of its request, so anything else (a header of hundreds of KiB, quotes or spaces that
+/// could forge log fields) is dropped before [`SetRequestIdLayer`] makes one of ours.
+fn fit_request_id(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    (1..=MAX_REQUEST_ID_CHARS).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+}
+
+async fn drop_unfit_request_id(
+    mut request: axum::http::Request<axum::body::Body>,
+) -> axum::http::Request<axum::body::Body> {
+    let headers = request.headers_mut();
+    if headers.get_all(&REQUEST_ID).iter().count() > 1
+        || headers.get(&REQUEST_ID).is_some_and(|v| !fit_request_id(v))
+    {
+        headers.remove(&REQUEST_ID);
+    }
+    request
 }
 
 /// Every route with its description: the router and the OpenAPI document of what it serves.

@@ -21,6 +21,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use taina::core::Error as DomainError;
+use taina::core::wire::ErrorCode;
 
 use crate::client::Client;
 use crate::{ApiError, AppState};
@@ -172,7 +173,11 @@ pub async fn serve(
         .set(i64::try_from(state.taina.jobs().pending().await?).unwrap_or(i64::MAX));
     let mut body = String::new();
     prometheus_client::encoding::text::encode(&mut body, &metrics.registry).map_err(|e| {
-        ApiError::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        ApiError::request(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            e.to_string(),
+        )
     })?;
     let mut response = body.into_response();
     response.headers_mut().insert(

@@ -9,31 +9,13 @@
 //! the operation takes (a path parameter can name nothing: 404; a JSON body can be malformed: 400,
 //! 415, 422; an authenticated call can lack a session: 401, or a CSRF token: 403; anything: 500).
 
+use utoipa::Modify;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, RefOr, Response, ResponseBuilder};
-use utoipa::{Modify, ToSchema};
 
-/// The body of every error answer.
-#[derive(Debug, serde::Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// What went wrong.
-    pub error: ErrorDetail,
-}
-
-/// What went wrong.
-#[derive(Debug, serde::Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// A stable machine-readable code: `not_found`, `unauthenticated`, `forbidden`, `conflict`,
-    /// `invalid`, `quota_exceeded`, `too_large`, `rate_limited`, `bad_request`,
-    /// `unsupported_media_type`, `range_not_satisfiable`, `internal`.
-    pub code: String,
-    /// What is wrong, in words for the person.
-    pub message: String,
-    /// The input field at fault, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-}
+/// The error shape (defined once, in `taina_core::wire`, for the server and its clients).
+pub use taina::core::wire::{ErrorBody, ErrorCode, ErrorDetail};
 
 /// The document's fixed parts; the paths are merged in from the router.
 #[derive(utoipa::OpenApi)]
@@ -47,7 +29,7 @@ pub struct ErrorDetail {
         license(name = "AGPL-3.0-or-later")
     ),
     security(("bearer" = []), ("cookie" = [])),
-    components(schemas(ErrorBody, ErrorDetail)),
+    components(schemas(ErrorBody, ErrorDetail, ErrorCode)),
     tags(
         (name = "accounts", description = "Setup, sign-in, profile and sessions"),
         (name = "community", description = "The community, its members, invites and storage"),

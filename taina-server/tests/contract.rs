@@ -219,6 +219,30 @@ async fn the_document_describes_what_the_router_serves(t: TestInstance) {
         let pointer = target.strip_prefix('#').unwrap();
         assert!(doc.pointer(pointer).is_some(), "dangling $ref {target}");
     }
+
+    // The error codes are listed, as the closed set clients match on.
+    let codes: BTreeSet<&str> = doc["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .expect("the error codes are an enum")
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    for code in [
+        "not_found",
+        "unauthenticated",
+        "forbidden",
+        "invalid",
+        "quota_exceeded",
+        "bad_request",
+        "checksum_mismatch",
+    ] {
+        assert!(codes.contains(code), "the document lacks the code {code}");
+    }
+    assert!(!codes.contains("unknown"), "`unknown` is never sent");
+    assert_eq!(
+        doc["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["$ref"],
+        "#/components/schemas/ErrorCode"
+    );
     for op in &ops {
         let described = &doc["paths"][&op.path][op.method.as_str().to_lowercase()];
         let declared: BTreeSet<String> = described["parameters"]

@@ -421,7 +421,51 @@ async fn client_frames_are_bounded_in_size_rate_and_number(t: TestInstance) {
     assert!(again.is_some(), "a closed socket never made room");
 }
 
+async fn a_cookie_socket_needs_our_scheme_and_host(t: TestInstance) {
+    let server = Server::start(&t).await;
+    t.setup().await;
+    let response = Client::new()
+        .post(server.api("/auth/login"))
+        .json(&json!({"email": "admin@example.org", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect();
+    let cookie = cookies.join("; ");
+    let open = |origin: String| {
+        let url = format!("{}/api/v1/ws", server.base.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("cookie", cookie.parse().unwrap());
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().unwrap());
+        tokio_tungstenite::connect_async(request)
+    };
+    let host = server.base.trim_start_matches("http://").to_owned();
+    assert!(open(format!("http://{host}")).await.is_ok());
+    for other in [
+        format!("https://{host}"),
+        "http://evil.example".to_owned(),
+        host.clone(),
+    ] {
+        match open(other.clone()).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => {
+                assert_eq!(r.status().as_u16(), 403, "{other}");
+            }
+            other_result => panic!("{other}: {:?}", other_result.map(|_| ())),
+        }
+    }
+}
+
 backend_tests!(
+    a_cookie_socket_needs_our_scheme_and_host,
     sockets_end_with_their_session,
     admins_end_the_sockets_of_those_they_disable_remove_or_demote,
     guests_hear_nothing_of_the_shared_space_or_of_members,

@@ -223,6 +223,47 @@ pub fn compare(
     report
 }
 
+/// What start-up recovery removes once it is certain that no writer is live (no other process has
+/// the storage open): staged uploads with no `uploads` row left (`live_staging` are the staging
+/// paths of the rows kept), and stored files no blob row names (`blob_paths`) — content moved into
+/// place by an upload killed before its commit. Files whose removal a job already has queued
+/// (`freeing`: freed content waiting for `delete_blob`) are left to that job. Unlike [`compare`],
+/// no [`ORPHAN_GRACE`]: with no writer live, nothing is in flight.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Leftovers {
+    /// Staging files to delete (never acknowledged bytes).
+    pub staging: Vec<String>,
+    /// Stored files no blob row refers to, to quarantine.
+    pub orphans: Vec<String>,
+}
+
+/// Picks the [`Leftovers`] among `stored`.
+pub fn leftovers(
+    stored: &[StoredObject],
+    live_staging: &HashSet<String>,
+    blob_paths: &HashSet<String>,
+    freeing: &HashSet<String>,
+) -> Leftovers {
+    let mut found = Leftovers::default();
+    for object in stored {
+        let path = &object.path;
+        match crate::layout::area_of(path) {
+            Some(crate::layout::Area::Staging) if !live_staging.contains(path) => {
+                found.staging.push(path.clone());
+            }
+            Some(crate::layout::Area::File)
+                if !blob_paths.contains(path) && !freeing.contains(path) =>
+            {
+                found.orphans.push(path.clone());
+            }
+            _ => {}
+        }
+    }
+    found.staging.sort();
+    found.orphans.sort();
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,5 +406,35 @@ mod tests {
         ] {
             assert!(!previews_expected(facts), "{facts:?}");
         }
+    }
+
+    #[test]
+    fn leftovers_are_dead_staging_and_unnamed_files_only() {
+        let stored = [
+            object("communities/c1/temp/live", 5, 0),
+            object("communities/c1/temp/dead", 5, 0),
+            object("communities/c1/files/2026/12/kept.txt", 5, 0),
+            object("communities/c1/files/2026/12/moved.txt", 5, 0),
+            object("communities/c1/files/2026/12/freed.txt", 5, 0),
+            object("communities/c1/thumbnails/f/small.webp", 5, 0),
+            object("elsewhere/x", 5, 0),
+        ];
+        let set = |paths: &[&str]| {
+            paths
+                .iter()
+                .map(|p| (*p).to_owned())
+                .collect::<HashSet<_>>()
+        };
+        let found = leftovers(
+            &stored,
+            &set(&["communities/c1/temp/live"]),
+            &set(&["communities/c1/files/2026/12/kept.txt"]),
+            &set(&["communities/c1/files/2026/12/freed.txt"]),
+        );
+        assert_eq!(found.staging, vec!["communities/c1/temp/dead".to_owned()]);
+        assert_eq!(
+            found.orphans,
+            vec!["communities/c1/files/2026/12/moved.txt".to_owned()]
+        );
     }
 }

@@ -51,6 +51,32 @@ pub fn parse_thumbnail_path(path: &str) -> Option<(&str, &str, &str)> {
     parts_ok.then_some((community, file, name))
 }
 
+/// Which kind of Ybira object a storage path is, read back from the layout above.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// A staged upload: `communities/{c}/temp/{upload}`.
+    Staging,
+    /// A stored file's bytes: `communities/{c}/files/...`.
+    File,
+    /// A thumbnail or rendition: `communities/{c}/thumbnails/...`.
+    Thumbnail,
+}
+
+/// The [`Area`] of `path`, if it is a path of this layout.
+pub fn area_of(path: &str) -> Option<Area> {
+    let (community, rest) = path.strip_prefix("communities/")?.split_once('/')?;
+    let (area, tail) = rest.split_once('/')?;
+    if community.is_empty() || tail.is_empty() {
+        return None;
+    }
+    match area {
+        "temp" if !tail.contains('/') => Some(Area::Staging),
+        "files" => Some(Area::File),
+        "thumbnails" => Some(Area::Thumbnail),
+        _ => None,
+    }
+}
+
 /// A lower-case extension safe to put in a path, if `ext` is one.
 pub fn safe_extension(ext: &str) -> Option<String> {
     let ok = !ext.is_empty()

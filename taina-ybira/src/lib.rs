@@ -3,7 +3,7 @@
 //! Ybira, Tainá's files service, as pure decisions: who may do what ([`access`]), item names and
 //! their collisions ([`name`]), where blobs live ([`layout`]), folder moves ([`tree`]), listing order
 //! and cursors ([`listing`]), content types ([`mime`]), byte ranges ([`range`]), upload limits and
-//! quota reservations ([`upload`]), versions ([`versions`]) and the integrity check ([`integrity`]).
+//! quota reservations ([`upload`]), tus request headers ([`tus`]), versions ([`versions`]) and the integrity check ([`integrity`]).
 //! The `taina` shell performs the effects.
 #![forbid(unsafe_code)]
 
@@ -17,6 +17,7 @@ pub mod mime;
 pub mod name;
 pub mod range;
 pub mod tree;
+pub mod tus;
 pub mod upload;
 pub mod versions;
 

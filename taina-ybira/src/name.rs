@@ -76,7 +76,16 @@ pub fn first_free_name(name: &str, taken: impl Fn(&str) -> bool) -> String {
             None => format!(" ({n})"),
         };
         let budget = NAME_MAX_BYTES.saturating_sub(suffix.len());
-        let candidate = format!("{}{suffix}", truncate_to_bytes(stem, budget).trim_end());
+        let kept = truncate_to_bytes(stem, budget).trim_end();
+        let candidate = if kept.is_empty() {
+            // An extension too long to keep beside the suffix (and some of the stem) is kept as
+            // stem, cut like one: the name stays within the limit and does not begin with " (".
+            let suffix = format!(" ({n})");
+            let budget = NAME_MAX_BYTES.saturating_sub(suffix.len());
+            format!("{}{suffix}", truncate_to_bytes(name, budget).trim_end())
+        } else {
+            format!("{kept}{suffix}")
+        };
         if !taken(&candidate) {
             return candidate;
         }
@@ -126,6 +135,16 @@ mod tests {
     fn collisions_ignore_case() {
         assert_eq!(collision_key("Férias.JPG"), collision_key("férias.jpg"));
         assert_eq!(collision_key("Fe\u{301}rias"), collision_key("Férias"));
+    }
+
+    #[test]
+    fn a_long_extension_still_gives_a_name_within_the_limit() {
+        // Found by the fuzz corpus replay (fuzz/corpus/name/long-extension).
+        let name = format!("a.{}", "x".repeat(253));
+        let free = first_free_name(&name, |c| c == name);
+        assert!(free.len() <= NAME_MAX_BYTES, "{} bytes", free.len());
+        assert!(free.starts_with("a.xx") && free.ends_with(" (2)"), "{free}");
+        assert_eq!(normalize_name(&free).unwrap(), free);
     }
 
     #[test]

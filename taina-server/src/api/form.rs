@@ -27,6 +27,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
+use taina::core::wire::ErrorCode;
 use taina::core::{Error as DomainError, ErrorKind};
 
 use crate::{ApiError, AppState};
@@ -156,7 +157,7 @@ impl FormErrors {
             && let Ok(failed) = self.budget.failed.lock()
             && let Some((status, message)) = failed.clone()
         {
-            return ApiError::request(status, "bad_request", message);
+            return ApiError::request(status, ErrorCode::BadRequest, message);
         }
         error
     }
@@ -176,11 +177,11 @@ fn form_too_large() -> ApiError {
 fn client_error(e: &MultipartError) -> ApiError {
     let status = e.status();
     if status.is_client_error() {
-        ApiError::request(status, "bad_request", e.body_text())
+        ApiError::request(status, ErrorCode::BadRequest, e.body_text())
     } else {
         ApiError::request(
             StatusCode::BAD_REQUEST,
-            "bad_request",
+            ErrorCode::BadRequest,
             format!("the request body could not be read: {}", e.body_text()),
         )
     }
@@ -225,7 +226,7 @@ where
             .map_err(|rejection| {
                 errors.answer(ApiError::request(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    ErrorCode::UnsupportedMediaType,
                     rejection.body_text(),
                 ))
             })?;
@@ -287,7 +288,7 @@ impl<'a> Part<'a> {
             let name = self.field.name().unwrap_or_default();
             ApiError::request(
                 StatusCode::BAD_REQUEST,
-                "bad_request",
+                ErrorCode::BadRequest,
                 format!("the `{name}` part is not UTF-8 text"),
             )
         })
@@ -299,7 +300,7 @@ impl<'a> Part<'a> {
         let name = self.field.name().unwrap_or_default();
         ApiError::request(
             StatusCode::BAD_REQUEST,
-            "bad_request",
+            ErrorCode::BadRequest,
             format!("unknown part `{name}`: an upload form holds {known}"),
         )
     }

@@ -17,8 +17,8 @@ mod ws;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use taina::core::wire::ErrorCode;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -54,20 +54,24 @@ where
             Err(rejection) => Err(match rejection {
                 JsonRejection::MissingJsonContentType(_) => ApiError::request(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    ErrorCode::UnsupportedMediaType,
                     "send JSON with Content-Type: application/json",
                 ),
-                JsonRejection::JsonDataError(e) => {
-                    ApiError::request(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.body_text())
-                }
+                JsonRejection::JsonDataError(e) => ApiError::request(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorCode::Invalid,
+                    e.body_text(),
+                ),
                 JsonRejection::BytesRejection(_) => ApiError::request(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    "too_large",
+                    ErrorCode::TooLarge,
                     "the request body is too large",
                 ),
-                other => {
-                    ApiError::request(StatusCode::BAD_REQUEST, "bad_request", other.body_text())
-                }
+                other => ApiError::request(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::BadRequest,
+                    other.body_text(),
+                ),
             }),
         }
     }
@@ -91,31 +95,15 @@ where
             Ok(axum::extract::Query(value)) => Ok(Query(value)),
             Err(rejection) => Err(ApiError::request(
                 StatusCode::BAD_REQUEST,
-                "bad_request",
+                ErrorCode::BadRequest,
                 rejection.body_text(),
             )),
         }
     }
 }
 
-/// A list: `{"items": [...], "next_cursor": ...}`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct List<T> {
-    /// The items.
-    pub items: Vec<T>,
-    /// Pass back as `cursor` for the next page; `null` on the last.
-    pub next_cursor: Option<String>,
-}
-
-impl<T> List<T> {
-    /// A list that is whole.
-    pub fn all(items: Vec<T>) -> List<T> {
-        List {
-            items,
-            next_cursor: None,
-        }
-    }
-}
+/// A list: `{"items": [...], "next_cursor": ...}` (the wire type, shared with clients).
+pub use taina::core::wire::List;
 
 /// A path id parsed into its type, or 404 (an id that cannot exist names nothing).
 pub fn path_id<T>(

@@ -8,11 +8,10 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use futures::TryStreamExt;
+use taina::core::wire::ErrorCode;
 use taina::core::{Error as DomainError, ErrorKind, Timestamp, UploadId};
-use taina::ybira::{Appended, NewResumable};
+use taina::ybira::{Appended, NewResumable, tus};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
@@ -76,11 +75,11 @@ fn version_refused(headers: &HeaderMap) -> Option<Response> {
 }
 
 fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
-    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+    tus::parse_upload_offset(headers.get(name)?.to_str().ok()?)
 }
 
 fn bad(message: &str) -> ApiError {
-    ApiError::request(StatusCode::BAD_REQUEST, "bad_request", message)
+    ApiError::request(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
 }
 
 /// What this tus server supports (no session needed).
@@ -112,7 +111,7 @@ async fn options(State(state): State<AppState>) -> Response {
     response
 }
 
-/// `Upload-Metadata`: `key base64,key base64,...`.
+/// `Upload-Metadata`: `key base64,key base64,...` (read by `taina_ybira::tus`).
 fn metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, ApiError> {
     let Some(raw) = headers.get("upload-metadata") else {
         return Ok(Vec::new());
@@ -120,24 +119,7 @@ fn metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, ApiError> {
     let raw = raw
         .to_str()
         .map_err(|_| bad("Upload-Metadata is not ASCII"))?;
-    raw.split(',')
-        .filter(|pair| !pair.trim().is_empty())
-        .map(|pair| {
-            let mut parts = pair.trim().splitn(2, ' ');
-            let key = parts.next().unwrap_or_default().to_owned();
-            let value = match parts.next() {
-                Some(encoded) => {
-                    let bytes = STANDARD
-                        .decode(encoded.trim())
-                        .map_err(|_| bad("Upload-Metadata values must be base64"))?;
-                    String::from_utf8(bytes)
-                        .map_err(|_| bad("Upload-Metadata values must be UTF-8"))?
-                }
-                None => String::new(),
-            };
-            Ok((key, value))
-        })
-        .collect()
+    tus::parse_upload_metadata(raw).map_err(|e| bad(&e.to_string()))
 }
 
 /// Starts a resumable upload (tus creation); its length is reserved against the quota.
@@ -257,7 +239,7 @@ async fn status(
     Ok(response)
 }
 
-/// `Upload-Checksum: sha256 <base64>`.
+/// `Upload-Checksum: sha256 <base64>` (read by `taina_ybira::tus`).
 fn checksum(headers: &HeaderMap) -> Result<Option<[u8; 32]>, ApiError> {
     let Some(raw) = headers.get("upload-checksum") else {
         return Ok(None);
@@ -265,20 +247,9 @@ fn checksum(headers: &HeaderMap) -> Result<Option<[u8; 32]>, ApiError> {
     let raw = raw
         .to_str()
         .map_err(|_| bad("Upload-Checksum is not ASCII"))?;
-    let (algorithm, value) = raw
-        .trim()
-        .split_once(' ')
-        .ok_or_else(|| bad("Upload-Checksum: <algorithm> <base64>"))?;
-    if algorithm != "sha256" {
-        return Err(bad("only sha256 checksums are supported"));
-    }
-    let bytes = STANDARD
-        .decode(value.trim())
-        .map_err(|_| bad("the checksum must be base64"))?;
-    let digest: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| bad("a sha256 checksum has 32 bytes"))?;
-    Ok(Some(digest))
+    tus::parse_upload_checksum(raw)
+        .map(Some)
+        .map_err(|e| bad(&e.to_string()))
 }
 
 /// Appends a piece at `Upload-Offset` (tus core and checksum); the last piece stores the file.
@@ -329,7 +300,7 @@ async fn append(
     {
         return Err(ApiError::request(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send pieces as application/offset+octet-stream",
         ));
     }
@@ -351,7 +322,7 @@ async fn append(
             let status = StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST);
             return Err(ApiError::request(
                 status,
-                "checksum_mismatch",
+                ErrorCode::ChecksumMismatch,
                 e.public().to_string(),
             ));
         }

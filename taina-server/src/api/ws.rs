@@ -15,30 +15,15 @@ use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
-use serde::Deserialize;
-use serde_json::json;
 use taina::accounts::{Ended, SessionWatch};
 use taina::core::socket::{self, FrameBudget, FrameVerdict};
-use taina::core::{Actor, ConversationId, Error as DomainError};
+use taina::core::wire::{ClientFrame, ServerFrame};
+use taina::core::{Actor, Error as DomainError};
 use taina::events::{EventFeed, FeedItem};
 
 use crate::auth::{Auth, token};
 use crate::client::Client;
 use crate::{ApiError, AppState};
-
-/// Frames a client sends.
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum ClientFrame {
-    Typing {
-        conversation_id: ConversationId,
-        typing: bool,
-    },
-    Idle {
-        idle: bool,
-    },
-    Ping,
-}
 
 /// Upgrades an authenticated request. A cookie-authenticated upgrade must come from our own origin
 /// (browsers send cookies on cross-site WebSocket handshakes).
@@ -97,12 +82,10 @@ pub(super) async fn upgrade(
 fn same_origin(headers: &HeaderMap, client: &Client) -> bool {
     match headers.get(header::ORIGIN).map(|h| h.to_str()) {
         None => true,
+        // Scheme and host both: a page served over plain HTTP is not the HTTPS site.
         Some(Ok(origin)) => {
-            let host = |o: &str| {
-                o.split_once("://")
-                    .map(|(_, rest)| rest.trim_end_matches('/').to_owned())
-            };
-            host(origin).is_some_and(|h| Some(h) == host(&client.origin))
+            let normal = |o: &str| o.trim_end_matches('/').to_ascii_lowercase();
+            origin.contains("://") && normal(origin) == normal(&client.origin)
         }
         Some(Err(_)) => false,
     }
@@ -171,7 +154,7 @@ async fn run(
                     Ok(frame) => Turn::Send(frame),
                     Err(_) => Turn::Nothing,
                 },
-                Some(FeedItem::Resync) => Turn::Send(json!({"type": "resync"}).to_string()),
+                Some(FeedItem::Resync) => Turn::Send(ServerFrame::Resync.to_text()),
                 None => Turn::Stop(Stop::Close(socket::CLOSE_RESTARTING, "the server is stopping")),
             },
             _ = heartbeat.tick() => match state.taina.accounts().recheck(&actor).await {
@@ -261,7 +244,7 @@ async fn handle(
         Err(e) => return Some(error_frame(&e.to_string())),
     };
     let result = match frame {
-        ClientFrame::Ping => return Some(json!({"type": "pong"}).to_string()),
+        ClientFrame::Ping => return Some(ServerFrame::Pong.to_text()),
         ClientFrame::Typing {
             conversation_id,
             typing,
@@ -278,5 +261,8 @@ async fn handle(
 }
 
 fn error_frame(message: &str) -> String {
-    json!({"type": "error", "data": {"message": message}}).to_string()
+    ServerFrame::Error {
+        message: message.to_owned(),
+    }
+    .to_text()
 }

@@ -1,0 +1,255 @@
+//! Start-up recovery: what a killed process left behind, put right before the instance serves.
+//!
+//! A kill mid-upload leaves an `uploads` row holding its reservation (the community's use then
+//! stays too high), its staging file, and — if it came between moving the bytes into place and the
+//! commit — a stored file no blob row names. Upkeep would release the row after an hour
+//! ([`super::upload::STALE_UPLOAD`]) and the integrity check would call the file an orphan after
+//! [`taina_ybira::integrity::ORPHAN_GRACE`]; both wait because a live upload of *another* process
+//! looks the same as a dead one.
+//!
+//! # Who may be writing: the instance lock
+//!
+//! Every process that opens the data (the server, and every CLI command: fsck, backup, import, …)
+//! holds a lock on [`INSTANCE_LOCK`] in the storage root for as long as its [`crate::Taina`] lives:
+//! shared while it runs, exclusive while it recovers at start. The operating system drops the lock
+//! of a killed process. So when the lock can be taken exclusively, no other process has the storage
+//! open and nothing can be writing: every streaming (plain) upload's row is from a dead process and
+//! is released, every staging file without a row is deleted, and every stored file no blob row
+//! names is quarantined (to `quarantine/…`, as `fsck --repair` does: bytes are never destroyed on a
+//! guess, e.g. after a database restored older than the storage), all at once, without the grace
+//! periods. Resumable (tus) uploads are kept — clients resume them after the restart — unless their
+//! staging file is gone (killed while committing: they cannot be finished, and are released).
+//! Finally each community's `storage_used_bytes` is recomputed, under its lock, from its blobs and
+//! the reservations left.
+//!
+//! Several instances on one PostgreSQL database must share the storage directory (blobs are local
+//! files), so they share the lock too, provided the file system honours `flock` across them (a
+//! local file system; NFSv4). When the lock is held by another process (a server running while a
+//! CLI command starts, or a second instance), recovery does nothing beyond what is safe with live
+//! writers: upkeep's hourly rules, which the first sweep after opening enqueues anyway. A file
+//! system that refuses locks gets the same conservative treatment.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::Path;
+use std::time::Duration;
+
+use taina_core::{CommunityId, UploadId};
+use taina_ybira::integrity::leftovers;
+use taina_ybira::layout::temp_path;
+
+use super::blobs;
+use super::integrity::QUARANTINE_PREFIX;
+use crate::accounts::rows::parse_id;
+use crate::jobs::Job;
+use crate::{Result, Taina};
+
+/// The lock file every open instance holds, in the storage root (outside `communities/`).
+pub const INSTANCE_LOCK: &str = ".taina-instances.lock";
+
+/// What the start-up recovery did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// Whether no other process had the storage open, so that everything left over was recovered
+    /// (otherwise nothing was: upkeep's hourly rules apply).
+    pub alone: bool,
+    /// Streaming uploads of a dead process whose reservation was released.
+    pub released_uploads: u64,
+    /// Resumable uploads whose staging file was gone, released.
+    pub released_resumable: u64,
+    /// Staging files with no upload left, deleted.
+    pub removed_staging: u64,
+    /// Stored files no blob row names, quarantined.
+    pub quarantined: u64,
+    /// Communities whose recorded use was wrong and was set to the recomputed one.
+    pub corrected_use: u64,
+}
+
+/// This process's hold on [`INSTANCE_LOCK`]: exclusive until [`InstanceLock::share`], then shared;
+/// released when dropped (or when the process dies).
+#[derive(Debug)]
+pub(crate) struct InstanceLock {
+    file: Option<File>,
+    alone: bool,
+}
+
+impl InstanceLock {
+    /// Takes the lock exclusively if no other process holds it, else shares it (waiting for a
+    /// recovery under way elsewhere to finish).
+    pub(crate) async fn claim(storage_root: &Path) -> Result<InstanceLock> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(storage_root.join(INSTANCE_LOCK))?;
+        match file.try_lock() {
+            Ok(()) => Ok(InstanceLock {
+                file: Some(file),
+                alone: true,
+            }),
+            Err(TryLockError::WouldBlock) => {
+                wait_shared(&file).await?;
+                Ok(InstanceLock {
+                    file: Some(file),
+                    alone: false,
+                })
+            }
+            Err(TryLockError::Error(e)) => {
+                tracing::warn!(error = %e, "storage refuses file locks; start-up recovery is off");
+                Ok(InstanceLock {
+                    file: None,
+                    alone: false,
+                })
+            }
+        }
+    }
+
+    /// Whether the lock is held exclusively (no other process has the storage open).
+    pub(crate) fn alone(&self) -> bool {
+        self.alone
+    }
+
+    /// Turns an exclusive hold into a shared one, so other processes may open the data too.
+    pub(crate) async fn share(&mut self) -> Result<()> {
+        if let (true, Some(file)) = (self.alone, &self.file) {
+            file.unlock()?;
+            wait_shared(file).await?;
+            self.alone = false;
+        }
+        Ok(())
+    }
+}
+
+/// Takes a shared hold, waiting without blocking a runtime thread.
+async fn wait_shared(file: &File) -> Result<()> {
+    loop {
+        match file.try_lock_shared() {
+            Ok(()) => return Ok(()),
+            Err(TryLockError::WouldBlock) => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(TryLockError::Error(e)) => return Err(e.into()),
+        }
+    }
+}
+
+/// Recovers what a killed process left (see the module documentation); does nothing unless
+/// `alone`.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn recover(taina: &Taina, alone: bool) -> Result<RecoveryReport> {
+    let mut report = RecoveryReport {
+        alone,
+        ..RecoveryReport::default()
+    };
+    if !alone {
+        return Ok(report);
+    }
+    let inner = &taina.inner;
+    let stored = inner.blobs.list("communities").await?;
+    let present: HashSet<&str> = stored.iter().map(|o| o.path.as_str()).collect();
+    let communities: Vec<(String,)> = sqlx::query_as("SELECT id FROM communities ORDER BY id")
+        .fetch_all(inner.db.reader())
+        .await?;
+    for (community,) in communities {
+        let community = parse_id(&community, CommunityId::parse)?;
+        let mut tx = inner.db.begin().await?;
+        blobs::lock_community(&mut tx, &community).await?;
+        report.released_uploads +=
+            sqlx::query("DELETE FROM uploads WHERE community_id = $1 AND upload_length IS NULL")
+                .bind(community.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        let resumable: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM uploads WHERE community_id = $1 AND upload_length IS NOT NULL",
+        )
+        .bind(community.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        for (upload,) in resumable {
+            let staged = temp_path(&community, &parse_id(&upload, UploadId::parse)?);
+            if !present.contains(staged.as_str()) {
+                sqlx::query("DELETE FROM uploads WHERE id = $1")
+                    .bind(&upload)
+                    .execute(&mut *tx)
+                    .await?;
+                report.released_resumable += 1;
+            }
+        }
+        let (recorded, actual): (i64, i64) = sqlx::query_as(
+            "SELECT storage_used_bytes, CAST( \
+                COALESCE((SELECT SUM(b.size_bytes) FROM blobs b WHERE b.community_id = $1), 0) \
+                + COALESCE((SELECT SUM(u.reserved_bytes) FROM uploads u WHERE u.community_id = $1), 0) \
+             AS BIGINT) FROM communities WHERE id = $1",
+        )
+        .bind(community.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        if recorded != actual {
+            sqlx::query("UPDATE communities SET storage_used_bytes = $1 WHERE id = $2")
+                .bind(actual)
+                .bind(community.as_str())
+                .execute(&mut *tx)
+                .await?;
+            report.corrected_use += 1;
+        }
+        tx.commit().await?;
+    }
+    // The rows are settled; now the bytes no row accounts for.
+    let uploads: Vec<(String, String)> = sqlx::query_as("SELECT id, community_id FROM uploads")
+        .fetch_all(inner.db.reader())
+        .await?;
+    let mut live_staging = HashSet::new();
+    for (upload, community) in uploads {
+        live_staging.insert(temp_path(
+            &parse_id(&community, CommunityId::parse)?,
+            &parse_id(&upload, UploadId::parse)?,
+        ));
+    }
+    let blob_paths: HashSet<String> = sqlx::query_as::<_, (String,)>("SELECT path FROM blobs")
+        .fetch_all(inner.db.reader())
+        .await?
+        .into_iter()
+        .map(|(p,)| p)
+        .collect();
+    let pending: Vec<(String,)> = sqlx::query_as(
+        "SELECT payload FROM jobs WHERE kind = 'delete_blob' \
+         AND finished_at IS NULL AND failed_at IS NULL",
+    )
+    .fetch_all(inner.db.reader())
+    .await?;
+    let freeing: HashSet<String> = pending
+        .into_iter()
+        .filter_map(|(payload,)| match serde_json::from_str(&payload) {
+            Ok(Job::DeleteBlob { path }) => Some(path),
+            _ => None,
+        })
+        .collect();
+    let found = leftovers(&stored, &live_staging, &blob_paths, &freeing);
+    for path in &found.staging {
+        inner.blobs.delete(path).await?;
+        report.removed_staging += 1;
+    }
+    for path in &found.orphans {
+        inner
+            .blobs
+            .promote(path, &format!("{QUARANTINE_PREFIX}/{path}"))
+            .await?;
+        report.quarantined += 1;
+    }
+    if report
+        != (RecoveryReport {
+            alone,
+            ..RecoveryReport::default()
+        })
+    {
+        tracing::info!(?report, "recovered what a stopped process left");
+    }
+    Ok(report)
+}
+
+impl super::Ybira<'_> {
+    /// What the start-up recovery did when this instance opened.
+    pub fn recovered(&self) -> RecoveryReport {
+        self.taina.inner.recovery.get().copied().unwrap_or_default()
+    }
+}
