@@ -1748,6 +1748,9 @@ backend_tests!(
     crossing_moves_never_make_a_cycle,
     others_items_block_taking_or_destroying_a_folder,
     replacing_content_keeps_the_owner,
+    a_move_and_rename_applies_whole_or_not_at_all,
+    a_writer_restores_into_a_trashed_folder_only_after_it,
+    a_move_to_another_space_is_a_deletion_to_the_old_audience,
 );
 
 /// Issue 16 #6: a folder's owner (or a write-share holder) cannot take or destroy what others put
@@ -1904,4 +1907,270 @@ async fn replacing_content_keeps_the_owner(t: TestInstance) {
         .await
         .unwrap();
     assert_eq!(by_admin.owner_id.as_ref(), Some(&w.ana.user_id));
+}
+
+/// Issue 23 §1: a rename and a move asked together apply in one step: when the new name is taken in
+/// the new folder nothing changes (the item is not left moved under its old name), and when both
+/// succeed one `*.updated` is announced, naming where it now is.
+async fn a_move_and_rename_applies_whole_or_not_at_all(t: TestInstance) {
+    use taina::ybira::ItemChange;
+    let w = t.world().await;
+    let y = w.t.taina.ybira();
+    let from = y
+        .create_folder(&w.ana, &Location::MyFiles, "From")
+        .await
+        .unwrap();
+    let to = y
+        .create_folder(&w.ana, &Location::MyFiles, "To")
+        .await
+        .unwrap();
+    let file = put(
+        &w.t,
+        &w.ana,
+        Location::Folder(from.id.clone()),
+        "a.txt",
+        b"a",
+    )
+    .await;
+    put(
+        &w.t,
+        &w.ana,
+        Location::Folder(to.id.clone()),
+        "taken.txt",
+        b"t",
+    )
+    .await;
+    let mut events = w.t.taina.subscribe_community(&w.ana.community_id);
+    let refused = y
+        .update_item(
+            &w.ana,
+            &file.id,
+            &ItemChange {
+                name: Some("TAKEN.txt".into()),
+                parent: Some(Location::Folder(to.id.clone())),
+            },
+        )
+        .await;
+    assert_eq!(kind(refused), ErrorKind::Conflict);
+    let still = y.item(&w.ana, &file.id).await.unwrap();
+    assert_eq!(still.parent_id.as_ref(), Some(&from.id), "it did not move");
+    assert_eq!(still.name, "a.txt", "it was not renamed");
+    assert_eq!(still.revision, file.revision);
+    // A bad name refuses the move too.
+    let bad = ItemChange {
+        name: Some("../x".into()),
+        parent: Some(Location::Folder(to.id.clone())),
+    };
+    assert_eq!(
+        kind(y.update_item(&w.ana, &file.id, &bad).await),
+        ErrorKind::Invalid
+    );
+    assert_eq!(
+        y.item(&w.ana, &file.id).await.unwrap().parent_id.as_ref(),
+        Some(&from.id)
+    );
+    assert!(
+        events.try_recv().is_err(),
+        "a refused change is not announced"
+    );
+
+    // Both at once: moved and renamed, one revision, one event.
+    let done = y
+        .update_item(
+            &w.ana,
+            &file.id,
+            &ItemChange {
+                name: Some("b.txt".into()),
+                parent: Some(Location::Folder(to.id.clone())),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.parent_id.as_ref(), Some(&to.id));
+    assert_eq!(done.name, "b.txt");
+    assert_eq!(done.revision, file.revision + 1);
+    let listed: Vec<String> = y
+        .list(&w.ana, &Location::Folder(to.id.clone()), None, None)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|i| i.name)
+        .collect();
+    assert_eq!(listed, ["b.txt", "taken.txt"]);
+    let e = events.try_recv().unwrap();
+    assert_eq!(e.event.name(), "file.updated");
+    match &e.event {
+        DomainEvent::FileUpdated(item) => {
+            assert_eq!(item.name, "b.txt");
+            assert_eq!(item.parent_id.as_ref(), Some(&to.id));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(events.try_recv().is_err(), "announced once");
+
+    // A folder: folder.updated, once.
+    y.update_item(
+        &w.ana,
+        &from.id,
+        &ItemChange {
+            name: Some("Moved".into()),
+            parent: Some(Location::Folder(to.id.clone())),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(events.try_recv().unwrap().event.name(), "folder.updated");
+    assert!(events.try_recv().is_err(), "announced once");
+}
+
+/// Everything a feed yields within 300 ms of quiet.
+async fn drain(feed: &mut taina::events::EventFeed) -> Vec<DomainEvent> {
+    let mut seen = Vec::new();
+    while let Ok(Some(item)) = tokio::time::timeout(Duration::from_millis(300), feed.next()).await {
+        match item {
+            taina::events::FeedItem::Event(e) => seen.push(e),
+            taina::events::FeedItem::Resync => panic!("the feed lagged"),
+        }
+    }
+    seen
+}
+
+/// Security read: a write-share holder whose trashed file's folder went to the trash after it
+/// may not restore it to the root of a space they may not add to (the owner's private space, or
+/// for a guest the shared space): 409, restore the folder first. Once the folder is back, the
+/// file goes back into it.
+async fn a_writer_restores_into_a_trashed_folder_only_after_it(t: TestInstance) {
+    let w = t.world().await;
+    let y = w.t.taina.ybira();
+    // Ana's private "Box", shared for writing with Bia.
+    let boxed = y
+        .create_folder(&w.ana, &Location::MyFiles, "Box")
+        .await
+        .unwrap();
+    y.share(&w.ana, &boxed.id, &w.bia.user_id, ShareAccess::Write)
+        .await
+        .unwrap();
+    let bias = put(
+        &w.t,
+        &w.bia,
+        Location::Folder(boxed.id.clone()),
+        "bia.txt",
+        b"b",
+    )
+    .await;
+    y.delete(&w.bia, &bias.id).await.unwrap();
+    y.delete(&w.ana, &boxed.id).await.unwrap();
+    let e = y.restore(&w.bia, &bias.id).await.expect_err("restored");
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    assert!(e.to_string().contains("restore the folder first"), "{e}");
+    // Nothing landed at the root of Ana's space; the file is still in the trash.
+    let root = y
+        .list(&w.ana, &Location::MyFiles, None, Some(100))
+        .await
+        .unwrap();
+    assert!(root.items.iter().all(|i| i.id != bias.id));
+    assert!(
+        y.trash(&w.bia)
+            .await
+            .unwrap()
+            .iter()
+            .any(|i| i.id == bias.id)
+    );
+    // Once Ana restores the folder, Bia's file goes back into it.
+    y.restore(&w.ana, &boxed.id).await.unwrap();
+    let back = y.restore(&w.bia, &bias.id).await.unwrap();
+    assert_eq!(back.parent_id.as_ref(), Some(&boxed.id));
+    assert_eq!(back.space, Space::Private(w.ana.user_id.clone()));
+
+    // A guest writing in a shared folder may not drop a file at the root of the shared space.
+    let docs = y
+        .create_folder(&w.bia, &Location::Shared, "Docs")
+        .await
+        .unwrap();
+    y.share(&w.bia, &docs.id, &w.gil.user_id, ShareAccess::Write)
+        .await
+        .unwrap();
+    let gils = put(
+        &w.t,
+        &w.gil,
+        Location::Folder(docs.id.clone()),
+        "gil.txt",
+        b"g",
+    )
+    .await;
+    y.delete(&w.gil, &gils.id).await.unwrap();
+    y.delete(&w.bia, &docs.id).await.unwrap();
+    assert_eq!(kind(y.restore(&w.gil, &gils.id).await), ErrorKind::Conflict);
+    // The owner of the space (here: a member of the shared space) still falls back to its root.
+    let anas = put(
+        &w.t,
+        &w.ana,
+        Location::Folder(boxed.id.clone()),
+        "ana.txt",
+        b"a",
+    )
+    .await;
+    y.delete(&w.ana, &anas.id).await.unwrap();
+    y.delete(&w.ana, &boxed.id).await.unwrap();
+    let at_root = y.restore(&w.ana, &anas.id).await.unwrap();
+    assert_eq!(at_root.parent_id, None);
+}
+
+/// Security read: moving an item to another space tells those who followed it in the old one
+/// that it is gone (with the old space), so their clients drop it; they hear nothing of where it
+/// went if they may not read it there.
+async fn a_move_to_another_space_is_a_deletion_to_the_old_audience(t: TestInstance) {
+    let w = t.world().await;
+    let y = w.t.taina.ybira();
+    let mut bia = w.t.taina.subscribe(&w.bia);
+    let mut ana = w.t.taina.subscribe(&w.ana);
+    let file = put(&w.t, &w.ana, Location::Shared, "plan.txt", b"p").await;
+    y.move_item(&w.ana, &file.id, &Location::MyFiles)
+        .await
+        .unwrap();
+    let heard = drain(&mut bia).await;
+    let names: Vec<_> = heard.iter().map(|e| e.name()).collect();
+    assert_eq!(names, ["file.uploaded", "file.deleted"]);
+    let gone = heard[1].item().unwrap();
+    assert_eq!(gone.item_id, file.id);
+    assert_eq!(gone.space_owner_id, None, "told with the old space");
+    // Ana, in both audiences, hears it leave the shared space and then arrive in hers.
+    let heard = drain(&mut ana).await;
+    let names: Vec<_> = heard.iter().map(|e| e.name()).collect();
+    assert_eq!(names, ["file.uploaded", "file.deleted", "file.updated"]);
+    assert_eq!(
+        heard[2].item().unwrap().space_owner_id.as_ref(),
+        Some(&w.ana.user_id)
+    );
+    // A folder moved from Ana's space into the shared space: gone from hers, new to Bia.
+    let folder = y
+        .create_folder(&w.ana, &Location::MyFiles, "Trip")
+        .await
+        .unwrap();
+    y.move_item(&w.ana, &folder.id, &Location::Shared)
+        .await
+        .unwrap();
+    let names: Vec<_> = drain(&mut bia).await.iter().map(|e| e.name()).collect();
+    assert_eq!(names, ["folder.updated"]);
+    let heard = drain(&mut ana).await;
+    let names: Vec<_> = heard.iter().map(|e| e.name()).collect();
+    assert_eq!(
+        names,
+        ["folder.created", "folder.deleted", "folder.updated"]
+    );
+    assert_eq!(
+        heard[1].item().unwrap().space_owner_id.as_ref(),
+        Some(&w.ana.user_id)
+    );
+    // A move inside one space is only an update.
+    let inner = y
+        .create_folder(&w.ana, &Location::Shared, "Inner")
+        .await
+        .unwrap();
+    y.move_item(&w.ana, &folder.id, &Location::Folder(inner.id.clone()))
+        .await
+        .unwrap();
+    let names: Vec<_> = drain(&mut bia).await.iter().map(|e| e.name()).collect();
+    assert_eq!(names, ["folder.created", "folder.updated"]);
 }

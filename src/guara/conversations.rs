@@ -373,7 +373,7 @@ impl Guara<'_> {
         id: &ConversationId,
         user: &UserId,
     ) -> Result<Conversation> {
-        if user == &actor.user_id {
+        if taina_guara::conversation::departure(&actor.user_id, user) == ConversationAction::Leave {
             return Err(DomainError::invalid("user_id", "to leave a group, leave it").into());
         }
         self.depart(actor, id, user, ConversationAction::RemoveParticipant)

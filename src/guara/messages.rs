@@ -9,6 +9,7 @@ use taina_core::{
 };
 use taina_guara::conversation::ConversationAction;
 use taina_guara::event::{GuaraEvent, Topic};
+pub use taina_guara::message::Position;
 use taina_guara::message::{
     Attachment, AttachmentKind, Message, MessageAction, Reaction, SystemNote, authorize_message,
     check_attachment_size, check_client_key, check_new_reaction, normalize_reaction,
@@ -36,17 +37,6 @@ pub struct NewMessage {
     pub reply_to: Option<MessageId>,
     /// The client's idempotency key: sending again with it returns the first message.
     pub client_key: Option<String>,
-}
-
-/// Where a history page starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Position {
-    /// The latest messages.
-    Latest,
-    /// Messages before this `seq` (scrolling back).
-    Before(i64),
-    /// Messages after this `seq` (catching up after a reconnect).
-    After(i64),
 }
 
 /// A bound argument of a dynamic query.

@@ -11,7 +11,7 @@ pub use taina_guara::model::{Conversation, Participant};
 
 use sqlx::AnyConnection;
 use taina_core::{Actor, CommunityId, ConversationId, Error as DomainError, Timestamp, UserId};
-use taina_guara::conversation::{ConversationAction, authorize};
+use taina_guara::conversation::authorize;
 
 use crate::accounts::rows::parse_id;
 use crate::{Error, Result, Taina};
@@ -26,9 +26,14 @@ pub use messages::{HistoryPage, NewMessage, Position};
 pub(crate) use realtime::PublishTurn;
 pub use realtime::{Connection, GuaraSubscription};
 pub use search::SearchHit;
-pub use taina_guara::conversation::{Kind, ParticipantRole};
+pub use taina_guara::conversation::{
+    ConversationAction, Kind, ParticipantRole, departure, direct_other,
+};
 pub use taina_guara::event::{ConversationChange, GuaraEvent, Topic};
-pub use taina_guara::message::{Attachment, AttachmentKind, Message, Reaction, SystemNote};
+pub use taina_guara::message::{
+    Attachment, AttachmentKind, Message, Reaction, SystemNote, check_message_type, next_cursor,
+    position,
+};
 pub use taina_guara::presence::Status;
 
 /// The messaging service of an open instance.

@@ -5,10 +5,10 @@ use std::collections::{HashMap, HashSet};
 pub use taina_jaci::library::Album;
 
 use sqlx::AnyConnection;
-use taina_core::{Actor, AlbumId, Error as DomainError, PhotoId, Role, Timestamp, UserId};
+use taina_core::{Actor, AlbumId, Error as DomainError, PhotoId, Timestamp, UserId};
 use taina_jaci::album::{
     AlbumAction, MAX_PHOTOS, Visibility, authorize_album, free_slug, normalize_description,
-    normalize_name, reorder,
+    normalize_name, reorder, sees_shared_albums,
 };
 use taina_ybira::access::{ItemAction, ItemFacts, Space, authorize_item};
 use tracing::instrument;
@@ -136,14 +136,7 @@ impl Jaci<'_> {
             &community,
             Some(&album.owner_id),
             album.visibility,
-        )
-        .map_err(|d| match d {
-            taina_core::Denied::OtherCommunity => Error::from(DomainError::not_found("album")),
-            taina_core::Denied::Role => DomainError::Forbidden {
-                reason: "only its owner (or an admin, for a shared album) may change an album",
-            }
-            .into(),
-        })?;
+        )?;
         let visible = self.visible_photos(conn, actor, id).await?;
         seen_by(&mut album, &visible)?;
         Ok(album)
@@ -257,11 +250,15 @@ impl Jaci<'_> {
     pub async fn create_album(&self, actor: &Actor, album: NewAlbum) -> Result<Album> {
         let name = normalize_name(&album.name)?;
         let description = normalize_description(&album.description)?;
-        if album.visibility == Visibility::Shared && actor.role == Role::Guest {
-            return Err(DomainError::Forbidden {
-                reason: "guests cannot share albums with the community",
-            }
-            .into());
+        if album.visibility == Visibility::Shared {
+            // A new album is the actor's own, in their community, not shared yet.
+            authorize_album(
+                actor,
+                AlbumAction::Share,
+                &actor.community_id,
+                Some(&actor.user_id),
+                Visibility::Private,
+            )?;
         }
         let now = self.now().as_millis();
         let mut tx = self.taina.ybira().begin_in(&actor.community_id).await?;
@@ -297,10 +294,10 @@ impl Jaci<'_> {
     /// The albums the actor may see: their own and the community's shared ones, by name.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn albums(&self, actor: &Actor) -> Result<Vec<Album>> {
-        let shared = if actor.role == Role::Guest {
-            ""
-        } else {
+        let shared = if sees_shared_albums(actor.role) {
             " OR a.visibility = 'shared'"
+        } else {
+            ""
         };
         let mut conn = self.taina.inner.db.reader().acquire().await?;
         let rows: Vec<AlbumRow> = sqlx::query_as(&format!(
@@ -356,15 +353,13 @@ impl Jaci<'_> {
             .as_deref()
             .map(normalize_description)
             .transpose()?;
-        if update.visibility == Some(Visibility::Shared) && actor.role == Role::Guest {
-            return Err(DomainError::Forbidden {
-                reason: "guests cannot share albums with the community",
-            }
-            .into());
-        }
+        let action = if update.visibility == Some(Visibility::Shared) {
+            AlbumAction::Share
+        } else {
+            AlbumAction::Change
+        };
         let mut tx = self.taina.ybira().begin_in(&actor.community_id).await?;
-        self.load_album(&mut tx, actor, id, AlbumAction::Change)
-            .await?;
+        self.load_album(&mut tx, actor, id, action).await?;
         if let Some(Some(cover)) = &update.cover_photo_id {
             // A photo of the album the actor may not see is, for them, not in it.
             let visible = self.visible_photos(&mut tx, actor, id).await?;

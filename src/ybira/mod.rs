@@ -39,6 +39,7 @@ pub use integrity::IntegrityOptions;
 pub use recovery::RecoveryReport;
 pub use resumable::{Appended, NewResumable, ResumableStatus};
 pub(crate) use trash::remove_private_space;
+pub use tree::ItemChange;
 pub use upload::{NewUpload, OnConflict};
 
 use crate::{Result, Taina};

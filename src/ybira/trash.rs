@@ -7,7 +7,9 @@ use sqlx::AnyConnection;
 use taina_core::{
     Actor, BlobId, CommunityId, Error as DomainError, ItemId, Role, Timestamp, UploadId, UserId,
 };
-use taina_ybira::access::{ItemAction, ItemFacts, SubtreeChange, authorize_item};
+use taina_ybira::access::{
+    ItemAction, ItemFacts, RestoreParent, SubtreeChange, authorize_item, authorize_restore,
+};
 use taina_ybira::listing::parent_key;
 use taina_ybira::name::collision_key;
 use tracing::instrument;
@@ -146,7 +148,9 @@ impl Ybira<'_> {
     }
 
     /// Brings an item (with what went to the trash with it) back to its folder, or to the root of
-    /// its space if that folder is gone; a name taken meanwhile gets a number.
+    /// its space if that folder is in the trash or gone, for those who may add there (otherwise a
+    /// conflict: restore the folder first, [`taina_ybira::access::authorize_restore`]); a name
+    /// taken meanwhile gets a number.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn restore(&self, actor: &Actor, id: &ItemId) -> Result<Item> {
         let mut tx = self.begin_in(&actor.community_id).await?;
@@ -160,16 +164,26 @@ impl Ybira<'_> {
             )
             .into());
         }
-        let parent = match &loaded.item.parent_id {
+        let found = match &loaded.item.parent_id {
             Some(p) => {
-                let live: Option<(String,)> =
-                    sqlx::query_as("SELECT id FROM items WHERE id = $1 AND deleted_at IS NULL")
+                let row: Option<(Option<i64>,)> =
+                    sqlx::query_as("SELECT deleted_at FROM items WHERE id = $1")
                         .bind(p.as_str())
                         .fetch_optional(&mut *tx)
                         .await?;
-                live.map(|_| p.clone())
+                match row {
+                    Some((None,)) => RestoreParent::Live,
+                    Some((Some(_),)) => RestoreParent::Trashed,
+                    None => RestoreParent::Gone,
+                }
             }
-            None => None,
+            None => RestoreParent::Root,
+        };
+        // Falling back to the root of the space needs the right to add there.
+        authorize_restore(actor, &loaded.item.space, found)?;
+        let parent = match found {
+            RestoreParent::Live => loaded.item.parent_id.clone(),
+            _ => None,
         };
         let key = parent_key(&actor.community_id, &loaded.item.space, parent.as_ref());
         let name = free_name(&mut tx, &key, &loaded.item.name).await?;

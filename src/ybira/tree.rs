@@ -146,6 +146,15 @@ pub(crate) fn name_conflict(e: sqlx::Error) -> crate::Error {
     }
 }
 
+/// A rename and/or a move of a file or folder, for [`Ybira::update_item`]: what is `None` stays.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemChange {
+    /// The new name (checked like any name; ignoring case, it must be free where the item ends up).
+    pub name: Option<String>,
+    /// Where the item moves, with everything in it.
+    pub parent: Option<Location>,
+}
+
 impl Ybira<'_> {
     /// Creates a folder. A name already taken there (ignoring case) is a conflict.
     #[instrument(skip_all, fields(community = %actor.community_id))]
@@ -359,28 +368,11 @@ impl Ybira<'_> {
     /// Renames a file or folder. A name already taken there (ignoring case) is a conflict.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn rename(&self, actor: &Actor, id: &ItemId, name: &str) -> Result<Item> {
-        let name = normalize_name(name)?;
-        let mut tx = self.begin_in(&actor.community_id).await?;
-        let loaded = self
-            .load(&mut tx, actor, id, ItemAction::Modify, false)
-            .await?;
-        ensure_name_free(&mut tx, &loaded.parent_key, &name, Some(id)).await?;
-        sqlx::query(
-            "UPDATE items SET name = $1, name_key = $2, sort_key = $3, revision = revision + 1, \
-             updated_at = $4 WHERE id = $5",
-        )
-        .bind(&name)
-        .bind(collision_key(&name))
-        .bind(sort_key(loaded.item.kind, &name))
-        .bind(self.now().as_millis())
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(name_conflict)?;
-        let item = reload(&mut tx, id).await?;
-        tx.commit().await?;
-        self.publish_updated(&actor.community_id, &item);
-        Ok(item)
+        let change = ItemChange {
+            name: Some(name.to_owned()),
+            parent: None,
+        };
+        self.update_item(actor, id, &change).await
     }
 
     /// Moves a file or folder (with everything in it) to another folder or space root of the same
@@ -388,33 +380,77 @@ impl Ybira<'_> {
     /// the destination is a conflict. Into another space, it goes only if the actor may move every
     /// item in it, and carries nobody else's items into a private space
     /// ([`taina_ybira::access::authorize_subtree`]): otherwise it is forbidden and nothing moves.
+    /// A move to another space is announced as a deletion in the old space (to those who saw it
+    /// there) before the update in the new one.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn move_item(&self, actor: &Actor, id: &ItemId, to: &Location) -> Result<Item> {
+        let change = ItemChange {
+            name: None,
+            parent: Some(to.clone()),
+        };
+        self.update_item(actor, id, &change).await
+    }
+
+    /// Renames and/or moves a file or folder at once, by the rules of [`Ybira::rename`] and
+    /// [`Ybira::move_item`]: everything is checked first (the name, the destination, the subtree,
+    /// the new name free in the new folder) and both apply in one transaction, so a refused change
+    /// changes nothing. One `file.updated` or `folder.updated` is announced after it commits
+    /// (after a `file.deleted` or `folder.deleted` with the old space when it changes space, for
+    /// those who lose sight of it there). An empty change answers the item as the actor may read it.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn update_item(
+        &self,
+        actor: &Actor,
+        id: &ItemId,
+        change: &ItemChange,
+    ) -> Result<Item> {
+        if change.name.is_none() && change.parent.is_none() {
+            return self.item(actor, id).await;
+        }
+        let new_name = change.name.as_deref().map(normalize_name).transpose()?;
         let mut tx = self.begin_in(&actor.community_id).await?;
         let loaded = self
             .load(&mut tx, actor, id, ItemAction::Modify, false)
             .await?;
-        let dest = self.destination(&mut tx, actor, to).await?;
-        if let Some(parent) = &dest.parent {
-            let above = &dest.chain[..dest.chain.len() - 1];
-            taina_ybira::tree::check_move(id, parent, above)?;
-        }
-        self.ensure_subtree(&mut tx, actor, &loaded, SubtreeChange::MoveTo(&dest.space))
-            .await?;
-        ensure_name_free(&mut tx, &dest.parent_key, &loaded.item.name, Some(id)).await?;
-        let now = self.now().as_millis();
+        let dest = match &change.parent {
+            Some(to) => {
+                let dest = self.destination(&mut tx, actor, to).await?;
+                if let Some(parent) = &dest.parent {
+                    let above = &dest.chain[..dest.chain.len() - 1];
+                    taina_ybira::tree::check_move(id, parent, above)?;
+                }
+                self.ensure_subtree(&mut tx, actor, &loaded, SubtreeChange::MoveTo(&dest.space))
+                    .await?;
+                Some(dest)
+            }
+            None => None,
+        };
+        let name = new_name.unwrap_or_else(|| loaded.item.name.clone());
+        let parent_key = dest.as_ref().map_or(&loaded.parent_key, |d| &d.parent_key);
+        ensure_name_free(&mut tx, parent_key, &name, Some(id)).await?;
+        let parent_id = match &dest {
+            Some(d) => d.parent.as_ref().map(|p| p.as_str().to_owned()),
+            None => loaded
+                .item
+                .parent_id
+                .as_ref()
+                .map(|p| p.as_str().to_owned()),
+        };
         sqlx::query(
-            "UPDATE items SET parent_id = $1, parent_key = $2, revision = revision + 1, \
-             updated_at = $3 WHERE id = $4",
+            "UPDATE items SET name = $1, name_key = $2, sort_key = $3, parent_id = $4, \
+             parent_key = $5, revision = revision + 1, updated_at = $6 WHERE id = $7",
         )
-        .bind(dest.parent.as_ref().map(|p| p.as_str().to_owned()))
-        .bind(&dest.parent_key)
-        .bind(now)
+        .bind(&name)
+        .bind(collision_key(&name))
+        .bind(sort_key(loaded.item.kind, &name))
+        .bind(parent_id)
+        .bind(parent_key)
+        .bind(self.now().as_millis())
         .bind(id.as_str())
         .execute(&mut *tx)
         .await
         .map_err(name_conflict)?;
-        if dest.space != loaded.item.space {
+        if let Some(dest) = dest.as_ref().filter(|d| d.space != loaded.item.space) {
             sqlx::query(&format!(
                 "UPDATE items SET space_owner_id = $2 WHERE id IN ({})",
                 subtree_ids(false)
@@ -426,6 +462,11 @@ impl Ybira<'_> {
         }
         let item = reload(&mut tx, id).await?;
         tx.commit().await?;
+        if item.space != loaded.item.space {
+            // Those who followed it in its old space lose sight of it: to them it is gone (told
+            // with the old space, so the audience is the old one), then it appears in the new one.
+            self.announce(&actor.community_id, &loaded.item, super::Change::Deleted);
+        }
         self.publish_updated(&actor.community_id, &item);
         Ok(item)
     }

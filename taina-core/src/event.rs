@@ -50,7 +50,8 @@ pub enum DomainEvent {
     /// A file was renamed, moved, or its content replaced or restored from a version.
     #[serde(rename = "file.updated")]
     FileUpdated(ItemEvent),
-    /// A file went to the trash, or was purged from it.
+    /// A file went to the trash, was purged from it, or moved out of its space (told with the old
+    /// space, to those who saw it there; a `file.updated` with the new space follows).
     #[serde(rename = "file.deleted")]
     FileDeleted(ItemEvent),
     /// A file came back from the trash.
@@ -62,7 +63,8 @@ pub enum DomainEvent {
     /// A folder was renamed or moved.
     #[serde(rename = "folder.updated")]
     FolderUpdated(ItemEvent),
-    /// A folder (with everything in it) went to the trash, or was purged from it.
+    /// A folder (with everything in it) went to the trash, was purged from it, or moved out of its
+    /// space (told with the old space; a `folder.updated` with the new space follows).
     #[serde(rename = "folder.deleted")]
     FolderDeleted(ItemEvent),
     /// A folder came back from the trash.

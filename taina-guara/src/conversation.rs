@@ -212,6 +212,35 @@ pub fn authorize(
     }
 }
 
+/// The one other person of a direct conversation asked for with `others`: exactly one is named.
+///
+/// ```
+/// use taina_core::UserId;
+/// use taina_guara::conversation::direct_other;
+/// let b = UserId::from_random([2; 21]);
+/// assert_eq!(direct_other(std::slice::from_ref(&b)).unwrap(), &b);
+/// assert!(direct_other(&[]).is_err());
+/// ```
+pub fn direct_other(others: &[UserId]) -> Result<&UserId, Error> {
+    match others {
+        [other] => Ok(other),
+        _ => Err(Error::invalid(
+            "participant_ids",
+            "a direct conversation has exactly one other participant",
+        )),
+    }
+}
+
+/// What taking `user` out of a conversation means when `actor` asks: removing yourself is leaving
+/// ([`ConversationAction::Leave`]), anyone else is removed ([`ConversationAction::RemoveParticipant`]).
+pub fn departure(actor: &UserId, user: &UserId) -> ConversationAction {
+    if actor == user {
+        ConversationAction::Leave
+    } else {
+        ConversationAction::RemoveParticipant
+    }
+}
+
 /// Who becomes admin when the last admin leaves: the participant who joined first (ties by id).
 /// `remaining` holds `(user, role, joined_at)` of those who stay; `None` if an admin remains or
 /// nobody does.
@@ -238,6 +267,23 @@ mod tests {
         bytes[0] = n % 64;
         bytes[1] = n / 64;
         UserId::from_random(bytes)
+    }
+
+    #[test]
+    fn a_direct_conversation_names_exactly_one_other() {
+        let (b, c) = (user(2), user(3));
+        assert_eq!(direct_other(std::slice::from_ref(&b)).unwrap(), &b);
+        for wrong in [vec![], vec![b.clone(), c.clone()], vec![b.clone(), b]] {
+            let err = direct_other(&wrong).unwrap_err();
+            assert_eq!(err.kind(), taina_core::ErrorKind::Invalid);
+        }
+    }
+
+    #[test]
+    fn removing_yourself_is_leaving() {
+        let (a, b) = (user(1), user(2));
+        assert_eq!(departure(&a, &a), ConversationAction::Leave);
+        assert_eq!(departure(&a, &b), ConversationAction::RemoveParticipant);
     }
 
     #[test]

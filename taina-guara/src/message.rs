@@ -28,6 +28,56 @@ pub fn page_size(limit: Option<u32>) -> u32 {
     limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE)
 }
 
+/// Where a history page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    /// The latest messages.
+    Latest,
+    /// Messages before this `seq` (scrolling back).
+    Before(i64),
+    /// Messages after this `seq` (catching up after a reconnect).
+    After(i64),
+}
+
+/// The position a request asks for: older than `cursor`, newer than `after`, or the latest; not
+/// both.
+pub fn position(cursor: Option<i64>, after: Option<i64>) -> Result<Position, Error> {
+    match (cursor, after) {
+        (Some(_), Some(_)) => Err(Error::invalid("after", "use either cursor or after")),
+        (Some(before), None) => Ok(Position::Before(before)),
+        (None, Some(after)) => Ok(Position::After(after)),
+        (None, None) => Ok(Position::Latest),
+    }
+}
+
+/// The `seq` to ask from next, in the same direction, after `page` was answered for `position`:
+/// going back, the oldest message's; going forward, the newest's; `None` when there is no more.
+pub fn next_cursor(position: Position, page: &crate::model::HistoryPage) -> Option<i64> {
+    if !page.has_more {
+        return None;
+    }
+    match position {
+        Position::After(_) => page.messages.last().map(|m| m.seq),
+        Position::Latest | Position::Before(_) => page.messages.first().map(|m| m.seq),
+    }
+}
+
+/// The message types a client may name when sending.
+pub const MESSAGE_TYPES: [&str; 5] = ["text", "image", "video", "audio", "file"];
+
+/// Checks a client's message type: one of [`MESSAGE_TYPES`]. It is only a hint (the attachment's
+/// own type decides how the message is shown), but an unknown one is refused.
+pub fn check_message_type(hint: &str) -> Result<(), Error> {
+    if MESSAGE_TYPES.contains(&hint) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "message_type",
+            "must be text, image, video, audio or file",
+        ))
+    }
+}
+
 /// What kind of file an attachment is, for how clients show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
@@ -291,6 +341,60 @@ pub struct Message {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn at(seq: i64) -> Message {
+        Message {
+            id: MessageId::from_random([seq as u8; 21]),
+            conversation_id: ConversationId::from_random([9; 21]),
+            seq,
+            sender_id: None,
+            text: String::new(),
+            system: None,
+            attachment: None,
+            reply_to: None,
+            reactions: Vec::new(),
+            client_key: None,
+            created_at: Timestamp::from_millis(seq),
+            edited_at: None,
+            deleted_at: None,
+        }
+    }
+
+    #[test]
+    fn cursor_and_after_are_exclusive() {
+        assert_eq!(position(None, None).unwrap(), Position::Latest);
+        assert_eq!(position(Some(7), None).unwrap(), Position::Before(7));
+        assert_eq!(position(None, Some(3)).unwrap(), Position::After(3));
+        let err = position(Some(7), Some(3)).unwrap_err();
+        assert_eq!(err.kind(), taina_core::ErrorKind::Invalid);
+    }
+
+    #[test]
+    fn the_next_cursor_follows_the_direction() {
+        let page = crate::model::HistoryPage {
+            messages: vec![at(4), at(5), at(6)],
+            has_more: true,
+        };
+        assert_eq!(next_cursor(Position::Latest, &page), Some(4));
+        assert_eq!(next_cursor(Position::Before(7), &page), Some(4));
+        assert_eq!(next_cursor(Position::After(3), &page), Some(6));
+        let last = crate::model::HistoryPage {
+            has_more: false,
+            ..page
+        };
+        assert_eq!(next_cursor(Position::After(3), &last), None);
+        assert_eq!(next_cursor(Position::Latest, &last), None);
+    }
+
+    #[test]
+    fn only_known_message_types_are_taken() {
+        for kind in MESSAGE_TYPES {
+            assert!(check_message_type(kind).is_ok());
+        }
+        for kind in ["", "Text", "sticker", "image "] {
+            assert!(check_message_type(kind).is_err());
+        }
+    }
 
     #[test]
     fn authors_edit_and_admins_delete() {

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
-use taina_core::{Actor, CommunityId, Denied, Error, PhotoId, Role, UserId};
+use taina_core::{Actor, CommunityId, Error, PhotoId, Role, UserId};
 
 /// Longest album name, in characters.
 pub const NAME_MAX_CHARS: usize = 200;
@@ -88,34 +88,48 @@ pub enum AlbumAction {
     Read,
     /// Rename, describe, set the cover, add, remove and reorder photos, change visibility, delete.
     Change,
+    /// Make it shared with the community (create it shared, or change it to shared): a change, and
+    /// never by a guest.
+    Share,
 }
 
-/// Decides whether `actor` may `action` an album of `owner` in `community` with `visibility`.
-/// Albums one may not see are reported as not found.
+/// Whether someone with `role` sees the community's shared albums (guests see only their own).
+pub fn sees_shared_albums(role: Role) -> bool {
+    role != Role::Guest
+}
+
+/// Decides whether `actor` may `action` an album of `owner` in `community` with `visibility`
+/// (for a new album: the actor's own, in their community, not shared yet). Albums one may not see
+/// are reported as not found; guests cannot share albums with the community.
 pub fn authorize_album(
     actor: &Actor,
     action: AlbumAction,
     community: &CommunityId,
     owner: Option<&UserId>,
     visibility: Visibility,
-) -> Result<(), Denied> {
+) -> Result<(), Error> {
     if community != &actor.community_id {
-        return Err(Denied::OtherCommunity);
+        return Err(Error::not_found("album"));
     }
     let mine = owner == Some(&actor.user_id);
-    let visible = mine || (visibility == Visibility::Shared && actor.role != Role::Guest);
+    let visible = mine || (visibility == Visibility::Shared && sees_shared_albums(actor.role));
     if !visible {
-        return Err(Denied::OtherCommunity);
+        return Err(Error::not_found("album"));
     }
-    match action {
-        AlbumAction::Read => Ok(()),
-        AlbumAction::Change
-            if mine || actor.role == Role::Admin && visibility == Visibility::Shared =>
-        {
-            Ok(())
-        }
-        AlbumAction::Change => Err(Denied::Role),
+    if action == AlbumAction::Read {
+        return Ok(());
     }
+    if !(mine || actor.role == Role::Admin && visibility == Visibility::Shared) {
+        return Err(Error::Forbidden {
+            reason: "only its owner (or an admin, for a shared album) may change an album",
+        });
+    }
+    if action == AlbumAction::Share && !sees_shared_albums(actor.role) {
+        return Err(Error::Forbidden {
+            reason: "guests cannot share albums with the community",
+        });
+    }
+    Ok(())
 }
 
 /// Checks a new order for an album: exactly the photos it holds, each once.
@@ -173,6 +187,7 @@ pub fn reorder(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use taina_core::ErrorKind;
 
     fn actor(role: Role, seed: u8) -> Actor {
         Actor {
@@ -181,6 +196,10 @@ mod tests {
             role,
             session_id: None,
         }
+    }
+
+    fn denied(result: Result<(), Error>) -> Option<ErrorKind> {
+        result.err().map(|e| e.kind())
     }
 
     #[test]
@@ -192,20 +211,71 @@ mod tests {
         let o = Some(&owner.user_id);
         assert!(authorize_album(&owner, AlbumAction::Change, &c, o, Visibility::Private).is_ok());
         assert_eq!(
-            authorize_album(&admin, AlbumAction::Read, &c, o, Visibility::Private),
-            Err(Denied::OtherCommunity)
+            denied(authorize_album(
+                &admin,
+                AlbumAction::Read,
+                &c,
+                o,
+                Visibility::Private
+            )),
+            Some(ErrorKind::NotFound)
         );
         assert!(authorize_album(&admin, AlbumAction::Change, &c, o, Visibility::Shared).is_ok());
         assert_eq!(
-            authorize_album(&guest, AlbumAction::Read, &c, o, Visibility::Shared),
-            Err(Denied::OtherCommunity)
+            denied(authorize_album(
+                &guest,
+                AlbumAction::Read,
+                &c,
+                o,
+                Visibility::Shared
+            )),
+            Some(ErrorKind::NotFound)
         );
         let member = actor(Role::Member, 5);
         assert!(authorize_album(&member, AlbumAction::Read, &c, o, Visibility::Shared).is_ok());
         assert_eq!(
-            authorize_album(&member, AlbumAction::Change, &c, o, Visibility::Shared),
-            Err(Denied::Role)
+            denied(authorize_album(
+                &member,
+                AlbumAction::Change,
+                &c,
+                o,
+                Visibility::Shared
+            )),
+            Some(ErrorKind::Forbidden)
         );
+    }
+
+    #[test]
+    fn guests_cannot_share_albums() {
+        let guest = actor(Role::Guest, 4);
+        let c = guest.community_id.clone();
+        let mine = Some(&guest.user_id);
+        // Their own private album: they may change it, but not share it.
+        assert!(
+            authorize_album(&guest, AlbumAction::Change, &c, mine, Visibility::Private).is_ok()
+        );
+        let err =
+            authorize_album(&guest, AlbumAction::Share, &c, mine, Visibility::Private).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Forbidden);
+        assert!(err.to_string().contains("guests cannot share"), "{err}");
+        assert!(!sees_shared_albums(Role::Guest));
+        // Members and admins share their own albums; an admin may keep a shared album shared.
+        let member = actor(Role::Member, 5);
+        let admin = actor(Role::Admin, 3);
+        let m = Some(&member.user_id);
+        assert!(authorize_album(&member, AlbumAction::Share, &c, m, Visibility::Private).is_ok());
+        assert!(authorize_album(&admin, AlbumAction::Share, &c, m, Visibility::Shared).is_ok());
+        assert_eq!(
+            denied(authorize_album(
+                &admin,
+                AlbumAction::Share,
+                &c,
+                m,
+                Visibility::Private
+            )),
+            Some(ErrorKind::NotFound)
+        );
+        assert!(sees_shared_albums(Role::Member) && sees_shared_albums(Role::Admin));
     }
 
     #[test]

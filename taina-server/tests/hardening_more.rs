@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::Server;
+use support::{Server, error, json};
 use taina::backend_tests;
 use taina::testing::TestInstance;
 
@@ -55,4 +55,81 @@ async fn request_ids_from_clients_are_bounded(t: TestInstance) {
     }
 }
 
-backend_tests!(request_ids_from_clients_are_bounded);
+backend_tests!(
+    request_ids_from_clients_are_bounded,
+    a_refused_move_and_rename_changes_nothing,
+);
+
+/// Issue 23 §1: a PATCH that moves and renames at once, to a name taken in the new folder, is
+/// refused as a whole: 409, and the file is still where it was under its old name (it used to be
+/// moved, then refused the rename).
+async fn a_refused_move_and_rename_changes_nothing(t: TestInstance) {
+    use taina::ybira::{Location, NewUpload, OnConflict};
+    let server = Server::start(&t).await;
+    let http = reqwest::Client::new();
+    let signed_in = t.setup().await;
+    let admin = t.actor(&signed_in).await;
+    let y = t.taina.ybira();
+    let from = y
+        .create_folder(&admin, &Location::MyFiles, "From")
+        .await
+        .unwrap();
+    let to = y
+        .create_folder(&admin, &Location::MyFiles, "To")
+        .await
+        .unwrap();
+    let upload = |location: Location, name: &str| NewUpload {
+        location,
+        name: name.into(),
+        declared_size: None,
+        on_conflict: OnConflict::Rename,
+    };
+    let one = |b: &'static [u8]| futures::stream::iter(vec![Ok(bytes::Bytes::from_static(b))]);
+    let file = y
+        .upload(
+            &admin,
+            upload(Location::Folder(from.id.clone()), "a.txt"),
+            one(b"a"),
+        )
+        .await
+        .unwrap();
+    y.upload(
+        &admin,
+        upload(Location::Folder(to.id.clone()), "taken.txt"),
+        one(b"t"),
+    )
+    .await
+    .unwrap();
+    let url = server.api(&format!("/files/{}", file.id));
+    let refused = http
+        .patch(&url)
+        .bearer_auth(&signed_in.token)
+        .json(&serde_json::json!({ "parent_id": to.id.to_string(), "name": "Taken.txt" }))
+        .send()
+        .await
+        .unwrap();
+    let e = error(refused, reqwest::StatusCode::CONFLICT).await;
+    assert_eq!(e["code"], "conflict", "{e}");
+    let now = json(
+        http.get(&url)
+            .bearer_auth(&signed_in.token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(now["parent_id"], from.id.to_string(), "it did not move");
+    assert_eq!(now["name"], "a.txt", "it was not renamed");
+    // Both fine: both apply.
+    let done = http
+        .patch(&url)
+        .bearer_auth(&signed_in.token)
+        .json(&serde_json::json!({ "parent_id": to.id.to_string(), "name": "b.txt" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), reqwest::StatusCode::OK);
+    let done = json(done).await;
+    assert_eq!(done["parent_id"], to.id.to_string());
+    assert_eq!(done["name"], "b.txt");
+}

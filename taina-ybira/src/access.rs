@@ -246,6 +246,58 @@ pub fn authorize_subtree(
     Ok(())
 }
 
+/// What became of the folder an item was in when it went to the trash, as its restore finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestoreParent {
+    /// The item was at the root of its space.
+    Root,
+    /// The folder is still there: the item goes back into it.
+    Live,
+    /// The folder is in the trash itself.
+    Trashed,
+    /// The folder is gone for good.
+    Gone,
+}
+
+/// Why a restore is refused while the folder it was in is in the trash.
+const RESTORE_FOLDER_FIRST: &str = "the folder this was in is in the trash and you may not add \
+     to the root of its space: restore the folder first";
+/// Why a restore is refused once the folder it was in is gone.
+const RESTORE_FOLDER_GONE: &str = "the folder this was in is gone and you may not add to the \
+     root of its space: ask the space's owner to restore it";
+
+/// Decides whether `actor`, who may [`ItemAction::Modify`] a trashed item of `space`, may bring it
+/// back, given what became of the folder it was in.
+///
+/// Back into its live folder, or to the root it came from, it always may. With its folder in the
+/// trash or gone, it falls back to the root of its space, and only for someone who may add there
+/// ([`authorize_root`]): a write-share holder whose share holds through a trashed folder must not
+/// drop their file at the root of the owner's private space (or a guest at the root of the shared
+/// space). Otherwise it is a conflict: restore the folder first.
+///
+/// ```
+/// use taina_core::{Actor, CommunityId, Role, UserId};
+/// use taina_ybira::access::{authorize_restore, RestoreParent, Space};
+/// let community = CommunityId::from_random([1; 21]);
+/// let gil = Actor { user_id: UserId::from_random([2; 21]), community_id: community.clone(),
+///                   role: Role::Guest, session_id: None };
+/// let anas = Space::Private(UserId::from_random([3; 21]));
+/// assert!(authorize_restore(&gil, &anas, RestoreParent::Live).is_ok());
+/// assert!(authorize_restore(&gil, &anas, RestoreParent::Trashed).is_err());
+/// ```
+pub fn authorize_restore(
+    actor: &Actor,
+    space: &Space,
+    parent: RestoreParent,
+) -> Result<(), taina_core::Error> {
+    let reason = match parent {
+        RestoreParent::Root | RestoreParent::Live => return Ok(()),
+        RestoreParent::Trashed => RESTORE_FOLDER_FIRST,
+        RestoreParent::Gone => RESTORE_FOLDER_GONE,
+    };
+    authorize_root(actor, space).map_err(|_| taina_core::Error::conflict(reason))
+}
+
 /// Where the part of a breadcrumb trail that `actor` may read begins: `trail` is the folders
 /// above an item the actor may read, from the root of `space` down, each with the share the actor
 /// holds on that very folder (`None` if none). Shares reach down, so what the actor may read is
@@ -318,6 +370,30 @@ mod tests {
         ItemAction::Modify,
         ItemAction::Share,
     ];
+
+    #[test]
+    fn a_restore_falls_back_to_the_root_only_for_who_may_add_there() {
+        let owner = actor(Role::Member, 2);
+        let writer = actor(Role::Member, 3);
+        let guest = actor(Role::Guest, 4);
+        let admin = actor(Role::Admin, 5);
+        let private = Space::Private(owner.user_id.clone());
+        for parent in [RestoreParent::Root, RestoreParent::Live] {
+            assert!(authorize_restore(&writer, &private, parent).is_ok());
+            assert!(authorize_restore(&guest, &Space::Shared, parent).is_ok());
+        }
+        for parent in [RestoreParent::Trashed, RestoreParent::Gone] {
+            assert!(authorize_restore(&owner, &private, parent).is_ok());
+            assert!(authorize_restore(&writer, &Space::Shared, parent).is_ok());
+            assert!(authorize_restore(&admin, &Space::Shared, parent).is_ok());
+            for (who, space) in [(&writer, &private), (&guest, &Space::Shared)] {
+                let e = authorize_restore(who, space, parent).unwrap_err();
+                assert_eq!(e.kind(), taina_core::ErrorKind::Conflict, "{e}");
+            }
+        }
+        let e = authorize_restore(&writer, &private, RestoreParent::Trashed).unwrap_err();
+        assert!(e.to_string().contains("restore the folder first"), "{e}");
+    }
 
     #[test]
     fn the_shared_space_is_for_members_and_admins() {

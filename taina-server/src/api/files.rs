@@ -210,7 +210,7 @@ struct ItemChange {
     parent_id: Option<String>,
 }
 
-/// Renames and/or moves a file or folder (moves first, then renames).
+/// Renames and/or moves a file or folder, both at once or not at all.
 async fn update_item(
     state: &AppState,
     actor: &Actor,
@@ -218,16 +218,15 @@ async fn update_item(
     body: ItemChange,
 ) -> Result<Response, ApiError> {
     let id = path_id(id, ItemId::parse)?;
-    let ybira = state.taina.ybira();
-    let mut item = ybira.item(actor, &id).await?;
-    if let Some(parent) = body.parent_id.as_deref() {
-        item = ybira
-            .move_item(actor, &id, &location(Some(parent))?)
-            .await?;
-    }
-    if let Some(name) = &body.name {
-        item = ybira.rename(actor, &id, name).await?;
-    }
+    let change = taina::ybira::ItemChange {
+        parent: body
+            .parent_id
+            .as_deref()
+            .map(|p| location(Some(p)))
+            .transpose()?,
+        name: body.name,
+    };
+    let item = state.taina.ybira().update_item(actor, &id, &change).await?;
     Ok(axum::Json(item).into_response())
 }
 
@@ -570,10 +569,14 @@ async fn trash(State(state): State<AppState>, Auth(actor): Auth) -> Result<Respo
     Ok(axum::Json(List::all(state.taina.ybira().trash(&actor).await?)).into_response())
 }
 
-/// Takes an item out of the trash, back to its folder (or its space's root if the folder is gone).
+/// Takes an item out of the trash, back to its folder (or, if the folder is in the trash or gone,
+/// its space's root, for those who may add there).
 #[utoipa::path(post, path = "/trash/{id}/restore", tag = "files",
     params(("id" = String, Path, description = "The item's id")),
-    responses((status = 200, description = "The item, restored", body = Item)))]
+    responses(
+        (status = 200, description = "The item, restored", body = Item),
+        (status = 409, description = "The folder it was in is in the trash (or gone) and I may not add to its space's root: restore the folder first", body = ErrorBody),
+    ))]
 async fn restore(
     State(state): State<AppState>,
     Auth(actor): Auth,

@@ -6,7 +6,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use taina::core::{ConversationId, Error as DomainError, ItemId, MessageId, UserId};
-use taina::guara::{Conversation, ConversationSummary, Message, NewMessage, Position, SearchHit};
+use taina::guara::{
+    self, Conversation, ConversationAction, ConversationSummary, Message, NewMessage, SearchHit,
+};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -92,13 +94,7 @@ async fn create_conversation(
     let others = user_ids(&body.participant_ids)?;
     let conversation = match body.kind {
         ConversationType::Direct => {
-            let [other] = others.as_slice() else {
-                return Err(DomainError::invalid(
-                    "participant_ids",
-                    "a direct conversation has exactly one other participant",
-                )
-                .into());
-            };
+            let other = guara::direct_other(&others)?;
             guara.direct(&actor, other).await?
         }
         ConversationType::Group => {
@@ -199,10 +195,11 @@ async fn remove_participant(
     let id = conversation_id(&id)?;
     let user = path_id(&user_id, UserId::parse)?;
     let guara = state.taina.guara();
-    if user == actor.user_id {
-        guara.leave(&actor, &id).await?;
-    } else {
-        guara.remove_participant(&actor, &id, &user).await?;
+    match guara::departure(&actor.user_id, &user) {
+        ConversationAction::Leave => guara.leave(&actor, &id).await?,
+        _ => {
+            guara.remove_participant(&actor, &id, &user).await?;
+        }
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -234,27 +231,16 @@ async fn history(
     Query(query): Query<HistoryQuery>,
 ) -> Result<Response, ApiError> {
     let id = conversation_id(&id)?;
-    let position = match (query.cursor, query.after) {
-        (Some(_), Some(_)) => {
-            return Err(DomainError::invalid("after", "use either cursor or after").into());
-        }
-        (Some(before), None) => Position::Before(before),
-        (None, Some(after)) => Position::After(after),
-        (None, None) => Position::Latest,
-    };
+    let position = guara::position(query.cursor, query.after)?;
     let page = state
         .taina
         .guara()
         .history(&actor, &id, position, query.limit)
         .await?;
-    // Going back, the cursor is the oldest message's seq; going forward, the newest's.
-    let next_cursor = page.has_more.then(|| match position {
-        Position::After(_) => page.messages.last().map(|m| m.seq),
-        _ => page.messages.first().map(|m| m.seq),
-    });
+    let next_cursor = guara::next_cursor(position, &page);
     Ok(axum::Json(List {
         items: page.messages,
-        next_cursor: next_cursor.flatten().map(|s| s.to_string()),
+        next_cursor: next_cursor.map(|s| s.to_string()),
     })
     .into_response())
 }
@@ -290,14 +276,8 @@ async fn send(
     Body(body): Body<SendBody>,
 ) -> Result<Response, ApiError> {
     let id = conversation_id(&id)?;
-    if let Some(kind) = body.message_type.as_deref()
-        && !matches!(kind, "text" | "image" | "video" | "audio" | "file")
-    {
-        return Err(DomainError::invalid(
-            "message_type",
-            "must be text, image, video, audio or file",
-        )
-        .into());
+    if let Some(kind) = body.message_type.as_deref() {
+        guara::check_message_type(kind)?;
     }
     let attachment = body
         .file_id
