@@ -321,53 +321,10 @@ impl Jaci<'_> {
         let processing_error = preview_error.or(unsupported);
         let camera = metadata.camera.clone().unwrap_or_default();
         let exposure = metadata.exposure.unwrap_or_default();
-        let existing: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM photos WHERE file_id = $1")
-                .bind(item.id.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some((existing,)) = existing {
-            // New content for a photo (a replacement): the same photo (its albums kept), with what
-            // the new bytes say; its previews follow from the job the replacement enqueued.
-            sqlx::query(
-                "UPDATE photos SET media_kind = $1, taken_at = $2, taken_offset_minutes = $3, \
-                 taken_at_source = $4, width = $5, height = $6, orientation = $7, camera_make = $8, \
-                 camera_model = $9, lens = $10, latitude = CAST($11 AS DOUBLE PRECISION), \
-                 longitude = CAST($12 AS DOUBLE PRECISION), altitude = CAST($13 AS DOUBLE PRECISION), \
-                 iso = $14, f_number = CAST($15 AS DOUBLE PRECISION), \
-                 exposure_time = CAST($16 AS DOUBLE PRECISION), \
-                 focal_length = CAST($17 AS DOUBLE PRECISION), processed_at = $18, \
-                 processing_error = $19, updated_at = $20, duration_ms = $21 WHERE id = $22",
-            )
-            .bind(kind.as_str())
-            .bind(taken.instant.as_millis())
-            .bind(taken.offset_minutes.map(i64::from))
-            .bind(source_name(taken.source))
-            .bind(metadata.width.map(i64::from))
-            .bind(metadata.height.map(i64::from))
-            .bind(i64::from(metadata.orientation.value()))
-            .bind(camera.make)
-            .bind(camera.model)
-            .bind(camera.lens)
-            .bind(nullable_double(metadata.location.map(|l| l.latitude)))
-            .bind(nullable_double(metadata.location.map(|l| l.longitude)))
-            .bind(nullable_double(metadata.location.and_then(|l| l.altitude)))
-            .bind(exposure.iso.map(i64::from))
-            .bind(nullable_double(exposure.f_number))
-            .bind(nullable_double(exposure.exposure_time))
-            .bind(nullable_double(exposure.focal_length))
-            .bind(processed_at)
-            .bind(processing_error)
-            .bind(now.as_millis())
-            .bind(metadata.duration_ms.and_then(|d| i64::try_from(d).ok()))
-            .bind(&existing)
-            .execute(&mut *tx)
-            .await?;
-            let photo = load_photo(&mut tx, &parse_id(&existing, PhotoId::parse)?).await?;
-            tx.commit().await?;
-            return Ok(photo);
-        }
-        sqlx::query(
+        // One statement for both cases: new content for a photo (a replacement) keeps the same
+        // photo (its id and albums), with what the new bytes say; its previews follow from the
+        // job the replacement enqueued.
+        let (stored,): (String,) = sqlx::query_as(
             "INSERT INTO photos (id, file_id, community_id, media_kind, taken_at, taken_offset_minutes, \
              taken_at_source, width, height, orientation, camera_make, camera_model, lens, latitude, \
              longitude, altitude, iso, f_number, exposure_time, focal_length, processed_at, \
@@ -375,7 +332,18 @@ impl Jaci<'_> {
              $7, $8, $9, $10, $11, $12, $13, CAST($14 AS DOUBLE PRECISION), \
              CAST($15 AS DOUBLE PRECISION), CAST($16 AS DOUBLE PRECISION), $17, \
              CAST($18 AS DOUBLE PRECISION), CAST($19 AS DOUBLE PRECISION), \
-             CAST($20 AS DOUBLE PRECISION), $21, $22, $23, $23, $24)",
+             CAST($20 AS DOUBLE PRECISION), $21, $22, $23, $23, $24) \
+             ON CONFLICT (file_id) DO UPDATE SET media_kind = excluded.media_kind, \
+             taken_at = excluded.taken_at, taken_offset_minutes = excluded.taken_offset_minutes, \
+             taken_at_source = excluded.taken_at_source, width = excluded.width, \
+             height = excluded.height, orientation = excluded.orientation, \
+             camera_make = excluded.camera_make, camera_model = excluded.camera_model, \
+             lens = excluded.lens, latitude = excluded.latitude, longitude = excluded.longitude, \
+             altitude = excluded.altitude, iso = excluded.iso, f_number = excluded.f_number, \
+             exposure_time = excluded.exposure_time, focal_length = excluded.focal_length, \
+             processed_at = excluded.processed_at, processing_error = excluded.processing_error, \
+             updated_at = excluded.updated_at, duration_ms = excluded.duration_ms \
+             RETURNING id",
         )
         .bind(id.as_str())
         .bind(item.id.as_str())
@@ -401,8 +369,13 @@ impl Jaci<'_> {
         .bind(processing_error)
         .bind(now.as_millis())
         .bind(metadata.duration_ms.and_then(|d| i64::try_from(d).ok()))
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
+        if stored != id.as_str() {
+            let photo = load_photo(&mut tx, &parse_id(&stored, PhotoId::parse)?).await?;
+            tx.commit().await?;
+            return Ok(photo);
+        }
         let photo = load_photo(&mut tx, &id).await?;
         tx.commit().await?;
         self.publish(
