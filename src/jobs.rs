@@ -422,7 +422,7 @@ async fn execute(taina: &Taina, job: &Job) -> Result<Ran> {
     })?;
     match job {
         Job::DeleteBlob { path } => taina.ybira().delete_unreferenced_blob(path).await?,
-        Job::Previews { file_id } => return taina.jaci().make_previews(file_id).await,
+        Job::Previews { file_id } => return taina.ybira().make_previews(file_id).await,
         Job::DeletePreviews { dir } => taina.inner.blobs.delete_prefix(dir).await?,
         Job::YbiraCleanup => {
             taina.ybira().cleanup().await?;

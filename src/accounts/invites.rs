@@ -61,7 +61,10 @@ pub struct RegisterRequest {
 }
 
 fn invalid_invite() -> crate::Error {
-    taina_core::Error::invalid("invite", "this invite is not valid").into()
+    taina_core::Error::Forbidden {
+        reason: "this invite is not valid",
+    }
+    .into()
 }
 
 /// The invite's creator as they stand now (`None`: removed).

@@ -134,9 +134,7 @@ impl Accounts<'_> {
     /// Finds the community a sign-in is for: the named one, or the only one.
     async fn resolve_login_community(&self, slug: Option<&str>) -> Result<CommunityId> {
         if slug.is_some_and(|s| taina_core::validate::check_slug(s).is_err()) {
-            return Err(
-                taina_core::Error::invalid("community", "no community has this name").into(),
-            );
+            return Err(wrong_credentials());
         }
         let rows: Vec<(String,)> = match slug {
             Some(slug) => {
@@ -153,9 +151,7 @@ impl Accounts<'_> {
         };
         match rows.as_slice() {
             [(id,)] => parse_id(id, CommunityId::parse),
-            [] if slug.is_some() => {
-                Err(taina_core::Error::invalid("community", "no community has this name").into())
-            }
+            [] if slug.is_some() => Err(wrong_credentials()),
             [] => Err(taina_core::Error::conflict("this instance has not been set up yet").into()),
             _ => Err(taina_core::Error::invalid(
                 "community",
@@ -341,10 +337,9 @@ impl Accounts<'_> {
             }
         };
         if !verified {
-            return Err(taina_core::Error::invalid(
-                "current_password",
-                "is not your current password",
-            )
+            return Err(taina_core::Error::Forbidden {
+                reason: "the current password is not right",
+            }
             .into());
         }
         self.inner.throttle.succeeded(&keys);

@@ -65,9 +65,8 @@ fn check_new_community(
             check_slug(s)?;
             s.to_owned()
         }
-        None => slugify(&name).ok_or_else(|| {
-            taina_core::Error::invalid("slug", "could not derive one from the name; give a slug")
-        })?,
+        // A name with too few letters or digits for a slug ("0", "日本") gets a plain one.
+        None => slugify(&name).unwrap_or_else(|| "community".to_owned()),
     };
     let email = normalize_email(email)?;
     check_password(password)?;

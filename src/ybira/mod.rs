@@ -10,6 +10,7 @@
 mod blobs;
 mod content;
 mod integrity;
+pub(crate) mod previews;
 pub mod recovery;
 pub(crate) mod resumable;
 mod rows;
@@ -17,6 +18,7 @@ mod shares;
 mod trash;
 mod tree;
 mod upload;
+mod versions;
 
 use sqlx::AnyConnection;
 use taina_core::{

@@ -49,13 +49,14 @@ pub fn check_usable(
     now: Timestamp,
 ) -> Result<(), Error> {
     if now >= expires_at {
-        return Err(Error::invalid("invite", "this invite has expired"));
+        return Err(Error::Forbidden {
+            reason: "this invite has expired",
+        });
     }
     if uses >= max_uses {
-        return Err(Error::invalid(
-            "invite",
-            "this invite has already been used",
-        ));
+        return Err(Error::Forbidden {
+            reason: "this invite has already been used",
+        });
     }
     Ok(())
 }
@@ -76,7 +77,9 @@ pub struct Creator {
 /// (an admin demoted to member no longer hands out admin, or any, invites). `creator` is `None` when
 /// they were removed. Refusals look like any invalid invite, saying nothing about the creator.
 pub fn check_creator(invite: &Invite, creator: Option<&Creator>) -> Result<(), Error> {
-    let refused = || Error::invalid("invite", "this invite is not valid");
+    let refused = || Error::Forbidden {
+        reason: "this invite is not valid",
+    };
     let Some(creator) = creator else {
         return Err(refused());
     };
@@ -166,7 +169,7 @@ mod tests {
             // Demoted, disabled, removed or moved: the invite no longer works.
             for demoted in [Role::Member, Role::Guest] {
                 let err = check_creator(&invite(granted), Some(&creator(demoted, false)));
-                assert_eq!(err.unwrap_err().field(), Some("invite"));
+                assert!(matches!(err, Err(Error::Forbidden { .. })), "{err:?}");
             }
             assert!(check_creator(&invite(granted), Some(&creator(Role::Admin, true))).is_err());
             assert!(check_creator(&invite(granted), None).is_err());

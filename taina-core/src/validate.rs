@@ -21,6 +21,27 @@ pub const SLUG_MIN_CHARS: usize = 2;
 /// Longest slug, in characters.
 pub const SLUG_MAX_CHARS: usize = 50;
 
+/// The page size for a requested `limit`: `default` when absent; a limit outside `1..=max` is
+/// refused (an answer that silently holds fewer items than asked would look like the end).
+///
+/// ```
+/// use taina_core::validate::page_size;
+/// assert_eq!(page_size(None, 50, 200).unwrap(), 50);
+/// assert_eq!(page_size(Some(200), 50, 200).unwrap(), 200);
+/// assert!(page_size(Some(0), 50, 200).is_err());
+/// assert!(page_size(Some(201), 50, 200).is_err());
+/// ```
+pub fn page_size(limit: Option<u32>, default: u32, max: u32) -> Result<u32, Error> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(Error::invalid(
+            "limit",
+            format!("must be between 1 and {max}"),
+        )),
+    }
+}
+
 /// Normalises an email (trimmed, lower case) and checks its form. Emails compare case-insensitively.
 ///
 /// ```

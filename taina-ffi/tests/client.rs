@@ -7,15 +7,16 @@ mod support;
 
 use std::sync::Arc;
 
-use support::{Events, Heard, Recorded, fixture, serve};
+use support::{Events, Heard, Recorded, fixture};
 use taina::backend_tests;
 use taina::testing::{PASSWORD, TestInstance};
 use taina_ffi::{ClientError, ErrorCode, TainaClient};
+use taina_server::testing::TestServer;
 
 async fn the_sdk_against_a_live_server(t: TestInstance) {
     t.setup().await;
-    let server = serve(&t).await;
-    let url = server.url.clone();
+    let server = TestServer::start(&t).await;
+    let url = server.base.clone();
     assert!(matches!(
         TainaClient::new("ftp://nowhere".into()),
         Err(ClientError::Invalid { .. })

@@ -8,13 +8,14 @@ mod support;
 
 use std::sync::Arc;
 
-use support::{Recorded, fixture, nine_mib, serve, signed_in};
+use support::{Recorded, fixture, nine_mib, signed_in};
 use taina::backend_tests;
 use taina::testing::TestInstance;
 use taina_ffi::{ClientError, ClientOptions, ErrorCode, PhotoScope, TainaClient};
 use taina_jaci::album::Visibility;
 use taina_jaci::metadata::TakenAtSource;
 use taina_jaci::thumbnail::Size;
+use taina_server::testing::TestServer;
 use taina_ybira::access::ShareAccess;
 
 fn code(result: Result<impl std::fmt::Debug, ClientError>) -> (u16, ErrorCode) {
@@ -26,8 +27,8 @@ fn code(result: Result<impl std::fmt::Debug, ClientError>) -> (u16, ErrorCode) {
 
 async fn files_move_through_folders_and_the_trash(t: TestInstance) {
     t.setup().await;
-    let server = serve(&t).await;
-    let ana = signed_in(&server.url, "admin@example.org").await;
+    let server = TestServer::start(&t).await;
+    let ana = signed_in(&server.base, "admin@example.org").await;
     let dir = tempfile::tempdir().unwrap();
     let note = dir.path().join("nota.txt");
     std::fs::write(&note, "primeira").unwrap();
@@ -121,7 +122,7 @@ async fn files_move_through_folders_and_the_trash(t: TestInstance) {
     let (bia_actor, _) = t
         .join(&admin, "bia@example.org", taina::core::Role::Member)
         .await;
-    let bia = signed_in(&server.url, "bia@example.org").await;
+    let bia = signed_in(&server.base, "bia@example.org").await;
     assert_eq!(code(bia.item(file.id.to_string()).await).0, 404);
     let share = ana
         .share_item(
@@ -155,8 +156,8 @@ async fn files_move_through_folders_and_the_trash(t: TestInstance) {
 
 async fn downloads_resume_and_are_checked(t: TestInstance) {
     t.setup().await;
-    let server = serve(&t).await;
-    let ana = signed_in(&server.url, "admin@example.org").await;
+    let server = TestServer::start(&t).await;
+    let ana = signed_in(&server.base, "admin@example.org").await;
     let dir = tempfile::tempdir().unwrap();
     let bytes = nine_mib();
     let source = dir.path().join("video.bin");
@@ -253,7 +254,7 @@ impl taina_ffi::ProgressListener for StopAfterFirstPiece {
 
 async fn an_upload_resumes_after_the_app_is_closed(t: TestInstance) {
     t.setup().await;
-    let server = serve(&t).await;
+    let server = TestServer::start(&t).await;
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let options = ClientOptions {
@@ -265,7 +266,7 @@ async fn an_upload_resumes_after_the_app_is_closed(t: TestInstance) {
     std::fs::write(&source, &bytes).unwrap();
 
     // The app is closed while the upload is under way.
-    let first = TainaClient::with_options(server.url.clone(), options.clone()).unwrap();
+    let first = TainaClient::with_options(server.base.clone(), options.clone()).unwrap();
     first
         .login(
             "admin@example.org".into(),
@@ -296,7 +297,7 @@ async fn an_upload_resumes_after_the_app_is_closed(t: TestInstance) {
     drop(first);
 
     // Opened again, it goes on from where the server stands.
-    let again = TainaClient::with_options(server.url.clone(), options).unwrap();
+    let again = TainaClient::with_options(server.base.clone(), options).unwrap();
     again.set_token(token);
     let progress = Arc::new(Recorded::default());
     let item = again
@@ -329,7 +330,7 @@ async fn an_upload_resumes_after_the_app_is_closed(t: TestInstance) {
     assert_eq!(std::fs::read(&copy).unwrap(), bytes);
     // The journal forgets finished uploads; without one, an upload starts from nothing.
     assert_eq!(std::fs::read_dir(state.join("uploads")).unwrap().count(), 0);
-    let plain = TainaClient::new(server.url.clone()).unwrap();
+    let plain = TainaClient::new(server.base.clone()).unwrap();
     plain.set_token(again.token());
     let fresh = Arc::new(Recorded::default());
     std::fs::write(&source, &bytes[..1000]).unwrap();
@@ -347,8 +348,8 @@ async fn an_upload_resumes_after_the_app_is_closed(t: TestInstance) {
 
 async fn photos_timeline_detail_thumbnails_and_albums(t: TestInstance) {
     t.setup().await;
-    let server = serve(&t).await;
-    let ana = signed_in(&server.url, "admin@example.org").await;
+    let server = TestServer::start(&t).await;
+    let ana = signed_in(&server.base, "admin@example.org").await;
     let paths: Vec<String> = ["Canon_40D.jpg", "Nikon_D70.jpg", "jolla.jpg"]
         .iter()
         .map(|n| fixture(n))
@@ -512,8 +513,8 @@ impl taina_ffi::ProgressListener for StopAfter {
 
 async fn a_backup_stopped_halfway_goes_on_where_it_was(t: TestInstance) {
     t.setup().await;
-    let server = serve(&t).await;
-    let ana = signed_in(&server.url, "admin@example.org").await;
+    let server = TestServer::start(&t).await;
+    let ana = signed_in(&server.base, "admin@example.org").await;
     let paths: Vec<String> = (1..=6)
         .map(|i| fixture(&format!("landscape_{i}.jpg")))
         .collect();
@@ -553,10 +554,10 @@ async fn a_backup_stopped_halfway_goes_on_where_it_was(t: TestInstance) {
 
 async fn sessions_on_two_devices(t: TestInstance) {
     t.setup().await;
-    let server = serve(&t).await;
-    let phone = signed_in(&server.url, "admin@example.org").await;
+    let server = TestServer::start(&t).await;
+    let phone = signed_in(&server.base, "admin@example.org").await;
     let before = phone.sessions().await.unwrap();
-    let tablet = signed_in(&server.url, "admin@example.org").await;
+    let tablet = signed_in(&server.base, "admin@example.org").await;
     let sessions = phone.sessions().await.unwrap();
     assert_eq!(sessions.len(), before.len() + 1);
     assert_eq!(sessions.iter().filter(|s| s.current).count(), 1);
@@ -575,8 +576,8 @@ async fn sessions_on_two_devices(t: TestInstance) {
 
 async fn the_phone_reads_photos_as_the_server_does(t: TestInstance) {
     t.setup().await;
-    let server = serve(&t).await;
-    let ana = signed_in(&server.url, "admin@example.org").await;
+    let server = TestServer::start(&t).await;
+    let ana = signed_in(&server.base, "admin@example.org").await;
     let dir = tempfile::tempdir().unwrap();
     for name in ["Canon_40D.jpg", "DSCN0010.jpg", "landscape_6.jpg"] {
         let path = fixture(name);

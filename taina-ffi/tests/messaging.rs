@@ -10,17 +10,16 @@ use std::sync::Arc;
 
 use std::time::Duration;
 
-use support::{
-    Events, Flaky, Heard, connected, next, next_within, serve, serve_with_scheme, signed_in,
-};
+use support::{Events, Flaky, Heard, connected, next, next_within, signed_in};
 use taina::backend_tests;
 use taina::core::Role;
 use taina::testing::{PASSWORD, TestInstance};
 use taina_ffi::{ClientError, ClientOptions, TainaClient};
+use taina_server::testing::TestServer;
 
 async fn a_group_conversation(t: TestInstance) {
     t.setup().await;
-    let server = serve(&t).await;
+    let server = TestServer::start(&t).await;
     let admin = t
         .taina
         .operator()
@@ -29,8 +28,8 @@ async fn a_group_conversation(t: TestInstance) {
         .unwrap();
     let (bia_actor, _) = t.join(&admin, "bia@example.org", Role::Member).await;
     let (caio_actor, _) = t.join(&admin, "caio@example.org", Role::Member).await;
-    let ana = signed_in(&server.url, "admin@example.org").await;
-    let bia = signed_in(&server.url, "bia@example.org").await;
+    let ana = signed_in(&server.base, "admin@example.org").await;
+    let bia = signed_in(&server.base, "bia@example.org").await;
 
     let group = ana
         .create_group("Vizinhos".into(), vec![bia_actor.user_id.to_string()])
@@ -164,7 +163,7 @@ async fn a_group_conversation(t: TestInstance) {
 
 async fn the_subscription_catches_up_after_losing_the_network(t: TestInstance) {
     t.setup().await;
-    let server = serve(&t).await;
+    let server = TestServer::start(&t).await;
     let admin = t
         .taina
         .operator()
@@ -172,7 +171,7 @@ async fn the_subscription_catches_up_after_losing_the_network(t: TestInstance) {
         .await
         .unwrap();
     let (bia_actor, _) = t.join(&admin, "bia@example.org", Role::Member).await;
-    let ana = signed_in(&server.url, "admin@example.org").await;
+    let ana = signed_in(&server.base, "admin@example.org").await;
     let direct = ana
         .start_direct(bia_actor.user_id.to_string())
         .await
@@ -182,7 +181,7 @@ async fn the_subscription_catches_up_after_losing_the_network(t: TestInstance) {
         .unwrap();
 
     // Bia's phone reaches the server through a network that can drop.
-    let network = Flaky::to(&server.url).await;
+    let network = Flaky::to(&server.base).await;
     let bia = TainaClient::new(network.url.clone()).unwrap();
     bia.login("bia@example.org".into(), PASSWORD.into(), None)
         .await
@@ -295,7 +294,7 @@ async fn wss_to_a_server_with_its_own_certificate(t: TestInstance) {
         })
         .await;
     t.setup().await;
-    let server = serve_with_scheme(&t, "https").await;
+    let server = TestServer::start_with_scheme(&t, "https").await;
     let admin = t
         .taina
         .operator()
@@ -305,7 +304,7 @@ async fn wss_to_a_server_with_its_own_certificate(t: TestInstance) {
     let (bia_actor, _) = t.join(&admin, "bia@example.org", Role::Member).await;
 
     // Not trusted unless the app says so.
-    let stranger = TainaClient::new(server.url.clone()).unwrap();
+    let stranger = TainaClient::new(server.base.clone()).unwrap();
     assert!(matches!(
         stranger
             .login("bia@example.org".into(), PASSWORD.into(), None)
@@ -314,7 +313,7 @@ async fn wss_to_a_server_with_its_own_certificate(t: TestInstance) {
     ));
     assert!(matches!(
         TainaClient::with_options(
-            server.url.clone(),
+            server.base.clone(),
             ClientOptions {
                 state_dir: None,
                 extra_root_certificate_pem: Some("not a certificate".into()),
@@ -327,14 +326,14 @@ async fn wss_to_a_server_with_its_own_certificate(t: TestInstance) {
         state_dir: None,
         extra_root_certificate_pem: Some(issued.cert.pem()),
     };
-    let bia = TainaClient::with_options(server.url.clone(), options.clone()).unwrap();
+    let bia = TainaClient::with_options(server.base.clone(), options.clone()).unwrap();
     bia.login("bia@example.org".into(), PASSWORD.into(), None)
         .await
         .unwrap();
     let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
     let _subscription = bia.clone().subscribe(Arc::new(Events(tx))).await.unwrap();
     connected(&mut heard).await;
-    let ana = TainaClient::with_options(server.url.clone(), options).unwrap();
+    let ana = TainaClient::with_options(server.base.clone(), options).unwrap();
     ana.login("admin@example.org".into(), PASSWORD.into(), None)
         .await
         .unwrap();
@@ -355,8 +354,8 @@ async fn wss_to_a_server_with_its_own_certificate(t: TestInstance) {
 
 async fn the_subscription_stops_when_the_session_ends(t: TestInstance) {
     t.setup().await;
-    let server = serve(&t).await;
-    let network = Flaky::to(&server.url).await;
+    let server = TestServer::start(&t).await;
+    let network = Flaky::to(&server.base).await;
     let phone = TainaClient::new(network.url.clone()).unwrap();
     phone
         .login("admin@example.org".into(), PASSWORD.into(), None)
@@ -375,7 +374,7 @@ async fn the_subscription_stops_when_the_session_ends(t: TestInstance) {
 
     // While the phone is away, its session is ended from the laptop.
     network.cut();
-    let laptop = signed_in(&server.url, "admin@example.org").await;
+    let laptop = signed_in(&server.base, "admin@example.org").await;
     laptop.end_session(phones.id.to_string()).await.unwrap();
     network.restore();
     // (The subscription retries with back-off: up to 30 s after the network is back.)
@@ -399,8 +398,8 @@ async fn the_subscription_stops_when_the_session_ends(t: TestInstance) {
 
 async fn a_connected_subscription_hears_at_once_that_its_session_ended(t: TestInstance) {
     t.setup().await;
-    let server = serve(&t).await;
-    let phone = signed_in(&server.url, "admin@example.org").await;
+    let server = TestServer::start(&t).await;
+    let phone = signed_in(&server.base, "admin@example.org").await;
     let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
     let _subscription = phone.clone().subscribe(Arc::new(Events(tx))).await.unwrap();
     connected(&mut heard).await;
@@ -411,7 +410,7 @@ async fn a_connected_subscription_hears_at_once_that_its_session_ended(t: TestIn
         .into_iter()
         .find(|s| s.current)
         .unwrap();
-    let laptop = signed_in(&server.url, "admin@example.org").await;
+    let laptop = signed_in(&server.base, "admin@example.org").await;
     laptop.end_session(phones.id.to_string()).await.unwrap();
     // The server closes the socket with the session (no waiting for a reconnect).
     next_within(

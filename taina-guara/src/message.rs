@@ -12,8 +12,9 @@ pub const TEXT_MAX_CHARS: usize = 10_000;
 pub const ATTACHMENT_MAX_BYTES: u64 = 25 * 1024 * 1024;
 /// The longest idempotency key a client may send.
 pub const CLIENT_KEY_MAX_CHARS: usize = 64;
-/// The longest reaction, in bytes (an emoji with its modifiers).
-pub const REACTION_MAX_BYTES: usize = 32;
+/// The longest reaction, in characters (an emoji with its modifiers and joiners; the longest
+/// standard sequences have 10).
+pub const REACTION_MAX_CHARS: usize = 16;
 /// The most distinct emoji one person may put on one message.
 pub const MAX_REACTIONS_PER_PERSON: usize = 20;
 /// The most distinct emoji one message may carry (whoever put them there).
@@ -23,9 +24,10 @@ pub const DEFAULT_PAGE_SIZE: u32 = 50;
 /// The most messages one history page may hold.
 pub const MAX_PAGE_SIZE: u32 = 200;
 
-/// The page size for a requested limit.
-pub fn page_size(limit: Option<u32>) -> u32 {
-    limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE)
+/// The page size for a requested `limit`: the default when absent, refused outside
+/// `1..=MAX_PAGE_SIZE`.
+pub fn page_size(limit: Option<u32>) -> Result<u32, taina_core::Error> {
+    taina_core::validate::page_size(limit, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 }
 
 /// Where a history page starts.
@@ -171,16 +173,16 @@ pub fn check_client_key(key: &str) -> Result<(), Error> {
     }
 }
 
-/// A reaction: trimmed, 1 to 32 bytes, no spaces or control characters (an emoji, in practice).
+/// A reaction: trimmed, 1 to 16 characters, no spaces or control characters (an emoji, in practice).
 pub fn normalize_reaction(raw: &str) -> Result<String, Error> {
     let emoji = raw.trim();
     if emoji.is_empty()
-        || emoji.len() > REACTION_MAX_BYTES
+        || emoji.chars().count() > REACTION_MAX_CHARS
         || emoji.chars().any(|c| c.is_whitespace() || c.is_control())
     {
         return Err(Error::invalid(
             "emoji",
-            "must be one emoji (at most 32 bytes, no spaces)",
+            "must be one emoji (at most 16 characters, no spaces)",
         ));
     }
     Ok(emoji.to_owned())
@@ -484,7 +486,7 @@ mod tests {
         #[test]
         fn reactions_never_panic(raw in "\\PC{0,40}") {
             if let Ok(e) = normalize_reaction(&raw) {
-                prop_assert!(!e.is_empty() && e.len() <= REACTION_MAX_BYTES);
+                prop_assert!(!e.is_empty() && e.chars().count() <= REACTION_MAX_CHARS);
             }
         }
     }

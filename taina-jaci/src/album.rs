@@ -140,9 +140,9 @@ pub fn check_order(current: &[PhotoId], order: &[PhotoId]) -> Result<(), Error> 
         return Err(Error::invalid("photo_ids", "lists a photo twice"));
     }
     if wanted != held {
-        return Err(Error::invalid(
-            "photo_ids",
-            "must list exactly the album's photos",
+        // The album changed since the client read it: a conflict with its state, not bad input.
+        return Err(Error::conflict(
+            "the order must list exactly the album's photos (reload the album)",
         ));
     }
     Ok(())

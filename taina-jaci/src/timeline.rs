@@ -10,9 +10,10 @@ pub const DEFAULT_PAGE_SIZE: u32 = 50;
 /// The most photos one page may hold.
 pub const MAX_PAGE_SIZE: u32 = 500;
 
-/// The page size for a requested limit.
-pub fn page_size(limit: Option<u32>) -> u32 {
-    limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE)
+/// The page size for a requested `limit`: the default when absent, refused outside
+/// `1..=MAX_PAGE_SIZE`.
+pub fn page_size(limit: Option<u32>) -> Result<u32, taina_core::Error> {
+    taina_core::validate::page_size(limit, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 }
 
 /// Where a page starts: strictly before this photo in (taken-at, id) order.

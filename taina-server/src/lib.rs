@@ -15,6 +15,8 @@ mod download;
 mod error;
 pub mod metrics;
 pub mod openapi;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tls;
 mod web;
 
@@ -71,12 +73,13 @@ pub fn router(taina: Taina) -> Router {
         tls: config.tls(),
     };
     let (routes, doc) = described_routes();
+    let doc = openapi::with_config(doc, config);
     let state = AppState {
         taina,
         secure_cookies,
         reach,
         metrics: std::sync::Arc::default(),
-        openapi: std::sync::Arc::new(doc.to_json().unwrap_or_default()),
+        openapi: std::sync::Arc::new(served_document(&doc)),
     };
     let mut app = routes
         .route_layer(axum::middleware::from_fn_with_state(
@@ -149,6 +152,14 @@ fn described_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts();
     // The web app's pages and files are not part of the API (nor of its document).
     (router.merge(web::routes()), openapi::finish(doc))
+}
+
+/// The document as `/api/v1/openapi.json` serves it: with the rules between fields
+/// ([`openapi::refine`]).
+fn served_document(doc: &utoipa::openapi::OpenApi) -> String {
+    let mut value = serde_json::to_value(doc).unwrap_or_default();
+    openapi::refine(&mut value);
+    value.to_string()
 }
 
 /// The OpenAPI document of every route this server answers.

@@ -45,7 +45,10 @@ pub struct ApiDoc;
 
 /// The standard errors, by status: (status, description).
 const STANDARD_ERRORS: [(&str, &str); 7] = [
-    ("400", "Malformed request (bad JSON, bad multipart)"),
+    (
+        "400",
+        "Malformed request (bad JSON, bad multipart, a query parameter that does not parse)",
+    ),
     ("401", "Not signed in, or the session has ended"),
     (
         "403",
@@ -101,6 +104,7 @@ impl Modify for Conventions {
             .flatten()
             {
                 add_standard_errors(operation);
+                constrain_parameters(operation);
             }
         }
     }
@@ -136,9 +140,14 @@ fn add_standard_errors(operation: &mut Operation) {
         .as_ref()
         .is_some_and(|b| b.content.contains_key("application/json"));
     let any_body = operation.request_body.is_some();
+    let has_query = operation
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| p.parameter_in == ParameterIn::Query);
     for (status, _) in STANDARD_ERRORS {
         let applies = match status {
-            "400" => any_body,
+            "400" => any_body || has_query,
             "401" | "403" => !public,
             "404" => has_path_params,
             "415" | "422" => json_body,
@@ -158,8 +167,170 @@ fn add_standard_errors(operation: &mut Operation) {
     }
 }
 
+/// Parameters whose constraints come from the rules' constants ([`crate::api::constraints`]),
+/// by name (a tuple in `#[utoipa::path]` can name only a type).
+fn constrain_parameters(operation: &mut Operation) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if parameter.parameter_in == ParameterIn::Path && parameter.name == "emoji" {
+            parameter.schema = Some(crate::api::constraints::emoji());
+        }
+        if parameter.parameter_in == ParameterIn::Header {
+            header_as_sent(parameter);
+        }
+        // `schema_with` hides the field's type from utoipa, which then cannot see it is required.
+        if parameter.parameter_in == ParameterIn::Query && parameter.name == "q" {
+            parameter.required = utoipa::openapi::Required::True;
+        }
+    }
+}
+
+/// A header's schema as it travels: text, present or not. utoipa writes an `Option` as
+/// nullable (`oneOf: [null, T]` or `type: [T, null]`), and a number as an integer, which a header
+/// never is on the wire: a count of bytes is written as its decimal digits.
+fn header_as_sent(parameter: &mut utoipa::openapi::path::Parameter) {
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+    let Some(schema) = parameter.schema.as_mut() else {
+        return;
+    };
+    if let RefOr::T(Schema::OneOf(one_of)) = schema
+        && let Some(inner) = one_of
+            .items
+            .iter()
+            .find(|s| !matches!(s, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null)))
+            .cloned()
+    {
+        *schema = inner;
+    }
+    if let RefOr::T(Schema::Object(object)) = schema {
+        if let SchemaType::Array(types) = &object.schema_type {
+            let kept: Vec<Type> = types
+                .iter()
+                .filter(|t| **t != Type::Null)
+                .cloned()
+                .collect();
+            object.schema_type = SchemaType::from_iter(kept);
+        }
+        if object.schema_type == SchemaType::Type(Type::Integer) {
+            *object = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[0-9]{1,19}$"))
+                .description(Some("A number of bytes, in decimal digits"))
+                .build();
+        }
+    }
+}
+
 /// Finishes the document the router collected: security schemes and standard errors.
 pub fn finish(mut doc: Document) -> Document {
     Conventions.modify(&mut doc);
+    // A tus piece is the body (possibly empty), with its content type.
+    if let Some(body) = doc
+        .paths
+        .paths
+        .get_mut("/api/v1/uploads/{id}")
+        .and_then(|item| item.patch.as_mut())
+        .and_then(|op| op.request_body.as_mut())
+    {
+        body.required = Some(utoipa::openapi::Required::True);
+    }
+    any_of_lists(&mut doc);
     doc
+}
+
+/// `SharesView` is a list of shares or a list of items; an empty list is both, so the document
+/// says `anyOf` (utoipa writes `oneOf` for an untagged enum, which an empty list would break).
+fn any_of_lists(doc: &mut Document) {
+    use utoipa::openapi::schema::{AnyOf, Schema};
+    if let Some(schema) = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("SharesView"))
+        && let RefOr::T(Schema::OneOf(one_of)) = schema
+    {
+        let mut any_of = AnyOf::new();
+        any_of.items = std::mem::take(&mut one_of.items);
+        any_of.description = one_of.description.take();
+        *schema = RefOr::T(Schema::AnyOf(any_of));
+    }
+}
+
+/// States the limits this server's configuration sets: the largest upload (`Upload-Length` of a
+/// resumable upload) and the largest quota an admin may give (`storage_quota_bytes`).
+pub fn with_config(mut doc: Document, config: &taina::Config) -> Document {
+    use utoipa::openapi::schema::Schema;
+    let set_maximum = |schema: &mut RefOr<Schema>, maximum: f64| {
+        if let RefOr::T(Schema::Object(object)) = schema {
+            object.maximum = Some(maximum.into());
+            object.minimum = Some(0.0.into());
+        }
+    };
+    if let Some(operation) = doc
+        .paths
+        .paths
+        .get_mut("/api/v1/uploads")
+        .and_then(|item| item.post.as_mut())
+    {
+        for parameter in operation.parameters.iter_mut().flatten() {
+            if parameter.name == "Upload-Length" {
+                parameter.description = Some(format!(
+                    "The whole file's size in bytes, at most {} on this server \
+                     (`Upload-Defer-Length` is not supported)",
+                    config.max_upload_bytes
+                ));
+            }
+        }
+    }
+    if let Some(RefOr::T(Schema::Object(body))) = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("CommunityBody"))
+        && let Some(quota) = body.properties.get_mut("storage_quota_bytes")
+    {
+        set_maximum(quota, config.max_community_quota_bytes as f64);
+    }
+    doc
+}
+
+/// Rules between fields, which utoipa's derive cannot write: added to the served JSON.
+/// - a new conversation: a direct one names exactly one other person, a group at least one;
+/// - a message: some text that is not blank, unless a file is attached.
+pub fn refine(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    let schemas = &mut doc["components"]["schemas"];
+    if let Some(conversation) = schemas.get_mut("NewConversation") {
+        conversation["oneOf"] = json!([
+            {
+                "description": "A direct conversation: me and exactly one other person",
+                "properties": {
+                    "type": {"const": "direct"},
+                    "participant_ids": {"minItems": 1, "maxItems": 1}
+                },
+                "required": ["type", "participant_ids"]
+            },
+            {
+                "description": "A group, with its name: me and at least one other person",
+                "properties": {
+                    "type": {"const": "group"},
+                    "name": {"type": "string"},
+                    "participant_ids": {"minItems": 1}
+                },
+                "required": ["type", "name", "participant_ids"]
+            }
+        ]);
+    }
+    if let Some(message) = schemas.get_mut("SendBody") {
+        let blank_free = crate::api::constraints::non_blank_text_pattern();
+        message["anyOf"] = json!([
+            {
+                "description": "With an attachment (the text may be empty)",
+                "properties": {"file_id": {"type": "string"}},
+                "required": ["file_id"]
+            },
+            {
+                "description": "Some text that is not blank",
+                "properties": {"content": {"type": "string", "minLength": 1, "pattern": blank_free}},
+                "required": ["content"]
+            }
+        ]);
+    }
 }

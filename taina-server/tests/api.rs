@@ -4,52 +4,14 @@
 
 use reqwest::header::{self, HeaderMap};
 use reqwest::{Client, Response, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use taina::backend_tests;
 use taina::testing::TestInstance;
+use taina_server::testing::{TestServer, error, json};
 
-struct Server {
-    url: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-impl Server {
-    async fn start(t: &TestInstance) -> Server {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/api/v1", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let taina = t.taina.clone();
-        tokio::spawn(async move {
-            taina_server::serve(listener, taina, async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        });
-        Server { url, _stop: stop }
-    }
-
-    fn at(&self, path: &str) -> String {
-        format!("{}{path}", self.url)
-    }
-}
-
-async fn json(response: Response) -> Value {
-    response.json().await.unwrap()
-}
-
-/// Asserts the API's error shape and answers its code.
-async fn error(response: Response, status: StatusCode) -> Value {
-    assert_eq!(response.status(), status);
-    let body = json(response).await;
-    assert!(body["error"]["code"].is_string(), "{body}");
-    assert!(body["error"]["message"].is_string(), "{body}");
-    body["error"].clone()
-}
-
-async fn setup(client: &Client, s: &Server) -> String {
+async fn setup(client: &Client, s: &TestServer) -> String {
     let response = client
-        .post(s.at("/setup"))
+        .post(s.api("/setup"))
         .json(&json!({
             "community_name": "Vila Tainá",
             "email": "admin@example.org",
@@ -66,12 +28,12 @@ async fn setup(client: &Client, s: &Server) -> String {
 }
 
 async fn accounts_auth_and_errors(t: TestInstance) {
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let token = setup(&client, &s).await;
     // Setup happens once.
     let again = client
-        .post(s.at("/setup"))
+        .post(s.api("/setup"))
         .json(&json!({"community_name": "X", "email": "x@example.org", "password": "correct horse battery", "display_name": "X"}))
         .send()
         .await
@@ -80,13 +42,13 @@ async fn accounts_auth_and_errors(t: TestInstance) {
 
     // No credentials, a bad token.
     error(
-        client.get(s.at("/me")).send().await.unwrap(),
+        client.get(s.api("/me")).send().await.unwrap(),
         StatusCode::UNAUTHORIZED,
     )
     .await;
     error(
         client
-            .get(s.at("/me"))
+            .get(s.api("/me"))
             .bearer_auth("nonsense")
             .send()
             .await
@@ -96,7 +58,7 @@ async fn accounts_auth_and_errors(t: TestInstance) {
     .await;
     let me = json(
         client
-            .get(s.at("/me"))
+            .get(s.api("/me"))
             .bearer_auth(&token)
             .send()
             .await
@@ -107,7 +69,7 @@ async fn accounts_auth_and_errors(t: TestInstance) {
 
     // Bad bodies: malformed JSON 400, wrong type 415, wrong shape and broken rules 422.
     let broken = client
-        .post(s.at("/folders"))
+        .post(s.api("/folders"))
         .bearer_auth(&token)
         .header(header::CONTENT_TYPE, "application/json")
         .body("{not json")
@@ -116,7 +78,7 @@ async fn accounts_auth_and_errors(t: TestInstance) {
         .unwrap();
     error(broken, StatusCode::BAD_REQUEST).await;
     let form = client
-        .post(s.at("/folders"))
+        .post(s.api("/folders"))
         .bearer_auth(&token)
         .body("name=x")
         .send()
@@ -124,7 +86,7 @@ async fn accounts_auth_and_errors(t: TestInstance) {
         .unwrap();
     error(form, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
     let shape = client
-        .post(s.at("/folders"))
+        .post(s.api("/folders"))
         .bearer_auth(&token)
         .json(&json!({"nome": "x"}))
         .send()
@@ -132,7 +94,7 @@ async fn accounts_auth_and_errors(t: TestInstance) {
         .unwrap();
     error(shape, StatusCode::UNPROCESSABLE_ENTITY).await;
     let rule = client
-        .post(s.at("/folders"))
+        .post(s.api("/folders"))
         .bearer_auth(&token)
         .json(&json!({"name": "a/b"}))
         .send()
@@ -143,7 +105,7 @@ async fn accounts_auth_and_errors(t: TestInstance) {
 
     // Invites and registration.
     let invite = client
-        .post(s.at("/community/invites"))
+        .post(s.api("/community/invites"))
         .bearer_auth(&token)
         .json(&json!({"role": "member"}))
         .send()
@@ -159,7 +121,7 @@ async fn accounts_auth_and_errors(t: TestInstance) {
             .contains(invite["token"].as_str().unwrap())
     );
     let registered = client
-        .post(s.at("/auth/register"))
+        .post(s.api("/auth/register"))
         .json(&json!({"invite": invite["token"], "email": "bia@example.org", "password": "another good password", "display_name": "Bia"}))
         .send()
         .await
@@ -169,7 +131,7 @@ async fn accounts_auth_and_errors(t: TestInstance) {
     let bia_token = bia["token"].as_str().unwrap().to_owned();
     // Members cannot administer.
     let denied = client
-        .post(s.at("/community/invites"))
+        .post(s.api("/community/invites"))
         .bearer_auth(&bia_token)
         .json(&json!({}))
         .send()
@@ -178,7 +140,7 @@ async fn accounts_auth_and_errors(t: TestInstance) {
     error(denied, StatusCode::FORBIDDEN).await;
     let members = json(
         client
-            .get(s.at("/community/members"))
+            .get(s.api("/community/members"))
             .bearer_auth(&token)
             .send()
             .await
@@ -189,7 +151,7 @@ async fn accounts_auth_and_errors(t: TestInstance) {
     assert!(members["next_cursor"].is_null());
     // The storage in use is for admins (issue 16 #16).
     let refused = client
-        .get(s.at("/storage"))
+        .get(s.api("/storage"))
         .bearer_auth(&bia_token)
         .send()
         .await
@@ -200,7 +162,7 @@ async fn accounts_auth_and_errors(t: TestInstance) {
     );
     let storage = json(
         client
-            .get(s.at("/storage"))
+            .get(s.api("/storage"))
             .bearer_auth(&token)
             .send()
             .await
@@ -211,14 +173,14 @@ async fn accounts_auth_and_errors(t: TestInstance) {
 
     // Login with the cookie: reads need no more; changes need the CSRF token echoed.
     let wrong = client
-        .post(s.at("/auth/login"))
+        .post(s.api("/auth/login"))
         .json(&json!({"email": "bia@example.org", "password": "wrong password!"}))
         .send()
         .await
         .unwrap();
     error(wrong, StatusCode::UNAUTHORIZED).await;
     let login = client
-        .post(s.at("/auth/login"))
+        .post(s.api("/auth/login"))
         .json(&json!({"email": "bia@example.org", "password": "another good password"}))
         .send()
         .await
@@ -245,14 +207,14 @@ async fn accounts_auth_and_errors(t: TestInstance) {
     let mut with_cookie = HeaderMap::new();
     with_cookie.insert(header::COOKIE, cookie_header.parse().unwrap());
     let me = client
-        .get(s.at("/me"))
+        .get(s.api("/me"))
         .headers(with_cookie.clone())
         .send()
         .await
         .unwrap();
     assert_eq!(json(me).await["email"], "bia@example.org");
     let forged = client
-        .post(s.at("/folders"))
+        .post(s.api("/folders"))
         .headers(with_cookie.clone())
         .json(&json!({"name": "Forged"}))
         .send()
@@ -260,7 +222,7 @@ async fn accounts_auth_and_errors(t: TestInstance) {
         .unwrap();
     error(forged, StatusCode::FORBIDDEN).await;
     let genuine = client
-        .post(s.at("/folders"))
+        .post(s.api("/folders"))
         .headers(with_cookie.clone())
         .header("X-CSRF-Token", &csrf_value)
         .json(&json!({"name": "Genuine"}))
@@ -272,7 +234,7 @@ async fn accounts_auth_and_errors(t: TestInstance) {
     // Sessions: listed, and logging out ends this one.
     let sessions = json(
         client
-            .get(s.at("/me/sessions"))
+            .get(s.api("/me/sessions"))
             .bearer_auth(&bia_token)
             .send()
             .await
@@ -281,7 +243,7 @@ async fn accounts_auth_and_errors(t: TestInstance) {
     .await;
     assert_eq!(sessions["items"].as_array().unwrap().len(), 2);
     let out = client
-        .post(s.at("/auth/logout"))
+        .post(s.api("/auth/logout"))
         .bearer_auth(&bia_token)
         .send()
         .await
@@ -289,7 +251,7 @@ async fn accounts_auth_and_errors(t: TestInstance) {
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
     error(
         client
-            .get(s.at("/me"))
+            .get(s.api("/me"))
             .bearer_auth(&bia_token)
             .send()
             .await
@@ -300,37 +262,23 @@ async fn accounts_auth_and_errors(t: TestInstance) {
 }
 
 async fn upload(
-    client: &Client,
-    s: &Server,
+    s: &TestServer,
     token: &str,
     folder: Option<&str>,
     name: &str,
     bytes: Vec<u8>,
 ) -> Response {
-    let mut form = reqwest::multipart::Form::new();
-    if let Some(folder) = folder {
-        form = form.text("folder_id", folder.to_owned());
-    }
-    form = form.part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-    );
-    client
-        .post(s.at("/files"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    let fields: Vec<(&str, &str)> = folder.map(|f| ("folder_id", f)).into_iter().collect();
+    s.upload(token, "/files", name, bytes, &fields).await
 }
 
 async fn folders_uploads_and_downloads(t: TestInstance) {
     let t = t.reconfigure(|c| c.max_upload_bytes = 1024 * 1024).await;
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let token = setup(&client, &s).await;
     let folder = client
-        .post(s.at("/folders"))
+        .post(s.api("/folders"))
         .bearer_auth(&token)
         .json(&json!({"name": "Documentos"}))
         .send()
@@ -340,15 +288,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     let folder = json(folder).await;
     let folder_id = folder["id"].as_str().unwrap().to_owned();
     let content: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
-    let uploaded = upload(
-        &client,
-        &s,
-        &token,
-        Some(&folder_id),
-        "dados.bin",
-        content.clone(),
-    )
-    .await;
+    let uploaded = upload(&s, &token, Some(&folder_id), "dados.bin", content.clone()).await;
     assert_eq!(uploaded.status(), StatusCode::CREATED);
     let file = json(uploaded).await;
     let file_id = file["id"].as_str().unwrap().to_owned();
@@ -358,7 +298,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     // The folder view: the folder, its breadcrumbs, its children.
     let view = json(
         client
-            .get(s.at(&format!("/folders/{folder_id}")))
+            .get(s.api(&format!("/folders/{folder_id}")))
             .bearer_auth(&token)
             .send()
             .await
@@ -370,7 +310,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     assert_eq!(view["breadcrumbs"].as_array().unwrap().len(), 1);
     let root = json(
         client
-            .get(s.at("/folders/root"))
+            .get(s.api("/folders/root"))
             .bearer_auth(&token)
             .send()
             .await
@@ -380,7 +320,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     assert_eq!(root["items"][0]["id"], folder_id);
 
     // Whole, ranged, conditional.
-    let url = s.at(&format!("/files/{file_id}/content"));
+    let url = s.api(&format!("/files/{file_id}/content"));
     let whole = client.get(&url).bearer_auth(&token).send().await.unwrap();
     assert_eq!(whole.status(), StatusCode::OK);
     let etag = whole.headers()[header::ETAG].to_str().unwrap().to_owned();
@@ -443,7 +383,6 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
 
     // Uploaded HTML never runs in our origin: it is sent as bytes to download.
     let page = upload(
-        &client,
         &s,
         &token,
         None,
@@ -453,7 +392,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     .await;
     let page_id = json(page).await["id"].as_str().unwrap().to_owned();
     let html = client
-        .get(s.at(&format!("/files/{page_id}/content")))
+        .get(s.api(&format!("/files/{page_id}/content")))
         .bearer_auth(&token)
         .send()
         .await
@@ -475,7 +414,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     // answers, so a client still writing may see the connection end instead of the answer; either
     // way nothing is stored and no quota is used.
     let used = |c: Client| {
-        let (url, token) = (s.at("/storage"), token.clone());
+        let (url, token) = (s.api("/storage"), token.clone());
         async move {
             let v = json(c.get(url).bearer_auth(token).send().await.unwrap()).await;
             v["used_bytes"].as_i64().unwrap()
@@ -487,7 +426,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
         reqwest::multipart::Part::bytes(vec![0u8; 2 * 1024 * 1024]).file_name("big.bin"),
     );
     match client
-        .post(s.at("/files"))
+        .post(s.api("/files"))
         .bearer_auth(&token)
         .multipart(form)
         .send()
@@ -501,7 +440,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     assert_eq!(used(client.clone()).await, before);
     let root = json(
         client
-            .get(s.at("/folders/root"))
+            .get(s.api("/folders/root"))
             .bearer_auth(&token)
             .send()
             .await
@@ -517,7 +456,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     );
     error(
         client
-            .post(s.at("/files"))
+            .post(s.api("/files"))
             .bearer_auth(&token)
             .multipart(reqwest::multipart::Form::new().text("folder_id", "root"))
             .send()
@@ -531,7 +470,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     let (_, stranger) = t.other_community("Elsewhere", "x@elsewhere.org").await;
     error(
         client
-            .get(s.at(&format!("/files/{file_id}")))
+            .get(s.api(&format!("/files/{file_id}")))
             .bearer_auth(&stranger.token)
             .send()
             .await
@@ -551,7 +490,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     .await;
     error(
         client
-            .get(s.at("/files/not-an-id/content"))
+            .get(s.api("/files/not-an-id/content"))
             .bearer_auth(&token)
             .send()
             .await
@@ -576,7 +515,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     )
     .await;
     let shared = client
-        .post(s.at("/shares"))
+        .post(s.api("/shares"))
         .bearer_auth(&token)
         .json(&json!({"item_id": folder_id, "user_id": bia.user_id, "access": "read"}))
         .send()
@@ -586,7 +525,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     let share_id = json(shared).await["id"].as_str().unwrap().to_owned();
     let with_me = json(
         client
-            .get(s.at("/shares"))
+            .get(s.api("/shares"))
             .bearer_auth(&bia_session.token)
             .send()
             .await
@@ -596,7 +535,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     assert_eq!(with_me["items"][0]["id"], folder_id);
     let of_item = json(
         client
-            .get(s.at(&format!("/shares?item_id={folder_id}")))
+            .get(s.api(&format!("/shares?item_id={folder_id}")))
             .bearer_auth(&token)
             .send()
             .await
@@ -612,7 +551,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
         .unwrap();
     assert_eq!(readable.status(), StatusCode::OK);
     let unshared = client
-        .delete(s.at(&format!("/shares/{share_id}")))
+        .delete(s.api(&format!("/shares/{share_id}")))
         .bearer_auth(&token)
         .send()
         .await
@@ -632,7 +571,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     // Rename and move, copy, delete to the trash, restore, purge.
     let renamed = json(
         client
-            .patch(s.at(&format!("/files/{file_id}")))
+            .patch(s.api(&format!("/files/{file_id}")))
             .bearer_auth(&token)
             .json(&json!({"name": "novo.bin", "parent_id": "root"}))
             .send()
@@ -643,7 +582,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     assert_eq!(renamed["name"], "novo.bin");
     assert!(renamed["parent_id"].is_null());
     let copy = client
-        .post(s.at(&format!("/files/{file_id}/copy")))
+        .post(s.api(&format!("/files/{file_id}/copy")))
         .bearer_auth(&token)
         .json(&json!({"parent_id": folder_id}))
         .send()
@@ -651,7 +590,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
         .unwrap();
     assert_eq!(copy.status(), StatusCode::CREATED);
     let deleted = client
-        .delete(s.at(&format!("/files/{file_id}")))
+        .delete(s.api(&format!("/files/{file_id}")))
         .bearer_auth(&token)
         .send()
         .await
@@ -664,7 +603,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     .await;
     let trash = json(
         client
-            .get(s.at("/trash"))
+            .get(s.api("/trash"))
             .bearer_auth(&token)
             .send()
             .await
@@ -673,7 +612,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     .await;
     assert_eq!(trash["items"][0]["id"], file_id);
     let restored = client
-        .post(s.at(&format!("/trash/{file_id}/restore")))
+        .post(s.api(&format!("/trash/{file_id}/restore")))
         .bearer_auth(&token)
         .send()
         .await
@@ -690,13 +629,13 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
         StatusCode::OK
     );
     client
-        .delete(s.at(&format!("/files/{file_id}")))
+        .delete(s.api(&format!("/files/{file_id}")))
         .bearer_auth(&token)
         .send()
         .await
         .unwrap();
     let purged = client
-        .delete(s.at(&format!("/trash/{file_id}")))
+        .delete(s.api(&format!("/trash/{file_id}")))
         .bearer_auth(&token)
         .send()
         .await
@@ -704,7 +643,7 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     assert_eq!(purged.status(), StatusCode::NO_CONTENT);
     let trash = json(
         client
-            .get(s.at("/trash"))
+            .get(s.api("/trash"))
             .bearer_auth(&token)
             .send()
             .await

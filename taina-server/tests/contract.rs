@@ -8,16 +8,14 @@
 //!   the error shape.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use reqwest::{Client, Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
-use support::{Server, error, fixture_photo, json};
 use taina::backend_tests;
 use taina::core::Role;
 use taina::testing::TestInstance;
+use taina_server::testing::{TestServer, error, fixture_photo, json};
 
 /// An operation of the document.
 #[derive(Debug, Clone)]
@@ -58,7 +56,7 @@ impl Op {
     }
 }
 
-async fn document(client: &Client, s: &Server) -> Value {
+async fn document(client: &Client, s: &TestServer) -> Value {
     let response = client.get(s.api("/openapi.json")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
@@ -195,7 +193,7 @@ fn request(client: &Client, op: &Op, url: &str) -> RequestBuilder {
 }
 
 async fn the_document_describes_what_the_router_serves(t: TestInstance) {
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let doc = document(&client, &s).await;
     assert_eq!(doc["openapi"], "3.1.0");
@@ -337,7 +335,7 @@ async fn the_document_describes_what_the_router_serves(t: TestInstance) {
 }
 
 async fn every_route_refuses_a_caller_without_a_session(t: TestInstance) {
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let signed_in = t.setup().await;
     let ops = operations(&document(&client, &s).await);
@@ -444,7 +442,7 @@ fn plausible_body(op: &Op, a: &Holdings) -> Value {
     }
 }
 
-async fn post(client: &Client, s: &Server, token: &str, path: &str, body: Value) -> Value {
+async fn post(client: &Client, s: &TestServer, token: &str, path: &str, body: Value) -> Value {
     let response = client
         .post(s.api(path))
         .bearer_auth(token)
@@ -460,31 +458,14 @@ async fn post(client: &Client, s: &Server, token: &str, path: &str, body: Value)
     json(response).await
 }
 
-async fn upload(
-    client: &Client,
-    s: &Server,
-    token: &str,
-    path: &str,
-    name: &str,
-    bytes: Vec<u8>,
-) -> Value {
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-    );
-    let response = client
-        .post(s.api(path))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+async fn upload(s: &TestServer, token: &str, path: &str, name: &str, bytes: Vec<u8>) -> Value {
+    let response = s.upload(token, path, name, bytes, &[]).await;
     assert_eq!(response.status(), StatusCode::CREATED, "{path}");
     json(response).await
 }
 
 /// Community A, with one of everything, made over HTTP.
-async fn community_a(t: &TestInstance, client: &Client, s: &Server) -> (String, Holdings) {
+async fn community_a(t: &TestInstance, client: &Client, s: &TestServer) -> (String, Holdings) {
     let admin = t.setup().await;
     let token = admin.token.clone();
     let admin_actor = t.actor(&admin).await;
@@ -493,15 +474,7 @@ async fn community_a(t: &TestInstance, client: &Client, s: &Server) -> (String, 
     ids.insert("member", member.user_id.to_string());
     let folder = post(client, s, &token, "/folders", json!({"name": "Docs"})).await;
     ids.insert("folder", folder["id"].as_str().unwrap().to_owned());
-    let file = upload(
-        client,
-        s,
-        &token,
-        "/files",
-        "notes.txt",
-        b"private notes".to_vec(),
-    )
-    .await;
+    let file = upload(s, &token, "/files", "notes.txt", b"private notes".to_vec()).await;
     ids.insert("file", file["id"].as_str().unwrap().to_owned());
     let trashed = post(client, s, &token, "/folders", json!({"name": "Old"})).await;
     let trashed_id = trashed["id"].as_str().unwrap().to_owned();
@@ -523,7 +496,6 @@ async fn community_a(t: &TestInstance, client: &Client, s: &Server) -> (String, 
     .await;
     ids.insert("share", share["id"].as_str().unwrap().to_owned());
     let photo = upload(
-        client,
         s,
         &token,
         "/photos",
@@ -573,7 +545,7 @@ async fn community_a(t: &TestInstance, client: &Client, s: &Server) -> (String, 
 }
 
 async fn another_community_sees_nothing(t: TestInstance) {
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let (a_token, a) = community_a(&t, &client, &s).await;
     let (_, b) = t.other_community("Outra Vila", "beto@example.org").await;
@@ -673,7 +645,7 @@ async fn another_community_sees_nothing(t: TestInstance) {
 }
 
 async fn bad_input_is_refused_in_the_error_shape(t: TestInstance) {
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let (token, a) = community_a(&t, &client, &s).await;
     let ops = operations(&document(&client, &s).await);

@@ -3,34 +3,16 @@
 //! keeps serving, and the photo says it has no preview; real photos keep getting thumbnails.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod support;
-
 use std::time::Duration;
 
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
-use support::{Server, fixture_photo, json};
 use taina::backend_tests;
 use taina::testing::TestInstance;
+use taina_server::testing::{TestServer, fixture_photo, json};
 
-async fn upload(
-    client: &Client,
-    server: &Server,
-    token: &str,
-    name: &str,
-    bytes: Vec<u8>,
-) -> Value {
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-    );
-    let response = client
-        .post(server.api("/photos"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+async fn upload(server: &TestServer, token: &str, name: &str, bytes: Vec<u8>) -> Value {
+    let response = server.upload(token, "/photos", name, bytes, &[]).await;
     assert_eq!(response.status(), StatusCode::CREATED, "{name}");
     json(response).await
 }
@@ -93,20 +75,12 @@ async fn a_file_past_the_decoders_memory_limit_fails_alone(t: TestInstance) {
     let t = t
         .reconfigure(|c| c.decoder_memory_bytes = 256 * 1024 * 1024)
         .await;
-    let server = Server::start(&t).await;
+    let server = TestServer::start(&t).await;
     let admin = t.setup().await;
     let token = &admin.token;
     let client = Client::new();
-    let bomb = upload(
-        &client,
-        &server,
-        token,
-        "bomb.png",
-        png_claiming_100_megapixels(),
-    )
-    .await;
+    let bomb = upload(&server, token, "bomb.png", png_claiming_100_megapixels()).await;
     let heic = upload(
-        &client,
         &server,
         token,
         "photo.heic",
@@ -168,13 +142,13 @@ async fn a_file_that_crashes_its_decoder_fails_once_and_for_all(t: TestInstance)
     .unwrap();
     std::fs::set_permissions(&decoder, std::fs::Permissions::from_mode(0o755)).unwrap();
     let t = t.reconfigure(|c| c.decoder = Some(decoder)).await;
-    let server = Server::start(&t).await;
+    let server = TestServer::start(&t).await;
     let admin = t.setup().await;
     let token = &admin.token;
     let client = Client::new();
     let mut crafted = fixture_photo("samplefilehub.heif");
     crafted.truncate(crafted.len() / 2);
-    let photo = upload(&client, &server, token, "crafted.heic", crafted).await;
+    let photo = upload(&server, token, "crafted.heic", crafted).await;
     let report = t.taina.jobs().run_due().await.unwrap();
     assert_eq!((report.retrying, report.given_up), (0, 1));
     let why = failed_previews(&t, photo["file_id"].as_str().unwrap())

@@ -5,17 +5,15 @@
 //! content makes nobody its owner.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod support;
-
 use bytes::Bytes;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use support::{Server, error, fixture_photo, json};
 use taina::backend_tests;
 use taina::core::{Actor, Role};
 use taina::jaci::{NewPhoto, Photo};
 use taina::testing::TestInstance;
 use taina::ybira::{Item, Location, NewUpload, OnConflict, ShareAccess};
+use taina_server::testing::{TestServer, error, fixture_photo, json};
 
 /// The admin, members Ana and Bia and guest Gil: their actors and bearer tokens.
 struct People {
@@ -77,7 +75,7 @@ async fn photo(t: &TestInstance, actor: &Actor, location: Location, fixture: &st
         .unwrap()
 }
 
-async fn get(client: &Client, s: &Server, token: &str, path: &str) -> Value {
+async fn get(client: &Client, s: &TestServer, token: &str, path: &str) -> Value {
     let response = client
         .get(s.api(path))
         .bearer_auth(token)
@@ -91,7 +89,7 @@ async fn get(client: &Client, s: &Server, token: &str, path: &str) -> Value {
 /// Issue 16 #6: moving a shared folder into a private space, or deleting or purging it, does not
 /// carry off or destroy the files others put in it; a write-share holder cannot either.
 async fn a_folder_holding_others_files_is_not_taken_or_destroyed(t: TestInstance) {
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let p = people(&t).await;
     let y = t.taina.ybira();
@@ -191,7 +189,7 @@ async fn a_folder_holding_others_files_is_not_taken_or_destroyed(t: TestInstance
 /// Issue 16 #15: breadcrumbs start at the highest folder the viewer may read; the trash lists
 /// only what the viewer may still restore.
 async fn breadcrumbs_and_trash_show_only_what_the_viewer_may_read(t: TestInstance) {
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let p = people(&t).await;
     let y = t.taina.ybira();
@@ -280,7 +278,7 @@ async fn breadcrumbs_and_trash_show_only_what_the_viewer_may_read(t: TestInstanc
 /// Issue 16 #19: a photo reached through a share comes without neighbours; an album's count and
 /// cover leave out the photos the viewer may not see.
 async fn photo_neighbours_and_albums_hide_what_the_viewer_may_not_see(t: TestInstance) {
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let p = people(&t).await;
     let y = t.taina.ybira();
@@ -363,7 +361,7 @@ async fn photo_neighbours_and_albums_hide_what_the_viewer_may_not_see(t: TestIns
 /// Issue 16 #20: a write-share holder who replaces the content of a file whose owner left does
 /// not become its owner (and so still may not delete or move it).
 async fn a_writer_replacing_an_orphan_does_not_become_its_owner(t: TestInstance) {
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let p = people(&t).await;
     let y = t.taina.ybira();

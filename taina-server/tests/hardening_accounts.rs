@@ -3,32 +3,21 @@
 //! community's storage figures, and the operator's quota ceiling.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod support;
-
 use reqwest::{Client, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
-use support::{Server, error, json};
 use taina::accounts::{ACCOUNT_FAILURES_ALLOWED, CLIENT_FAILURES_ALLOWED, NewInvite};
 use taina::backend_tests;
 use taina::core::Role;
 use taina::testing::{PASSWORD, TestInstance};
+use taina_server::testing::{TestServer, error, json};
 
 fn with_token(request: RequestBuilder, token: &str) -> RequestBuilder {
     request.bearer_auth(token)
 }
 
-async fn login(client: &Client, s: &Server, email: &str, password: &str) -> reqwest::Response {
-    client
-        .post(s.api("/auth/login"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn login_from(
     client: &Client,
-    s: &Server,
+    s: &TestServer,
     forwarded_for: &str,
     email: &str,
     password: &str,
@@ -42,21 +31,10 @@ async fn login_from(
         .unwrap()
 }
 
-async fn register(client: &Client, s: &Server, invite: &str, email: &str) -> reqwest::Response {
-    client
-        .post(s.api("/auth/register"))
-        .json(&json!({
-            "invite": invite, "email": email, "password": PASSWORD, "display_name": "Newcomer",
-        }))
-        .send()
-        .await
-        .unwrap()
-}
-
 /// #7: an admin who made admin invites and was then demoted (or disabled) no longer lets anyone in
 /// with them; their invites are gone from the list.
 async fn a_demoted_admins_invites_stop_working(t: TestInstance) {
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let admin = t.setup().await;
     let admin_actor = t.actor(&admin).await;
@@ -105,9 +83,9 @@ async fn a_demoted_admins_invites_stop_working(t: TestInstance) {
     }
     assert_eq!(listed(admin.token.clone()).await, 2);
     for (n, token) in tokens.iter().enumerate() {
-        let refused = register(&client, &s, token, &format!("new{n}@example.org")).await;
-        let e = error(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
-        assert_eq!(e["field"], "invite", "{e}");
+        let refused = s.register(token, &format!("new{n}@example.org")).await;
+        let e = error(refused, StatusCode::FORBIDDEN).await;
+        assert_eq!(e["message"], "this invite is not valid", "{e}");
     }
 
     // An admin's invite still works.
@@ -117,7 +95,7 @@ async fn a_demoted_admins_invites_stop_working(t: TestInstance) {
         .create_invite(&admin_actor, NewInvite::default())
         .await
         .unwrap();
-    let joined = register(&client, &s, &fresh.token, "welcome@example.org").await;
+    let joined = s.register(&fresh.token, "welcome@example.org").await;
     assert_eq!(joined.status(), StatusCode::CREATED);
 }
 
@@ -125,7 +103,7 @@ async fn a_demoted_admins_invites_stop_working(t: TestInstance) {
 /// Wrong passwords of real accounts (even enough of them to lock each of those accounts) must not
 /// lock out everyone else behind that address.
 async fn wrong_passwords_behind_an_untrusted_proxy_lock_only_their_accounts(t: TestInstance) {
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let admin = t.actor(&t.setup().await).await;
     let mut victims = vec!["admin@example.org".to_owned()];
@@ -143,12 +121,12 @@ async fn wrong_passwords_behind_an_untrusted_proxy_lock_only_their_accounts(t: T
             let r = login_from(&client, &s, "198.51.100.7", email, "wrong password!").await;
             error(r, StatusCode::UNAUTHORIZED).await;
         }
-        let r = login(&client, &s, email, PASSWORD).await;
+        let r = s.login(email, PASSWORD).await;
         error(r, StatusCode::TOO_MANY_REQUESTS).await;
     }
     // At least CLIENT_FAILURES_ALLOWED failures from one address, and the others still sign in.
     for email in free {
-        let r = login(&client, &s, email, PASSWORD).await;
+        let r = s.login(email, PASSWORD).await;
         assert_eq!(r.status(), StatusCode::OK, "{email}");
     }
 }
@@ -159,7 +137,7 @@ async fn made_up_accounts_lock_their_ipv6_64_and_only_it(t: TestInstance) {
     let t = t
         .reconfigure(|c| c.trusted_proxies = vec!["127.0.0.1".into()])
         .await;
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     t.setup().await;
     for i in 0..CLIENT_FAILURES_ALLOWED {
@@ -187,7 +165,7 @@ async fn made_up_accounts_lock_their_ipv6_64_and_only_it(t: TestInstance) {
 
 /// #27: a disabled account's right password is answered exactly as a wrong one.
 async fn a_disabled_accounts_right_password_looks_wrong(t: TestInstance) {
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let admin = t.setup().await;
     let admin_actor = t.actor(&admin).await;
@@ -203,17 +181,17 @@ async fn a_disabled_accounts_right_password_looks_wrong(t: TestInstance) {
     assert_eq!(disabled.status(), StatusCode::OK);
 
     let right = error(
-        login(&client, &s, "bia@example.org", PASSWORD).await,
+        s.login("bia@example.org", PASSWORD).await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
     let wrong = error(
-        login(&client, &s, "bia@example.org", "not her password").await,
+        s.login("bia@example.org", "not her password").await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
     let unknown = error(
-        login(&client, &s, "nobody@example.org", PASSWORD).await,
+        s.login("nobody@example.org", PASSWORD).await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
@@ -224,7 +202,7 @@ async fn a_disabled_accounts_right_password_looks_wrong(t: TestInstance) {
 /// #16: members and guests see no community-wide storage figure (with deduplication it tells
 /// whether a file exists anywhere in the community); admins do.
 async fn only_admins_see_the_communitys_storage(t: TestInstance) {
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let admin = t.setup().await;
     let admin_actor = t.actor(&admin).await;
@@ -254,7 +232,7 @@ async fn admins_set_quotas_up_to_the_operators_ceiling(t: TestInstance) {
     let t = t
         .reconfigure(|c| c.max_community_quota_bytes = 1_000_000)
         .await;
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let admin = t.setup().await;
     let set = |quota: i64| {

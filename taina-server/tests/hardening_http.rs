@@ -3,8 +3,6 @@
 //! thumbnails that follow their file's content, and TLS handshakes that silent clients cannot hold.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod support;
-
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -12,10 +10,10 @@ use bytes::Bytes;
 use futures::StreamExt;
 use reqwest::{Client, Response, StatusCode, header};
 use serde_json::{Value, json};
-use support::{Server, error, fixture_photo, json};
 use taina::backend_tests;
 use taina::core::Role;
 use taina::testing::TestInstance;
+use taina_server::testing::{TestServer, error, fixture_photo, json};
 
 const BOUNDARY: &str = "hardening-boundary-7Q2x";
 const TWO_GB: u64 = 2 * 1024 * 1024 * 1024;
@@ -92,7 +90,7 @@ async fn refused(outcome: reqwest::Result<Response>, statuses: &[StatusCode]) {
 async fn multipart_uploads_stay_within_bounds(t: TestInstance) {
     let t = t.reconfigure(|c| c.max_upload_bytes = 1024 * 1024).await;
     let admin = t.setup().await;
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let token = &admin.token;
     let before = rss();
@@ -204,7 +202,7 @@ async fn multipart_uploads_stay_within_bounds(t: TestInstance) {
 
 async fn metric_labels_are_a_fixed_set(t: TestInstance) {
     t.setup().await;
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     for (i, method) in ["FOO", "PROPFIND", "get", "BREW"].iter().enumerate() {
         for path in ["/healthz", "/api/v1/files/nope"] {
@@ -247,7 +245,7 @@ async fn metrics_want_a_token_unless_opened(t: TestInstance) {
             c.metrics_open_to_loopback = false;
         })
         .await;
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let metrics = |bearer: Option<&str>| {
         let mut request = client.get(s.at("/metrics"));
@@ -302,7 +300,7 @@ async fn metrics_want_a_token_unless_opened(t: TestInstance) {
             c.metrics_open_to_loopback = true;
         })
         .await;
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     assert_eq!(
         client.get(s.at("/metrics")).send().await.unwrap().status(),
         StatusCode::OK
@@ -316,38 +314,33 @@ async fn metrics_want_a_token_unless_opened(t: TestInstance) {
     error(relayed, StatusCode::UNAUTHORIZED).await;
 }
 
-async fn upload(client: &Client, s: &Server, token: &str, name: &str, bytes: Vec<u8>) -> Value {
-    upload_with(client, s, token, name, bytes, "rename").await
+async fn upload(s: &TestServer, token: &str, name: &str, bytes: Vec<u8>) -> Value {
+    upload_with(s, token, name, bytes, "rename").await
 }
 
 async fn upload_with(
-    client: &Client,
-    s: &Server,
+    s: &TestServer,
     token: &str,
     name: &str,
     bytes: Vec<u8>,
     on_conflict: &str,
 ) -> Value {
-    let form = reqwest::multipart::Form::new()
-        .text("on_conflict", on_conflict.to_owned())
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-        );
-    let response = client
-        .post(s.api("/files"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = s
+        .upload(
+            token,
+            "/files",
+            name,
+            bytes,
+            &[("on_conflict", on_conflict)],
+        )
+        .await;
     assert!(response.status().is_success(), "{}", response.status());
     json(response).await
 }
 
 async fn downloads_never_carry_an_active_type(t: TestInstance) {
     let admin = t.setup().await;
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let token = &admin.token;
     let content = |id: &Value, download: bool| {
@@ -377,7 +370,7 @@ async fn downloads_never_carry_an_active_type(t: TestInstance) {
         ("data.json", "{\"a\": 1}"),
     ];
     for (name, body) in active {
-        let item = upload(&client, &s, token, name, body.as_bytes().to_vec()).await;
+        let item = upload(&s, token, name, body.as_bytes().to_vec()).await;
         let response = content(&item["id"], false).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{name}");
         assert_eq!(
@@ -396,7 +389,7 @@ async fn downloads_never_carry_an_active_type(t: TestInstance) {
         assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     }
     // What is safe to show keeps its type and shows inline, unless asked to download.
-    let photo = upload(&client, &s, token, "foto.jpg", fixture_photo("jolla.jpg")).await;
+    let photo = upload(&s, token, "foto.jpg", fixture_photo("jolla.jpg")).await;
     let shown = content(&photo["id"], false).await.unwrap();
     assert_eq!(shown.headers()[header::CONTENT_TYPE], "image/jpeg");
     assert!(
@@ -410,7 +403,7 @@ async fn downloads_never_carry_an_active_type(t: TestInstance) {
         saved.headers()[header::CONTENT_TYPE],
         "application/octet-stream"
     );
-    let notes = upload(&client, &s, token, "notes.txt", b"hello".to_vec()).await;
+    let notes = upload(&s, token, "notes.txt", b"hello".to_vec()).await;
     let shown = content(&notes["id"], false).await.unwrap();
     assert_eq!(shown.headers()[header::CONTENT_TYPE], "text/plain");
 }
@@ -453,7 +446,7 @@ async fn https_cookies_are_host_only_and_hsts_is_sent(t: TestInstance) {
         })
         .await;
     let admin = t.setup().await;
-    let s = Server::start_with_scheme(&t, "https").await;
+    let s = TestServer::start_with_scheme(&t, "https").await;
     let client = tls_client(&pem, None);
 
     let login = client
@@ -568,7 +561,7 @@ async fn https_cookies_are_host_only_and_hsts_is_sent(t: TestInstance) {
             c.tls_key = None;
         })
         .await;
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let plain = Client::new().get(s.at("/healthz")).send().await.unwrap();
     assert!(
         !plain
@@ -579,7 +572,7 @@ async fn https_cookies_are_host_only_and_hsts_is_sent(t: TestInstance) {
     let t = t
         .reconfigure(|c| c.public_url = Some("https://home.example.org".into()))
         .await;
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let proxied = Client::new().get(s.at("/healthz")).send().await.unwrap();
     assert_eq!(
         proxied.headers()[header::STRICT_TRANSPORT_SECURITY],
@@ -589,7 +582,7 @@ async fn https_cookies_are_host_only_and_hsts_is_sent(t: TestInstance) {
 
 async fn thumbnail(
     client: &Client,
-    s: &Server,
+    s: &TestServer,
     token: &str,
     id: &str,
     etag: Option<&str>,
@@ -605,10 +598,10 @@ async fn thumbnail(
 
 async fn thumbnails_follow_their_files_content(t: TestInstance) {
     let admin = t.setup().await;
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let token = &admin.token;
-    let first = upload(&client, &s, token, "foto.jpg", fixture_photo("jolla.jpg")).await;
+    let first = upload(&s, token, "foto.jpg", fixture_photo("jolla.jpg")).await;
     let id = first["id"].as_str().unwrap().to_owned();
     t.taina.jobs().run_due().await.unwrap();
 
@@ -631,7 +624,6 @@ async fn thumbnails_follow_their_files_content(t: TestInstance) {
 
     // New content at the same name: same file, same URL, a new thumbnail.
     let replaced = upload_with(
-        &client,
         &s,
         token,
         "foto.jpg",
@@ -676,7 +668,6 @@ async fn thumbnails_follow_their_files_content(t: TestInstance) {
 
     // Content with no previews at all (text): the picture of what it was is never served again.
     let text = upload_with(
-        &client,
         &s,
         token,
         "foto.jpg",

@@ -4,27 +4,25 @@
 //! up, and a search finds exactly the viewer's messages.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod support;
-
 use reqwest::header::{self, HeaderMap};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
-use support::Server;
 use taina::backend_tests;
 use taina::core::{Role, UserId};
 use taina::testing::TestInstance;
 use taina::ybira::IntegrityOptions;
+use taina_server::testing::TestServer;
 
 /// A client for one server, speaking as whoever's token it is given.
 struct Api {
-    server: Server,
+    server: TestServer,
     client: Client,
 }
 
 impl Api {
     async fn start(t: &TestInstance) -> Api {
         Api {
-            server: Server::start(t).await,
+            server: TestServer::start(t).await,
             client: Client::new(),
         }
     }
@@ -47,22 +45,15 @@ impl Api {
     /// A file uploaded to the token holder's own space (`replace`: new content for the file of
     /// that name).
     async fn upload(&self, token: &str, name: &str, bytes: Vec<u8>, replace: bool) -> Value {
-        let mut form = reqwest::multipart::Form::new();
-        if replace {
-            form = form.text("on_conflict", "replace");
-        }
-        form = form.part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-        );
+        let fields: &[(&str, &str)] = if replace {
+            &[("on_conflict", "replace")]
+        } else {
+            &[]
+        };
         let response = self
-            .client
-            .post(self.server.api("/files"))
-            .bearer_auth(token)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
+            .server
+            .upload(token, "/files", name, bytes, fields)
+            .await;
         expect(response, StatusCode::CREATED).await
     }
 
@@ -356,7 +347,7 @@ async fn reactions_are_capped(t: TestInstance) {
         assert_eq!(r.status(), StatusCode::CREATED, "reaction {i}");
     }
     let over = react(&ana, "a20".into()).await.unwrap();
-    let e = support::error(over, StatusCode::CONFLICT).await;
+    let e = taina_server::testing::error(over, StatusCode::CONFLICT).await;
     assert_eq!(e["code"], "conflict", "{e}");
     // Fifty different emoji on one message, at most; joining one already there still works.
     for i in 0..20 {
@@ -426,7 +417,7 @@ async fn a_message_holds_at_most_fifty_emoji(t: TestInstance) {
         }
     }
     let over = react(&people[2].1, "one-more".into()).await.unwrap();
-    support::error(over, StatusCode::CONFLICT).await;
+    taina_server::testing::error(over, StatusCode::CONFLICT).await;
     // An emoji already on the message is still open to join.
     let joined = react(&people[2].1, "e0".into()).await.unwrap();
     assert_eq!(joined.status(), StatusCode::CREATED);
@@ -456,7 +447,7 @@ async fn adding_people_checks_the_sizes_first(t: TestInstance) {
         .send()
         .await
         .unwrap();
-    let e = support::error(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let e = taina_server::testing::error(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(e["code"], "invalid", "{e}");
     let e = {
         let again: Vec<&str> = std::iter::repeat_n(bia_id.as_str(), 500).collect();
@@ -465,7 +456,7 @@ async fn adding_people_checks_the_sizes_first(t: TestInstance) {
             .send()
             .await
             .unwrap();
-        support::error(refused, StatusCode::UNPROCESSABLE_ENTITY).await
+        taina_server::testing::error(refused, StatusCode::UNPROCESSABLE_ENTITY).await
     };
     assert_eq!(e["code"], "invalid", "{e}");
     // Someone already in it, with a newcomer: only the newcomer is added.
@@ -483,7 +474,7 @@ async fn adding_people_checks_the_sizes_first(t: TestInstance) {
         .send()
         .await
         .unwrap();
-    support::error(refused, StatusCode::NOT_FOUND).await;
+    taina_server::testing::error(refused, StatusCode::NOT_FOUND).await;
 }
 
 async fn a_search_finds_exactly_the_viewers_messages(t: TestInstance) {

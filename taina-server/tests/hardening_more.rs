@@ -2,18 +2,16 @@
 //! classes of hole found first, each closed with a regression test through a real server.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod support;
-
-use support::{Server, error, json};
 use taina::backend_tests;
 use taina::testing::TestInstance;
+use taina_server::testing::{TestServer, error, json};
 
 /// The request id a client sends is echoed and put on every log line of its request: one that is
 /// long or holds anything but plain characters is replaced by one of ours, so a client can neither
 /// flood the log with a header of hundreds of KiB nor forge log lines; a plain one is kept, so a
 /// proxy's ids still correlate.
 async fn request_ids_from_clients_are_bounded(t: TestInstance) {
-    let server = Server::start(&t).await;
+    let server = TestServer::start(&t).await;
     let http = reqwest::Client::new();
     let echoed = |sent: String| {
         let http = http.clone();
@@ -65,7 +63,7 @@ backend_tests!(
 /// moved, then refused the rename).
 async fn a_refused_move_and_rename_changes_nothing(t: TestInstance) {
     use taina::ybira::{Location, NewUpload, OnConflict};
-    let server = Server::start(&t).await;
+    let server = TestServer::start(&t).await;
     let http = reqwest::Client::new();
     let signed_in = t.setup().await;
     let admin = t.actor(&signed_in).await;

@@ -5,42 +5,18 @@
 //! number of sockets.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod support;
-
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use support::Server;
 use taina::backend_tests;
 use taina::core::Role;
 use taina::core::socket;
 use taina::testing::{PASSWORD, TestInstance};
+use taina_server::testing::{Socket, TestServer, frames_within, next_of};
 use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn try_socket(server: &Server, token: &str) -> Result<Socket, StatusCode> {
-    let url = format!("{}/api/v1/ws", server.base.replacen("http", "ws", 1));
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    match tokio_tungstenite::connect_async(request).await {
-        Ok((ws, _)) => Ok(ws),
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-            Err(StatusCode::from_u16(response.status().as_u16()).unwrap())
-        }
-        Err(e) => panic!("connecting the socket: {e}"),
-    }
-}
-
-async fn socket(server: &Server, token: &str) -> Socket {
-    try_socket(server, token).await.unwrap()
-}
 
 /// Reads until the server closes the socket and answers the close code (within three seconds).
 /// Text frames seen on the way are handed to `seen`.
@@ -68,63 +44,17 @@ async fn still_open(ws: &mut Socket) {
     next_of(ws, "pong").await;
 }
 
-/// The next text frame of `kind`, skipping others, within two seconds.
-async fn next_of(ws: &mut Socket, kind: &str) -> Value {
-    tokio::time::timeout(Duration::from_secs(2), async {
-        loop {
-            match ws.next().await.unwrap().unwrap() {
-                Frame::Text(text) => {
-                    let v: Value = serde_json::from_str(text.as_str()).unwrap();
-                    if v["type"] == kind {
-                        return v;
-                    }
-                }
-                Frame::Close(close) => panic!("closed ({close:?}) while waiting for {kind}"),
-                _ => continue,
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no {kind} frame"))
-}
-
-/// Every text frame that arrives within `wait`.
-async fn frames_within(ws: &mut Socket, wait: Duration) -> Vec<Value> {
-    let mut frames = Vec::new();
-    let _ = tokio::time::timeout(wait, async {
-        while let Some(Ok(frame)) = ws.next().await {
-            if let Frame::Text(text) = frame {
-                frames.push(serde_json::from_str(text.as_str()).unwrap());
-            }
-        }
-    })
-    .await;
-    frames
-}
-
-async fn login(server: &Server, email: &str) -> String {
-    let response = Client::new()
-        .post(server.api("/auth/login"))
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
-    body["token"].as_str().unwrap().to_owned()
-}
-
 async fn sockets_end_with_their_session(t: TestInstance) {
-    let server = Server::start(&t).await;
+    let server = TestServer::start(&t).await;
     let http = Client::new();
     let admin = t.setup().await;
     let admin_actor = t.actor(&admin).await;
     let (_, bia) = t.join(&admin_actor, "bia@example.org", Role::Member).await;
-    let bia_laptop = login(&server, "bia@example.org").await;
+    let bia_laptop = server.sign_in("bia@example.org").await;
 
     // Signing out closes that session's socket, and only that one.
-    let mut phone = socket(&server, &bia.token).await;
-    let mut laptop = socket(&server, &bia_laptop).await;
+    let mut phone = server.socket(&bia.token).await;
+    let mut laptop = server.socket(&bia_laptop).await;
     let out = http
         .post(server.api("/auth/logout"))
         .bearer_auth(&bia.token)
@@ -139,13 +69,13 @@ async fn sockets_end_with_their_session(t: TestInstance) {
     still_open(&mut laptop).await;
     // And the token no longer opens one.
     assert_eq!(
-        try_socket(&server, &bia.token).await.err(),
+        server.try_socket(&bia.token).await.err(),
         Some(StatusCode::UNAUTHORIZED)
     );
 
     // Ending a session from another device closes its socket.
-    let bia_tablet = login(&server, "bia@example.org").await;
-    let mut tablet = socket(&server, &bia_tablet).await;
+    let bia_tablet = server.sign_in("bia@example.org").await;
+    let mut tablet = server.socket(&bia_tablet).await;
     let sessions: Value = http
         .get(server.api("/me/sessions"))
         .bearer_auth(&bia_laptop)
@@ -179,8 +109,8 @@ async fn sockets_end_with_their_session(t: TestInstance) {
     still_open(&mut laptop).await;
 
     // A password change ends the other sessions' sockets and keeps the current one.
-    let bia_desktop = login(&server, "bia@example.org").await;
-    let mut desktop = socket(&server, &bia_desktop).await;
+    let bia_desktop = server.sign_in("bia@example.org").await;
+    let mut desktop = server.socket(&bia_desktop).await;
     let changed = http
         .post(server.api("/me/password"))
         .bearer_auth(&bia_laptop)
@@ -197,7 +127,7 @@ async fn sockets_end_with_their_session(t: TestInstance) {
 }
 
 async fn admins_end_the_sockets_of_those_they_disable_remove_or_demote(t: TestInstance) {
-    let server = Server::start(&t).await;
+    let server = TestServer::start(&t).await;
     let http = Client::new();
     let admin = t.setup().await;
     let admin_actor = t.actor(&admin).await;
@@ -207,7 +137,7 @@ async fn admins_end_the_sockets_of_those_they_disable_remove_or_demote(t: TestIn
     let member = |id: &taina::core::UserId| server.api(&format!("/community/members/{id}"));
 
     // Disabled: closed as a session that ended.
-    let mut ws = socket(&server, &bia_session.token).await;
+    let mut ws = server.socket(&bia_session.token).await;
     let disabled = http
         .patch(member(&bia.user_id))
         .bearer_auth(&admin.token)
@@ -222,7 +152,7 @@ async fn admins_end_the_sockets_of_those_they_disable_remove_or_demote(t: TestIn
     );
 
     // Removed: the same, and they hear nothing of the community afterwards.
-    let mut ws = socket(&server, &cau_session.token).await;
+    let mut ws = server.socket(&cau_session.token).await;
     let removed = http
         .delete(member(&cau.user_id))
         .bearer_auth(&admin.token)
@@ -239,7 +169,7 @@ async fn admins_end_the_sockets_of_those_they_disable_remove_or_demote(t: TestIn
     );
 
     // Demoted to guest: closed so that the client reconnects with its new role.
-    let mut ws = socket(&server, &dani_session.token).await;
+    let mut ws = server.socket(&dani_session.token).await;
     let demoted = http
         .patch(member(&dani.user_id))
         .bearer_auth(&admin.token)
@@ -253,7 +183,7 @@ async fn admins_end_the_sockets_of_those_they_disable_remove_or_demote(t: TestIn
         socket::CLOSE_ACCESS_CHANGED
     );
     // The same session reconnects, now as a guest: the shared space is silent to it.
-    let mut ws = socket(&server, &dani_session.token).await;
+    let mut ws = server.socket(&dani_session.token).await;
     let folder = http
         .post(server.api("/folders"))
         .bearer_auth(&admin.token)
@@ -270,14 +200,14 @@ async fn admins_end_the_sockets_of_those_they_disable_remove_or_demote(t: TestIn
 }
 
 async fn guests_hear_nothing_of_the_shared_space_or_of_members(t: TestInstance) {
-    let server = Server::start(&t).await;
+    let server = TestServer::start(&t).await;
     let http = Client::new();
     let admin = t.setup().await;
     let admin_actor = t.actor(&admin).await;
     let (_, ana) = t.join(&admin_actor, "ana@example.org", Role::Member).await;
     let (_, gil) = t.join(&admin_actor, "gil@example.org", Role::Guest).await;
-    let mut ana_ws = socket(&server, &ana.token).await;
-    let mut gil_ws = socket(&server, &gil.token).await;
+    let mut ana_ws = server.socket(&ana.token).await;
+    let mut gil_ws = server.socket(&gil.token).await;
 
     let folder = http
         .post(server.api("/folders"))
@@ -304,7 +234,7 @@ async fn guests_hear_nothing_of_the_shared_space_or_of_members(t: TestInstance) 
 }
 
 async fn a_removed_participant_hears_nothing_said_after(t: TestInstance) {
-    let server = Server::start(&t).await;
+    let server = TestServer::start(&t).await;
     let http = Client::new();
     let admin = t.setup().await;
     let admin_actor = t.actor(&admin).await;
@@ -321,7 +251,7 @@ async fn a_removed_participant_hears_nothing_said_after(t: TestInstance) {
         .await
         .unwrap();
     let id = group["id"].as_str().unwrap().to_owned();
-    let mut ws = socket(&server, &bia_session.token).await;
+    let mut ws = server.socket(&bia_session.token).await;
     let send = |text: &'static str| {
         http.post(server.api(&format!("/conversations/{id}/messages")))
             .bearer_auth(&admin.token)
@@ -360,11 +290,11 @@ async fn a_removed_participant_hears_nothing_said_after(t: TestInstance) {
 }
 
 async fn client_frames_are_bounded_in_size_rate_and_number(t: TestInstance) {
-    let server = Server::start(&t).await;
+    let server = TestServer::start(&t).await;
     let admin = t.setup().await;
 
     // A frame over the limit is refused before it is read.
-    let mut ws = socket(&server, &admin.token).await;
+    let mut ws = server.socket(&admin.token).await;
     let big = format!(
         r#"{{"type":"ping","pad":"{}"}}"#,
         "x".repeat(socket::MAX_CLIENT_FRAME_BYTES)
@@ -374,7 +304,7 @@ async fn client_frames_are_bounded_in_size_rate_and_number(t: TestInstance) {
 
     // A flood of frames is refused, then the socket is closed. (The test clock stands still,
     // so the budget does not refill.)
-    let mut ws = socket(&server, &admin.token).await;
+    let mut ws = server.socket(&admin.token).await;
     let flood = socket::FRAME_BURST + socket::FRAMES_OVER_BUDGET_TO_CLOSE + 5;
     for _ in 0..flood {
         if ws
@@ -400,17 +330,17 @@ async fn client_frames_are_bounded_in_size_rate_and_number(t: TestInstance) {
     // At most so many sockets per person.
     let mut open = Vec::new();
     for _ in 0..socket::MAX_SOCKETS_PER_PERSON {
-        open.push(socket(&server, &admin.token).await);
+        open.push(server.socket(&admin.token).await);
     }
     assert_eq!(
-        try_socket(&server, &admin.token).await.err(),
+        server.try_socket(&admin.token).await.err(),
         Some(StatusCode::TOO_MANY_REQUESTS)
     );
     // A socket that goes makes room.
     drop(open.pop());
     let mut again = None;
     for _ in 0..50 {
-        match try_socket(&server, &admin.token).await {
+        match server.try_socket(&admin.token).await {
             Ok(ws) => {
                 again = Some(ws);
                 break;
@@ -422,14 +352,9 @@ async fn client_frames_are_bounded_in_size_rate_and_number(t: TestInstance) {
 }
 
 async fn a_cookie_socket_needs_our_scheme_and_host(t: TestInstance) {
-    let server = Server::start(&t).await;
+    let server = TestServer::start(&t).await;
     t.setup().await;
-    let response = Client::new()
-        .post(server.api("/auth/login"))
-        .json(&json!({"email": "admin@example.org", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let response = server.login("admin@example.org", PASSWORD).await;
     let cookies: Vec<String> = response
         .headers()
         .get_all("set-cookie")
@@ -438,8 +363,7 @@ async fn a_cookie_socket_needs_our_scheme_and_host(t: TestInstance) {
         .collect();
     let cookie = cookies.join("; ");
     let open = |origin: String| {
-        let url = format!("{}/api/v1/ws", server.base.replacen("http", "ws", 1));
-        let mut request = url.into_client_request().unwrap();
+        let mut request = server.ws_url().into_client_request().unwrap();
         request
             .headers_mut()
             .insert("cookie", cookie.parse().unwrap());

@@ -3,24 +3,11 @@
 
 use taina::backend_tests;
 use taina::testing::TestInstance;
-
-async fn spawn(t: &TestInstance) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let taina = t.taina.clone();
-    tokio::spawn(async move {
-        taina_server::serve(listener, taina, async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
-    });
-    (url, stop)
-}
+use taina_server::testing::TestServer;
 
 async fn health_and_readiness(t: TestInstance) {
-    let (url, _stop) = spawn(&t).await;
+    let server = TestServer::start(&t).await;
+    let url = &server.base;
     let client = reqwest::Client::new();
     let health = client.get(format!("{url}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);

@@ -5,65 +5,18 @@
 
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use taina::backend_tests;
 use taina::core::Role;
 use taina::testing::TestInstance;
+use taina_server::testing::{TestServer, next_of};
 use tokio_tungstenite::tungstenite::Message as Frame;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn start(t: &TestInstance) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let taina = t.taina.clone();
-    tokio::spawn(async move {
-        taina_server::serve(listener, taina, async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
-    });
-    (format!("{addr}"), stop)
-}
-
-async fn socket(addr: &str, token: &str) -> Socket {
-    let mut request = format!("ws://{addr}/api/v1/ws")
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    tokio_tungstenite::connect_async(request).await.unwrap().0
-}
-
-/// The next frame of `kind` (skipping others), within two seconds.
-async fn next_of(ws: &mut Socket, kind: &str) -> Value {
-    tokio::time::timeout(Duration::from_secs(2), async {
-        loop {
-            match ws.next().await.unwrap().unwrap() {
-                Frame::Text(text) => {
-                    let v: Value = serde_json::from_str(text.as_str()).unwrap();
-                    if v["type"] == kind {
-                        return v;
-                    }
-                }
-                _ => continue,
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no {kind} frame"))
-}
 
 async fn messages_travel_over_http_and_the_socket(t: TestInstance) {
-    let (addr, _stop) = start(&t).await;
-    let api = |path: &str| format!("http://{addr}/api/v1{path}");
+    let server = TestServer::start(&t).await;
+    let api = |path: &str| server.api(path);
     let admin = t.setup().await;
     let admin_actor = t.actor(&admin).await;
     let (bia, bia_session) = t.join(&admin_actor, "bia@example.org", Role::Member).await;
@@ -72,7 +25,7 @@ async fn messages_travel_over_http_and_the_socket(t: TestInstance) {
     let (ana, bia_token, gil) = (&admin.token, &bia_session.token, &gil_session.token);
 
     // A socket needs credentials.
-    let refused = tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/ws")).await;
+    let refused = tokio_tungstenite::connect_async(server.ws_url()).await;
     assert!(refused.is_err());
 
     let created = client
@@ -96,8 +49,8 @@ async fn messages_travel_over_http_and_the_socket(t: TestInstance) {
         .unwrap();
     assert_eq!(again["id"], id.as_str());
 
-    let mut bia_ws = socket(&addr, bia_token).await;
-    let mut ana_ws = socket(&addr, ana).await;
+    let mut bia_ws = server.socket(bia_token).await;
+    let mut ana_ws = server.socket(ana).await;
     // Bia sees Ana come online.
     let presence = next_of(&mut bia_ws, "presence").await;
     assert_eq!(presence["data"]["status"], "online");

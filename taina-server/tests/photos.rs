@@ -7,63 +7,38 @@ use serde_json::{Value, json};
 use taina::backend_tests;
 use taina::core::Role;
 use taina::testing::TestInstance;
-
-async fn start(t: &TestInstance) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/api/v1", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let taina = t.taina.clone();
-    tokio::spawn(async move {
-        taina_server::serve(listener, taina, async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
-    });
-    (url, stop)
-}
+use taina_server::testing::{TestServer, fixture_photo};
 
 fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn photo(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/../tests/fixtures/photos/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
-
-async fn upload(client: &Client, url: &str, token: &str, name: &str) -> Value {
-    let form = reqwest::multipart::Form::new()
-        .text("modified_at", "2020-02-02T10:00:00Z")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(photo(name)).file_name(name.to_owned()),
-        );
-    let response = client
-        .post(format!("{url}/photos"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+async fn upload(s: &TestServer, token: &str, name: &str) -> Value {
+    let response = s
+        .upload(
+            token,
+            "/photos",
+            name,
+            fixture_photo(name),
+            &[("modified_at", "2020-02-02T10:00:00Z")],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     response.json().await.unwrap()
 }
 
 async fn photos_timeline_thumbnails_and_albums(t: TestInstance) {
-    let (url, _stop) = start(&t).await;
+    let s = TestServer::start(&t).await;
+    let url = s.api("");
     let admin = t.setup().await;
     let admin_actor = t.actor(&admin).await;
     let (_, bia) = t.join(&admin_actor, "bia@example.org", Role::Member).await;
     let client = Client::new();
     let token = &admin.token;
-    let canon = upload(&client, &url, token, "Canon_40D.jpg").await;
+    let canon = upload(&s, token, "Canon_40D.jpg").await;
     assert_eq!(canon["taken_at"], "2008-05-30T15:56:01-00:00");
     assert_eq!(canon["camera"]["make"], "Canon");
-    let jolla = upload(&client, &url, token, "jolla.jpg").await;
+    let jolla = upload(&s, token, "jolla.jpg").await;
     let not_a_photo = client
         .post(format!("{url}/photos"))
         .bearer_auth(token)
@@ -77,12 +52,12 @@ async fn photos_timeline_thumbnails_and_albums(t: TestInstance) {
     assert_eq!(not_a_photo.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // A phone asks which of its photos are already here: Canon's and Jolla's, not Nikon's; Bia's
-    // library holds none of them; nonsense is not an error, and too many at once is.
+    // library holds none of them; nonsense and too many at once are refused (422).
     let hash = |name: &str| {
         use sha2::Digest;
-        hex_of(&sha2::Sha256::digest(photo(name)))
+        hex_of(&sha2::Sha256::digest(fixture_photo(name)))
     };
-    let asked = json!({"hashes": [hash("Canon_40D.jpg"), hash("Nikon_D70.jpg"), hash("jolla.jpg").to_uppercase(), "not-a-hash"]});
+    let asked = json!({"hashes": [hash("Canon_40D.jpg"), hash("Nikon_D70.jpg"), hash("jolla.jpg").to_uppercase()]});
     let known = |token: String, body: Value| {
         let client = client.clone();
         let url = url.clone();
@@ -113,7 +88,14 @@ async fn photos_timeline_thumbnails_and_albums(t: TestInstance) {
     assert!(hers["known"].as_array().unwrap().is_empty(), "{hers}");
     let many: Vec<String> = (0..501).map(|i| format!("{i:064x}")).collect();
     let (status, _) = known(token.clone(), json!({ "hashes": many })).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, body) = known(
+        token.clone(),
+        json!({ "hashes": [hash("jolla.jpg"), "not-a-hash"] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "hashes");
 
     let timeline: Value = client
         .get(format!("{url}/photos?utc_offset=-180"))

@@ -3,20 +3,18 @@
 //! them.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod support;
-
 use std::time::Duration;
 
 use reqwest::{Client, StatusCode};
 use serde_json::json;
-use support::{Server, error, json};
 use taina::accounts::CLIENT_FAILURES_ALLOWED;
 use taina::backend_tests;
 use taina::testing::{PASSWORD, TestInstance};
+use taina_server::testing::{TestServer, error, json};
 
 async fn login(
     client: &Client,
-    s: &Server,
+    s: &TestServer,
     email: &str,
     headers: &[(&str, &str)],
 ) -> reqwest::Response {
@@ -52,7 +50,7 @@ async fn https_is_served_with_rustls(t: TestInstance) {
         })
         .await;
     t.setup().await;
-    let s = Server::start_with_scheme(&t, "https").await;
+    let s = TestServer::start_with_scheme(&t, "https").await;
     let client = Client::builder()
         .use_rustls_tls()
         .add_root_certificate(reqwest::Certificate::from_pem(issued.cert.pem().as_bytes()).unwrap())
@@ -101,7 +99,7 @@ async fn a_trusted_proxy_is_believed(t: TestInstance) {
         .reconfigure(|c| c.trusted_proxies = vec!["127.0.0.1".into()])
         .await;
     let admin = t.setup().await;
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let through_proxy = [
         ("X-Forwarded-Proto", "https"),
@@ -176,7 +174,7 @@ async fn a_trusted_proxy_is_believed(t: TestInstance) {
 
 async fn forwarding_headers_from_strangers_count_for_nothing(t: TestInstance) {
     let admin = t.setup().await;
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let client = Client::new();
     let forged = [
         ("X-Forwarded-Proto", "https"),

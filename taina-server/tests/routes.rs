@@ -12,34 +12,28 @@
 //! - the socket: a client that falls behind is told to resync, and the history has no gap.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod support;
-
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use reqwest::{Client, RequestBuilder, Response, StatusCode, header};
 use serde_json::{Value, json};
-use support::{Server, fixture_photo};
 use taina::accounts::ACCOUNT_FAILURES_ALLOWED;
 use taina::backend_tests;
 use taina::core::Role;
 use taina::testing::{PASSWORD, TestInstance};
-use tokio::net::{TcpSocket, TcpStream};
-use tokio_tungstenite::WebSocketStream;
+use taina_server::testing::{Socket, TestServer, fixture_photo, next_within};
 use tokio_tungstenite::tungstenite::Message as Frame;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// A server and a client to call it.
 struct Api {
-    server: Server,
+    server: TestServer,
     client: Client,
 }
 
 impl Api {
     async fn start(t: &TestInstance) -> Api {
         Api {
-            server: Server::start(t).await,
+            server: TestServer::start(t).await,
             client: Client::new(),
         }
     }
@@ -72,12 +66,7 @@ impl Api {
     }
 
     async fn login(&self, email: &str, password: &str) -> Response {
-        self.client
-            .post(self.server.api("/auth/login"))
-            .json(&json!({"email": email, "password": password}))
-            .send()
-            .await
-            .unwrap()
+        self.server.login(email, password).await
     }
 
     /// A multipart upload to `path` (`/files` or `/photos`).
@@ -89,15 +78,8 @@ impl Api {
         name: &str,
         bytes: Vec<u8>,
     ) -> Response {
-        let mut form = reqwest::multipart::Form::new();
-        if let Some(folder) = folder {
-            form = form.text("folder_id", folder.to_owned());
-        }
-        form = form.part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-        );
-        self.post_multipart(token, path, form).await
+        let fields: Vec<(&str, &str)> = folder.map(|f| ("folder_id", f)).into_iter().collect();
+        self.server.upload(token, path, name, bytes, &fields).await
     }
 
     async fn post_multipart(
@@ -106,13 +88,7 @@ impl Api {
         path: &str,
         form: reqwest::multipart::Form,
     ) -> Response {
-        self.client
-            .post(self.server.api(path))
-            .bearer_auth(token)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap()
+        self.server.post_form(token, path, form).await
     }
 }
 
@@ -132,7 +108,7 @@ async fn expect(response: Response, status: StatusCode) -> Value {
 
 /// Asserts the API's error shape with `status` and `code`, and answers the error.
 async fn refused(response: Response, status: StatusCode, code: &str) -> Value {
-    let e = support::error(response, status).await;
+    let e = taina_server::testing::error(response, status).await;
     assert_eq!(e["code"], code, "{e}");
     e
 }
@@ -151,54 +127,16 @@ fn id(value: &Value) -> String {
     value["id"].as_str().unwrap().to_owned()
 }
 
-type Socket = WebSocketStream<TcpStream>;
-
 /// A socket for `token`; `recv_buffer` shrinks the client's TCP receive buffer (a slow reader).
 async fn socket(api: &Api, token: &str, recv_buffer: Option<u32>) -> Socket {
-    let addr: SocketAddr = api
-        .server
-        .base
-        .trim_start_matches("http://")
-        .parse()
-        .unwrap();
-    let tcp = TcpSocket::new_v4().unwrap();
-    if let Some(size) = recv_buffer {
-        tcp.set_recv_buffer_size(size).unwrap();
-    }
-    let stream = tcp.connect(addr).await.unwrap();
-    let mut request = format!("ws://{addr}/api/v1/ws")
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    let mut ws = tokio_tungstenite::client_async(request, stream)
-        .await
-        .unwrap()
-        .0;
+    let mut ws = api.server.socket_with_buffer(token, recv_buffer).await;
     // The pong comes from the loop that also forwards events: once it arrives, the socket follows
     // the person's conversations.
     ws.send(Frame::Text(r#"{"type":"ping"}"#.into()))
         .await
         .unwrap();
-    next_of(&mut ws, "pong", Duration::from_secs(5)).await;
+    next_within(&mut ws, "pong", Duration::from_secs(5)).await;
     ws
-}
-
-/// The next frame of `kind` (skipping others), within `within`.
-async fn next_of(ws: &mut Socket, kind: &str, within: Duration) -> Value {
-    tokio::time::timeout(within, async {
-        loop {
-            if let Frame::Text(text) = ws.next().await.unwrap().unwrap() {
-                let v: Value = serde_json::from_str(text.as_str()).unwrap();
-                if v["type"] == kind {
-                    return v;
-                }
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no {kind} frame"))
 }
 
 // Accounts.
@@ -268,11 +206,11 @@ async fn a_new_password_signs_out_my_other_sessions(t: TestInstance) {
         .send()
         .await
         .unwrap(),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid",
+        StatusCode::FORBIDDEN,
+        "forbidden",
     )
     .await;
-    assert_eq!(e["field"], "current_password");
+    assert_eq!(e["message"], "the current password is not right");
     assert_eq!(
         api.get(&elsewhere, "/me").send().await.unwrap().status(),
         StatusCode::OK,
@@ -685,11 +623,11 @@ async fn a_revoked_invite_registers_no_one(t: TestInstance) {
     };
     let e = refused(
         register(&revoked, "rui@example.org").await.unwrap(),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid",
+        StatusCode::FORBIDDEN,
+        "forbidden",
     )
     .await;
-    assert_eq!(e["field"], "invite");
+    assert_eq!(e["message"], "this invite is not valid");
     refused(
         api.login("rui@example.org", PASSWORD).await,
         StatusCode::UNAUTHORIZED,
@@ -968,7 +906,7 @@ async fn a_group_is_renamed_and_its_participants_change(t: TestInstance) {
     .await;
     assert_eq!(renamed["name"], "Família Silva");
     assert_eq!(api.read(&bia, &group_url).await["name"], "Família Silva");
-    let event = next_of(&mut bia_ws, "conversation.updated", Duration::from_secs(5)).await;
+    let event = next_within(&mut bia_ws, "conversation.updated", Duration::from_secs(5)).await;
     assert_eq!(event["data"]["conversation_id"], group_id.as_str());
     assert_eq!(event["data"]["change"], "renamed");
     let listed = api.read(&bia, "/conversations").await;
@@ -1006,7 +944,7 @@ async fn a_group_is_renamed_and_its_participants_change(t: TestInstance) {
         .collect();
     assert!(texts.contains(&&json!("Oi, família")), "{history}");
     assert!(my_conversations(&api, &gil).await.contains(&group_id));
-    let event = next_of(&mut bia_ws, "conversation.updated", Duration::from_secs(5)).await;
+    let event = next_within(&mut bia_ws, "conversation.updated", Duration::from_secs(5)).await;
     assert_eq!(event["data"]["change"], "participants");
 
     // Removed, he reads nothing more.
@@ -1081,7 +1019,7 @@ async fn messages_are_edited_deleted_and_reacted_to(t: TestInstance) {
     assert_eq!(seen["text"], "Reunião depois de amanhã");
     assert!(seen["edited_at"].is_string(), "{seen}");
     assert_eq!(seen["seq"], meeting["seq"], "it keeps its place");
-    let event = next_of(&mut bia_ws, "message.updated", Duration::from_secs(5)).await;
+    let event = next_within(&mut bia_ws, "message.updated", Duration::from_secs(5)).await;
     assert_eq!(event["data"]["text"], "Reunião depois de amanhã");
 
     // A reaction, then taken back (the emoji percent-encoded in the path).
@@ -1114,7 +1052,7 @@ async fn messages_are_edited_deleted_and_reacted_to(t: TestInstance) {
     assert_eq!(unreacted["reactions"], json!([]));
     let seen = in_history(&api.read(&ana, &history_url).await, &meeting);
     assert_eq!(seen["reactions"], json!([]));
-    let event = next_of(&mut bia_ws, "reaction.removed", Duration::from_secs(5)).await;
+    let event = next_within(&mut bia_ws, "reaction.removed", Duration::from_secs(5)).await;
     assert_eq!(event["data"]["emoji"], "🎉");
 
     // Deleted: a tombstone keeps its place; the text is gone, from search too.
@@ -1131,7 +1069,7 @@ async fn messages_are_edited_deleted_and_reacted_to(t: TestInstance) {
     assert!(in_history(&history, &other)["deleted_at"].is_null());
     let found = api.read(&bia, "/search/messages?q=reuni").await;
     assert!(found["items"].as_array().unwrap().is_empty(), "{found}");
-    let event = next_of(&mut bia_ws, "message.deleted", Duration::from_secs(5)).await;
+    let event = next_within(&mut bia_ws, "message.deleted", Duration::from_secs(5)).await;
     assert_eq!(event["data"]["message_id"], meeting["id"]);
 }
 
@@ -1463,7 +1401,7 @@ async fn a_client_that_falls_behind_resyncs_without_a_gap(t: TestInstance) {
     .await;
     tokio::time::timeout(Duration::from_secs(10), async {
         loop {
-            let created = next_of(&mut slow, "message.created", Duration::from_secs(10)).await;
+            let created = next_within(&mut slow, "message.created", Duration::from_secs(10)).await;
             if created["data"]["id"] == next["id"] {
                 assert_eq!(created["data"]["text"], "de volta");
                 return;

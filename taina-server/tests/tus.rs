@@ -9,21 +9,7 @@ use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use sha2::{Digest, Sha256};
 use taina::backend_tests;
 use taina::testing::TestInstance;
-
-async fn start(t: &TestInstance) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let taina = t.taina.clone();
-    tokio::spawn(async move {
-        taina_server::serve(listener, taina, async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
-    });
-    (url, stop)
-}
+use taina_server::testing::TestServer;
 
 fn tus(request: RequestBuilder, token: &str) -> RequestBuilder {
     request.bearer_auth(token).header("Tus-Resumable", "1.0.0")
@@ -69,7 +55,8 @@ async fn offset(client: &Client, url: &str, token: &str) -> usize {
 }
 
 async fn resumable_uploads(t: TestInstance) {
-    let (base, _stop) = start(&t).await;
+    let server = TestServer::start(&t).await;
+    let base = server.base.clone();
     let token = t.setup().await.token;
     let client = Client::new();
     let content: Vec<u8> = (0..400_000u32).map(|i| (i * 7 % 251) as u8).collect();
@@ -363,7 +350,8 @@ async fn resumable_uploads_are_capped_and_expire(t: TestInstance) {
             c.resumable_upload_idle_minutes = 60;
         })
         .await;
-    let (base, _stop) = start(&t).await;
+    let server = TestServer::start(&t).await;
+    let base = server.base.clone();
     let signed_in = t.setup().await;
     let actor = t.actor(&signed_in).await;
     let token = signed_in.token;
@@ -476,7 +464,8 @@ async fn resumable_uploads_are_capped_and_expire(t: TestInstance) {
 /// Issue 16 #13: a photo upload that would replace a file is refused before anything changes when
 /// its content is not a photo; a photo replacing a photo keeps the file, its photo and its versions.
 async fn photo_replacements_through_tus_keep_the_file(t: TestInstance) {
-    let (base, _stop) = start(&t).await;
+    let server = TestServer::start(&t).await;
+    let base = server.base.clone();
     let signed_in = t.setup().await;
     let actor = t.actor(&signed_in).await;
     let token = signed_in.token;

@@ -9,18 +9,16 @@
 //! the tests fail and say so.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-use support::Server;
 use taina::backend_tests;
 use taina::core::Role;
 use taina::testing::{PASSWORD, TestInstance};
+use taina_server::testing::TestServer;
 
 /// A chromedriver of this test's own, ended when dropped.
 struct Driver {
@@ -171,7 +169,7 @@ fn fixture(name: &str) -> String {
 async fn setup_files_and_photos(t: TestInstance) {
     // Background jobs run, as on a real server: thumbnails appear by themselves.
     let t = t.reconfigure(|c| c.job_workers = 1).await;
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let d = driver().await;
     let c = browser(&d).await;
     let first = t.taina.backend().name() == "sqlite";
@@ -377,7 +375,7 @@ async fn two_people_chat_live(t: TestInstance) {
     let admin = t.setup().await;
     let admin_actor = t.actor(&admin).await;
     t.join(&admin_actor, "bia@example.org", Role::Member).await;
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let d = driver().await;
     let (ana, bia) = (browser(&d).await, browser(&d).await);
     for (c, email) in [(&ana, "admin@example.org"), (&bia, "bia@example.org")] {
@@ -467,7 +465,7 @@ async fn two_people_chat_live(t: TestInstance) {
 }
 
 async fn the_offline_page_comes_from_the_service_worker(t: TestInstance) {
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let d = driver().await;
     let c = browser(&d).await;
     c.goto(&s.at("/login")).await.unwrap();
@@ -586,7 +584,7 @@ async fn installable_large_uploads_and_album_order(t: TestInstance) {
         .add_to_album(&actor, &album.id, &photo_ids)
         .await
         .unwrap();
-    let s = Server::start(&t).await;
+    let s = TestServer::start(&t).await;
     let d = driver().await;
     let c = browser(&d).await;
     c.goto(&s.at("/login")).await.unwrap();

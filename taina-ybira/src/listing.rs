@@ -114,9 +114,10 @@ impl Cursor {
     }
 }
 
-/// The page size to use for a requested `limit` (default when absent, clamped to 1..=1000).
-pub fn page_size(limit: Option<u32>) -> u32 {
-    limit.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE)
+/// The page size for a requested `limit`: the default when absent, refused outside
+/// `1..=MAX_PAGE_SIZE`.
+pub fn page_size(limit: Option<u32>) -> Result<u32, taina_core::Error> {
+    taina_core::validate::page_size(limit, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 }
 
 #[cfg(test)]
@@ -143,9 +144,10 @@ mod tests {
         for bad in ["", "!!!", "Zm9v", &"A".repeat(2000)] {
             assert!(Cursor::decode(bad).is_err(), "{bad}");
         }
-        assert_eq!(page_size(None), DEFAULT_PAGE_SIZE);
-        assert_eq!(page_size(Some(0)), 1);
-        assert_eq!(page_size(Some(1_000_000)), MAX_PAGE_SIZE);
+        assert_eq!(page_size(None).unwrap(), DEFAULT_PAGE_SIZE);
+        assert_eq!(page_size(Some(MAX_PAGE_SIZE)).unwrap(), MAX_PAGE_SIZE);
+        assert!(page_size(Some(0)).is_err());
+        assert!(page_size(Some(MAX_PAGE_SIZE + 1)).is_err());
     }
 
     proptest! {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use taina::testing::{PASSWORD, TestInstance};
+use taina::testing::PASSWORD;
 use taina_ffi::{ProgressListener, RealtimeEvent, TainaClient};
 
 /// A progress listener that remembers what it was told.
@@ -92,33 +92,6 @@ pub async fn connected(heard: &mut tokio::sync::mpsc::UnboundedReceiver<Heard>) 
     .await
 }
 
-/// A running server; it stops when dropped.
-pub struct Server {
-    pub url: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-/// Serves `t` on a port of its own (`scheme` names the URL; the configuration decides on TLS).
-pub async fn serve_with_scheme(t: &TestInstance, scheme: &str) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("{scheme}://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let taina = t.taina.clone();
-    tokio::spawn(async move {
-        taina_server::serve(listener, taina, async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
-    });
-    Server { url, _stop: stop }
-}
-
-/// Serves `t` over plain HTTP.
-pub async fn serve(t: &TestInstance) -> Server {
-    serve_with_scheme(t, "http").await
-}
-
 /// A client signed in as `email`.
 pub async fn signed_in(url: &str, email: &str) -> Arc<TainaClient> {
     let client = TainaClient::new(url.into()).unwrap();
@@ -130,12 +103,8 @@ pub async fn signed_in(url: &str, email: &str) -> Arc<TainaClient> {
 }
 
 /// A fixture photo's path.
-pub fn fixture(name: &str) -> String {
-    format!(
-        "{}/../tests/fixtures/photos/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
+#[allow(unused_imports)] // Not every test binary reads a fixture.
+pub use taina_server::testing::fixture_photo_path as fixture;
 
 /// 9 MiB that are not all alike.
 pub fn nine_mib() -> Vec<u8> {

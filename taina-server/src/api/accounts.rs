@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::constraints;
 use super::{Body, Client, List, path_id};
 use crate::auth::{Auth, clear_cookies, session_cookies};
 use crate::openapi::ErrorBody;
@@ -75,9 +76,13 @@ fn signed_in(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SetupBody {
+    #[schema(schema_with = constraints::community_name)]
     community_name: String,
+    #[schema(schema_with = constraints::email)]
     email: String,
+    #[schema(schema_with = constraints::new_password)]
     password: String,
+    #[schema(schema_with = constraints::display_name)]
     display_name: String,
 }
 
@@ -128,9 +133,13 @@ async fn setup(
 #[serde(deny_unknown_fields)]
 struct RegisterBody {
     /// The `token` that creating the invite answered.
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
     invite: String,
+    #[schema(schema_with = constraints::email)]
     email: String,
+    #[schema(schema_with = constraints::new_password)]
     password: String,
+    #[schema(schema_with = constraints::display_name)]
     display_name: String,
 }
 
@@ -138,6 +147,7 @@ struct RegisterBody {
 #[utoipa::path(post, path = "/auth/register", tag = "accounts", security(()), request_body = RegisterBody,
     responses(
         (status = 201, description = "Registered and signed in", body = SignedInView),
+        (status = 403, description = "The invite is not valid (unknown, expired or used up)", body = ErrorBody),
         (status = 409, description = "The email is taken", body = ErrorBody),
         (status = 429, description = "Busy; retry after `Retry-After` seconds", body = ErrorBody),
     ))]
@@ -165,9 +175,12 @@ async fn register(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LoginBody {
+    #[schema(schema_with = constraints::email)]
     email: String,
+    #[schema(schema_with = constraints::password)]
     password: String,
     /// The community's slug, when the instance holds several.
+    #[schema(schema_with = constraints::slug_or_null)]
     community: Option<String>,
 }
 
@@ -175,6 +188,7 @@ struct LoginBody {
 #[utoipa::path(post, path = "/auth/login", tag = "accounts", security(()), request_body = LoginBody,
     responses(
         (status = 200, description = "Signed in", body = SignedInView),
+        (status = 401, description = "Wrong email or password (or no community by that slug)", body = ErrorBody),
         (status = 429, description = "Too many attempts; retry after `Retry-After` seconds", body = ErrorBody),
     ))]
 async fn login(
@@ -223,6 +237,7 @@ async fn me(State(state): State<AppState>, Auth(actor): Auth) -> Result<Response
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MeBody {
+    #[schema(schema_with = constraints::display_name_or_null)]
     display_name: Option<String>,
 }
 
@@ -251,7 +266,9 @@ async fn update_me(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PasswordBody {
+    #[schema(schema_with = constraints::password)]
     current_password: String,
+    #[schema(schema_with = constraints::new_password)]
     new_password: String,
 }
 
@@ -284,7 +301,7 @@ async fn sessions(State(state): State<AppState>, Auth(actor): Auth) -> Result<Re
 
 /// Ends one of my sessions.
 #[utoipa::path(delete, path = "/me/sessions/{id}", tag = "accounts",
-    params(("id" = String, Path, description = "The session's id")),
+    params(("id" = inline(taina::core::SessionId), Path, description = "The session's id")),
     responses((status = 204, description = "Ended")))]
 async fn revoke_session(
     State(state): State<AppState>,
@@ -307,8 +324,10 @@ async fn community(State(state): State<AppState>, Auth(actor): Auth) -> Result<R
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CommunityBody {
+    #[schema(schema_with = constraints::community_name_or_null)]
     name: Option<String>,
     /// The community's storage quota in bytes.
+    #[schema(schema_with = constraints::quota_bytes_or_null)]
     storage_quota_bytes: Option<i64>,
 }
 
@@ -353,7 +372,7 @@ struct MemberBody {
 
 /// Changes a member's role, or disables or enables them (admins). The last active admin stays.
 #[utoipa::path(patch, path = "/community/members/{id}", tag = "community", request_body = MemberBody,
-    params(("id" = String, Path, description = "The member's user id")),
+    params(("id" = inline(taina::core::UserId), Path, description = "The member's user id")),
     responses(
         (status = 200, description = "The member, changed", body = User),
         (status = 409, description = "The community would have no active admin", body = ErrorBody),
@@ -377,7 +396,7 @@ async fn update_member(
 
 /// Removes a member and their private files (admins).
 #[utoipa::path(delete, path = "/community/members/{id}", tag = "community",
-    params(("id" = String, Path, description = "The member's user id")),
+    params(("id" = inline(taina::core::UserId), Path, description = "The member's user id")),
     responses(
         (status = 204, description = "Removed"),
         (status = 409, description = "The community would have no active admin", body = ErrorBody),
@@ -408,9 +427,11 @@ struct InviteBody {
     role: Role,
     /// How long it is valid, in hours (default a week; at most 90 days).
     #[serde(default = "week")]
+    #[schema(schema_with = constraints::invite_hours)]
     expires_in_hours: u64,
     /// How many accounts it may create (default 1; at most 500).
     #[serde(default = "one")]
+    #[schema(schema_with = constraints::invite_uses)]
     max_uses: i64,
 }
 
@@ -471,7 +492,7 @@ async fn create_invite(
 
 /// Revokes an invite (admins).
 #[utoipa::path(delete, path = "/community/invites/{id}", tag = "community",
-    params(("id" = String, Path, description = "The invite's id")),
+    params(("id" = inline(taina::core::InviteId), Path, description = "The invite's id")),
     responses((status = 204, description = "Revoked")))]
 async fn revoke_invite(
     State(state): State<AppState>,

@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
+use super::constraints;
 use super::form::BoundedForm;
 use super::{Body, List, Query, path_id};
 use crate::auth::Auth;
@@ -65,8 +66,10 @@ pub(super) fn location(parent: Option<&str>) -> Result<Location, ApiError> {
 #[into_params(parameter_in = Query)]
 struct PageQuery {
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = constraints::cursor)]
     cursor: Option<String>,
     /// How many items to answer (default 100, at most 1000).
+    #[param(schema_with = constraints::folder_limit)]
     limit: Option<u32>,
 }
 
@@ -154,7 +157,7 @@ async fn community_root(
 
 /// A folder, its breadcrumbs and a page of its children.
 #[utoipa::path(get, path = "/folders/{id}", tag = "files",
-    params(("id" = String, Path, description = "The folder's id"), PageQuery),
+    params(("id" = inline(taina::core::ItemId), Path, description = "The folder's id"), PageQuery),
     responses(
         (status = 200, description = "The folder and a page of what is in it", body = FolderView),
         (status = 400, description = "A query parameter does not parse", body = ErrorBody),
@@ -174,8 +177,10 @@ async fn folder(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewFolder {
+    #[schema(schema_with = constraints::item_name)]
     name: String,
     /// Where it goes: `root` (my files, the default), `community`, or a folder id.
+    #[schema(schema_with = constraints::place_or_null)]
     parent_id: Option<String>,
 }
 
@@ -205,8 +210,10 @@ async fn create_folder(
 #[serde(deny_unknown_fields)]
 struct ItemChange {
     /// The new name.
+    #[schema(schema_with = constraints::item_name_or_null)]
     name: Option<String>,
     /// Where it moves: `root` (my files), `community`, or a folder id.
+    #[schema(schema_with = constraints::place_or_null)]
     parent_id: Option<String>,
 }
 
@@ -239,7 +246,7 @@ async fn delete_item(state: &AppState, actor: &Actor, id: &str) -> Result<Status
 
 /// Renames and/or moves a folder.
 #[utoipa::path(patch, path = "/folders/{id}", tag = "files", request_body = ItemChange,
-    params(("id" = String, Path, description = "The folder's id")),
+    params(("id" = inline(taina::core::ItemId), Path, description = "The folder's id")),
     responses(
         (status = 200, description = "The folder, changed", body = Item),
         (status = 409, description = "The name is taken in the destination", body = ErrorBody),
@@ -255,7 +262,7 @@ async fn update_folder(
 
 /// Puts a folder, with everything in it, in the trash.
 #[utoipa::path(delete, path = "/folders/{id}", tag = "files",
-    params(("id" = String, Path, description = "The folder's id")),
+    params(("id" = inline(taina::core::ItemId), Path, description = "The folder's id")),
     responses((status = 204, description = "In the trash")))]
 async fn delete_folder(
     State(state): State<AppState>,
@@ -267,7 +274,7 @@ async fn delete_folder(
 
 /// Renames and/or moves a file.
 #[utoipa::path(patch, path = "/files/{id}", tag = "files", request_body = ItemChange,
-    params(("id" = String, Path, description = "The file's id")),
+    params(("id" = inline(taina::core::ItemId), Path, description = "The file's id")),
     responses(
         (status = 200, description = "The file, changed", body = Item),
         (status = 409, description = "The name is taken in the destination", body = ErrorBody),
@@ -283,7 +290,7 @@ async fn update_file(
 
 /// Puts a file in the trash.
 #[utoipa::path(delete, path = "/files/{id}", tag = "files",
-    params(("id" = String, Path, description = "The file's id")),
+    params(("id" = inline(taina::core::ItemId), Path, description = "The file's id")),
     responses((status = 204, description = "In the trash")))]
 async fn delete_file(
     State(state): State<AppState>,
@@ -299,12 +306,15 @@ async fn delete_file(
     dead_code,
     reason = "describes the multipart form in the OpenAPI document only"
 )]
+#[serde(deny_unknown_fields)]
 struct UploadForm {
     /// Where the file goes: `root` (my files, the default), `community`, or a folder id. Must come
-    /// before `file`.
+    /// before `file`, which is the last part.
+    #[schema(schema_with = constraints::place_or_null)]
     folder_id: Option<String>,
     /// When the name is taken: `rename` (the default: `name (2).ext`) or `replace` (the file
     /// gets the new content; the old one is kept as a version). Must come before `file`.
+    #[schema(schema_with = constraints::on_conflict)]
     on_conflict: Option<String>,
     /// The file, with its name in the part's `filename`.
     #[schema(value_type = String, format = Binary)]
@@ -382,7 +392,7 @@ async fn receive_upload(
 
 /// A file (or folder) by id.
 #[utoipa::path(get, path = "/files/{id}", tag = "files",
-    params(("id" = String, Path, description = "The file's id")),
+    params(("id" = inline(taina::core::ItemId), Path, description = "The file's id")),
     responses((status = 200, description = "The file", body = Item)))]
 async fn file(
     State(state): State<AppState>,
@@ -405,7 +415,7 @@ struct ContentQuery {
 /// A file's content: single byte ranges, `If-None-Match` and `If-Range` are honoured.
 #[utoipa::path(get, path = "/files/{id}/content", tag = "files",
     params(
-        ("id" = String, Path, description = "The file's id"),
+        ("id" = inline(taina::core::ItemId), Path, description = "The file's id"),
         ContentQuery,
         ("Range" = Option<String>, Header, description = "One byte range, `bytes=start-end`"),
         ("If-None-Match" = Option<String>, Header, description = "The `ETag` already held: 304 if it still matches"),
@@ -414,14 +424,14 @@ struct ContentQuery {
     responses(
         (status = 200, description = "The whole file, in its own content type (types that could \
             run script as `application/octet-stream`)",
-            content_type = "application/octet-stream",
+            content_type = "*/*",
             headers(
                 ("ETag" = String, description = "The content's SHA-256, in quotes"),
                 ("Last-Modified" = String, description = "When the file last changed"),
                 ("Content-Disposition" = String, description = "`inline` for types safe to show, else `attachment`, with the file name"),
                 ("Accept-Ranges" = String, description = "`bytes`"),
             )),
-        (status = 206, description = "The range asked for", content_type = "application/octet-stream",
+        (status = 206, description = "The range asked for", content_type = "*/*",
             headers(("Content-Range" = String, description = "`bytes start-end/size`"))),
         (status = 304, description = "Not modified: `If-None-Match` names the current `ETag`"),
         (status = 400, description = "A query parameter does not parse", body = ErrorBody),
@@ -450,8 +460,8 @@ async fn content(
 /// A thumbnail of an image or a PDF, as WebP (404 until it is made).
 #[utoipa::path(get, path = "/files/{id}/thumbnail/{size}", tag = "files",
     params(
-        ("id" = String, Path, description = "The file's id"),
-        ("size" = String, Path, description = "`small` (200 × 200, cropped), `medium` (800 px) or `large` (1600 px on the long side)"),
+        ("id" = inline(taina::core::ItemId), Path, description = "The file's id"),
+        ("size" = inline(taina::jaci::Size), Path, description = "`small` (200 × 200, cropped), `medium` (800 px) or `large` (1600 px on the long side)"),
         ("If-None-Match" = Option<String>, Header, description = "The `ETag` already held: 304 if it still matches"),
     ),
     responses(
@@ -502,14 +512,16 @@ async fn thumbnail(
 #[serde(deny_unknown_fields)]
 struct CopyBody {
     /// The destination: `root` (my files, the default), `community`, or a folder id.
+    #[schema(schema_with = constraints::place_or_null)]
     parent_id: Option<String>,
     /// The copy's name (default: the file's); a taken name gets a number.
+    #[schema(schema_with = constraints::item_name_or_null)]
     name: Option<String>,
 }
 
 /// Copies a file (the copy shares the content; no bytes are copied).
 #[utoipa::path(post, path = "/files/{id}/copy", tag = "files", request_body = CopyBody,
-    params(("id" = String, Path, description = "The file's id")),
+    params(("id" = inline(taina::core::ItemId), Path, description = "The file's id")),
     responses((status = 201, description = "The copy", body = Item)))]
 async fn copy(
     State(state): State<AppState>,
@@ -529,7 +541,7 @@ async fn copy(
 
 /// A file's earlier contents.
 #[utoipa::path(get, path = "/files/{id}/versions", tag = "files",
-    params(("id" = String, Path, description = "The file's id")),
+    params(("id" = inline(taina::core::ItemId), Path, description = "The file's id")),
     responses((status = 200, description = "Its earlier versions", body = List<Version>)))]
 async fn versions(
     State(state): State<AppState>,
@@ -543,8 +555,8 @@ async fn versions(
 /// Makes an earlier content the file's current one (the current one becomes a version).
 #[utoipa::path(post, path = "/files/{id}/versions/{version}/restore", tag = "files",
     params(
-        ("id" = String, Path, description = "The file's id"),
-        ("version" = String, Path, description = "The version's id"),
+        ("id" = inline(taina::core::ItemId), Path, description = "The file's id"),
+        ("version" = inline(taina::core::VersionId), Path, description = "The version's id"),
     ),
     responses((status = 200, description = "The file, restored", body = Item)))]
 async fn restore_version(
@@ -572,7 +584,7 @@ async fn trash(State(state): State<AppState>, Auth(actor): Auth) -> Result<Respo
 /// Takes an item out of the trash, back to its folder (or, if the folder is in the trash or gone,
 /// its space's root, for those who may add there).
 #[utoipa::path(post, path = "/trash/{id}/restore", tag = "files",
-    params(("id" = String, Path, description = "The item's id")),
+    params(("id" = inline(taina::core::ItemId), Path, description = "The item's id")),
     responses(
         (status = 200, description = "The item, restored", body = Item),
         (status = 409, description = "The folder it was in is in the trash (or gone) and I may not add to its space's root: restore the folder first", body = ErrorBody),
@@ -588,7 +600,7 @@ async fn restore(
 
 /// Deletes an item in the trash for good.
 #[utoipa::path(delete, path = "/trash/{id}", tag = "files",
-    params(("id" = String, Path, description = "The item's id")),
+    params(("id" = inline(taina::core::ItemId), Path, description = "The item's id")),
     responses((status = 204, description = "Deleted")))]
 async fn purge(
     State(state): State<AppState>,
@@ -605,6 +617,7 @@ async fn purge(
 #[into_params(parameter_in = Query)]
 struct SharesQuery {
     /// Whom this item is shared with; without it, what is shared with me.
+    #[param(schema_with = constraints::id)]
     item_id: Option<String>,
 }
 
@@ -645,8 +658,10 @@ async fn shares(
 #[serde(deny_unknown_fields)]
 struct ShareBody {
     /// The file or folder to share.
+    #[schema(schema_with = constraints::id)]
     item_id: String,
     /// The member to share it with.
+    #[schema(schema_with = constraints::id)]
     user_id: String,
     access: ShareAccess,
 }
@@ -674,7 +689,7 @@ async fn share(
 
 /// Ends a share.
 #[utoipa::path(delete, path = "/shares/{id}", tag = "files",
-    params(("id" = String, Path, description = "The share's id")),
+    params(("id" = inline(taina::core::ShareId), Path, description = "The share's id")),
     responses((status = 204, description = "Ended")))]
 async fn unshare(
     State(state): State<AppState>,

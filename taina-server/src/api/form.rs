@@ -8,6 +8,9 @@
 //!   goes on;
 //! - each text part (`folder_id`, `on_conflict`, `modified_at`) holds at most [`TEXT_PART_BYTES`];
 //! - a part the form does not know is refused (400) as soon as its headers are read, unread;
+//! - the `file` part is the last: a part after it fails the upload (400), which then stores
+//!   nothing (its text would otherwise be silently ignored, e.g. a `folder_id` sent after the
+//!   file);
 //! - the body as a whole stops at `max_upload_bytes` plus [`FORM_OVERHEAD_BYTES`]; the file's own
 //!   bytes stream to storage and the library refuses them past `max_upload_bytes`.
 //!
@@ -21,7 +24,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
-use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -119,9 +121,13 @@ impl std::fmt::Display for OverBudget {
 
 impl std::error::Error for OverBudget {}
 
+/// The parser, shared by the form and its file part's stream (which reads on past the file to
+/// see that nothing follows it). multer's fields borrow nothing, one at a time.
+type Parts = Arc<tokio::sync::Mutex<multer::Multipart<'static>>>;
+
 /// A multipart upload form whose body is read within bounds (see the module's documentation).
 pub struct BoundedForm {
-    parts: axum::extract::Multipart,
+    parts: Parts,
     errors: FormErrors,
 }
 
@@ -172,19 +178,14 @@ fn form_too_large() -> ApiError {
     too_large("the form before its file part", FORM_OVERHEAD_BYTES)
 }
 
-/// A multipart error as the client's: framing problems keep the parser's 4xx status, and a body
-/// that could not be read (which the parser calls a 500) is a 400.
-fn client_error(e: &MultipartError) -> ApiError {
-    let status = e.status();
-    if status.is_client_error() {
-        ApiError::request(status, ErrorCode::BadRequest, e.body_text())
-    } else {
-        ApiError::request(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BadRequest,
-            format!("the request body could not be read: {}", e.body_text()),
-        )
-    }
+/// A multipart error as the client's: the body's framing, or the body itself failing (the
+/// budget's own refusals are told apart by [`FormErrors`]), is a 400.
+fn client_error(e: &multer::Error) -> ApiError {
+    let message = match e {
+        multer::Error::StreamReadFailed(_) => format!("the request body could not be read: {e}"),
+        _ => format!("the form is malformed: {e}"),
+    };
+    ApiError::request(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
 }
 
 impl<S> FromRequest<S> for BoundedForm
@@ -218,19 +219,24 @@ where
         if declared.is_some_and(|n| n > total) {
             return Err(errors.answer(too_large("file", max_upload_bytes)));
         }
-        let (parts, body) = req.into_parts();
-        let body = budget.meter(body.into_data_stream());
-        let req = Request::from_parts(parts, axum::body::Body::from_stream(body));
-        let parts = axum::extract::Multipart::from_request(req, state)
-            .await
-            .map_err(|rejection| {
+        let boundary = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| multer::parse_boundary(v).ok())
+            .ok_or_else(|| {
                 errors.answer(ApiError::request(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     ErrorCode::UnsupportedMediaType,
-                    rejection.body_text(),
+                    "send the upload as multipart/form-data with a boundary",
                 ))
             })?;
-        Ok(BoundedForm { parts, errors })
+        let body = budget.meter(req.into_body().into_data_stream());
+        let parts = multer::Multipart::new(body, boundary);
+        Ok(BoundedForm {
+            parts: Arc::new(tokio::sync::Mutex::new(parts)),
+            errors,
+        })
     }
 }
 
@@ -241,23 +247,29 @@ impl BoundedForm {
     }
 
     /// The next part, or `None` after the last.
-    pub async fn next(&mut self) -> Result<Option<Part<'_>>, ApiError> {
+    pub async fn next(&mut self) -> Result<Option<Part>, ApiError> {
         let budget = self.errors.budget.clone();
-        match budget.step(self.parts.next_field()).await {
+        let mut parts = self.parts.lock().await;
+        match budget.step(parts.next_field()).await {
             None => Err(form_too_large()),
-            Some(Ok(field)) => Ok(field.map(|field| Part { field, budget })),
+            Some(Ok(field)) => Ok(field.map(|field| Part {
+                field,
+                budget,
+                parts: self.parts.clone(),
+            })),
             Some(Err(e)) => Err(self.errors.explain(client_error(&e))),
         }
     }
 }
 
 /// One part of an upload form.
-pub struct Part<'a> {
-    field: Field<'a>,
+pub struct Part {
+    field: multer::Field<'static>,
     budget: Arc<Budget>,
+    parts: Parts,
 }
 
-impl<'a> Part<'a> {
+impl Part {
     /// The part's name.
     pub fn name(&self) -> Option<&str> {
         self.field.name()
@@ -306,19 +318,49 @@ impl<'a> Part<'a> {
     }
 
     /// The file's bytes as they arrive; the body may now carry up to `max_upload_bytes` and the
-    /// form's overhead. A failure of the body is recorded, so that the library's error for it is
-    /// answered as the client's.
-    pub fn into_stream(self) -> Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send + 'a>> {
+    /// form's overhead. After the file's last byte the stream reads on to the form's end: a part
+    /// that follows the file fails it, so the upload stores nothing. A failure of the body is
+    /// recorded, so that the library's error for it is answered as the client's.
+    pub fn into_stream(self) -> Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>> {
         self.budget.before_file.store(false, Ordering::Relaxed);
         let budget = self.budget;
-        Box::pin(self.field.map_err(move |e| {
-            if let ApiError::Request {
+        let fail = {
+            let budget = budget.clone();
+            move |status: StatusCode, message: String| {
+                budget.fail(status, message.clone());
+                std::io::Error::other(message)
+            }
+        };
+        let fail_tail = fail.clone();
+        let parts = self.parts;
+        let bytes = self.field.map_err(move |e| {
+            let ApiError::Request {
                 status, message, ..
             } = client_error(&e)
-            {
-                budget.fail(status, message);
+            else {
+                return std::io::Error::other(e);
+            };
+            fail(status, message)
+        });
+        // `chain` drops the file's field once it ends, so the parser may read the next part.
+        let end = futures::stream::once(async move {
+            let next = parts.lock().await.next_field().await;
+            match next {
+                Ok(None) => None,
+                Ok(Some(after)) => Some(Err(fail_tail(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "the `file` part must be the form's last; `{}` follows it",
+                        after.name().unwrap_or_default()
+                    ),
+                ))),
+                Err(e) => Some(Err(fail_tail(
+                    StatusCode::BAD_REQUEST,
+                    format!("the form is malformed: {e}"),
+                ))),
             }
-            std::io::Error::other(e)
-        }))
+        })
+        .filter_map(std::future::ready);
+        Box::pin(bytes.chain(end))
     }
 }

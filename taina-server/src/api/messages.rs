@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::constraints;
 use super::{Body, List, Query, path_id};
 use crate::auth::Auth;
 use crate::download::{Plan, plan, respond};
@@ -73,9 +74,11 @@ struct NewConversation {
     #[serde(rename = "type")]
     kind: ConversationType,
     /// A group's name (ignored for direct conversations).
+    #[schema(schema_with = constraints::conversation_name_or_null)]
     name: Option<String>,
     /// The others in it, by user id (exactly one for a direct conversation).
     #[serde(default)]
+    #[schema(schema_with = constraints::participant_ids)]
     participant_ids: Vec<String>,
 }
 
@@ -107,8 +110,9 @@ async fn create_conversation(
 
 /// My direct conversation with someone, started if there is none yet.
 #[utoipa::path(post, path = "/conversations/direct/{user_id}", tag = "messages",
-    params(("user_id" = String, Path, description = "The other person's user id")),
-    responses((status = 200, description = "The conversation", body = Conversation)))]
+    params(("user_id" = inline(taina::core::UserId), Path, description = "The other person's user id")),
+    responses(
+        (status = 422, description = "The user id is mine: a direct conversation needs someone else", body = ErrorBody),(status = 200, description = "The conversation", body = Conversation)))]
 async fn direct(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -120,7 +124,7 @@ async fn direct(
 
 /// A conversation and its participants.
 #[utoipa::path(get, path = "/conversations/{id}", tag = "messages",
-    params(("id" = String, Path, description = "The conversation's id")),
+    params(("id" = inline(taina::core::ConversationId), Path, description = "The conversation's id")),
     responses((status = 200, description = "The conversation", body = Conversation)))]
 async fn conversation(
     State(state): State<AppState>,
@@ -135,12 +139,13 @@ async fn conversation(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Rename {
+    #[schema(schema_with = constraints::conversation_name)]
     name: String,
 }
 
 /// Renames a group (its admins).
 #[utoipa::path(patch, path = "/conversations/{id}", tag = "messages", request_body = Rename,
-    params(("id" = String, Path, description = "The conversation's id")),
+    params(("id" = inline(taina::core::ConversationId), Path, description = "The conversation's id")),
     responses((status = 200, description = "The conversation, renamed", body = Conversation)))]
 async fn rename(
     State(state): State<AppState>,
@@ -156,13 +161,14 @@ async fn rename(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Participants {
+    #[schema(schema_with = constraints::participant_ids)]
     participant_ids: Vec<String>,
 }
 
 /// Adds people to a group (its admins); those already in it are skipped.
 #[utoipa::path(post, path = "/conversations/{id}/participants", tag = "messages",
     request_body = Participants,
-    params(("id" = String, Path, description = "The conversation's id")),
+    params(("id" = inline(taina::core::ConversationId), Path, description = "The conversation's id")),
     responses((status = 200, description = "The conversation, with them", body = Conversation)))]
 async fn add_participants(
     State(state): State<AppState>,
@@ -183,8 +189,8 @@ async fn add_participants(
 /// Removes someone from a group (its admins), or leaves it when it is me.
 #[utoipa::path(delete, path = "/conversations/{id}/participants/{user_id}", tag = "messages",
     params(
-        ("id" = String, Path, description = "The conversation's id"),
-        ("user_id" = String, Path, description = "The participant's user id (mine to leave)"),
+        ("id" = inline(taina::core::ConversationId), Path, description = "The conversation's id"),
+        ("user_id" = inline(taina::core::UserId), Path, description = "The participant's user id (mine to leave)"),
     ),
     responses((status = 204, description = "Removed, or left")))]
 async fn remove_participant(
@@ -209,16 +215,19 @@ async fn remove_participant(
 #[into_params(parameter_in = Query)]
 struct HistoryQuery {
     /// Older than this `seq` (the `next_cursor` of the previous page).
+    #[param(schema_with = constraints::seq)]
     cursor: Option<i64>,
     /// Newer than this `seq` (catching up); not with `cursor`.
+    #[param(schema_with = constraints::seq)]
     after: Option<i64>,
     /// How many messages to answer (default 50, at most 200).
+    #[param(schema_with = constraints::history_limit)]
     limit: Option<u32>,
 }
 
 /// A page of a conversation's messages, oldest first: the latest, before `cursor` or after `after`.
 #[utoipa::path(get, path = "/conversations/{id}/messages", tag = "messages",
-    params(("id" = String, Path, description = "The conversation's id"), HistoryQuery),
+    params(("id" = inline(taina::core::ConversationId), Path, description = "The conversation's id"), HistoryQuery),
     responses(
         (status = 200, description = "Messages in `seq` order; `next_cursor` is the `seq` to pass on in the same direction", body = List<Message>),
         (status = 400, description = "A query parameter does not parse", body = ErrorBody),
@@ -251,20 +260,25 @@ async fn history(
 struct SendBody {
     /// The text (may be empty with an attachment).
     #[serde(default)]
+    #[schema(schema_with = constraints::message_text)]
     content: String,
     /// `text`, `image`, `video`, `audio` or `file`: a hint; the attachment's own type decides.
+    #[schema(schema_with = constraints::message_type_or_null)]
     message_type: Option<String>,
     /// A file I may read, to attach.
+    #[schema(schema_with = constraints::id_or_null)]
     file_id: Option<String>,
     /// The id of the message this answers.
+    #[schema(schema_with = constraints::id_or_null)]
     reply_to: Option<String>,
     /// The client's own key for the message: sending again with it answers the same message.
+    #[schema(schema_with = constraints::client_key_or_null)]
     client_id: Option<String>,
 }
 
 /// Sends a message, with text and/or an attached file.
 #[utoipa::path(post, path = "/conversations/{id}/messages", tag = "messages", request_body = SendBody,
-    params(("id" = String, Path, description = "The conversation's id")),
+    params(("id" = inline(taina::core::ConversationId), Path, description = "The conversation's id")),
     responses(
         (status = 201, description = "The message", body = Message),
         (status = 413, description = "The attachment is larger than messages allow", body = ErrorBody),
@@ -311,6 +325,7 @@ async fn send(
 #[serde(deny_unknown_fields)]
 struct ReadBody {
     /// The `seq` of the last message read.
+    #[schema(schema_with = constraints::seq)]
     seq: i64,
 }
 
@@ -324,7 +339,7 @@ struct ReadView {
 
 /// Marks a conversation read up to a message.
 #[utoipa::path(post, path = "/conversations/{id}/read", tag = "messages", request_body = ReadBody,
-    params(("id" = String, Path, description = "The conversation's id")),
+    params(("id" = inline(taina::core::ConversationId), Path, description = "The conversation's id")),
     responses((status = 200, description = "My read position", body = ReadView)))]
 async fn mark_read(
     State(state): State<AppState>,
@@ -345,12 +360,13 @@ async fn mark_read(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EditBody {
+    #[schema(schema_with = constraints::edited_text)]
     content: String,
 }
 
 /// Edits one of my messages.
 #[utoipa::path(patch, path = "/messages/{id}", tag = "messages", request_body = EditBody,
-    params(("id" = String, Path, description = "The message's id")),
+    params(("id" = inline(taina::core::MessageId), Path, description = "The message's id")),
     responses((status = 200, description = "The message, edited", body = Message)))]
 async fn edit(
     State(state): State<AppState>,
@@ -364,7 +380,7 @@ async fn edit(
 
 /// Deletes a message (mine, or anyone's for a group admin); a tombstone keeps its place.
 #[utoipa::path(delete, path = "/messages/{id}", tag = "messages",
-    params(("id" = String, Path, description = "The message's id")),
+    params(("id" = inline(taina::core::MessageId), Path, description = "The message's id")),
     responses((status = 204, description = "Deleted")))]
 async fn delete_message(
     State(state): State<AppState>,
@@ -381,12 +397,13 @@ async fn delete_message(
 #[serde(deny_unknown_fields)]
 struct ReactBody {
     /// One emoji.
+    #[schema(schema_with = constraints::emoji)]
     emoji: String,
 }
 
 /// Reacts to a message with an emoji.
 #[utoipa::path(post, path = "/messages/{id}/reactions", tag = "messages", request_body = ReactBody,
-    params(("id" = String, Path, description = "The message's id")),
+    params(("id" = inline(taina::core::MessageId), Path, description = "The message's id")),
     responses(
         (status = 201, description = "The message, with the reaction", body = Message),
         (status = 409, description = "I already reacted with this emoji, I have 20 reactions on the message, it has 50 different ones, or it was deleted", body = ErrorBody),
@@ -405,10 +422,11 @@ async fn react(
 /// Takes back my reaction.
 #[utoipa::path(delete, path = "/messages/{id}/reactions/{emoji}", tag = "messages",
     params(
-        ("id" = String, Path, description = "The message's id"),
+        ("id" = inline(taina::core::MessageId), Path, description = "The message's id"),
         ("emoji" = String, Path, description = "The emoji, percent-encoded"),
     ),
-    responses((status = 200, description = "The message, without it", body = Message)))]
+    responses(
+        (status = 422, description = "Not an emoji as reactions are (at most 16 characters, no spaces)", body = ErrorBody),(status = 200, description = "The message, without it", body = Message)))]
 async fn unreact(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -421,7 +439,7 @@ async fn unreact(
 /// A message's attached file: single byte ranges and `If-None-Match` are honoured.
 #[utoipa::path(get, path = "/messages/{id}/attachment", tag = "messages",
     params(
-        ("id" = String, Path, description = "The message's id"),
+        ("id" = inline(taina::core::MessageId), Path, description = "The message's id"),
         ("Range" = Option<String>, Header, description = "One byte range, `bytes=start-end`"),
         ("If-None-Match" = Option<String>, Header, description = "The `ETag` already held: 304 if it still matches"),
         ("If-Range" = Option<String>, Header, description = "The `ETag` the range is for; a stale one gets the whole file"),
@@ -471,6 +489,7 @@ async fn attachment(
 #[into_params(parameter_in = Query)]
 struct SearchQuery {
     /// The words to find; the last one matches as a prefix.
+    #[param(schema_with = constraints::search_query)]
     q: String,
 }
 

@@ -7,6 +7,7 @@
 //! same declarations.
 
 mod accounts;
+pub(crate) mod constraints;
 mod files;
 mod form;
 mod messages;
@@ -39,6 +40,10 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 
 /// A JSON request body; malformed bodies are answered 400, a wrong content type 415, bodies that
 /// do not fit the expected shape 422, all in the API's error shape.
+///
+/// Every body is a JSON object (serde would also read a struct from an array, which no client
+/// means and the document does not allow), and a number with a zero fraction (`3.0`) is the
+/// integer it equals, as JSON Schema says.
 pub struct Body<T>(pub T);
 
 impl<S, T> FromRequest<S> for Body<T>
@@ -49,31 +54,70 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Body(value)),
-            Err(rejection) => Err(match rejection {
-                JsonRejection::MissingJsonContentType(_) => ApiError::request(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    ErrorCode::UnsupportedMediaType,
-                    "send JSON with Content-Type: application/json",
-                ),
-                JsonRejection::JsonDataError(e) => ApiError::request(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    ErrorCode::Invalid,
-                    e.body_text(),
-                ),
-                JsonRejection::BytesRejection(_) => ApiError::request(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    ErrorCode::TooLarge,
-                    "the request body is too large",
-                ),
-                other => ApiError::request(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::BadRequest,
-                    other.body_text(),
-                ),
-            }),
+        let invalid = |message: String| {
+            ApiError::request(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::Invalid,
+                message,
+            )
+        };
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(rejection) => {
+                return Err(match rejection {
+                    JsonRejection::MissingJsonContentType(_) => ApiError::request(
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        ErrorCode::UnsupportedMediaType,
+                        "send JSON with Content-Type: application/json",
+                    ),
+                    JsonRejection::BytesRejection(_) => ApiError::request(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        ErrorCode::TooLarge,
+                        "the request body is too large",
+                    ),
+                    other => ApiError::request(
+                        StatusCode::BAD_REQUEST,
+                        ErrorCode::BadRequest,
+                        other.body_text(),
+                    ),
+                });
+            }
+        };
+        if !value.is_object() {
+            return Err(invalid("the body must be a JSON object".to_owned()));
         }
+        let value = integral_numbers(value);
+        serde_path_to_error::deserialize(value)
+            .map(Body)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                if path == "." {
+                    invalid(inner.to_string())
+                } else {
+                    invalid(format!("{path}: {inner}"))
+                }
+            })
+    }
+}
+
+/// `value` with every number that has a zero fraction and fits an `i64` made that integer.
+fn integral_numbers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    /// Integers up to 2^53 are exact in an `f64`; past that a zero fraction says nothing.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() <= EXACT => Value::from(f as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(integral_numbers).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, integral_numbers(v)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 

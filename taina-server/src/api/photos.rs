@@ -15,6 +15,7 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
+use super::constraints;
 use super::form::BoundedForm;
 use super::{Body, List, Query, path_id};
 use crate::auth::Auth;
@@ -39,6 +40,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 struct KnownBody {
     /// SHA-256 hashes (hex) of the device's photos, at most 500 a call.
+    #[schema(schema_with = constraints::sha256_hashes)]
     hashes: Vec<String>,
 }
 
@@ -87,11 +89,14 @@ struct TimelineQuery {
     #[param(inline)]
     scope: Option<ScopeParam>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = constraints::cursor)]
     cursor: Option<String>,
     /// How many photos to answer (default 50, at most 500).
+    #[param(schema_with = constraints::timeline_limit)]
     limit: Option<u32>,
     /// The viewer's offset from UTC in minutes, for date headings (JavaScript's
     /// `-new Date().getTimezoneOffset()`).
+    #[param(schema_with = constraints::utc_offset)]
     utc_offset: Option<i16>,
 }
 
@@ -180,12 +185,15 @@ async fn timeline(
     dead_code,
     reason = "describes the multipart form in the OpenAPI document only"
 )]
+#[serde(deny_unknown_fields)]
 struct PhotoUploadForm {
     /// Where the file goes: `root` (my files, the default), `community`, or a folder id. Must come
-    /// before `file`.
+    /// before `file`, which is the last part.
+    #[schema(schema_with = constraints::place_or_null)]
     folder_id: Option<String>,
     /// The file's time on the device (RFC 3339): when it was taken, if its metadata does not say.
     /// Must come before `file`.
+    #[schema(schema_with = constraints::time)]
     modified_at: Option<String>,
     /// The photo or video, with its name in the part's `filename`.
     #[schema(value_type = String, format = Binary)]
@@ -280,7 +288,7 @@ struct PhotoView {
 
 /// A photo, with the ids of its neighbours in the timeline it belongs to.
 #[utoipa::path(get, path = "/photos/{id}", tag = "photos",
-    params(("id" = String, Path, description = "The photo's id")),
+    params(("id" = inline(taina::core::PhotoId), Path, description = "The photo's id")),
     responses((status = 200, description = "The photo", body = PhotoView)))]
 async fn photo(
     State(state): State<AppState>,
@@ -299,7 +307,7 @@ async fn photo(
 
 /// Deletes a photo: its file goes to the trash (restoring the file brings the photo back).
 #[utoipa::path(delete, path = "/photos/{id}", tag = "photos",
-    params(("id" = String, Path, description = "The photo's id")),
+    params(("id" = inline(taina::core::PhotoId), Path, description = "The photo's id")),
     responses((status = 204, description = "Deleted")))]
 async fn delete_photo(
     State(state): State<AppState>,
@@ -346,8 +354,10 @@ async fn albums(State(state): State<AppState>, Auth(actor): Auth) -> Result<Resp
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AlbumBody {
+    #[schema(schema_with = constraints::album_name)]
     name: String,
     #[serde(default)]
+    #[schema(schema_with = constraints::album_description)]
     description: String,
     /// Who sees it (default `private`).
     visibility: Option<Visibility>,
@@ -387,7 +397,7 @@ struct AlbumView {
 
 /// An album and its photos.
 #[utoipa::path(get, path = "/albums/{id}", tag = "photos",
-    params(("id" = String, Path, description = "The album's id")),
+    params(("id" = inline(taina::core::AlbumId), Path, description = "The album's id")),
     responses((status = 200, description = "The album and its photos", body = AlbumView)))]
 async fn album(
     State(state): State<AppState>,
@@ -405,12 +415,14 @@ async fn album(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AlbumPatch {
+    #[schema(schema_with = constraints::album_name_or_null)]
     name: Option<String>,
+    #[schema(schema_with = constraints::album_description_or_null)]
     description: Option<String>,
     visibility: Option<Visibility>,
     /// A photo in the album to be its cover; `null` resets the cover to the first photo.
     #[serde(default, with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = constraints::id_or_null)]
     cover_photo_id: Option<Option<String>>,
 }
 
@@ -426,8 +438,9 @@ mod double_option {
 
 /// Renames an album, changes its description, visibility or cover.
 #[utoipa::path(patch, path = "/albums/{id}", tag = "photos", request_body = AlbumPatch,
-    params(("id" = String, Path, description = "The album's id")),
-    responses((status = 200, description = "The album, changed", body = Album)))]
+    params(("id" = inline(taina::core::AlbumId), Path, description = "The album's id")),
+    responses(
+        (status = 409, description = "The album changed: the order must list exactly its photos, the cover must be one of them", body = ErrorBody),(status = 200, description = "The album, changed", body = Album)))]
 async fn update_album(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -459,7 +472,7 @@ async fn update_album(
 
 /// Deletes an album (its photos stay).
 #[utoipa::path(delete, path = "/albums/{id}", tag = "photos",
-    params(("id" = String, Path, description = "The album's id")),
+    params(("id" = inline(taina::core::AlbumId), Path, description = "The album's id")),
     responses((status = 204, description = "Deleted")))]
 async fn delete_album(
     State(state): State<AppState>,
@@ -475,6 +488,16 @@ async fn delete_album(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PhotoIds {
+    #[schema(schema_with = constraints::photo_ids)]
+    photo_ids: Vec<String>,
+}
+
+/// An album's photos in their new order.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PhotoOrder {
+    /// Every photo of the album, each once, in the order to show them.
+    #[schema(schema_with = constraints::photo_order)]
     photo_ids: Vec<String>,
 }
 
@@ -486,7 +509,7 @@ fn photo_ids(raw: &[String]) -> Result<Vec<PhotoId>, ApiError> {
 
 /// Adds photos to an album (at its end; those already in it stay where they are).
 #[utoipa::path(post, path = "/albums/{id}/photos", tag = "photos", request_body = PhotoIds,
-    params(("id" = String, Path, description = "The album's id")),
+    params(("id" = inline(taina::core::AlbumId), Path, description = "The album's id")),
     responses((status = 200, description = "The album, changed", body = Album)))]
 async fn add_photos(
     State(state): State<AppState>,
@@ -509,8 +532,8 @@ async fn add_photos(
 /// Takes a photo out of an album (the photo stays in the library).
 #[utoipa::path(delete, path = "/albums/{id}/photos/{photo_id}", tag = "photos",
     params(
-        ("id" = String, Path, description = "The album's id"),
-        ("photo_id" = String, Path, description = "The photo's id"),
+        ("id" = inline(taina::core::AlbumId), Path, description = "The album's id"),
+        ("photo_id" = inline(taina::core::PhotoId), Path, description = "The photo's id"),
     ),
     responses((status = 200, description = "The album, changed", body = Album)))]
 async fn remove_photo(
@@ -531,14 +554,15 @@ async fn remove_photo(
 }
 
 /// Puts an album's photos in a new order (exactly the photos it holds, each once).
-#[utoipa::path(put, path = "/albums/{id}/order", tag = "photos", request_body = PhotoIds,
-    params(("id" = String, Path, description = "The album's id")),
-    responses((status = 200, description = "The album, reordered", body = Album)))]
+#[utoipa::path(put, path = "/albums/{id}/order", tag = "photos", request_body = PhotoOrder,
+    params(("id" = inline(taina::core::AlbumId), Path, description = "The album's id")),
+    responses(
+        (status = 409, description = "The album changed: the order must list exactly its photos, the cover must be one of them", body = ErrorBody),(status = 200, description = "The album, reordered", body = Album)))]
 async fn reorder(
     State(state): State<AppState>,
     Auth(actor): Auth,
     Path(id): Path<String>,
-    Body(body): Body<PhotoIds>,
+    Body(body): Body<PhotoOrder>,
 ) -> Result<Response, ApiError> {
     let id = path_id(&id, AlbumId::parse)?;
     let photos = photo_ids(&body.photo_ids)?;

@@ -16,6 +16,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
+use super::constraints::string_schema;
 use super::path_id;
 use crate::auth::Auth;
 use crate::openapi::ErrorBody;
@@ -63,6 +64,12 @@ fn set(response: &mut Response, name: &'static str, value: impl ToString) {
         response.headers_mut().insert(name, v);
     }
 }
+
+string_schema!(TusResumable, "The tus version spoken: `1.0.0`.", enum "1.0.0");
+string_schema!(UploadChecksum, "`sha256 <base64 of the 32-byte digest>`.", pattern "^sha256 [A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$");
+
+string_schema!(UploadMetadata, "tus `Upload-Metadata`: comma-separated `key base64(value)` pairs; \
+    the values are UTF-8 and each is checked as its key says.", format "tus-upload-metadata");
 
 /// Requests must speak our tus version: the 412 answer otherwise.
 fn version_refused(headers: &HeaderMap) -> Option<Response> {
@@ -119,15 +126,19 @@ fn metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, ApiError> {
     let raw = raw
         .to_str()
         .map_err(|_| bad("Upload-Metadata is not ASCII"))?;
+    // An empty header carries no metadata (tus asks for at least one pair; clients send it empty).
+    if raw.trim().is_empty() {
+        return Ok(Vec::new());
+    }
     tus::parse_upload_metadata(raw).map_err(|e| bad(&e.to_string()))
 }
 
 /// Starts a resumable upload (tus creation); its length is reserved against the quota.
 #[utoipa::path(post, path = "/uploads", tag = "uploads",
     params(
-        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+        ("Tus-Resumable" = inline(TusResumable), Header, description = "`1.0.0`"),
         ("Upload-Length" = u64, Header, description = "The whole file's size in bytes (`Upload-Defer-Length` is not supported)"),
-        ("Upload-Metadata" = Option<String>, Header, description = "`key base64,key base64,...`: \
+        ("Upload-Metadata" = inline(Option<UploadMetadata>), Header, description = "`key base64,key base64,...`: \
             `filename` (or `name`), `folder_id` (`root`, `community` or a folder id), `on_conflict` \
             (`rename`, the default, or `replace`: a new version of the file of that name), `photo` \
             (`true` or `1`: add it to the photo library), `modified_at` (RFC 3339)"),
@@ -208,8 +219,8 @@ async fn create(
 /// Where a resumable upload stands (tus core).
 #[utoipa::path(head, path = "/uploads/{id}", tag = "uploads",
     params(
-        ("id" = String, Path, description = "The upload's id"),
-        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+        ("id" = inline(taina::core::UploadId), Path, description = "The upload's id"),
+        ("Tus-Resumable" = inline(TusResumable), Header, description = "`1.0.0`"),
     ),
     responses(
         (status = 200, description = "Its offset and length (no body)",
@@ -247,6 +258,10 @@ fn checksum(headers: &HeaderMap) -> Result<Option<[u8; 32]>, ApiError> {
     let raw = raw
         .to_str()
         .map_err(|_| bad("Upload-Checksum is not ASCII"))?;
+    // An empty header carries no checksum.
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
     tus::parse_upload_checksum(raw)
         .map(Some)
         .map_err(|e| bad(&e.to_string()))
@@ -255,10 +270,10 @@ fn checksum(headers: &HeaderMap) -> Result<Option<[u8; 32]>, ApiError> {
 /// Appends a piece at `Upload-Offset` (tus core and checksum); the last piece stores the file.
 #[utoipa::path(patch, path = "/uploads/{id}", tag = "uploads",
     params(
-        ("id" = String, Path, description = "The upload's id"),
-        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+        ("id" = inline(taina::core::UploadId), Path, description = "The upload's id"),
+        ("Tus-Resumable" = inline(TusResumable), Header, description = "`1.0.0`"),
         ("Upload-Offset" = u64, Header, description = "Where the piece starts: the upload's current offset"),
-        ("Upload-Checksum" = Option<String>, Header, description = "`sha256 <base64>` of the piece: a piece that does not match is dropped"),
+        ("Upload-Checksum" = inline(Option<UploadChecksum>), Header, description = "`sha256 <base64>` of the piece: a piece that does not match is dropped"),
     ),
     request_body(content_type = "application/offset+octet-stream", description = "The piece's bytes"),
     responses(
@@ -350,8 +365,8 @@ async fn append(
 /// Abandons a resumable upload (tus termination): its bytes go and its reservation is given back.
 #[utoipa::path(delete, path = "/uploads/{id}", tag = "uploads",
     params(
-        ("id" = String, Path, description = "The upload's id"),
-        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+        ("id" = inline(taina::core::UploadId), Path, description = "The upload's id"),
+        ("Tus-Resumable" = inline(TusResumable), Header, description = "`1.0.0`"),
     ),
     responses(
         (status = 204, description = "Cancelled",

@@ -11,13 +11,15 @@
 //! heartbeat. Client frames are bounded in size and rate, and a socket that cannot keep up is
 //! closed rather than allowed to hold anything up (`taina_core::socket` holds the limits).
 
+use super::constraints::string_schema;
 use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use taina::accounts::{Ended, SessionWatch};
 use taina::core::socket::{self, FrameBudget, FrameVerdict};
-use taina::core::wire::{ClientFrame, ServerFrame};
+use taina::core::wire::{ClientFrame, ErrorCode, ServerFrame};
 use taina::core::{Actor, Error as DomainError};
 use taina::events::{EventFeed, FeedItem};
 
@@ -34,8 +36,19 @@ use crate::{ApiError, AppState};
         fell behind (catch up through the API), `{\"type\": \"pong\"}` and `{\"type\": \"error\", \"data\": {\"message\"}}`. \
         The client sends `{\"type\": \"typing\", \"conversation_id\", \"typing\": true|false}`, \
         `{\"type\": \"idle\", \"idle\": true|false}` and `{\"type\": \"ping\"}`.",
+    params(
+        ("Connection" = inline(UpgradeConnection), Header, description = "`Upgrade` (RFC 6455)"),
+        ("Upgrade" = inline(UpgradeProtocol), Header, description = "`websocket`"),
+        ("Sec-WebSocket-Version" = inline(WebSocketVersion), Header, description = "`13`"),
+        ("Sec-WebSocket-Key" = inline(WebSocketKey), Header, description = "16 random bytes in base64"),
+    ),
     responses(
-        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 101, description = "Switching to the WebSocket protocol",
+            headers(
+                ("Upgrade" = String, description = "`websocket`"),
+                ("Connection" = String, description = "`upgrade`"),
+                ("Sec-WebSocket-Accept" = String, description = "The key's answer (RFC 6455)"),
+            )),
         (status = 400, description = "Not a WebSocket upgrade request", body = crate::openapi::ErrorBody),
         (status = 429, description = "Too many sockets open for this person", body = crate::openapi::ErrorBody),
     ))]
@@ -44,8 +57,32 @@ pub(super) async fn upgrade(
     Auth(actor): Auth,
     client: Client,
     headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    let key_ok = headers
+        .get(header::SEC_WEBSOCKET_KEY)
+        .and_then(|k| k.to_str().ok())
+        .and_then(|k| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .decode(k.trim())
+                .ok()
+        })
+        .is_some_and(|key| key.len() == 16);
+    if ws.is_ok() && !key_ok {
+        return Err(ApiError::request(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            "Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455)",
+        ));
+    }
+    let ws = ws.map_err(|rejection| {
+        ApiError::request(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            format!("not a WebSocket upgrade: {}", rejection.body_text()),
+        )
+    })?;
     if token(&headers).is_some_and(|(_, from_cookie)| from_cookie)
         && !same_origin(&headers, &client)
     {
@@ -76,6 +113,12 @@ pub(super) async fn upgrade(
             }
         }))
 }
+
+// The handshake's headers, for the document (RFC 6455 §4.1).
+string_schema!(UpgradeConnection, "`Connection: Upgrade`.", enum "Upgrade");
+string_schema!(UpgradeProtocol, "`Upgrade: websocket`.", enum "websocket");
+string_schema!(WebSocketVersion, "`Sec-WebSocket-Version: 13`.", enum "13");
+string_schema!(WebSocketKey, "`Sec-WebSocket-Key`: 16 bytes in base64.", pattern "^[A-Za-z0-9+/]{21}[AQgw]==$");
 
 /// Whether the page that opens the socket is ours: its `Origin` is the origin the client used to
 /// reach us (a request without `Origin` does not come from a browser page).
