@@ -505,7 +505,7 @@ async fn concurrent_registrations_queue_and_respect_the_invite(t: TestInstance) 
     for task in tasks {
         match task.await.unwrap() {
             Ok(_) => joined += 1,
-            Err(e) => assert_eq!(e.kind(), ErrorKind::Invalid, "{e}"),
+            Err(e) => assert_eq!(e.kind(), ErrorKind::Forbidden, "{e}"),
         }
     }
     assert_eq!(joined, 12);
