@@ -26,7 +26,8 @@ if ! [ -x "$VENV/bin/st" ] || [ "$("$VENV/bin/st" --version 2>/dev/null | awk '{
     "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-cargo build -q -p taina-cli
+# The workspace's test build (as `cargo test --workspace` makes it: nothing compiled twice).
+cargo build -q --workspace --tests
 TAINA=target/debug/taina
 PASSWORD='correct horse battery staple'
 EXAMPLES="${TAINA_CONTRACT_EXAMPLES:-40}"

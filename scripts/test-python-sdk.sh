@@ -7,18 +7,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build -q -p taina-ffi -p taina-cli
+# The workspace's test build (the one `cargo test --workspace` makes, so nothing is compiled a
+# second time with other features) holds the library, `taina` and `uniffi-bindgen`.
+cargo build -q --workspace --tests
 # The generated modules import each other as a package: taina_sdk.{taina_ffi,taina_core,...}.
 OUT=target/python
 rm -rf "$OUT" && mkdir -p "$OUT/taina_sdk"
-cargo run -q -p taina-ffi --bin uniffi-bindgen -- \
+target/debug/uniffi-bindgen \
     generate --library target/debug/libtaina_ffi.so --language python --out-dir "$OUT/taina_sdk" >/dev/null
 cp target/debug/libtaina_ffi.so "$OUT/taina_sdk/"
 # The Kotlin and Swift bindings generate from the same library (compiling them needs the
 # Android and Apple toolchains; see the README).
 for language in kotlin swift; do
     rm -rf "target/bindings/$language"
-    cargo run -q -p taina-ffi --bin uniffi-bindgen -- generate --no-format \
+    target/debug/uniffi-bindgen generate --no-format \
         --library target/debug/libtaina_ffi.so --language "$language" --out-dir "target/bindings/$language" >/dev/null
 done
 grep -q "open class TainaClient" target/bindings/kotlin/uniffi/taina_ffi/taina_ffi.kt

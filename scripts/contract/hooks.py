@@ -9,6 +9,9 @@
 - `Upload-Metadata` (format `tus-upload-metadata`, which JSON Schema cannot state) is generated
   as the document describes it: base64 pairs of the keys it names, with values of their kind.
 - Bodies of tus PATCH requests (`application/offset+octet-stream`) are sent as raw bytes.
+- A connection answered `101 Switching Protocols` (the WebSocket handshake at `/api/v1/ws`)
+  speaks WebSocket from then on, not HTTP: it is closed instead of going back to the pool, where
+  the next request would be sent into the socket as if it were a WebSocket frame.
 """
 
 import base64
@@ -69,6 +72,20 @@ def after_call(ctx, case, response):
     sent = response.request.headers.get("Authorization", "")
     if response.status_code == 401 and _token is not None and sent == f"Bearer {_token}":
         _token = None
+
+
+def _never_reuse_upgraded(response, *args, **kwargs):
+    if response.status_code == 101:
+        connection = getattr(response.raw, "connection", None)
+        if connection is not None:
+            connection.close()
+    return response
+
+
+@schemathesis.hook
+def before_call(ctx, case, kwargs):
+    hooks = kwargs.setdefault("hooks", {})
+    hooks.setdefault("response", []).append(_never_reuse_upgraded)
 
 
 schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")

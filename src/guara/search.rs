@@ -46,6 +46,9 @@ impl Guara<'_> {
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn search(&self, actor: &Actor, query: &str) -> Result<Vec<SearchHit>> {
         let terms = terms(query)?;
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
         let db = &self.taina.inner.db;
         let (sql, engine_query) = search_sql(db.backend(), &terms);
         let rows: Vec<(String, Option<String>, String, f64)> = sqlx::query_as(&sql)

@@ -199,8 +199,8 @@ pub fn authorize(
     match (action, kind, role) {
         (A::Read | A::Send, _, _) => Ok(()),
         (A::Rename | A::AddParticipants | A::RemoveParticipant | A::Leave, Kind::Direct, _) => {
-            Err(Error::invalid(
-                "conversation",
+            // The request is fine; the conversation's kind refuses it.
+            Err(Error::conflict(
                 "a direct conversation always has the same two people and no name",
             ))
         }

@@ -296,6 +296,7 @@ pub fn with_config(mut doc: Document, config: &taina::Config) -> Document {
 /// - a message: some text that is not blank, unless a file is attached.
 pub fn refine(doc: &mut serde_json::Value) {
     use serde_json::json;
+    add_links(doc);
     let schemas = &mut doc["components"]["schemas"];
     if let Some(conversation) = schemas.get_mut("NewConversation") {
         conversation["oneOf"] = json!([
@@ -332,5 +333,177 @@ pub fn refine(doc: &mut serde_json::Value) {
                 "required": ["content"]
             }
         ]);
+    }
+}
+
+/// Where an id a response holds is used next: (the source operation, the JSON pointer in its
+/// answer, the path the id fills, that path's parameter). Each becomes an OpenAPI `link` from the
+/// source's success answer to every operation under the path, so a client (and schemathesis's
+/// stateful phase) can create a folder and then use its id.
+const LINKS: [(&str, &str, &str, &str, &str); 13] = [
+    ("post", "/folders", "/id", "/folders/{id}", "id"),
+    ("post", "/files", "/id", "/files/{id}", "id"),
+    ("post", "/files/{id}/copy", "/id", "/files/{id}", "id"),
+    ("post", "/photos", "/id", "/photos/{id}", "id"),
+    ("post", "/photos", "/file_id", "/files/{id}", "id"),
+    ("post", "/albums", "/id", "/albums/{id}", "id"),
+    ("post", "/conversations", "/id", "/conversations/{id}", "id"),
+    (
+        "post",
+        "/conversations/direct/{user_id}",
+        "/id",
+        "/conversations/{id}",
+        "id",
+    ),
+    (
+        "post",
+        "/conversations/{id}/messages",
+        "/id",
+        "/messages/{id}",
+        "id",
+    ),
+    ("post", "/shares", "/id", "/shares/{id}", "id"),
+    (
+        "post",
+        "/community/invites",
+        "/id",
+        "/community/invites/{id}",
+        "id",
+    ),
+    ("get", "/trash", "/items/0/id", "/trash/{id}", "id"),
+    (
+        "get",
+        "/files/{id}/versions",
+        "/items/0/id",
+        "/files/{id}/versions/{version}",
+        "version",
+    ),
+];
+
+/// The API's paths in the document start with this.
+const API_PREFIX: &str = "/api/v1";
+
+/// Adds [`LINKS`] to the document (a JSON value: utoipa's model has no links on responses).
+fn add_links(doc: &mut serde_json::Value) {
+    use serde_json::{Map, Value, json};
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return;
+    };
+    // Every operation: (path without the prefix, method, operationId).
+    let mut operations = Vec::new();
+    for (path, item) in paths {
+        let short = path.strip_prefix(API_PREFIX).unwrap_or(path).to_owned();
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            if let Some(id) = operation.get("operationId").and_then(Value::as_str) {
+                operations.push((short.clone(), method.clone(), id.to_owned()));
+            }
+        }
+    }
+    for (source_method, source_path, pointer, target, parameter) in LINKS {
+        let mut links = Map::new();
+        for (path, _, operation_id) in operations
+            .iter()
+            .filter(|(path, ..)| path == target || path.starts_with(&format!("{target}/")))
+        {
+            let mut parameters = Map::new();
+            parameters.insert(
+                parameter.to_owned(),
+                json!(format!("$response.body#{pointer}")),
+            );
+            // The source's own `id` names the same thing in a path below it (a file's versions).
+            if parameter != "id" && path.contains("{id}") {
+                parameters.insert("id".to_owned(), json!("$request.path.id"));
+            }
+            links.insert(
+                operation_id.clone(),
+                json!({ "operationId": operation_id, "parameters": parameters }),
+            );
+        }
+        let full = format!("{API_PREFIX}{source_path}");
+        let Some(responses) = doc
+            .pointer_mut(&format!(
+                "/paths/{}/{source_method}/responses",
+                escape(&full)
+            ))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        let Some(status) = ["201", "200"]
+            .into_iter()
+            .find(|status| responses.contains_key(*status))
+        else {
+            continue;
+        };
+        let Some(success) = responses.get_mut(status).and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let existing = success
+            .entry("links")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(existing) = existing.as_object_mut() {
+            for (name, link) in links {
+                // Two sources of one target from one answer (a photo's id and its file's id)
+                // keep both: the second is named after its pointer too.
+                let name = if existing.contains_key(&name) {
+                    format!("{name}_by{}", pointer.replace('/', "_"))
+                } else {
+                    name
+                };
+                existing.insert(name, link);
+            }
+        }
+    }
+}
+
+/// A JSON pointer segment for `segment` (RFC 6901: `~` is `~0`, `/` is `~1`).
+fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+
+    /// Every source of [`LINKS`] exists, answers with links, and each link names a real
+    /// operation: a renamed route cannot silently drop the stateful phase's way through.
+    #[test]
+    fn every_link_connects_real_operations() {
+        let mut doc = serde_json::to_value(crate::openapi_document()).unwrap_or_default();
+        refine(&mut doc);
+        let ids: Vec<String> = doc["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .flat_map(|(_, item)| item.as_object().into_iter().flatten())
+            .filter_map(|(_, op)| op["operationId"].as_str().map(str::to_owned))
+            .collect();
+        for (method, path, ..) in LINKS {
+            let responses = &doc["paths"][format!("{API_PREFIX}{path}")][method]["responses"];
+            let success = if responses["201"].is_object() {
+                &responses["201"]
+            } else {
+                &responses["200"]
+            };
+            let links = success["links"].as_object();
+            assert!(
+                links.is_some_and(|l| !l.is_empty()),
+                "{method} {path} has no links"
+            );
+            for link in links.into_iter().flatten().map(|(_, l)| l) {
+                let target = link["operationId"].as_str().unwrap_or_default();
+                assert!(
+                    ids.iter().any(|id| id == target),
+                    "{target} is no operation"
+                );
+            }
+        }
+        let folder = &doc["paths"]["/api/v1/folders"]["post"]["responses"]["201"]["links"];
+        assert!(
+            folder.as_object().is_some_and(|l| l
+                .values()
+                .any(|l| l["parameters"]["id"] == "$response.body#/id")),
+            "creating a folder links to the operations that take its id: {folder}"
+        );
     }
 }

@@ -441,12 +441,11 @@ pub fn emoji() -> RefOr<Schema> {
 pub fn search_query() -> RefOr<Schema> {
     schema(
         string(&format!(
-            "Words to find (at most {} characters, with at least one letter or digit)",
+            "Words to find (at most {} characters; the words are its runs of letters and digits, and a search of none finds nothing)",
             taina_guara::search::QUERY_MAX_CHARS
         ))
         .min_length(Some(1))
-        .max_length(Some(taina_guara::search::QUERY_MAX_CHARS))
-        .pattern(Some(r"[^\W_]")),
+        .max_length(Some(taina_guara::search::QUERY_MAX_CHARS)),
     )
 }
 

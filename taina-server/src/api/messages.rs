@@ -146,7 +146,7 @@ struct Rename {
 /// Renames a group (its admins).
 #[utoipa::path(patch, path = "/conversations/{id}", tag = "messages", request_body = Rename,
     params(("id" = inline(taina::core::ConversationId), Path, description = "The conversation's id")),
-    responses((status = 200, description = "The conversation, renamed", body = Conversation)))]
+    responses((status = 409, description = "A direct conversation: it always has the same two people and no name", body = ErrorBody), (status = 200, description = "The conversation, renamed", body = Conversation)))]
 async fn rename(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -169,7 +169,7 @@ struct Participants {
 #[utoipa::path(post, path = "/conversations/{id}/participants", tag = "messages",
     request_body = Participants,
     params(("id" = inline(taina::core::ConversationId), Path, description = "The conversation's id")),
-    responses((status = 200, description = "The conversation, with them", body = Conversation)))]
+    responses((status = 409, description = "A direct conversation: it always has the same two people and no name", body = ErrorBody), (status = 200, description = "The conversation, with them", body = Conversation)))]
 async fn add_participants(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -192,7 +192,7 @@ async fn add_participants(
         ("id" = inline(taina::core::ConversationId), Path, description = "The conversation's id"),
         ("user_id" = inline(taina::core::UserId), Path, description = "The participant's user id (mine to leave)"),
     ),
-    responses((status = 204, description = "Removed, or left")))]
+    responses((status = 409, description = "A direct conversation: it always has the same two people and no name", body = ErrorBody), (status = 204, description = "Removed, or left")))]
 async fn remove_participant(
     State(state): State<AppState>,
     Auth(actor): Auth,

@@ -211,7 +211,7 @@ struct PhotoUploadForm {
         (status = 409, description = "The upload collided with a concurrent change; retry", body = ErrorBody),
         (status = 413, description = "The file is larger than the instance allows, or a text part or the form before `file` is larger than the form allows (`too_large`), or the community's quota is used up (`quota_exceeded`)", body = ErrorBody),
         (status = 415, description = "The body is not `multipart/form-data`", body = ErrorBody),
-        (status = 422, description = "No `file` part, a bad `modified_at`, or a name that is not allowed", body = ErrorBody),
+        (status = 422, description = "No `file` part, a bad `modified_at`, a name that is not allowed, or bytes that are not a photo or video the library takes (told by their content, not their name)", body = ErrorBody),
     ))]
 async fn upload(
     State(state): State<AppState>,
