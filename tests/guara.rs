@@ -479,6 +479,11 @@ async fn read_state_and_the_conversation_list(t: TestInstance) {
         .unwrap();
     assert_eq!(bia_dm.unread_count, 1);
     assert_eq!(g.mark_read(&w.ana, &group.id, 1).await.unwrap(), 1);
+    // A position is a `seq`: a negative one is refused (it was once accepted and ignored).
+    assert_eq!(
+        kind(g.mark_read(&w.ana, &group.id, -1).await),
+        ErrorKind::Invalid
+    );
     assert_eq!(g.unread_total(&w.ana).await.unwrap(), 1);
     assert_eq!(
         g.mark_read(&w.ana, &group.id, 0).await.unwrap(),

@@ -1,5 +1,21 @@
 //! Read state: each participant's last read message, as a position (`seq`) in the conversation.
 
+use taina_core::Error;
+
+/// A read position a client asks for: a `seq`, so 0 (nothing read) or more.
+///
+/// ```
+/// use taina_guara::read::requested;
+/// assert_eq!(requested(3).unwrap(), 3);
+/// assert!(requested(-1).is_err());
+/// ```
+pub fn requested(seq: i64) -> Result<i64, Error> {
+    if seq < 0 {
+        return Err(Error::invalid("seq", "must be 0 or more"));
+    }
+    Ok(seq)
+}
+
 /// The new read position when a participant marks up to `requested` as read in a conversation whose
 /// latest message is `latest`: it never moves backwards and never past the latest message.
 ///

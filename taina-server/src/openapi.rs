@@ -299,12 +299,23 @@ pub fn refine(doc: &mut serde_json::Value) {
     add_links(doc);
     let schemas = &mut doc["components"]["schemas"];
     if let Some(conversation) = schemas.get_mut("NewConversation") {
+        // Each variant restates the whole `participant_ids` schema (items included) with its
+        // count: generators that take a variant on its own need to know what an item is.
+        let participants = conversation["properties"]["participant_ids"].clone();
+        let counted = |min: u64, max: Option<u64>| {
+            let mut schema = participants.clone();
+            schema["minItems"] = json!(min);
+            if let Some(max) = max {
+                schema["maxItems"] = json!(max);
+            }
+            schema
+        };
         conversation["oneOf"] = json!([
             {
                 "description": "A direct conversation: me and exactly one other person",
                 "properties": {
                     "type": {"const": "direct"},
-                    "participant_ids": {"minItems": 1, "maxItems": 1}
+                    "participant_ids": counted(1, Some(1))
                 },
                 "required": ["type", "participant_ids"]
             },
@@ -313,7 +324,7 @@ pub fn refine(doc: &mut serde_json::Value) {
                 "properties": {
                     "type": {"const": "group"},
                     "name": {"type": "string"},
-                    "participant_ids": {"minItems": 1}
+                    "participant_ids": counted(1, None)
                 },
                 "required": ["type", "name", "participant_ids"]
             }

@@ -18,6 +18,7 @@ impl Guara<'_> {
         conversation: &ConversationId,
         seq: i64,
     ) -> Result<i64> {
+        let seq = taina_guara::read::requested(seq)?;
         let (mut tx, _, _turn) = self
             .begin_in(actor, conversation, ConversationAction::Read)
             .await?;
