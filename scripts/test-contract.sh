@@ -26,8 +26,9 @@ if ! [ -x "$VENV/bin/st" ] || [ "$("$VENV/bin/st" --version 2>/dev/null | awk '{
     "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-# The workspace's test build (as `cargo test --workspace` makes it: nothing compiled twice).
-cargo build -q --workspace --tests
+# The workspace's test build (as `cargo test --workspace` makes it: nothing compiled twice);
+# `--lib --bins` make cargo copy `taina` to target/debug/ (see scripts/test-python-sdk.sh).
+cargo build -q --workspace --lib --bins --tests
 TAINA=target/debug/taina
 PASSWORD='correct horse battery staple'
 EXAMPLES="${TAINA_CONTRACT_EXAMPLES:-40}"

@@ -8,8 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The workspace's test build (the one `cargo test --workspace` makes, so nothing is compiled a
-# second time with other features) holds the library, `taina` and `uniffi-bindgen`.
-cargo build -q --workspace --tests
+# second time with other features) holds the library, `taina` and `uniffi-bindgen`. `--lib --bins`
+# make them root units, so cargo copies them to target/debug/ (a library built only for the tests
+# stays in target/debug/deps/ under a hashed name, and a clean clone has no other copy).
+cargo build -q --workspace --lib --bins --tests
 # The generated modules import each other as a package: taina_sdk.{taina_ffi,taina_core,...}.
 OUT=target/python
 rm -rf "$OUT" && mkdir -p "$OUT/taina_sdk"

@@ -148,7 +148,7 @@ fn described_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(readyz))
         .routes(routes!(metrics::serve))
         .routes(routes!(openapi_json))
-        .nest("/api/v1", api::routes())
+        .nest(openapi::API_PREFIX, api::routes())
         .split_for_parts();
     // The web app's pages and files are not part of the API (nor of its document).
     (router.merge(web::routes()), openapi::finish(doc))

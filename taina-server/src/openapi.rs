@@ -391,8 +391,8 @@ const LINKS: [(&str, &str, &str, &str, &str); 13] = [
     ),
 ];
 
-/// The API's paths in the document start with this.
-const API_PREFIX: &str = "/api/v1";
+/// Where the API is served (the router nests it here; the document's paths start with it).
+pub(crate) const API_PREFIX: &str = "/api/v1";
 
 /// Adds [`LINKS`] to the document (a JSON value: utoipa's model has no links on responses).
 fn add_links(doc: &mut serde_json::Value) {
@@ -400,19 +400,19 @@ fn add_links(doc: &mut serde_json::Value) {
     let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
         return;
     };
-    // Every operation: (path without the prefix, method, operationId).
+    // Every operation: (its path without the prefix, its operationId).
     let mut operations = Vec::new();
     for (path, item) in paths {
-        let short = path.strip_prefix(API_PREFIX).unwrap_or(path).to_owned();
-        for (method, operation) in item.as_object().into_iter().flatten() {
+        let short = path.strip_prefix(API_PREFIX).unwrap_or(path);
+        for operation in item.as_object().into_iter().flatten().map(|(_, op)| op) {
             if let Some(id) = operation.get("operationId").and_then(Value::as_str) {
-                operations.push((short.clone(), method.clone(), id.to_owned()));
+                operations.push((short.to_owned(), id.to_owned()));
             }
         }
     }
     for (source_method, source_path, pointer, target, parameter) in LINKS {
         let mut links = Map::new();
-        for (path, _, operation_id) in operations
+        for (path, operation_id) in operations
             .iter()
             .filter(|(path, ..)| path == target || path.starts_with(&format!("{target}/")))
         {
