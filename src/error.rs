@@ -38,7 +38,41 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Domain(e) => e.kind(),
+            _ if self.is_storage_full() => ErrorKind::StorageFull,
             _ => ErrorKind::Internal,
+        }
+    }
+
+    /// Whether the machine ran out of room: the file system (`ENOSPC`, or a disk quota) under
+    /// the blobs or the database, or the database's own "disk full" (SQLite `SQLITE_FULL`,
+    /// PostgreSQL `53100`). Such a failure is the operator's to fix, and says so.
+    fn is_storage_full(&self) -> bool {
+        fn full(e: &std::io::Error) -> bool {
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ) || e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<std::io::Error>())
+                .is_some_and(full)
+        }
+        match self {
+            Error::Io(e) => full(e),
+            Error::Database(sqlx::Error::Io(e)) => full(e),
+            Error::Database(sqlx::Error::Database(e)) => {
+                matches!(e.code().as_deref(), Some("13" | "53100"))
+            }
+            Error::Storage(e) => {
+                let mut source = std::error::Error::source(e);
+                while let Some(cause) = source {
+                    if cause.downcast_ref::<std::io::Error>().is_some_and(full) {
+                        return true;
+                    }
+                    source = cause.source();
+                }
+                false
+            }
+            _ => false,
         }
     }
 
@@ -47,6 +81,7 @@ impl Error {
     pub fn public(&self) -> taina_core::Error {
         match self {
             Error::Domain(e) => e.clone(),
+            _ if self.is_storage_full() => taina_core::Error::StorageFull,
             _ => taina_core::Error::Internal,
         }
     }

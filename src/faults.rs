@@ -20,6 +20,7 @@ pub struct Faults(Mutex<State>);
 #[derive(Debug, Default)]
 struct State {
     failing: HashSet<String>,
+    full: HashSet<String>,
     crashing: HashSet<String>,
     crashed: bool,
 }
@@ -28,6 +29,12 @@ impl Faults {
     /// Makes `point` fail until cleared.
     pub fn inject(&self, point: &str) {
         self.lock().failing.insert(point.to_owned());
+    }
+
+    /// Makes `point` fail as a full disk would (`ENOSPC`), until cleared: for machines where a
+    /// test may not mount a small file system to fill for real.
+    pub fn fail_with_storage_full(&self, point: &str) {
+        self.lock().full.insert(point.to_owned());
     }
 
     /// Makes `point` fail as a kill there would: after it fires, nothing is undone (see the module
@@ -52,6 +59,11 @@ impl Faults {
         let crashing = state.crashing.contains(point);
         if crashing {
             state.crashed = true;
+        }
+        if state.full.contains(point) {
+            return Err(Error::Io(std::io::Error::from(
+                std::io::ErrorKind::StorageFull,
+            )));
         }
         if crashing || state.failing.contains(point) {
             return Err(Error::Io(std::io::Error::other(format!(

@@ -133,7 +133,9 @@ fn modified(path: &Path) -> Option<Timestamp> {
 fn stops_the_import(e: &Error) -> bool {
     matches!(
         e.kind(),
-        taina_core::ErrorKind::Internal | taina_core::ErrorKind::QuotaExceeded
+        taina_core::ErrorKind::Internal
+            | taina_core::ErrorKind::QuotaExceeded
+            | taina_core::ErrorKind::StorageFull
     )
 }
 

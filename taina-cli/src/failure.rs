@@ -90,6 +90,10 @@ impl From<taina::Error> for Failure {
             ),
             ErrorKind::Forbidden | ErrorKind::Unauthenticated => (Code::Conflict, ""),
             ErrorKind::RateLimited => (Code::Unavailable, "try again in a moment"),
+            ErrorKind::StorageFull => (
+                Code::Failed,
+                "free space on the disk that holds the data directory (or the database)",
+            ),
             ErrorKind::Internal => (Code::Failed, "run with TAINA_LOG=debug for details"),
         };
         let message = if e.kind() == ErrorKind::Internal {

@@ -21,6 +21,8 @@ pub enum ErrorKind {
     TooLarge,
     /// Too many attempts; try again later.
     RateLimited,
+    /// The server's disk (or its database's) is full: nothing was stored.
+    StorageFull,
     /// Something failed inside Tainá; details are logged, not shown.
     Internal,
 }
@@ -84,6 +86,11 @@ pub enum Error {
         /// How long to wait.
         retry_after: Duration,
     },
+    /// The server's disk (or its database's) is full: the operation stored nothing. Unlike
+    /// [`Error::QuotaExceeded`] this is the machine's limit, not the community's, so only an
+    /// operator can fix it.
+    #[error("the server's storage is full; nothing was stored (tell the server's operator)")]
+    StorageFull,
     /// Something failed inside Tainá.
     #[error("internal error")]
     Internal,
@@ -101,6 +108,7 @@ impl Error {
             Error::QuotaExceeded { .. } => ErrorKind::QuotaExceeded,
             Error::TooLarge { .. } => ErrorKind::TooLarge,
             Error::RateLimited { .. } => ErrorKind::RateLimited,
+            Error::StorageFull => ErrorKind::StorageFull,
             Error::Internal => ErrorKind::Internal,
         }
     }

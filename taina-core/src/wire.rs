@@ -44,6 +44,8 @@ pub enum ErrorCode {
     /// A resumable upload's piece does not match its `Upload-Checksum` and was dropped (460,
     /// tus's "checksum mismatch"): send it again.
     ChecksumMismatch,
+    /// The server's disk is full; nothing was stored (507).
+    StorageFull,
     /// Something failed inside Tainá; details are in the server's log (500).
     Internal,
     /// A code this version does not know, or an answer without the error shape (never sent by
@@ -53,7 +55,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code the server sends, in a stable order.
-    pub const SENT: [ErrorCode; 12] = [
+    pub const SENT: [ErrorCode; 13] = [
         ErrorCode::NotFound,
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
@@ -65,6 +67,7 @@ impl ErrorCode {
         ErrorCode::BadRequest,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::ChecksumMismatch,
+        ErrorCode::StorageFull,
         ErrorCode::Internal,
     ];
 
@@ -82,6 +85,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::ChecksumMismatch => "checksum_mismatch",
+            ErrorCode::StorageFull => "storage_full",
             ErrorCode::Internal => "internal",
             ErrorCode::Unknown => "unknown",
         }
@@ -107,6 +111,7 @@ impl From<ErrorKind> for ErrorCode {
             ErrorKind::QuotaExceeded => ErrorCode::QuotaExceeded,
             ErrorKind::TooLarge => ErrorCode::TooLarge,
             ErrorKind::RateLimited => ErrorCode::RateLimited,
+            ErrorKind::StorageFull => ErrorCode::StorageFull,
             ErrorKind::Internal => ErrorCode::Internal,
         }
     }
@@ -269,6 +274,7 @@ mod tests {
             (ErrorKind::QuotaExceeded, "quota_exceeded"),
             (ErrorKind::TooLarge, "too_large"),
             (ErrorKind::RateLimited, "rate_limited"),
+            (ErrorKind::StorageFull, "storage_full"),
             (ErrorKind::Internal, "internal"),
         ];
         for (kind, code) in pairs {

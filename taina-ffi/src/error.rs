@@ -40,12 +40,12 @@ pub enum ClientError {
 
 impl ClientError {
     /// Whether the calls after this one would fail the same way: the server is out of reach, the
-    /// session ended, or the community's storage is full.
+    /// session ended, or the community's quota or the server's disk is full.
     pub(crate) fn stops_a_batch(&self) -> bool {
         match self {
             ClientError::Network { .. } => true,
             ClientError::Api { status, code, .. } => {
-                *status == 401 || *code == ErrorCode::QuotaExceeded
+                *status == 401 || matches!(code, ErrorCode::QuotaExceeded | ErrorCode::StorageFull)
             }
             ClientError::Device { .. } | ClientError::Invalid { .. } => false,
         }

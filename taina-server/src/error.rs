@@ -61,6 +61,7 @@ pub fn status(kind: ErrorKind) -> StatusCode {
         ErrorKind::QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -78,8 +79,11 @@ impl IntoResponse for ApiError {
             ApiError::Taina(error) => error,
         };
         let kind = error.kind();
-        if kind == ErrorKind::Internal {
-            tracing::error!(error = %error, "request failed");
+        match kind {
+            ErrorKind::Internal => tracing::error!(error = %error, "request failed"),
+            // The operator must act (free or add disk); the person only sees "storage full".
+            ErrorKind::StorageFull => tracing::error!(error = %error, "storage full"),
+            _ => {}
         }
         let public = error.public();
         let body = ErrorBody::new(
@@ -88,7 +92,10 @@ impl IntoResponse for ApiError {
             public.field().map(str::to_owned),
         );
         let mut response = (status(kind), Json(body)).into_response();
-        if kind == ErrorKind::TooLarge || kind == ErrorKind::QuotaExceeded {
+        if matches!(
+            kind,
+            ErrorKind::TooLarge | ErrorKind::QuotaExceeded | ErrorKind::StorageFull
+        ) {
             // Refused before the body was read: the rest of it is still on its way, so this
             // connection cannot carry another request. Say so, or a client would reuse it.
             response

@@ -44,7 +44,7 @@ pub use taina::core::wire::{ErrorBody, ErrorCode, ErrorDetail};
 pub struct ApiDoc;
 
 /// The standard errors, by status: (status, description).
-const STANDARD_ERRORS: [(&str, &str); 7] = [
+const STANDARD_ERRORS: [(&str, &str); 8] = [
     (
         "400",
         "Malformed request (bad JSON, bad multipart, a query parameter that does not parse)",
@@ -61,6 +61,10 @@ const STANDARD_ERRORS: [(&str, &str); 7] = [
         "The body does not have the expected shape, or a field is invalid",
     ),
     ("500", "Internal error (details are in the server's log)"),
+    (
+        "507",
+        "The server's disk is full (`storage_full`): nothing was stored; the operator must make room",
+    ),
 ];
 
 /// Adds the security schemes and each operation's standard errors.

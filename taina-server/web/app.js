@@ -72,6 +72,7 @@ function explain(e) {
     case "invalid": return e.field ? `${label(e.field)}: ${e.message}.` : capital(e.message);
     case "too_large": return "That file is too large for this server.";
     case "quota_exceeded": return "Your community's storage is full. Ask an admin to make room or raise the quota.";
+    case "storage_full": return "The server's disk is full, so nothing was saved. Tell whoever runs the server.";
     case "rate_limited": return `Too many attempts. Please wait ${e.retryAfter || "a few"} seconds and try again.`;
     default: return "Something went wrong on the server. Please try again in a moment.";
   }
