@@ -172,11 +172,23 @@ impl Accounts<'_> {
     /// Revokes an invite (admins only).
     #[instrument(skip_all, fields(community = community_of(actor)))]
     pub async fn revoke_invite(&self, actor: &Actor, id: &InviteId) -> Result<()> {
-        authorize(
-            actor,
-            Action::Delete,
-            Resource::Invites(&actor.community_id),
-        )?;
+        // The invite's community is compared first: someone of another community (or an id that
+        // names no invite) hears "not found", never "forbidden".
+        let community: Option<(String,)> =
+            sqlx::query_as("SELECT community_id FROM invites WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(self.inner.db.reader())
+                .await?;
+        let community = match community {
+            Some((c,)) => parse_id(&c, CommunityId::parse)?,
+            None => return Err(taina_core::Error::not_found("invite").into()),
+        };
+        authorize(actor, Action::Delete, Resource::Invites(&community)).map_err(|denied| {
+            match denied {
+                taina_core::Denied::OtherCommunity => taina_core::Error::not_found("invite").into(),
+                role => crate::Error::from(role),
+            }
+        })?;
         let mut tx = self.inner.db.begin().await?;
         let done = sqlx::query("DELETE FROM invites WHERE id = $1 AND community_id = $2")
             .bind(id.as_str())

@@ -165,18 +165,14 @@ impl Accounts<'_> {
         user_id: &UserId,
         password: &str,
     ) -> Result<()> {
-        let resource = Resource::Member {
-            community_id: &actor.community_id,
-            user_id,
-        };
-        authorize(actor, Action::Manage, resource)?;
+        {
+            let mut conn = self.inner.db.reader().acquire().await?;
+            authorize_member(&mut conn, actor, user_id, Action::Manage).await?;
+        }
         check_password(password)?;
         let hash = self.inner.hasher.hash(password).await?;
         let mut tx = self.inner.db.begin().await?;
-        let target = load_user(&mut tx, user_id.as_str()).await?;
-        if target.community_id != actor.community_id {
-            return Err(taina_core::Error::not_found("user").into());
-        }
+        authorize_member(&mut tx, actor, user_id, Action::Manage).await?;
         sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(hash)
             .bind(self.now().as_millis())
@@ -253,11 +249,11 @@ impl Accounts<'_> {
         user_id: &UserId,
         change: MemberChange,
     ) -> Result<User> {
-        let resource = Resource::Member {
-            community_id: &actor.community_id,
-            user_id,
-        };
-        authorize(actor, Action::Manage, resource)?;
+        {
+            // Decided before any lock is taken, so that refusals cost no write.
+            let mut conn = self.inner.db.reader().acquire().await?;
+            authorize_member(&mut conn, actor, user_id, Action::Manage).await?;
+        }
         let now = self.now().as_millis();
         let mut tx = self.inner.db.begin().await?;
         // Serialise admin changes per community (a row lock on PostgreSQL; SQLite has one writer).
@@ -265,10 +261,7 @@ impl Accounts<'_> {
             .bind(actor.community_id.as_str())
             .execute(&mut *tx)
             .await?;
-        let target = load_user(&mut tx, user_id.as_str()).await?;
-        if target.community_id != actor.community_id {
-            return Err(taina_core::Error::not_found("user").into());
-        }
+        let target = authorize_member(&mut tx, actor, user_id, Action::Manage).await?;
         let (other_admins,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM users WHERE community_id = $1 AND role = 'admin' \
              AND disabled_at IS NULL AND id <> $2",
@@ -357,4 +350,25 @@ impl Accounts<'_> {
         );
         Ok(user)
     }
+}
+
+/// The member `user_id`, once `actor` may do `action` to them. The target's community is
+/// compared first ([`authorize`] with the target's own community), so someone of another
+/// community hears "not found" — never "forbidden" — and an id that names nobody is not found.
+async fn authorize_member(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    user_id: &UserId,
+    action: Action,
+) -> Result<User> {
+    let target = load_user(conn, user_id.as_str()).await?;
+    let resource = Resource::Member {
+        community_id: &target.community_id,
+        user_id,
+    };
+    authorize(actor, action, resource).map_err(|denied| match denied {
+        taina_core::Denied::OtherCommunity => taina_core::Error::not_found("user").into(),
+        role => crate::Error::from(role),
+    })?;
+    Ok(target)
 }

@@ -26,7 +26,7 @@ use taina_core::{
     UserId,
 };
 pub use taina_ybira::access::ShareAccess;
-use taina_ybira::access::{ItemAction, ItemFacts, Space, authorize_item};
+use taina_ybira::access::{ItemAction, ItemFacts, Space, authorize_item, authorize_trashed};
 pub use taina_ybira::item::{Item, Page, Share, Version};
 
 pub use taina_ybira::integrity::IntegrityReport;
@@ -151,17 +151,18 @@ impl<'a> Ybira<'a> {
     ) -> Result<Loaded> {
         let loaded = load_unchecked(conn, &actor.community_id, id, in_trash).await?;
         let share = best_share(conn, id, &actor.user_id).await?;
-        authorize_item(
-            actor,
-            action,
-            ItemFacts {
-                community_id: &actor.community_id,
-                space: &loaded.item.space,
-                owner_id: loaded.item.owner_id.as_ref(),
-                share,
-            },
-        )
-        .map_err(denied)?;
+        let facts = ItemFacts {
+            community_id: &actor.community_id,
+            space: &loaded.item.space,
+            owner_id: loaded.item.owner_id.as_ref(),
+            share,
+        };
+        let decided = if in_trash {
+            authorize_trashed(actor, action, facts)
+        } else {
+            authorize_item(actor, action, facts)
+        };
+        decided.map_err(denied)?;
         Ok(loaded)
     }
 

@@ -149,6 +149,32 @@ pub fn authorize_item(
     if allowed { Ok(()) } else { Err(Denied::Role) }
 }
 
+/// Decides `action` on an item in the trash. The trash shows an item only to who may restore it
+/// ([`ItemAction::Modify`]: its space's owner, its own owner, admins in the shared space), and a
+/// trashed item cannot be read even through a share, so to anyone else it does not exist: every
+/// refusal is "not found", never "forbidden" (which would tell a share holder that a file they
+/// once saw sits in someone's trash rather than being gone).
+///
+/// ```
+/// use taina_core::{Actor, CommunityId, Denied, Role, UserId};
+/// use taina_ybira::access::{authorize_trashed, ItemAction, ItemFacts, ShareAccess, Space};
+/// let community = CommunityId::from_random([1; 21]);
+/// let reader = Actor { user_id: UserId::from_random([2; 21]), community_id: community.clone(),
+///                      role: Role::Member, session_id: None };
+/// let owner = UserId::from_random([3; 21]);
+/// let hers = Space::Private(owner.clone());
+/// let facts = ItemFacts { community_id: &community, space: &hers, owner_id: Some(&owner),
+///                         share: Some(ShareAccess::Read) };
+/// assert_eq!(authorize_trashed(&reader, ItemAction::Modify, facts), Err(Denied::OtherCommunity));
+/// ```
+pub fn authorize_trashed(
+    actor: &Actor,
+    action: ItemAction,
+    item: ItemFacts<'_>,
+) -> Result<(), Denied> {
+    authorize_item(actor, action, item).map_err(|_| Denied::OtherCommunity)
+}
+
 /// Whether `actor` may add items at the root of `space` (their own "My files", or the shared space).
 pub fn authorize_root(actor: &Actor, space: &Space) -> Result<(), Denied> {
     match space {

@@ -224,7 +224,7 @@ GET     /api/v1/trash                                          401     A      A 
 POST    /api/v1/trash/{id}/restore                             401   404    404     A   404    404    404         404      404  a file the owner put in the trash from `Projects`
 DELETE  /api/v1/trash/{id}                                     401   404    404     A   404    404    404         404      404  a file the owner put in the trash from `Projects`
 GET     /api/v1/shares                                         401   404    404     A   404    403    403         404      404  whom `Projects` is shared with
-POST    /api/v1/shares                                         401   404    404     A   404    403    403         404      404  sharing `Projects` (with the reader, to read)
+POST    /api/v1/shares                                         401   404    404     A   404    403    403         404      404  sharing `Projects` with another member, to read
 DELETE  /api/v1/shares/{id}                                    401   404    404     A   404    403    403         404      404  the owner's share of a file in `Projects` with another member
 OPTIONS /api/v1/uploads                                          A     A      A     A     A      A      A           A        A  what the tus server supports
 POST    /api/v1/uploads                                        401   404    404     A   404    403      A         404      404  a resumable upload into `Projects`
@@ -247,7 +247,7 @@ DELETE  /api/v1/albums/{id}/photos/{photo_id}                  401   404    403 
 PUT     /api/v1/albums/{id}/order                              401   404    403     A     A    403    403         403      404  `Summer`: the order of its photos
 GET     /api/v1/conversations                                  401     A      A     A     A      A      A           A        A  the caller's own conversations
 POST    /api/v1/conversations                                  401     A      A     A     A      A      A           A      404  a new group with the owner and the participant
-POST    /api/v1/conversations/direct/{user_id}                 401     A      A     -     A      A      A           A      404  a direct conversation with the owner
+POST    /api/v1/conversations/direct/{user_id}                 401     A      A     -     A      A      A           A      404  a direct conversation with the owner (for the owner: with themselves, 422)
 GET     /api/v1/conversations/{id}                             401   404    404     A   404    404    404           A      404  `Family`, the owner's group
 PATCH   /api/v1/conversations/{id}                             401   404    404     A   404    404    404         403      404  `Family`: its name
 GET     /api/v1/conversations/{id}/messages                    401   404    404     A   404    404    404           A      404  `Family`'s messages
@@ -271,7 +271,10 @@ pub const SOCKET_MATRIX: &str = "
 line               event                guest member owner admin reader writer participant outsider  when
 family-message     message.created         no     no   yes    no     no     no         yes       no  the owner writes in `Family`
 family-reaction    reaction.added          no     no   yes    no     no     no         yes       no  the participant reacts to the owner's message in `Family`
-family-typing      typing                  no     no   yes    no     no     no          no       no  the participant types in `Family`
+family-typing      typing                  no     no   yes    no     no     no         yes       no  the participant types in `Family`
+intruder-typing    typing                  no     no    no    no     no     no          no       no  the member says they type in `Family`, which they are not in (refused)
+family-read        read.updated            no     no   yes    no     no     no         yes       no  the participant marks `Family` read
+participant-idle   presence                no     no   yes    no     no     no         yes       no  the participant's presence changes (they go idle)
 family-renamed     conversation.updated    no     no   yes    no     no     no         yes       no  the owner renames `Family`
 private-upload     file.uploaded           no     no   yes    no     no     no          no       no  the owner uploads a file to their own files
 projects-upload    file.uploaded           no     no   yes    no     no     no          no       no  the owner uploads a file to `Projects` (shared with the reader and the writer)
@@ -410,27 +413,60 @@ pub const DOC_START: &str = "<!-- authorization-matrix:start -->";
 /// The end of that section.
 pub const DOC_END: &str = "<!-- authorization-matrix:end -->";
 
+/// `text` as lines of at most 100 characters (a word longer than that has a line of its own),
+/// the first starting with `first`, the others with `then`.
+fn wrapped(text: &str, first: &str, then: &str) -> String {
+    const WIDTH: usize = 100;
+    let mut out = String::new();
+    let mut line = first.to_owned();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > WIDTH {
+            out.push_str(&line);
+            out.push('\n');
+            line = then.to_owned();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
 /// The tables as `docs/SECURITY.md` shows them, between [`DOC_START`] and [`DOC_END`].
 pub fn markdown() -> String {
-    let mut out = String::new();
-    out.push_str(
-        "<!-- Written by taina-server/tests/authorization_matrix.rs from its tables, which the test \
-         checks against the server: change them there, then run \
-         `TAINA_UPDATE_DOCS=1 cargo test --workspace --test authorization_matrix`. -->\n\n",
+    let mut out = wrapped(
+        "<!-- Written by taina-server/tests/authorization_matrix.rs from its tables, which the \
+         test checks against the server: change them there, then run \
+         `TAINA_UPDATE_DOCS=1 cargo test --workspace --test authorization_matrix`. -->",
+        "",
+        "",
     );
-    out.push_str("Who calls (the columns):\n\n");
+    out.push_str("\nWho calls (the columns):\n\n");
     for caller in Caller::ALL {
-        let _ = writeln!(out, "- **{}**: {}.", caller.heading(), caller.legend());
+        let item = format!("**{}**: {}.", caller.heading(), caller.legend());
+        out.push_str(&wrapped(&item, "- ", "  "));
     }
     out.push_str("\nWhat they get:\n\n");
     for outcome in Outcome::ALL {
-        let _ = writeln!(out, "- `{}`: {}.", outcome.symbol(), outcome.legend());
+        let item = format!("`{}`: {}.", outcome.symbol(), outcome.legend());
+        out.push_str(&wrapped(&item, "- ", "  "));
     }
-    out.push_str(
-        "\nEvery request is valid for its operation, so a refusal is about who asks. An operation \
+    out.push('\n');
+    out.push_str(&wrapped(
+        "Every request is valid for its operation, so a refusal is about who asks. An operation \
          with no id in its path acts on the caller's own account, community, files, library or \
-         conversations (for the outsider, in B).\n\n",
-    );
+         conversations (for the outsider, in B). A call that would destroy its target goes to a \
+         fresh one, made like the one the line names.",
+        "",
+        "",
+    ));
+    out.push('\n');
     let headings: Vec<&str> = Caller::ALL.iter().map(|c| c.heading()).collect();
     let _ = writeln!(out, "| operation | on | {} |", headings.join(" | "));
     let _ = writeln!(out, "| --- | --- |{}", " :-: |".repeat(headings.len()));
@@ -445,11 +481,15 @@ pub fn markdown() -> String {
             cells.join(" | ")
         );
     }
-    out.push_str(
-        "\nWhat each one's realtime socket (`/api/v1/ws`) is told as it happens (anyone may \
-         always fetch what they may read; the socket pushes no more than that, and what is \
-         shared with someone is fetched, not pushed):\n\n",
-    );
+    out.push('\n');
+    out.push_str(&wrapped(
+        "What each one's realtime socket (`/api/v1/ws`) is told as it happens. The socket pushes \
+         no more than its owner may read, and what is shared with someone is fetched, not \
+         pushed: share holders are not told of changes inside what is shared with them.",
+        "",
+        "",
+    ));
+    out.push('\n');
     let headings: Vec<&str> = Caller::WITH_SOCKETS.iter().map(|c| c.heading()).collect();
     let _ = writeln!(out, "| event | when | {} |", headings.join(" | "));
     let _ = writeln!(out, "| --- | --- |{}", " :-: |".repeat(headings.len()));

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::Client;
@@ -38,7 +37,7 @@ pub struct Person {
 }
 
 /// The fixture photo every photo here is made of.
-pub const PHOTO: &str = "jolla.jpg";
+pub const PHOTO: &str = "Canon_40D.jpg";
 
 /// The world, served.
 pub struct World {
@@ -81,7 +80,7 @@ pub struct World {
 }
 
 /// One chunk of bytes, as uploads take them.
-pub fn stream(bytes: Vec<u8>) -> impl futures::Stream<Item = std::io::Result<Bytes>> + Send + Unpin {
+fn stream(bytes: Vec<u8>) -> impl futures::Stream<Item = std::io::Result<Bytes>> + Send + Unpin {
     futures::stream::iter(vec![Ok(Bytes::from(bytes))])
 }
 
@@ -177,7 +176,7 @@ impl World {
         let in_projects = Location::Folder(projects.clone());
         let notes = file(&t.taina, &owner, &in_projects, "notes.txt", b"first").await;
         replace(&t.taina, &owner, &in_projects, "notes.txt", b"second").await;
-        let photo = photo_at(&t.taina, &owner, &in_projects, "jolla.jpg").await;
+        let photo = photo_at(&t.taina, &owner, &in_projects, "canon.jpg").await;
         let shared_photo = photo_at(&t.taina, &owner, &Location::Shared, "harbour.jpg").await;
         let jaci = t.taina.jaci();
         let album = jaci
@@ -516,7 +515,7 @@ async fn replace(taina: &Taina, actor: &Actor, location: &Location, name: &str, 
 }
 
 /// Adds the fixture photo as `name` in `location` to `actor`'s library.
-pub async fn photo_at(taina: &Taina, actor: &Actor, location: &Location, name: &str) -> Photo {
+async fn photo_at(taina: &Taina, actor: &Actor, location: &Location, name: &str) -> Photo {
     taina
         .jaci()
         .import(
@@ -577,6 +576,3 @@ async fn resumable(taina: &Taina, actor: &Actor, location: &Location, name: &str
         .expect("a resumable upload")
         .id
 }
-
-/// How long a socket is given to hear what it will hear.
-pub const SETTLE: Duration = Duration::from_millis(1500);
