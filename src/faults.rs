@@ -2,7 +2,8 @@
 //! tests can prove that a failure at any step leaves data consistent.
 //!
 //! Points: `ybira.upload.after_staging`, `ybira.upload.after_move`, `ybira.upload.before_commit`,
-//! `job.delete_blob`, `job.ybira_cleanup`, `job.integrity_check`.
+//! `jaci.import.before_adopt` (the file stored, its photo not yet added), `job.<kind>` for every
+//! job kind.
 //!
 //! A point can also *crash* ([`Faults::crash`]): it fails, and from then on an upload undoes nothing
 //! (no staged or moved bytes deleted, no reservation released), as if the process had been killed

@@ -50,6 +50,14 @@ pub enum Job {
         /// The Ybira file.
         file_id: taina_core::ItemId,
     },
+    /// Add a file stored for the photo library to it, if its upload could not (its process died
+    /// between storing the file and adding the photo); nothing if the photo is there.
+    AdoptPhoto {
+        /// The Ybira file.
+        file_id: taina_core::ItemId,
+        /// The file's own time on the client, as its upload said.
+        client_file_time: Option<Timestamp>,
+    },
     /// Remove a purged file's previews.
     DeletePreviews {
         /// The directory holding them.
@@ -73,6 +81,7 @@ impl Job {
             Job::IntegrityCheck { .. } => "integrity_check",
             Job::Previews { .. } => "previews",
             Job::DeletePreviews { .. } => "delete_previews",
+            Job::AdoptPhoto { .. } => "adopt_photo",
         }
     }
 }
@@ -119,6 +128,24 @@ pub async fn enqueue(conn: &mut AnyConnection, job: NewJob, now: Timestamp) -> R
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Releases the leases of every unfinished job, for a start-up that knows no other process runs
+/// jobs on this data (the start-up recovery, when it holds the storage alone): the process that
+/// claimed them is dead, so waiting out [`JOB_LEASE`] would only hold up previews and freed
+/// storage for half an hour. The attempt stays counted, so a job that keeps taking its worker
+/// down is still given up ([`lost_every_attempt`]). Answers how many were released.
+pub(crate) async fn release_leases(db: &crate::db::Db) -> Result<u64> {
+    let mut tx = db.begin().await?;
+    let released = sqlx::query(
+        "UPDATE jobs SET locked_until = NULL \
+         WHERE finished_at IS NULL AND failed_at IS NULL AND locked_until IS NOT NULL",
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(released)
 }
 
 /// Jobs by state.
@@ -419,11 +446,21 @@ async fn execute(taina: &Taina, job: &Job) -> Result<Ran> {
         Job::IntegrityCheck { .. } => "job.integrity_check",
         Job::Previews { .. } => "job.previews",
         Job::DeletePreviews { .. } => "job.delete_previews",
+        Job::AdoptPhoto { .. } => "job.adopt_photo",
     })?;
     match job {
         Job::DeleteBlob { path } => taina.ybira().delete_unreferenced_blob(path).await?,
         Job::Previews { file_id } => return taina.ybira().make_previews(file_id).await,
         Job::DeletePreviews { dir } => taina.inner.blobs.delete_prefix(dir).await?,
+        Job::AdoptPhoto {
+            file_id,
+            client_file_time,
+        } => {
+            taina
+                .jaci()
+                .adopt_left_over(file_id, *client_file_time)
+                .await?
+        }
         Job::YbiraCleanup => {
             taina.ybira().cleanup().await?;
         }

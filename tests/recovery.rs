@@ -13,6 +13,7 @@ use bytes::Bytes;
 use futures::Stream;
 use taina::backend_tests;
 use taina::core::Actor;
+use taina::jaci::NewPhoto;
 use taina::testing::TestInstance;
 use taina::ybira::{
     Appended, IntegrityOptions, Location, NewResumable, NewUpload, OnConflict, RecoveryReport,
@@ -75,6 +76,12 @@ async fn uploads_in_flight(taina: &Taina) -> i64 {
         .await
         .unwrap();
     n
+}
+
+/// A photo of the shared fixtures.
+fn fixture(name: &str) -> Vec<u8> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/photos");
+    std::fs::read(dir.join(name)).unwrap()
 }
 
 /// Every regular file under `dir`, relative to `base`.
@@ -194,6 +201,7 @@ async fn killed_uploads_are_recovered_at_start_and_resumable_ones_survive(t: Tes
             removed_staging: 1,
             quarantined: 3,
             corrected_use: 1,
+            released_jobs: 0,
         }
     );
     // Exact use: the distinct contents plus the one live reservation (the resumable upload's).
@@ -302,7 +310,104 @@ async fn a_second_process_leaves_live_uploads_alone(t: TestInstance) {
     assert!(stored(&t.taina).is_empty());
 }
 
+/// What a kill leaves of background work: jobs claimed by the dead process (released at start,
+/// not after their 30-minute lease), a photo stored but not yet added to the library (added by
+/// the `adopt_photo` job enqueued with the file), and previews half made for a file purged before
+/// they were recorded (removed by the purge, which cannot see them on the file).
+async fn a_kill_leaves_no_stuck_job_no_photo_out_of_the_library_and_no_stray_previews(
+    t: TestInstance,
+) {
+    let w = t.world().await;
+    let ana = w.ana.clone();
+    let photo = |name: &str| NewPhoto {
+        location: Location::MyFiles,
+        name: name.into(),
+        declared_size: None,
+        client_file_time: None,
+    };
+    let jpeg = fixture("Canon_40D.jpg");
+    let other = fixture("Nikon_D70.jpg");
+
+    // Killed between storing the file and adding its photo.
+    w.t.taina.faults().crash("jaci.import.before_adopt");
+    w.t.taina
+        .jaci()
+        .import(&ana, photo("left-out.jpg"), body(&jpeg))
+        .await
+        .unwrap_err();
+    w.t.taina.faults().clear();
+    // A purged photo whose previews job had written a thumbnail before it died.
+    let purged =
+        w.t.taina
+            .jaci()
+            .import(&ana, photo("purged.jpg"), body(&other))
+            .await
+            .unwrap();
+    let root = w.t.taina.data_dir().join("storage");
+    let half_made = root
+        .join(taina_ybira::layout::thumbnails_dir(
+            &ana.community_id,
+            &purged.file_id,
+        ))
+        .join("small.webp");
+    std::fs::create_dir_all(half_made.parent().unwrap()).unwrap();
+    std::fs::write(&half_made, b"half a thumbnail").unwrap();
+    // Every job still to run was claimed by the process that is about to die.
+    let mut tx = w.t.taina.db().begin().await.unwrap();
+    sqlx::query(
+        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 WHERE finished_at IS NULL",
+    )
+    .bind(i64::MAX / 2)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let t = w.t.reconfigure(|_| {}).await;
+    let taina = &t.taina;
+    let recovered = taina.ybira().recovered();
+    assert!(recovered.alone);
+    assert!(
+        recovered.released_jobs >= 3,
+        "two previews jobs and the safety net were claimed: {recovered:?}"
+    );
+    // The purge removes the previews it cannot see on the file.
+    taina.ybira().delete(&ana, &purged.file_id).await.unwrap();
+    taina.ybira().purge(&ana, &purged.file_id).await.unwrap();
+    // Released jobs run at once; the safety net when it is due.
+    t.advance(Duration::from_secs(60));
+    let ran = taina.jobs().run_due().await.unwrap();
+    assert_eq!(ran.given_up, 0, "{ran:?}");
+    assert_eq!(ran.retrying, 0, "{ran:?}");
+    let timeline = taina
+        .jaci()
+        .timeline(&ana, taina::jaci::Scope::Mine, None, None, 0)
+        .await
+        .unwrap();
+    let names: Vec<&str> = timeline.photos.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["left-out.jpg"],
+        "the stored photo is in the library"
+    );
+    assert!(
+        timeline.photos[0].processed,
+        "and has its previews, without waiting out a lease"
+    );
+    assert!(
+        !half_made.exists(),
+        "the purged file's half-made previews are gone"
+    );
+    let (pending,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE finished_at IS NULL AND failed_at IS NULL")
+            .fetch_one(taina.db().reader())
+            .await
+            .unwrap();
+    assert_eq!(pending, 0, "the queue drained");
+}
+
 backend_tests!(
     killed_uploads_are_recovered_at_start_and_resumable_ones_survive,
     a_second_process_leaves_live_uploads_alone,
+    a_kill_leaves_no_stuck_job_no_photo_out_of_the_library_and_no_stray_previews,
 );

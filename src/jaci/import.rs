@@ -4,7 +4,9 @@
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use taina_core::{Actor, DomainEvent, Error as DomainError, PhotoId, Timestamp};
+use taina_core::{
+    Actor, CommunityId, DomainEvent, Error as DomainError, ItemId, PhotoId, Role, Timestamp, UserId,
+};
 use taina_jaci::media::{MediaKind, library_kind, thumbnails_supported};
 use taina_jaci::metadata::{PhotoMetadata, extract, resolve_taken_at};
 use taina_jaci::video::{MAX_TOP_LEVEL_BOXES, MoovSearch, metadata_from_moov, moov_search_step};
@@ -13,7 +15,7 @@ use tracing::instrument;
 use super::rows::{nullable_double, source_name};
 use super::{Jaci, NewPhoto, Photo, load_photo};
 use crate::accounts::rows::parse_id;
-use crate::ybira::{Item, NewUpload, OnConflict};
+use crate::ybira::{AsPhoto, Item, NewUpload, OnConflict};
 use crate::{Error, Result};
 
 /// The most hashes [`Jaci::known_content`] takes at once.
@@ -31,9 +33,10 @@ impl Jaci<'_> {
     where
         S: Stream<Item = std::io::Result<Bytes>> + Send + Unpin,
     {
-        let ybira = self.taina.ybira();
-        let item = ybira
-            .upload(
+        let item = self
+            .taina
+            .ybira()
+            .upload_photo(
                 actor,
                 NewUpload {
                     location: photo.location,
@@ -42,16 +45,64 @@ impl Jaci<'_> {
                     on_conflict: OnConflict::Rename,
                 },
                 content,
+                AsPhoto {
+                    client_file_time: photo.client_file_time,
+                },
             )
             .await?;
-        match self.adopt(actor, &item, photo.client_file_time).await {
-            // Not a photo or video: the file this import just made goes again.
-            Err(Error::Domain(refused @ DomainError::Invalid { .. })) => {
-                ybira.delete(actor, &item.id).await?;
-                ybira.purge(actor, &item.id).await?;
-                Err(refused.into())
+        #[cfg(feature = "testing")]
+        self.taina.inner.faults.check("jaci.import.before_adopt")?;
+        self.adopt(actor, &item, photo.client_file_time).await
+    }
+
+    /// The `adopt_photo` job ([`crate::jobs::Job::AdoptPhoto`]), the safety net under
+    /// [`Jaci::import`] and photo uploads through tus, enqueued in the transaction that stored the
+    /// file and due a little later. A file that has its photo (the usual case), or is gone, or
+    /// whose owner left, needs nothing; otherwise the process died between storing the file and
+    /// adding its photo, and the photo is added now, as the file's owner would have.
+    pub(crate) async fn adopt_left_over(
+        &self,
+        file: &ItemId,
+        client_file_time: Option<Timestamp>,
+    ) -> Result<()> {
+        let row: Option<(Option<String>, String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT i.owner_id, i.community_id, u.role, \
+             (SELECT COUNT(*) FROM photos p WHERE p.file_id = i.id) \
+             FROM items i LEFT JOIN users u ON u.id = i.owner_id \
+             WHERE i.id = $1 AND i.deleted_at IS NULL",
+        )
+        .bind(file.as_str())
+        .fetch_optional(self.taina.inner.db.reader())
+        .await?;
+        let Some((Some(owner), community, Some(role), 0)) = row else {
+            return Ok(());
+        };
+        let owner = Actor {
+            user_id: parse_id(&owner, UserId::parse)?,
+            community_id: parse_id(&community, CommunityId::parse)?,
+            role: role
+                .parse::<Role>()
+                .map_err(|_| Error::Corrupt(format!("stored role {role:?}")))?,
+            session_id: None,
+        };
+        let adopted = match self.taina.ybira().item(&owner, file).await {
+            Ok(item) => self
+                .adopt(&owner, &item, client_file_time)
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match adopted {
+            Ok(()) => {
+                tracing::info!(file = %file, "added a photo its upload left out");
+                Ok(())
             }
-            adopted => adopted,
+            // Moved out of the owner's reach, or not a photo after all: nothing to add.
+            Err(Error::Domain(why)) => {
+                tracing::info!(file = %file, %why, "a left-over photo was not added");
+                Ok(())
+            }
+            Err(e) => Err(e),
         }
     }
 

@@ -42,6 +42,7 @@ pub use recovery::RecoveryReport;
 pub use resumable::{Appended, NewResumable, ResumableStatus};
 pub(crate) use trash::remove_private_space;
 pub use tree::ItemChange;
+pub(crate) use upload::AsPhoto;
 pub use upload::{NewUpload, OnConflict};
 
 use crate::{Result, Taina};

@@ -92,12 +92,22 @@ impl Ybira<'_> {
         let now = self.now().as_millis();
         let jaci = self.taina.jaci();
         let mut tx = self.begin_in(&community).await?;
-        sqlx::query("UPDATE items SET previews_at = $1, preview_error = $2 WHERE id = $3")
-            .bind(now)
-            .bind(error.clone())
-            .bind(file.as_str())
-            .execute(&mut *tx)
-            .await?;
+        let recorded =
+            sqlx::query("UPDATE items SET previews_at = $1, preview_error = $2 WHERE id = $3")
+                .bind(now)
+                .bind(error.clone())
+                .bind(file.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if recorded == 0 {
+            // Purged while they were being made: the purge could not know of these previews,
+            // so they go here (it removed any made before).
+            drop(tx);
+            let dir = taina_ybira::layout::thumbnails_dir(&community, file);
+            inner.blobs.delete_prefix(&dir).await?;
+            return Ok(crate::jobs::Ran::Done);
+        }
         let photo = jaci.record_processed(&mut tx, file, now, error).await?;
         let item = super::tree_reload(&mut tx, file).await?;
         tx.commit().await?;

@@ -63,6 +63,8 @@ pub struct RecoveryReport {
     pub quarantined: u64,
     /// Communities whose recorded use was wrong and was set to the recomputed one.
     pub corrected_use: u64,
+    /// Jobs a stopped process had claimed, made claimable again at once.
+    pub released_jobs: u64,
 }
 
 /// This process's hold on [`INSTANCE_LOCK`]: exclusive until [`InstanceLock::share`], then shared;
@@ -194,6 +196,7 @@ pub(crate) async fn recover(taina: &Taina, alone: bool) -> Result<RecoveryReport
         }
         tx.commit().await?;
     }
+    report.released_jobs = crate::jobs::release_leases(&inner.db).await?;
     // The rows are settled; now the bytes no row accounts for.
     let uploads: Vec<(String, String)> = sqlx::query_as("SELECT id, community_id FROM uploads")
         .fetch_all(inner.db.reader())

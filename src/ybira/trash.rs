@@ -50,14 +50,20 @@ async fn delete_items(
     .bind(key)
     .fetch_all(&mut *conn)
     .await?;
-    // Their previews go too, by a job.
-    let previews: Vec<(String, String)> = sqlx::query_as(&format!(
-        "SELECT id, community_id FROM items WHERE previews_at IS NOT NULL AND id IN ({ids_sql})"
+    // Their previews go too, by a job: those made, and those a previews job may be making (or
+    // may have half made before its process died), which `previews_at` does not show yet.
+    let files: Vec<(String, String, Option<String>, Option<i64>)> = sqlx::query_as(&format!(
+        "SELECT id, community_id, mime_type, previews_at FROM items \
+         WHERE kind = 'file' AND id IN ({ids_sql})"
     ))
     .bind(key)
     .fetch_all(&mut *conn)
     .await?;
-    for (file, community) in previews {
+    let previews = files.into_iter().filter(|(_, _, mime, made)| {
+        made.is_some()
+            || taina_jaci::media::preview_source(mime.as_deref().unwrap_or_default()).is_some()
+    });
+    for (file, community, ..) in previews {
         let dir = taina_ybira::layout::thumbnails_dir(
             &parse_id(&community, CommunityId::parse)?,
             &parse_id(&file, ItemId::parse)?,

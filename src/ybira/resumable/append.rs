@@ -11,7 +11,7 @@ use tracing::instrument;
 
 use super::{Appended, ResumableStatus};
 use crate::Result;
-use crate::ybira::upload::{Staged, Target, UploadGuard, to_i64};
+use crate::ybira::upload::{AsPhoto, Staged, Target, UploadGuard, to_i64};
 use crate::ybira::{OnConflict, Ybira};
 
 impl Ybira<'_> {
@@ -136,6 +136,10 @@ impl Ybira<'_> {
             guard.undo().await;
             return Err(e.into());
         }
+        let file_time = row.target.file_time.map(Timestamp::from_millis);
+        let as_photo = row.target.photo.then_some(AsPhoto {
+            client_file_time: file_time,
+        });
         let item = self
             .commit(
                 guard,
@@ -150,10 +154,10 @@ impl Ybira<'_> {
                         OnConflict::Rename
                     },
                 },
+                as_photo,
             )
             .await?;
         let photo = if row.target.photo {
-            let file_time = row.target.file_time.map(Timestamp::from_millis);
             let photo = self.taina.jaci().adopt(actor, &item, file_time).await?;
             Some(Box::new(photo))
         } else {

@@ -66,6 +66,20 @@ pub struct NewUpload {
     pub on_conflict: OnConflict,
 }
 
+/// An upload that goes into the photo library as it is stored: its content must be a photo or a
+/// video (checked before anything is kept), and the commit enqueues the `adopt_photo` job
+/// ([`crate::jobs::Job::AdoptPhoto`]) in its own transaction, so that the file gets its photo
+/// even if the process dies before the caller adds it ([`crate::jaci::Jaci::adopt`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AsPhoto {
+    /// The file's own time on the client, for photos without a date of their own.
+    pub(crate) client_file_time: Option<taina_core::Timestamp>,
+}
+
+/// How long after its upload the `adopt_photo` safety net runs: the uploader adds the photo
+/// itself well before (in the usual case the job then finds it there and does nothing).
+pub(crate) const ADOPT_SAFETY_NET: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Content staged and hashed, ready to commit.
 pub(crate) struct Staged {
     pub(crate) sha256: String,
@@ -87,6 +101,34 @@ impl Ybira<'_> {
     where
         S: Stream<Item = std::io::Result<Bytes>> + Send + Unpin,
     {
+        self.upload_as(actor, upload, content, None).await
+    }
+
+    /// Uploads a photo or video for the library ([`AsPhoto`]): anything else is refused before
+    /// it is kept. The caller adds the photo ([`crate::jaci::Jaci::adopt`]).
+    pub(crate) async fn upload_photo<S>(
+        &self,
+        actor: &Actor,
+        upload: NewUpload,
+        content: S,
+        as_photo: AsPhoto,
+    ) -> Result<Item>
+    where
+        S: Stream<Item = std::io::Result<Bytes>> + Send + Unpin,
+    {
+        self.upload_as(actor, upload, content, Some(as_photo)).await
+    }
+
+    async fn upload_as<S>(
+        &self,
+        actor: &Actor,
+        upload: NewUpload,
+        content: S,
+        as_photo: Option<AsPhoto>,
+    ) -> Result<Item>
+    where
+        S: Stream<Item = std::io::Result<Bytes>> + Send + Unpin,
+    {
         let name = normalize_name(&upload.name)?;
         // Check the destination before reading a byte.
         {
@@ -96,6 +138,12 @@ impl Ybira<'_> {
         let (guard, staged) = self
             .stage(actor, &name, upload.declared_size, content)
             .await?;
+        if as_photo.is_some()
+            && let Err(not_media) = taina_jaci::media::library_kind(&staged.mime_type)
+        {
+            guard.undo().await;
+            return Err(not_media.into());
+        }
         self.commit(
             guard,
             staged,
@@ -105,6 +153,7 @@ impl Ybira<'_> {
                 name,
                 on_conflict: upload.on_conflict,
             },
+            as_photo,
         )
         .await
     }
@@ -132,7 +181,7 @@ impl Ybira<'_> {
             loaded.item.name
         };
         let (guard, staged) = self.stage(actor, &name, declared_size, content).await?;
-        self.commit(guard, staged, actor, Target::Existing(file.clone()))
+        self.commit(guard, staged, actor, Target::Existing(file.clone()), None)
             .await
     }
 }

@@ -8,7 +8,7 @@ use taina_ybira::listing::ItemKind;
 use taina_ybira::name::{collision_key, split_extension};
 
 use super::guard::upload_expired;
-use super::{OnConflict, Staged, Target, UploadGuard, to_i64};
+use super::{ADOPT_SAFETY_NET, AsPhoto, OnConflict, Staged, Target, UploadGuard, to_i64};
 use crate::ybira::tree::{free_name, reload};
 use crate::ybira::{Change, Item, Location, Ybira, blobs};
 use crate::{Error, Result};
@@ -32,9 +32,10 @@ impl Ybira<'_> {
         staged: Staged,
         actor: &Actor,
         target: Target,
+        as_photo: Option<AsPhoto>,
     ) -> Result<Item> {
         let result = self
-            .place_and_record(&mut guard, &staged, actor, &target)
+            .place_and_record(&mut guard, &staged, actor, &target, as_photo)
             .await;
         match result {
             Ok((item, replaced)) => {
@@ -60,6 +61,7 @@ impl Ybira<'_> {
         staged: &Staged,
         actor: &Actor,
         target: &Target,
+        as_photo: Option<AsPhoto>,
     ) -> Result<(Item, bool)> {
         let inner = &self.taina.inner;
         let community = &actor.community_id;
@@ -96,6 +98,16 @@ impl Ybira<'_> {
                 .await?;
             crate::ybira::enqueue_previews(&mut tx, &item_id, &staged.mime_type, self.now())
                 .await?;
+            if let Some(as_photo) = as_photo {
+                let now = self.now();
+                let job = crate::jobs::Job::AdoptPhoto {
+                    file_id: item_id.clone(),
+                    client_file_time: as_photo.client_file_time,
+                };
+                let mut job = crate::jobs::NewJob::now(job, now);
+                job.run_at = now.plus(ADOPT_SAFETY_NET);
+                crate::jobs::enqueue(&mut tx, job, now).await?;
+            }
             let item = reload(&mut tx, &item_id).await?;
             #[cfg(feature = "testing")]
             inner.faults.check("ybira.upload.before_commit")?;
