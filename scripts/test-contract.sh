@@ -63,7 +63,7 @@ run() {
     "$TAINA" serve --listen "127.0.0.1:$port" --data-dir "$data" >"$OUT/$name.server.log" 2>&1 &
     SERVER=$!
     for _ in $(seq 1 100); do
-        curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+        python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/healthz')" 2>/dev/null && break
         sleep 0.1
     done
 
