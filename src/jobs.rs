@@ -86,6 +86,12 @@ impl Job {
     }
 }
 
+/// The unique key of a file's `adopt_photo` job ([`Job::AdoptPhoto`]): one per file at a time,
+/// deleted in the transaction that adds the photo.
+pub(crate) fn adopt_photo_key(file: &taina_core::ItemId) -> String {
+    format!("adopt_photo:{file}")
+}
+
 /// A job to enqueue.
 #[derive(Debug, Clone)]
 pub struct NewJob {

@@ -1,18 +1,17 @@
 //! Password hashing with Argon2id at OWASP's recommended parameters (19 MiB, 2 passes, 1 lane), on a
 //! small pool of dedicated threads.
 //!
-//! The threads live as long as the hasher, one per permitted hash at once, and each keeps the
-//! 19 MiB of Argon2 memory it hashes in for the next hash. Allocating it afresh for every hash
-//! made the C allocator keep hundreds of MiB after a wave of sign-ups (measured: 24 MiB idle,
-//! 350 MiB after 30 sign-ups); reused, the server stays near its idle size. A semaphore holds one permit per thread: a login flood queues for a
+//! The threads live as long as the hasher, one per permitted hash at once. Each hash gets its 19 MiB
+//! of Argon2 memory afresh and gives it back to the system when it ends, so that an idle server
+//! holds none of it (measured on the release build: idle RSS 44 MiB when each thread kept its
+//! memory, the hashing memory returned at once now; see [`ALWAYS_MAPPED_BYTES`] for how).
+//! A semaphore holds one permit per thread: a login flood queues for a
 //! permit instead of stalling the async runtime; a caller that waits longer than
 //! [`MAX_QUEUE_WAIT`] gets "rate limited". Unknown accounts are verified against a dummy hash so that
 //! they cost the same time as a wrong password.
 
 use std::sync::Arc;
 use std::time::Duration;
-
-use std::cell::RefCell;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, Salt, SaltString};
@@ -155,23 +154,28 @@ impl PasswordHasher {
     }
 }
 
-thread_local! {
-    /// This thread's Argon2 memory, reused by every hash it computes.
-    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
-}
+/// The size an Argon2 memory block is reserved at (its address space, not its use), so that the
+/// C allocator always maps it straight from the system and unmaps it when it is freed.
+///
+/// glibc serves an allocation from its own heaps, and keeps it there once freed, unless the
+/// allocation is at least its mmap threshold. That threshold starts at 128 KiB but rises to the
+/// size of any mapped block that is freed, up to 32 MiB on 64-bit systems (`mallopt(3)`,
+/// `DEFAULT_MMAP_THRESHOLD_MAX`): so a 19 MiB block, freed once, makes the next one come from a
+/// heap, where a wave of sign-ups left hundreds of MiB behind (measured: 350 MiB after 30 sign-ups).
+/// Reserving more than that maximum keeps every block mapped; only the 19 MiB Argon2 writes are
+/// ever touched, so the rest costs address space and no memory. Other allocators return large
+/// blocks to the system anyway.
+const ALWAYS_MAPPED_BYTES: usize = 32 * 1024 * 1024 + Block::SIZE;
 
-/// Runs `f` on this thread's Argon2 memory, grown to `blocks` if needed.
+/// Runs `f` on fresh Argon2 memory of `blocks` blocks, given back to the system afterwards.
 fn with_memory<T>(blocks: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
-    MEMORY.with(|memory| {
-        let mut memory = memory.borrow_mut();
-        if memory.len() < blocks {
-            memory.resize(blocks, Block::default());
-        }
-        f(&mut memory[..blocks])
-    })
+    let reserved = blocks.max(ALWAYS_MAPPED_BYTES / Block::SIZE);
+    let mut memory: Vec<Block> = Vec::with_capacity(reserved);
+    memory.resize(blocks, Block::default());
+    f(&mut memory)
 }
 
-/// The raw Argon2 output of `password` with `salt`, in this thread's memory.
+/// The raw Argon2 output of `password` with `salt`, in fresh memory ([`with_memory`]).
 fn raw_hash(
     argon: &Argon2<'_>,
     password: &[u8],
@@ -186,7 +190,7 @@ fn raw_hash(
     })
 }
 
-/// `argon2`'s `hash_password`, in reused memory: the PHC string's parts.
+/// `argon2`'s `hash_password`, in memory of our own: the PHC string's parts.
 fn hash_password<'a>(
     argon: &Argon2<'_>,
     password: &[u8],
@@ -208,7 +212,7 @@ fn hash_password<'a>(
 }
 
 /// Whether `password` matches the PHC string `phc` (with the parameters it was made with), in
-/// reused memory; the comparison takes the same time however much matches.
+/// memory of our own; the comparison takes the same time however much matches.
 fn verify_password(password: &[u8], phc: &str) -> argon2::password_hash::Result<bool> {
     let parsed = PasswordHash::new(phc)?;
     let params = Params::try_from(&parsed)?;

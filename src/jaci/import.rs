@@ -260,6 +260,16 @@ impl Jaci<'_> {
         .bind(metadata.duration_ms.and_then(|d| i64::try_from(d).ok()))
         .fetch_one(&mut *tx)
         .await?;
+        // The photo is there: the upload's safety net has nothing left to do (unless it is
+        // running right now, when it finds the photo and stops).
+        sqlx::query(
+            "DELETE FROM jobs WHERE unique_key = $1 AND finished_at IS NULL \
+             AND (locked_until IS NULL OR locked_until <= $2)",
+        )
+        .bind(crate::jobs::adopt_photo_key(&item.id))
+        .bind(now.as_millis())
+        .execute(&mut *tx)
+        .await?;
         if stored != id.as_str() {
             let photo = load_photo(&mut tx, &parse_id(&stored, PhotoId::parse)?).await?;
             tx.commit().await?;

@@ -106,6 +106,7 @@ impl Ybira<'_> {
                 };
                 let mut job = crate::jobs::NewJob::now(job, now);
                 job.run_at = now.plus(ADOPT_SAFETY_NET);
+                job.unique_key = Some(crate::jobs::adopt_photo_key(&item_id));
                 crate::jobs::enqueue(&mut tx, job, now).await?;
             }
             let item = reload(&mut tx, &item_id).await?;
