@@ -199,6 +199,15 @@ async fn sqlite_connection_pragmas(
     Ok(())
 }
 
+/// Parses an id read from the database (any of the typed ids, by its `parse`); a malformed one
+/// means corrupt data, not bad input.
+pub(crate) fn parse_id<T>(
+    s: &str,
+    parse: fn(&str) -> Result<T, taina_core::id::IdError>,
+) -> Result<T> {
+    parse(s).map_err(|e| Error::Corrupt(format!("stored id {s:?}: {e}")))
+}
+
 /// Whether a database error is a unique-constraint violation (a duplicate).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())

@@ -31,6 +31,9 @@ pub enum Error {
     /// Password hashing failed.
     #[error("password hashing: {0}")]
     PasswordHash(String),
+    /// An outside program the shell runs (`pg_dump`, `pg_restore`) failed; what it said.
+    #[error("{0}")]
+    Tool(String),
 }
 
 impl Error {

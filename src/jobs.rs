@@ -290,7 +290,7 @@ impl Jobs<'_> {
         rows.into_iter()
             .map(|(id, payload, attempts, last_error, failed_at)| {
                 Ok(FailedJob {
-                    id: crate::accounts::rows::parse_id(&id, JobId::parse)?,
+                    id: crate::db::parse_id(&id, JobId::parse)?,
                     job: serde_json::from_str(&payload)
                         .map_err(|e| Error::Corrupt(format!("job {id}: {e}")))?,
                     attempts: u32::try_from(attempts).unwrap_or(u32::MAX),

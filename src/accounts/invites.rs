@@ -9,8 +9,9 @@ use taina_core::{
 };
 use tracing::instrument;
 
-use super::rows::{CommunityRow, InviteRow, community_columns, invite_columns, parse_id};
+use super::rows::{CommunityRow, InviteRow, community_columns, invite_columns};
 use super::{Accounts, SignedIn, community_of};
+use crate::db::parse_id;
 use crate::{Result, random};
 
 /// What an admin chooses for a new invite.

@@ -7,6 +7,7 @@ use taina_core::{
     Community, CommunityId, CommunitySettings, InviteId, Role, Timestamp, User, UserId,
 };
 
+use crate::db::parse_id;
 use crate::{Error, Result};
 
 /// The columns of `users` that make a [`User`] (never the password hash).
@@ -122,14 +123,6 @@ impl TryFrom<InviteRow> for Invite {
             created_at: Timestamp::from_millis(r.created_at),
         })
     }
-}
-
-/// Parses an id read from the database; a malformed one means corrupt data, not bad input.
-pub(crate) fn parse_id<T>(
-    s: &str,
-    parse: fn(&str) -> Result<T, taina_core::id::IdError>,
-) -> Result<T> {
-    parse(s).map_err(|e| Error::Corrupt(format!("stored id {s:?}: {e}")))
 }
 
 fn parse_role(s: &str) -> Result<Role> {

@@ -6,8 +6,9 @@ use taina_core::validate::{check_password, normalize_email};
 use taina_core::{Actor, CommunityId, Role, SessionId, Timestamp, User};
 use tracing::instrument;
 
-use super::rows::{UserRow, parse_id, user_columns};
+use super::rows::{UserRow, user_columns};
 use super::{Accounts, AttemptKeys, Ended, Whose, community_of};
+use crate::db::parse_id;
 use crate::{Result, random};
 
 /// Longest user agent kept with a session.

@@ -137,7 +137,7 @@ async fn write_all(
             .output()
             .await?;
         if !output.status.success() {
-            return Err(Error::Config(format!(
+            return Err(Error::Tool(format!(
                 "pg_restore failed: {}",
                 String::from_utf8_lossy(&output.stderr).trim()
             )));

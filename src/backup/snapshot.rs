@@ -106,7 +106,7 @@ impl Taina {
         }
         let output = command.output().await?;
         if !output.status.success() {
-            return Err(Error::Config(format!(
+            return Err(Error::Tool(format!(
                 "pg_dump failed: {}",
                 String::from_utf8_lossy(&output.stderr).trim()
             )));

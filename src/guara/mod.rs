@@ -13,7 +13,7 @@ use sqlx::AnyConnection;
 use taina_core::{Actor, CommunityId, ConversationId, Error as DomainError, Timestamp, UserId};
 use taina_guara::conversation::authorize;
 
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 use crate::{Error, Result, Taina};
 
 mod conversations;

@@ -14,7 +14,7 @@ use tracing::instrument;
 
 use super::rows::{nullable_double, source_name};
 use super::{Jaci, NewPhoto, Photo, load_photo};
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 use crate::ybira::{AsPhoto, Item, NewUpload, OnConflict};
 use crate::{Error, Result};
 

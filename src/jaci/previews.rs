@@ -12,7 +12,7 @@ use taina_ybira::access::ItemAction;
 use tracing::instrument;
 
 use super::{Jaci, Size};
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 use crate::ybira::Item;
 use crate::ybira::previews::JPEG_RENDITION;
 use crate::{Error, Result};

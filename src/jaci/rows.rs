@@ -7,7 +7,7 @@ use taina_jaci::metadata::{Camera, Exposure, Location as GeoLocation, TakenAt, T
 use taina_ybira::access::Space;
 
 use super::Photo;
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 use crate::{Error, Result};
 
 /// A nullable DOUBLE PRECISION parameter, sent as text and cast in SQL. sqlx 0.8.6's `Any` driver

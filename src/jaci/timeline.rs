@@ -7,7 +7,7 @@ use taina_ybira::access::{ItemAction, Space};
 use tracing::instrument;
 
 use super::{Jaci, PHOTO_COLUMNS, PhotoDetail, PhotoRow, Scope, TimelinePage, load_photo};
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 use crate::{Error, Result};
 
 impl Jaci<'_> {

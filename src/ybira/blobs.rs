@@ -101,7 +101,7 @@ pub(crate) async fn find_by_hash(
     .await?;
     row.map(|(id, path, missing_at)| {
         Ok(Existing {
-            id: crate::accounts::rows::parse_id(&id, BlobId::parse)?,
+            id: crate::db::parse_id(&id, BlobId::parse)?,
             path,
             missing: missing_at.is_some(),
         })
@@ -187,7 +187,7 @@ pub(crate) async fn release_reference(
         .bind(blob.as_str())
         .execute(&mut *conn)
         .await?;
-    let community = crate::accounts::rows::parse_id(&community, CommunityId::parse)?;
+    let community = crate::db::parse_id(&community, CommunityId::parse)?;
     adjust_used(conn, &community, -size).await?;
     enqueue(conn, NewJob::now(Job::DeleteBlob { path }, now), now).await
 }

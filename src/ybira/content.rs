@@ -15,7 +15,7 @@ use super::rows::{VERSION_COLUMNS, VersionRow};
 use super::tree::{free_name, reload};
 use super::{Item, Loaded, Location, Version, Ybira, blobs};
 use crate::Result;
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 
 /// A download: what is being sent, and the bytes.
 pub struct Download {

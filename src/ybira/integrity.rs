@@ -17,7 +17,7 @@ use tracing::instrument;
 
 use super::Ybira;
 use crate::Result;
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 use crate::jobs::{Job, NewJob};
 
 /// Where repair moves orphans (outside `communities/`, so later checks do not list them again).

@@ -7,7 +7,7 @@ use taina_core::{CommunityId, ItemId};
 use taina_jaci::media::{PreviewSource, preview_source};
 
 use super::Ybira;
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 use crate::decoder::{Failed, Limited};
 use crate::{Error, Result};
 

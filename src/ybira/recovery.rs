@@ -40,7 +40,7 @@ use taina_ybira::layout::temp_path;
 
 use super::blobs;
 use super::integrity::QUARANTINE_PREFIX;
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 use crate::jobs::Job;
 use crate::{Result, Taina};
 

@@ -5,7 +5,7 @@ use taina_ybira::access::Space;
 use taina_ybira::listing::ItemKind;
 
 use super::{Item, Loaded, Version};
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 use crate::{Error, Result};
 
 /// The select list (and `FROM`) that makes an [`ItemRow`]; callers add `WHERE`, `JOIN`, `ORDER`.

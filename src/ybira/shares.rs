@@ -7,7 +7,7 @@ use tracing::instrument;
 use super::rows::{ITEM_COLUMNS, ItemRow};
 use super::{Item, Share, Ybira};
 use crate::Result;
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 
 impl Ybira<'_> {
     /// Shares an item with a member of the community (or changes their access).

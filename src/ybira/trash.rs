@@ -19,7 +19,7 @@ use super::tree::{free_name, reload, subtree_ids};
 use super::upload::{STALE_UPLOAD, release_upload};
 use super::{Item, Ybira, blobs};
 use crate::Result;
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 
 /// Trash roots purged per transaction by the upkeep job.
 const PURGE_BATCH: i64 = 100;

@@ -112,7 +112,7 @@ impl Ybira<'_> {
                 .bind(&version)
                 .execute(&mut *tx)
                 .await?;
-            let blob = crate::accounts::rows::parse_id(&blob, BlobId::parse)?;
+            let blob = crate::db::parse_id(&blob, BlobId::parse)?;
             blobs::release_reference(tx, &blob, self.now()).await?;
         }
         Ok(())

@@ -98,10 +98,6 @@ fn common_headers(headers: &mut HeaderMap, item: &Item, etag: &str) {
     }
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(USER_CONTENT_CSP),
     );

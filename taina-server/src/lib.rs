@@ -182,7 +182,8 @@ impl MakeRequestId for RandomRequestId {
 }
 
 /// Headers on every answer unless a handler set its own: no sniffing, no framing, no referrer
-/// beyond our origin, and a policy that lets an API answer load nothing.
+/// beyond our origin, and a policy that lets an API answer load nothing. The one place they are
+/// set (downloads and thumbnails set only their own content policy and caching).
 const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (header::X_FRAME_OPTIONS, "DENY"),

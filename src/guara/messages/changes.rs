@@ -8,7 +8,7 @@ use tracing::instrument;
 
 use super::rows::load_message;
 use crate::Result;
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 use crate::guara::Guara;
 
 impl Guara<'_> {

@@ -8,7 +8,7 @@ use sqlx::AnyConnection;
 use taina_core::{BlobId, ConversationId, Error as DomainError, ItemId, MessageId, Timestamp};
 use taina_guara::message::{Attachment, AttachmentKind, Message, Reaction, SystemNote};
 
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 use crate::guara::{parse_conversation, parse_user};
 use crate::{Error, Result};
 

@@ -13,7 +13,7 @@ use tracing::instrument;
 use super::NewMessage;
 use super::rows::{Arg, load_message, load_messages, next_seq};
 use crate::Result;
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 use crate::guara::{Guara, parse_conversation};
 
 impl Guara<'_> {

@@ -9,7 +9,7 @@ use taina_jaci::album::{AlbumAction, authorize_album};
 use taina_ybira::access::{ItemAction, ItemFacts, Space, authorize_item};
 
 use super::{ALBUM_COLUMNS, ALBUM_ENTRY_COLUMNS, Album, AlbumRow, EntryRow, seen_by};
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 use crate::jaci::{Jaci, Photo};
 use crate::{Error, Result};
 

@@ -8,7 +8,7 @@ use tracing::instrument;
 
 use super::Album;
 use crate::Result;
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 use crate::jaci::{Jaci, PHOTO_COLUMNS, Photo, PhotoRow, load_photo};
 
 impl Jaci<'_> {

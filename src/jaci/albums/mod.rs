@@ -7,7 +7,7 @@
 use taina_core::{AlbumId, PhotoId, Timestamp, UserId};
 use taina_jaci::album::Visibility;
 
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 use crate::{Error, Result};
 
 pub use taina_jaci::library::Album;

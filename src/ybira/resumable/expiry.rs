@@ -4,7 +4,7 @@
 use taina_core::{CommunityId, UploadId, UserId};
 use taina_ybira::upload::resumable_expiry_cutoffs;
 
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 use crate::ybira::blobs;
 use crate::{Result, Taina};
 

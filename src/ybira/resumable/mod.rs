@@ -30,7 +30,7 @@ use tracing::instrument;
 use super::upload::{UploadGuard, release_upload, to_i64};
 use super::{Item, Location, OnConflict, Ybira, blobs};
 use crate::Result;
-use crate::accounts::rows::parse_id;
+use crate::db::parse_id;
 use crate::jaci::Photo;
 use expiry::release_if_expired;
 

@@ -272,7 +272,7 @@ impl Ybira<'_> {
                 if kind != ItemKind::File.as_str() {
                     return Err(DomainError::conflict(format!("\"{name}\" is a folder")).into());
                 }
-                let id = crate::accounts::rows::parse_id(&id, ItemId::parse)?;
+                let id = crate::db::parse_id(&id, ItemId::parse)?;
                 self.load(tx, actor, &id, ItemAction::WriteContent, false)
                     .await?;
                 self.record_version(tx, actor, &id, blob, staged).await?;
