@@ -21,6 +21,8 @@ pub mod quota;
 pub mod role;
 pub mod session;
 pub mod socket;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod throttle;
 pub mod time;
 pub mod user;

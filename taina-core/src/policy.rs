@@ -104,15 +104,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn actor(role: Role, community: &CommunityId, seed: u8) -> Actor {
-        Actor {
-            user_id: UserId::from_random([seed; 21]),
-            community_id: community.clone(),
-            role,
-            session_id: None,
-        }
-    }
+    use crate::testing::actor_in as actor;
 
     #[test]
     fn other_communities_are_invisible_even_to_admins() {

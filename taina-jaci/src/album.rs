@@ -188,15 +188,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use taina_core::ErrorKind;
-
-    fn actor(role: Role, seed: u8) -> Actor {
-        Actor {
-            user_id: UserId::from_random([seed; 21]),
-            community_id: CommunityId::from_random([1; 21]),
-            role,
-            session_id: None,
-        }
-    }
+    use taina_core::testing::actor;
 
     fn denied(result: Result<(), Error>) -> Option<ErrorKind> {
         result.err().map(|e| e.kind())

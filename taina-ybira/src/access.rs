@@ -367,15 +367,7 @@ pub fn readable_from(
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    fn actor(role: Role, seed: u8) -> Actor {
-        Actor {
-            user_id: UserId::from_random([seed; 21]),
-            community_id: CommunityId::from_random([1; 21]),
-            role,
-            session_id: None,
-        }
-    }
+    use taina_core::testing::actor;
 
     fn role() -> impl Strategy<Value = Role> {
         prop_oneof![Just(Role::Admin), Just(Role::Member), Just(Role::Guest)]

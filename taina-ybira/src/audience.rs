@@ -44,16 +44,8 @@ pub fn may_hear(actor: &Actor, event: &Event) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use taina_core::testing::actor_in as actor;
     use taina_core::{CommunityId, ItemEvent, ItemId, Role, Timestamp, UserId};
-
-    fn actor(role: Role, community: &CommunityId, seed: u8) -> Actor {
-        Actor {
-            user_id: UserId::from_random([seed; 21]),
-            community_id: community.clone(),
-            role,
-            session_id: None,
-        }
-    }
 
     fn event(community: &CommunityId, event: DomainEvent) -> Event {
         Event {
