@@ -95,6 +95,29 @@ async fn used_bytes(client: &reqwest::Client, url: &str, token: &str) -> i64 {
     quota["used_bytes"].as_i64().unwrap()
 }
 
+/// Sets up a community on `data_dir` with `admin@example.org` (the test password), with the
+/// library, before any server runs there; answers the admin's session token.
+async fn set_up(data_dir: &std::path::Path) -> String {
+    let mut config = taina::Config::with_data_dir(data_dir);
+    config.password_hashing_threads = Some(1);
+    config.job_workers = 0;
+    let taina = taina::Taina::open(config).await.unwrap();
+    let signed = taina
+        .accounts()
+        .setup(taina::accounts::SetupRequest {
+            community_name: "Vila".into(),
+            community_slug: None,
+            email: "admin@example.org".into(),
+            password: taina::testing::PASSWORD.into(),
+            display_name: "Admin".into(),
+            user_agent: None,
+        })
+        .await
+        .unwrap();
+    taina.close().await;
+    signed.token
+}
+
 /// SIGKILL while an upload streams in, then `taina serve` again on the same data: the reservation
 /// the killed upload held is released and its staged bytes removed before the server answers.
 #[test]
@@ -102,26 +125,7 @@ fn a_kill_mid_upload_is_recovered_when_serve_starts_again() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let token = rt.block_on(async {
-        let mut config = taina::Config::with_data_dir(&data_dir);
-        config.password_hashing_threads = Some(1);
-        config.job_workers = 0;
-        let taina = taina::Taina::open(config).await.unwrap();
-        let signed = taina
-            .accounts()
-            .setup(taina::accounts::SetupRequest {
-                community_name: "Vila".into(),
-                community_slug: None,
-                email: "admin@example.org".into(),
-                password: taina::testing::PASSWORD.into(),
-                display_name: "Admin".into(),
-                user_agent: None,
-            })
-            .await
-            .unwrap();
-        taina.close().await;
-        signed.token
-    });
+    let token = rt.block_on(set_up(&data_dir));
     let (mut child, url) = serve_on(&data_dir);
     let client = reqwest::Client::new();
     rt.block_on(async {
@@ -192,25 +196,7 @@ fn a_wave_of_sign_ins_leaves_no_hashing_memory_behind() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let mut config = taina::Config::with_data_dir(&data_dir);
-        config.password_hashing_threads = Some(1);
-        config.job_workers = 0;
-        let taina = taina::Taina::open(config).await.unwrap();
-        taina
-            .accounts()
-            .setup(taina::accounts::SetupRequest {
-                community_name: "Vila".into(),
-                community_slug: None,
-                email: "admin@example.org".into(),
-                password: taina::testing::PASSWORD.into(),
-                display_name: "Admin".into(),
-                user_agent: None,
-            })
-            .await
-            .unwrap();
-        taina.close().await;
-    });
+    rt.block_on(set_up(&data_dir));
     let (mut child, url) = serve_on(&data_dir);
     let client = reqwest::Client::new();
     let sign_in = |email: &'static str| {

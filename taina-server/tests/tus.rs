@@ -77,6 +77,19 @@ async fn resumable_uploads(t: TestInstance) {
         .await
         .unwrap();
     assert_eq!(no_version.status(), StatusCode::PRECONDITION_FAILED);
+    // Keys without values (tus allows them) say nothing: the defaults apply (found by
+    // schemathesis: `Upload-Metadata: on_conflict` was refused).
+    let bare = try_create(&client, &base, &token, 3, "on_conflict, photo, filename").await;
+    assert_eq!(bare.status(), StatusCode::CREATED);
+    let bad = try_create(
+        &client,
+        &base,
+        &token,
+        3,
+        &meta(&[("on_conflict", "merge")]),
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     let url = create(
         &client,

@@ -59,6 +59,23 @@ pub fn parse_upload_metadata(raw: &str) -> Result<Vec<(String, String)>, TusHead
         .collect()
 }
 
+/// The value `Upload-Metadata` gives `key`: a key alone (the empty value) or a key left out say
+/// the same, nothing, so either takes the default.
+///
+/// ```
+/// use taina_ybira::tus::{metadata_value, parse_upload_metadata};
+/// let pairs = parse_upload_metadata("on_conflict, filename b2zDoS50eHQ=").unwrap();
+/// assert_eq!(metadata_value(&pairs, "on_conflict"), None);
+/// assert_eq!(metadata_value(&pairs, "filename"), Some("olá.txt"));
+/// assert_eq!(metadata_value(&pairs, "photo"), None);
+/// ```
+pub fn metadata_value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, v)| k == key && !v.is_empty())
+        .map(|(_, v)| v.as_str())
+}
+
 /// `Upload-Offset` or `Upload-Length`: a decimal number of bytes, blanks around it allowed.
 ///
 /// ```

@@ -141,7 +141,8 @@ fn metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, ApiError> {
         ("Upload-Metadata" = inline(Option<UploadMetadata>), Header, description = "`key base64,key base64,...`: \
             `filename` (or `name`), `folder_id` (`root`, `community` or a folder id), `on_conflict` \
             (`rename`, the default, or `replace`: a new version of the file of that name), `photo` \
-            (`true` or `1`: add it to the photo library), `modified_at` (RFC 3339)"),
+            (`true` or `1`: add it to the photo library), `modified_at` (RFC 3339); a key without a value \
+            is the same as leaving it out"),
     ),
     responses(
         (status = 201, description = "Created; send the content to `Location`",
@@ -159,7 +160,7 @@ fn metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, ApiError> {
             than the person's unfinished uploads may announce together \
             (`resumable_upload_bytes_per_user`, `too_large`), or than the community's quota can hold \
             (`quota_exceeded`)", body = ErrorBody),
-        (status = 422, description = "A bad `modified_at`, or a file name that is not allowed", body = ErrorBody),
+        (status = 422, description = "A bad `modified_at`, `folder_id` or `on_conflict`, or a file name that is not allowed", body = ErrorBody),
     ))]
 async fn create(
     State(state): State<AppState>,
@@ -177,7 +178,7 @@ async fn create(
     let length =
         header_u64(&headers, "upload-length").ok_or_else(|| bad("Upload-Length is required"))?;
     let meta = metadata(&headers)?;
-    let get = |key: &str| meta.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let get = |key: &str| tus::metadata_value(&meta, key);
     let location = super::files::location(get("folder_id"))?;
     let client_file_time = match get("modified_at") {
         Some(t) => Some(Timestamp::parse_rfc3339(t).ok_or_else(|| {
