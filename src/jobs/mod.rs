@@ -12,18 +12,19 @@
 //! No crate covered both SQLite and PostgreSQL through one transaction type (apalis keeps its own
 //! pools per backend; sqlxmq and underway are PostgreSQL-only), so the queue is these few queries.
 
-use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
-use taina_core::job::{AfterFailure, Failure, after_failure, lost_every_attempt};
 use taina_core::{JobId, Timestamp};
-use tokio::sync::Notify;
-use tokio::task::JoinHandle;
-use tracing::Instrument;
 
-use crate::{Error, Inner, Result, Taina};
+use crate::{Error, Result, Taina};
+
+mod run;
+mod workers;
+
+use run::run_one;
+pub(crate) use workers::Workers;
 
 /// How long a claimed job is a worker's before another may take it over.
 pub const JOB_LEASE: Duration = Duration::from_secs(30 * 60);
@@ -140,7 +141,7 @@ pub async fn enqueue(conn: &mut AnyConnection, job: NewJob, now: Timestamp) -> R
 /// jobs on this data (the start-up recovery, when it holds the storage alone): the process that
 /// claimed them is dead, so waiting out [`JOB_LEASE`] would only hold up previews and freed
 /// storage for half an hour. The attempt stays counted, so a job that keeps taking its worker
-/// down is still given up ([`lost_every_attempt`]). Answers how many were released.
+/// down is still given up ([`taina_core::job::lost_every_attempt`]). Answers how many were released.
 pub(crate) async fn release_leases(db: &crate::db::Db) -> Result<u64> {
     let mut tx = db.begin().await?;
     let released = sqlx::query(
@@ -195,14 +196,6 @@ pub struct RunReport {
 #[derive(Clone, Copy)]
 pub struct Jobs<'a> {
     pub(crate) taina: &'a Taina,
-}
-
-#[derive(sqlx::FromRow)]
-struct ClaimedRow {
-    id: String,
-    payload: String,
-    attempts: i64,
-    max_attempts: i64,
 }
 
 enum Outcome {
@@ -322,172 +315,6 @@ impl Jobs<'_> {
     }
 }
 
-/// Claims and runs the next due job; `None` when nothing is due.
-async fn run_one(taina: &Taina) -> Result<Option<Outcome>> {
-    let inner = &taina.inner;
-    let now = inner.clock.now();
-    let mut tx = inner.db.begin().await?;
-    let claimed: Option<ClaimedRow> = sqlx::query_as(
-        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 \
-         WHERE id = (SELECT id FROM jobs WHERE failed_at IS NULL AND finished_at IS NULL \
-                     AND run_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
-                     ORDER BY run_at, id LIMIT 1) \
-         AND failed_at IS NULL AND finished_at IS NULL \
-         AND (locked_until IS NULL OR locked_until <= $2) \
-         RETURNING id, payload, attempts, max_attempts",
-    )
-    .bind(now.plus(JOB_LEASE).as_millis())
-    .bind(now.as_millis())
-    .fetch_optional(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let Some(row) = claimed else {
-        return Ok(None);
-    };
-    let attempts = u32::try_from(row.attempts).unwrap_or(u32::MAX);
-    let max = u32::try_from(row.max_attempts).unwrap_or(1);
-    let result = if lost_every_attempt(attempts, max) {
-        // Every attempt ended with its worker (the server crashed or stopped while it ran): this
-        // one is not run again, lest it take the server down for ever.
-        Ok(Ran::Failed(
-            "its worker stopped during every attempt (the server crashed or was stopped while it ran)"
-                .to_owned(),
-        ))
-    } else {
-        match serde_json::from_str::<Job>(&row.payload) {
-            Ok(job) => {
-                let span = tracing::info_span!("job", id = %row.id, kind = job.kind(), attempt = row.attempts);
-                run_with_lease(taina, &row.id, execute(taina, &job).instrument(span)).await
-            }
-            Err(e) => Err(Error::Corrupt(format!("unreadable job payload: {e}"))),
-        }
-    };
-    let now = inner.clock.now();
-    let mut tx = inner.db.begin().await?;
-    let failure = match result {
-        Ok(Ran::Done) => None,
-        Ok(Ran::Failed(message)) => Some((message, Failure::Permanent)),
-        Err(e) => Some((e.to_string(), Failure::Transient)),
-    };
-    let outcome = match failure {
-        None => {
-            sqlx::query("UPDATE jobs SET finished_at = $1, locked_until = NULL WHERE id = $2")
-                .bind(now.as_millis())
-                .bind(&row.id)
-                .execute(&mut *tx)
-                .await?;
-            Outcome::Succeeded
-        }
-        Some((message, failure)) => match after_failure(attempts, max, failure) {
-            AfterFailure::RetryIn(delay) => {
-                tracing::warn!(job = %row.id, attempts, error = %message, "job failed; will retry");
-                sqlx::query(
-                        "UPDATE jobs SET run_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
-                    )
-                    .bind(now.plus(delay).as_millis())
-                    .bind(&message)
-                    .bind(&row.id)
-                    .execute(&mut *tx)
-                    .await?;
-                Outcome::Retrying
-            }
-            AfterFailure::GiveUp => {
-                tracing::error!(job = %row.id, attempts, error = %message, "job failed for good");
-                sqlx::query(
-                        "UPDATE jobs SET failed_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
-                    )
-                    .bind(now.as_millis())
-                    .bind(&message)
-                    .bind(&row.id)
-                    .execute(&mut *tx)
-                    .await?;
-                Outcome::GivenUp
-            }
-        },
-    };
-    tx.commit().await?;
-    Ok(Some(outcome))
-}
-
-/// Runs a job, renewing its lease while it runs so that a long job is not taken for a crashed one.
-async fn run_with_lease(
-    taina: &Taina,
-    id: &str,
-    work: impl std::future::Future<Output = Result<Ran>>,
-) -> Result<Ran> {
-    let renew = async {
-        let mut tick = tokio::time::interval(JOB_LEASE / 3);
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            let inner = &taina.inner;
-            let until = inner.clock.now().plus(JOB_LEASE).as_millis();
-            let renewed = async {
-                let mut tx = inner.db.begin().await?;
-                sqlx::query("UPDATE jobs SET locked_until = $1 WHERE id = $2")
-                    .bind(until)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok::<_, Error>(())
-            };
-            if let Err(e) = renewed.await {
-                tracing::warn!(job = id, error = %e, "could not renew a job's lease");
-            }
-        }
-    };
-    tokio::select! {
-        result = work => result,
-        never = renew => never,
-    }
-}
-
-/// Does what a job says.
-async fn execute(taina: &Taina, job: &Job) -> Result<Ran> {
-    #[cfg(feature = "testing")]
-    taina.inner.faults.check(match job {
-        Job::DeleteBlob { .. } => "job.delete_blob",
-        Job::YbiraCleanup => "job.ybira_cleanup",
-        Job::IntegrityCheck { .. } => "job.integrity_check",
-        Job::Previews { .. } => "job.previews",
-        Job::DeletePreviews { .. } => "job.delete_previews",
-        Job::AdoptPhoto { .. } => "job.adopt_photo",
-    })?;
-    match job {
-        Job::DeleteBlob { path } => taina.ybira().delete_unreferenced_blob(path).await?,
-        Job::Previews { file_id } => return taina.ybira().make_previews(file_id).await,
-        Job::DeletePreviews { dir } => taina.inner.blobs.delete_prefix(dir).await?,
-        Job::AdoptPhoto {
-            file_id,
-            client_file_time,
-        } => {
-            taina
-                .jaci()
-                .adopt_left_over(file_id, *client_file_time)
-                .await?
-        }
-        Job::YbiraCleanup => {
-            taina.ybira().cleanup().await?;
-        }
-        Job::IntegrityCheck { deep, repair } => {
-            let report = taina
-                .ybira()
-                .check_integrity(crate::ybira::IntegrityOptions {
-                    deep: *deep,
-                    repair: *repair,
-                })
-                .await?;
-            if report.is_clean() {
-                tracing::info!(blobs = report.blobs_checked, "integrity check: clean");
-            } else {
-                tracing::warn!(?report, "integrity check found problems");
-            }
-        }
-    }
-    Ok(Ran::Done)
-}
-
 /// Removes finished jobs older than [`FINISHED_RETENTION`].
 pub(crate) async fn sweep_finished(conn: &mut AnyConnection, now: Timestamp) -> Result<u64> {
     Ok(
@@ -497,46 +324,4 @@ pub(crate) async fn sweep_finished(conn: &mut AnyConnection, now: Timestamp) -> 
             .await?
             .rows_affected(),
     )
-}
-
-/// The background workers; stopped when dropped.
-#[derive(Debug, Default)]
-pub(crate) struct Workers(Vec<JoinHandle<()>>);
-
-impl Workers {
-    /// Starts `count` workers for the instance behind `inner` (held weakly, so that dropping the last
-    /// [`Taina`] handle stops them).
-    pub(crate) fn start(inner: &Arc<Inner>, count: u32) -> Workers {
-        Workers(
-            (0..count)
-                .map(|_| {
-                    let weak: Weak<Inner> = Arc::downgrade(inner);
-                    let notify: Arc<Notify> = inner.job_notify.clone();
-                    tokio::spawn(async move {
-                        loop {
-                            let woken = notify.notified();
-                            let Some(inner) = weak.upgrade() else { return };
-                            let taina = Taina { inner };
-                            let ran = run_one(&taina).await;
-                            drop(taina);
-                            match ran {
-                                Ok(Some(_)) => continue,
-                                Ok(None) => {}
-                                Err(e) => tracing::warn!(error = %e, "job worker could not reach the queue"),
-                            }
-                            let _ = tokio::time::timeout(POLL_INTERVAL, woken).await;
-                        }
-                    })
-                })
-                .collect(),
-        )
-    }
-}
-
-impl Drop for Workers {
-    fn drop(&mut self) {
-        for handle in &self.0 {
-            handle.abort();
-        }
-    }
 }
