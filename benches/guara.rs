@@ -69,12 +69,11 @@ async fn latency(t: &TestInstance, admin: &Actor) {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(i64, Instant)>();
     let mut tasks = Vec::new();
     for actor in crowd.iter().chain(std::iter::once(admin)) {
-        let mut sub = g.subscribe(actor).await.unwrap();
+        let mut feed = t.taina.subscribe(actor).await.unwrap();
         let tx = tx.clone();
         tasks.push(tokio::spawn(async move {
-            loop {
-                let event = sub.next().await;
-                if let GuaraEvent::MessageCreated(m) = &*event
+            while let Some(item) = feed.next().await {
+                if let Some(GuaraEvent::MessageCreated(m)) = item.guara()
                     && m.sender_id.is_some()
                     && tx.send((m.seq, Instant::now())).is_err()
                 {

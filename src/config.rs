@@ -132,7 +132,7 @@ impl Default for Config {
             decoder_memory_bytes: crate::decoder::DEFAULT_MEMORY_BYTES,
             decoder_timeout_secs: crate::decoder::DEFAULT_TIMEOUT_SECS,
             job_workers: 2,
-            realtime_queue: crate::realtime::DEFAULT_QUEUE,
+            realtime_queue: crate::bus::DEFAULT_QUEUE,
             tls_cert: None,
             tls_key: None,
             trusted_proxies: Vec::new(),

@@ -20,14 +20,15 @@
 
 pub mod accounts;
 pub mod backup;
+pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod decoder;
 pub mod error;
-pub mod events;
 #[cfg(feature = "testing")]
 pub mod faults;
+pub mod feed;
 #[cfg(feature = "testing")]
 pub mod fuzz;
 pub mod guara;
@@ -37,7 +38,6 @@ pub mod maintenance;
 pub mod operator;
 pub mod progress;
 pub mod random;
-pub mod realtime;
 pub mod storage;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -58,7 +58,6 @@ pub use jobs::Jobs;
 pub use operator::Operator;
 pub use taina_core as core;
 use taina_core::session::SessionPolicy;
-use tokio::sync::broadcast;
 pub use ybira::Ybira;
 
 /// A running Tainá instance: the handle every front end holds. Cheap to clone.
@@ -77,9 +76,8 @@ pub(crate) struct Inner {
     pub(crate) throttle: accounts::LoginThrottle,
     /// Live connections by session and person (closed when a session ends).
     pub(crate) live: Arc<accounts::LiveSessions>,
-    pub(crate) events: events::EventBus,
-    /// Guará's realtime bus (topics per user and per conversation).
-    pub(crate) bus: Arc<dyn realtime::Bus>,
+    /// The event bus (topics per community, per user and per conversation).
+    pub(crate) bus: Arc<dyn bus::Bus>,
     /// Typing and presence, in memory.
     pub(crate) realtime: guara::realtime::RealtimeState,
     /// Resumable uploads receiving a piece.
@@ -144,8 +142,7 @@ impl Taina {
                 hasher,
                 throttle: accounts::LoginThrottle::default(),
                 live: Arc::default(),
-                events: events::EventBus::new(),
-                bus: Arc::new(realtime::LocalBus::new()),
+                bus: Arc::new(bus::LocalBus::new()),
                 realtime: guara::realtime::RealtimeState::default(),
                 busy_uploads: ybira::resumable::BusyUploads::default(),
                 sessions,
@@ -212,20 +209,6 @@ impl Taina {
         &self.inner.faults
     }
 
-    /// Follows the domain events `viewer` may hear (their community's, filtered by what they may
-    /// read): what every front end pushes to clients.
-    pub fn subscribe(&self, viewer: &taina_core::Actor) -> events::EventFeed {
-        self.inner.events.feed(viewer)
-    }
-
-    /// Follows every domain event of `community`, unfiltered (tests and the shell's own tools).
-    pub fn subscribe_community(
-        &self,
-        community: &taina_core::CommunityId,
-    ) -> broadcast::Receiver<taina_core::Event> {
-        self.inner.events.subscribe(community)
-    }
-
     /// Checks that the database and blob storage answer (for `/readyz`).
     #[tracing::instrument(skip_all)]
     pub async fn ready(&self) -> Result<()> {
@@ -269,8 +252,9 @@ impl Taina {
         maintenance::sweep(&self.inner.db, self.inner.clock.as_ref()).await
     }
 
-    /// Closes database connections.
+    /// Ends every live feed (each reads its end) and closes database connections.
     pub async fn close(&self) {
+        self.end_feeds();
         self.inner.db.close().await;
     }
 }

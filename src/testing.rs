@@ -263,3 +263,34 @@ macro_rules! backend_tests {
         }
     };
 }
+
+/// The community events queued on `feed` now, in order (Guará's are skipped).
+///
+/// # Panics
+/// If the feed fell behind or ended: a test expects every event.
+pub fn queued_events(feed: &mut crate::feed::Feed) -> Vec<taina_core::Event> {
+    let mut events = Vec::new();
+    while let Some(item) = feed.try_next() {
+        assert!(item != crate::feed::FeedItem::Resync, "the feed lagged");
+        events.extend(item.community().cloned());
+    }
+    events
+}
+
+/// The next community event on `feed`, waiting at most a second.
+///
+/// # Panics
+/// If none comes, or the feed fell behind or ended.
+pub async fn next_event(feed: &mut crate::feed::Feed) -> taina_core::Event {
+    tokio::time::timeout(Duration::from_secs(1), async {
+        loop {
+            let item = feed.next().await.expect("the instance is open");
+            assert!(item != crate::feed::FeedItem::Resync, "the feed lagged");
+            if let Some(event) = item.community() {
+                return event.clone();
+            }
+        }
+    })
+    .await
+    .expect("no event came")
+}

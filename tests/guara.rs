@@ -8,6 +8,7 @@ use bytes::Bytes;
 use futures::{Stream, TryStreamExt};
 use taina::backend_tests;
 use taina::core::{Actor, ErrorKind, MessageId, UserId};
+use taina::feed::{Feed, FeedItem};
 use taina::guara::{
     AttachmentKind, ConversationChange, GuaraEvent, Kind, NewMessage, Position, Status, SystemNote,
 };
@@ -73,15 +74,48 @@ async fn many_members(t: &TestInstance, admin: &Actor, n: usize) -> Vec<UserId> 
     users
 }
 
+/// What a feed hands out, as Guará's tests read it: its events, or the resync marker.
+#[derive(Debug, PartialEq)]
+enum Heard {
+    Event(GuaraEvent),
+    Resync,
+}
+
+impl Heard {
+    /// Guará's part of a feed item (`None` for a community event).
+    fn of(item: FeedItem) -> Option<Heard> {
+        match item {
+            FeedItem::Resync => Some(Heard::Resync),
+            item => item.guara().cloned().map(Heard::Event),
+        }
+    }
+}
+
+/// The next of Guará's items on the feed, waiting for one.
+async fn next(feed: &mut Feed) -> Heard {
+    loop {
+        if let Some(heard) = Heard::of(feed.next().await.expect("the instance is open")) {
+            return heard;
+        }
+    }
+}
+
+/// The next of Guará's items if one is waiting.
+fn try_next(feed: &mut Feed) -> Option<Heard> {
+    loop {
+        if let Some(heard) = Heard::of(feed.try_next()?) {
+            return Some(heard);
+        }
+    }
+}
+
 /// Waits for the next event matching `pick`, skipping others (at most a second).
-async fn expect<T>(
-    sub: &mut taina::guara::GuaraSubscription,
-    mut pick: impl FnMut(&GuaraEvent) -> Option<T>,
-) -> T {
+async fn expect<T>(feed: &mut Feed, mut pick: impl FnMut(&GuaraEvent) -> Option<T>) -> T {
     tokio::time::timeout(Duration::from_secs(1), async {
         loop {
-            let event = sub.next().await;
-            if let Some(found) = pick(&event) {
+            if let Heard::Event(event) = next(feed).await
+                && let Some(found) = pick(&event)
+            {
                 return found;
             }
         }
@@ -510,7 +544,7 @@ async fn history_pages_both_ways_and_concurrent_senders_keep_order(t: TestInstan
         .create_group(&w.ana, "Ordem", std::slice::from_ref(&w.bia.user_id))
         .await
         .unwrap();
-    let mut sub = g.subscribe(&w.bia).await.unwrap();
+    let mut sub = w.t.taina.subscribe(&w.bia).await.unwrap();
     // Two people sending at once: every message gets its own place, in commit order.
     let send_many = |actor: Actor, who: &'static str| {
         let taina = w.t.taina.clone();
@@ -573,8 +607,8 @@ async fn history_pages_both_ways_and_concurrent_senders_keep_order(t: TestInstan
     // The subscriber received every message, in seq order, with no gap.
     let mut received = Vec::new();
     while received.len() < 60 {
-        if let GuaraEvent::MessageCreated(m) =
-            &*tokio::time::timeout(Duration::from_secs(1), sub.next())
+        if let Heard::Event(GuaraEvent::MessageCreated(m)) =
+            tokio::time::timeout(Duration::from_secs(1), next(&mut sub))
                 .await
                 .unwrap()
         {
@@ -588,8 +622,8 @@ async fn realtime_delivers_messages_typing_and_presence(t: TestInstance) {
     let w = t.world().await;
     let g = w.t.taina.guara();
     let dm = g.direct(&w.ana, &w.bia.user_id).await.unwrap();
-    let mut bia = g.subscribe(&w.bia).await.unwrap();
-    let mut gil = g.subscribe(&w.gil).await.unwrap();
+    let mut bia = w.t.taina.subscribe(&w.bia).await.unwrap();
+    let mut gil = w.t.taina.subscribe(&w.gil).await.unwrap();
 
     let sent = g.send(&w.ana, &dm.id, text("chegou?")).await.unwrap();
     let got = expect(&mut bia, |e| match e {
@@ -598,7 +632,10 @@ async fn realtime_delivers_messages_typing_and_presence(t: TestInstance) {
     })
     .await;
     assert_eq!(*got, sent);
-    assert!(gil.try_next().is_none(), "Gil is not in the conversation");
+    assert!(
+        try_next(&mut gil).is_none(),
+        "Gil is not in the conversation"
+    );
 
     // Typing: announced once, refreshed silently, ended by expiry five seconds after the last refresh.
     g.typing(&w.ana, &dm.id, true).await.unwrap();
@@ -680,9 +717,9 @@ async fn realtime_delivers_messages_typing_and_presence(t: TestInstance) {
         .then_some(())
     })
     .await;
-    while gil.try_next().is_some() {}
+    while try_next(&mut gil).is_some() {}
     g.send(&w.ana, &group.id, text("ainda aí?")).await.unwrap();
-    assert!(gil.try_next().is_none());
+    assert!(try_next(&mut gil).is_none());
 }
 
 async fn a_slow_subscriber_is_told_to_resync(t: TestInstance) {
@@ -690,19 +727,22 @@ async fn a_slow_subscriber_is_told_to_resync(t: TestInstance) {
     let w = t.world().await;
     let g = w.t.taina.guara();
     let dm = g.direct(&w.ana, &w.bia.user_id).await.unwrap();
-    let mut slow = g.subscribe(&w.bia).await.unwrap();
-    let mut fast = g.subscribe(&w.bia).await.unwrap();
+    let mut slow = w.t.taina.subscribe(&w.bia).await.unwrap();
+    let mut fast = w.t.taina.subscribe(&w.bia).await.unwrap();
     for n in 0..20 {
         g.send(&w.ana, &dm.id, text(&format!("{n}"))).await.unwrap();
         // The fast one keeps up and never needs to resync.
-        let e = fast.next().await;
-        assert!(matches!(&*e, GuaraEvent::MessageCreated(_)), "{e:?}");
+        let e = next(&mut fast).await;
+        assert!(
+            matches!(&e, Heard::Event(GuaraEvent::MessageCreated(_))),
+            "{e:?}"
+        );
     }
-    assert_eq!(*slow.next().await, GuaraEvent::Resync);
+    assert_eq!(next(&mut slow).await, Heard::Resync);
     // After the resync marker, the newest events follow; catching up by history has no gap.
     let mut last = 0;
-    while let Some(e) = slow.try_next() {
-        if let GuaraEvent::MessageCreated(m) = &*e {
+    while let Some(e) = try_next(&mut slow) {
+        if let Heard::Event(GuaraEvent::MessageCreated(m)) = &e {
             last = m.seq;
         }
     }
@@ -733,14 +773,14 @@ async fn a_slow_subscriber_is_told_to_resync(t: TestInstance) {
             .unwrap();
     }
     loop {
-        let e = tokio::time::timeout(Duration::from_secs(1), slow.next())
+        let e = tokio::time::timeout(Duration::from_secs(1), next(&mut slow))
             .await
             .unwrap();
-        if *e == GuaraEvent::Resync {
+        if e == Heard::Resync {
             break;
         }
     }
-    while slow.try_next().is_some() {}
+    while try_next(&mut slow).is_some() {}
     let sent = g.send(&w.ana, &group.id, text("bem-vinda")).await.unwrap();
     let got = expect(&mut slow, |e| match e {
         GuaraEvent::MessageCreated(m) if m.conversation_id == group.id => Some(m.clone()),

@@ -10,7 +10,7 @@ use taina::backend_tests;
 use taina::core::PhotoId;
 use taina::core::{Actor, DomainEvent, ErrorKind, Timestamp};
 use taina::jaci::{AlbumUpdate, NewAlbum, NewPhoto, Photo, Scope, Visibility};
-use taina::testing::{TestInstance, World};
+use taina::testing::{TestInstance, World, queued_events};
 use taina::ybira::{Location, ShareAccess};
 use taina_jaci::media::MediaKind;
 use taina_jaci::metadata::TakenAtSource;
@@ -77,7 +77,7 @@ fn webp_size(bytes: &[u8]) -> (u32, u32) {
 
 async fn imports_read_metadata_and_thumbnails_follow(t: TestInstance) {
     let w = t.world().await;
-    let mut events = w.t.taina.subscribe_community(&w.ana.community_id);
+    let mut events = w.t.taina.subscribe(&w.ana).await.unwrap();
     let photo = import(
         &w.t,
         &w.ana,
@@ -152,7 +152,7 @@ async fn imports_read_metadata_and_thumbnails_follow(t: TestInstance) {
         .unwrap();
     assert!(!large.windows(4).any(|w| w == b"EXIF"));
     let mut seen = Vec::new();
-    while let Ok(e) = events.try_recv() {
+    for e in queued_events(&mut events) {
         seen.push(e.event.name());
         if let DomainEvent::PhotoProcessed { photo_id, .. } = &e.event {
             assert_eq!(photo_id, &photo.id);

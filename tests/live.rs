@@ -9,7 +9,7 @@ use std::time::Duration;
 use taina::accounts::Ended;
 use taina::backend_tests;
 use taina::core::{Role, socket};
-use taina::events::FeedItem;
+use taina::feed::{Feed, FeedItem};
 use taina::guara::{GuaraEvent, NewMessage};
 use taina::testing::TestInstance;
 use taina::ybira::Location;
@@ -97,7 +97,7 @@ async fn a_removed_participant_is_handed_nothing_said_after(t: TestInstance) {
         )
         .await
         .unwrap();
-    let mut feed = guara.subscribe(&w.bia).await.unwrap();
+    let mut feed = w.t.taina.subscribe(&w.bia).await.unwrap();
     let send = |text: &str| NewMessage {
         text: text.into(),
         ..NewMessage::default()
@@ -121,8 +121,8 @@ async fn a_removed_participant_is_handed_nothing_said_after(t: TestInstance) {
     }
     let texts: Vec<&str> = heard
         .iter()
-        .filter_map(|e| match &**e {
-            GuaraEvent::MessageCreated(m) => Some(m.text.as_str()),
+        .filter_map(|e| match e.guara() {
+            Some(GuaraEvent::MessageCreated(m)) => Some(m.text.as_str()),
             _ => None,
         })
         .collect();
@@ -133,9 +133,9 @@ async fn a_removed_participant_is_handed_nothing_said_after(t: TestInstance) {
 async fn community_feeds_say_only_what_the_viewer_may_read(t: TestInstance) {
     let w = t.world().await;
     let (other_admin, _) = w.t.other_community("Outra", "outra@example.org").await;
-    let mut member = w.t.taina.subscribe(&w.ana);
-    let mut guest = w.t.taina.subscribe(&w.gil);
-    let mut elsewhere = w.t.taina.subscribe(&other_admin);
+    let mut member = w.t.taina.subscribe(&w.ana).await.unwrap();
+    let mut guest = w.t.taina.subscribe(&w.gil).await.unwrap();
+    let mut elsewhere = w.t.taina.subscribe(&other_admin).await.unwrap();
     let y = w.t.taina.ybira();
     y.create_folder(&w.admin, &Location::Shared, "Atas")
         .await
@@ -147,21 +147,67 @@ async fn community_feeds_say_only_what_the_viewer_may_read(t: TestInstance) {
         .await
         .unwrap();
     match next_item(&mut member).await {
-        Some(FeedItem::Event(e)) => assert_eq!(e.item().unwrap().name, "Atas"),
+        Some(item) => assert_eq!(item.community().unwrap().event.item().unwrap().name, "Atas"),
         other => panic!("{other:?}"),
     }
     // Bia's private folder and Gil's are not Ana's business.
     assert_eq!(next_item(&mut member).await, None);
     match next_item(&mut guest).await {
-        Some(FeedItem::Event(e)) => assert_eq!(e.item().unwrap().name, "Meu"),
+        Some(item) => assert_eq!(item.community().unwrap().event.item().unwrap().name, "Meu"),
         other => panic!("{other:?}"),
     }
     assert_eq!(next_item(&mut guest).await, None);
     assert_eq!(next_item(&mut elsewhere).await, None);
 }
 
+/// One feed carries a community's events and the viewer's conversations in the order they
+/// happened, and ends (after what was queued) when the instance ends its feeds.
+async fn one_feed_carries_everything_in_order_and_ends_with_the_instance(t: TestInstance) {
+    let w = t.world().await;
+    let mut feed = w.t.taina.subscribe(&w.bia).await.unwrap();
+    w.t.taina
+        .ybira()
+        .create_folder(&w.ana, &Location::Shared, "Atas")
+        .await
+        .unwrap();
+    let dm =
+        w.t.taina
+            .guara()
+            .direct(&w.ana, &w.bia.user_id)
+            .await
+            .unwrap();
+    // The conversation began after the feed: it is followed from its "joined" on.
+    w.t.taina
+        .guara()
+        .send(
+            &w.ana,
+            &dm.id,
+            NewMessage {
+                text: "oi".into(),
+                ..NewMessage::default()
+            },
+        )
+        .await
+        .unwrap();
+    w.t.taina.end_feeds();
+    let mut names = Vec::new();
+    while let Some(item) = next_item(&mut feed).await {
+        match item {
+            FeedItem::Event(event) => names.push(event.name()),
+            FeedItem::Resync => panic!("the feed lagged"),
+        }
+    }
+    assert_eq!(
+        names,
+        ["folder.created", "conversation.updated", "message.created"]
+    );
+    // A feed opened afterwards ends at once.
+    let mut late = w.t.taina.subscribe(&w.ana).await.unwrap();
+    assert_eq!(late.next().await, None);
+}
+
 /// The next item of a feed, if one comes within 300 ms.
-async fn next_item(feed: &mut taina::events::EventFeed) -> Option<FeedItem> {
+async fn next_item(feed: &mut Feed) -> Option<FeedItem> {
     tokio::time::timeout(Duration::from_millis(300), feed.next())
         .await
         .ok()
@@ -173,4 +219,5 @@ backend_tests!(
     watches_are_counted_per_person_and_released_on_drop,
     a_removed_participant_is_handed_nothing_said_after,
     community_feeds_say_only_what_the_viewer_may_read,
+    one_feed_carries_everything_in_order_and_ends_with_the_instance,
 );

@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use taina_core::throttle::{Throttle, network_of};
-use taina_core::{Actor, CommunityId, DomainEvent, Event, Timestamp};
+use taina_core::{Actor, CommunityId, DomainEvent, Timestamp};
 
 pub use community::CommunityUpdate;
 pub use invites::{CreatedInvite, NewInvite, RegisterRequest};
@@ -161,11 +161,7 @@ impl Accounts<'_> {
     }
 
     fn publish(&self, community_id: &CommunityId, event: DomainEvent) {
-        self.inner.events.publish(Event {
-            community_id: community_id.clone(),
-            at: self.now(),
-            event,
-        });
+        self.inner.publish_event(community_id, event);
     }
 }
 

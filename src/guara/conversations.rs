@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 
 use sqlx::AnyConnection;
+use taina_core::event::Topic;
 use taina_core::{Actor, ConversationId, Error as DomainError, Timestamp, UserId};
 use taina_guara::conversation::{
     ConversationAction, ParticipantRole, check_requested, direct_key, group_participants,
     next_admin, normalize_name, participants_to_add,
 };
-use taina_guara::event::{ConversationChange, GuaraEvent, Topic};
+use taina_guara::event::{ConversationChange, GuaraEvent};
 use taina_guara::message::{Message, SystemNote};
 pub use taina_guara::model::ConversationSummary;
 use tracing::instrument;
@@ -165,6 +166,7 @@ impl Guara<'_> {
         let note = insert_system(&mut tx, &id, SystemNote::GroupCreated { name }, now).await?;
         let conversation = load_conversation(&mut tx, &id).await?;
         tx.commit().await?;
+        self.follow_for(&id, &everyone);
         for user in &everyone {
             self.publish(
                 Topic::User(user.clone()),
@@ -216,6 +218,7 @@ impl Guara<'_> {
         insert_participants(&mut tx, &id, &pair, None, now, 0).await?;
         let conversation = load_conversation(&mut tx, &id).await?;
         tx.commit().await?;
+        self.follow_for(&id, &pair);
         for user in pair {
             self.publish(
                 Topic::User(user),
@@ -462,6 +465,14 @@ impl Guara<'_> {
         Ok(conversation)
     }
 
+    /// Makes the live feeds of `who` follow the conversation now (they joined it).
+    fn follow_for(&self, id: &ConversationId, who: &[UserId]) {
+        let topic = Topic::Conversation(id.clone());
+        for user in who {
+            self.taina.inner.bus.follow_user(&topic, user);
+        }
+    }
+
     /// Tells the people who joined or left, then the conversation.
     fn announce_membership(
         &self,
@@ -470,12 +481,17 @@ impl Guara<'_> {
         change: ConversationChange,
         notes: Vec<Message>,
     ) {
-        if change == ConversationChange::Left {
-            // Before anything else is published: nothing said after the removal reaches them.
-            let topic = Topic::Conversation(id.clone());
-            for user in who {
-                self.taina.inner.bus.unfollow_user(&topic, user);
+        // Before anything else is published: what is said after the change reaches exactly the
+        // participants, whether or not their feeds have read it yet.
+        let topic = Topic::Conversation(id.clone());
+        match change {
+            ConversationChange::Left => {
+                for user in who {
+                    self.taina.inner.bus.unfollow_user(&topic, user);
+                }
             }
+            ConversationChange::Joined => self.follow_for(id, who),
+            ConversationChange::Renamed | ConversationChange::Participants => {}
         }
         for user in who {
             self.publish(

@@ -3,7 +3,7 @@
 //!
 //! Pure rules live in `taina_guara`; this module persists and publishes. Every change runs in one
 //! transaction that first locks the conversation's row, so messages are numbered (`seq`) in commit
-//! order; events are published on the realtime bus ([`crate::realtime`]) after the commit.
+//! order; events are published on the realtime bus ([`crate::bus`]) after the commit.
 //! Whoever is not a participant is told a conversation does not exist.
 
 use std::sync::Arc;
@@ -23,13 +23,14 @@ mod search;
 
 pub use conversations::ConversationSummary;
 pub use messages::{HistoryPage, NewMessage, Position};
+pub use realtime::Connection;
 pub(crate) use realtime::PublishTurn;
-pub use realtime::{Connection, GuaraSubscription};
 pub use search::SearchHit;
+pub use taina_core::event::Topic;
 pub use taina_guara::conversation::{
     ConversationAction, Kind, ParticipantRole, departure, direct_other,
 };
-pub use taina_guara::event::{ConversationChange, GuaraEvent, Topic};
+pub use taina_guara::event::{ConversationChange, GuaraEvent};
 pub use taina_guara::message::{
     Attachment, AttachmentKind, Message, Reaction, SystemNote, check_message_type, next_cursor,
     position,
@@ -61,7 +62,10 @@ impl Guara<'_> {
 
     /// Publishes an event on a topic (after the change it reports has committed).
     pub(crate) fn publish(&self, topic: Topic, event: GuaraEvent) {
-        self.taina.inner.bus.publish(&topic, Arc::new(event));
+        self.taina
+            .inner
+            .bus
+            .publish(&topic, Arc::new(crate::bus::LiveEvent::Guara(event)));
     }
 
     /// Publishes an event to a conversation's participants.

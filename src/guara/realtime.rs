@@ -1,19 +1,19 @@
-//! Realtime: subscriptions that follow the actor's conversations, typing indicators and presence.
+//! Realtime: typing indicators and presence (what a [feed](crate::feed::Feed) hears of them).
 //! Typing and presence live in memory only (they mean nothing after a restart).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use taina_core::event::Topic;
 use taina_core::{Actor, ConversationId, UserId};
 use taina_guara::conversation::ConversationAction;
-use taina_guara::event::{ConversationChange, GuaraEvent, Topic};
+use taina_guara::event::GuaraEvent;
 use taina_guara::presence::{Presence, Status};
 use taina_guara::typing::{Change, Typing};
 use tracing::instrument;
 
 use super::{Guara, parse_conversation, parse_user};
-use crate::realtime::Subscription;
 use crate::{Inner, Result, Taina};
 
 /// How often expired typing indicators are swept.
@@ -69,113 +69,6 @@ pub(crate) fn start_typing_sweeper(inner: &Arc<Inner>) {
             Taina { inner }.guara().expire_typing();
         }
     });
-}
-
-/// A person's realtime feed: their own topic and those of every conversation they are in, kept up
-/// to date as they join and leave conversations.
-#[derive(Debug)]
-pub struct GuaraSubscription {
-    subscription: Subscription,
-    taina: Taina,
-    user: UserId,
-    /// A resync came through `try_next`: reload the topics on the next `next`.
-    stale: bool,
-    /// A resync was taken off the queue but not handed out yet (its `next` was cancelled).
-    resync_pending: bool,
-}
-
-impl GuaraSubscription {
-    /// The next event, waiting for one. After [`GuaraEvent::Resync`], reload what is on screen.
-    ///
-    /// Cancel-safe (it sits in `select!` loops): a resync taken off the queue is remembered until
-    /// the conversations are followed again and the resync has been handed out.
-    pub async fn next(&mut self) -> Arc<GuaraEvent> {
-        if self.stale || self.resync_pending {
-            self.refollow().await;
-            self.stale = false;
-            if std::mem::take(&mut self.resync_pending) {
-                return Arc::new(GuaraEvent::Resync);
-            }
-        }
-        loop {
-            let event = self.subscription.next().await;
-            if matches!(*event, GuaraEvent::Resync) {
-                self.resync_pending = true;
-                self.refollow().await;
-                self.resync_pending = false;
-            } else if !self.still_follows(&event) {
-                continue;
-            } else {
-                self.track(&event);
-            }
-            return event;
-        }
-    }
-
-    /// Whether the event's conversation is still followed: what was queued for a conversation
-    /// the person has since left is not handed out.
-    fn still_follows(&self, event: &GuaraEvent) -> bool {
-        event.conversation_topic().is_none_or(|conversation| {
-            self.subscription
-                .follows(&Topic::Conversation(conversation.clone()))
-        })
-    }
-
-    /// After a resync the events that were dropped may have said "joined" or "left": follow
-    /// exactly the person's conversations as they are now.
-    async fn refollow(&mut self) {
-        let ids = match self.taina.guara().conversation_ids(&self.user).await {
-            Ok(ids) => ids,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot reload conversations after a resync");
-                return;
-            }
-        };
-        let wanted: Vec<Topic> = ids.into_iter().map(Topic::Conversation).collect();
-        let stale: Vec<Topic> = self
-            .subscription
-            .topics()
-            .iter()
-            .filter(|t| matches!(t, Topic::Conversation(_)) && !wanted.contains(t))
-            .cloned()
-            .collect();
-        for topic in stale {
-            self.subscription.unfollow(&topic);
-        }
-        for topic in wanted {
-            self.subscription.follow(topic);
-        }
-    }
-
-    /// The next event if one is waiting.
-    pub fn try_next(&mut self) -> Option<Arc<GuaraEvent>> {
-        loop {
-            let event = self.subscription.try_next()?;
-            if matches!(*event, GuaraEvent::Resync) {
-                self.stale = true;
-            } else if !self.still_follows(&event) {
-                continue;
-            } else {
-                self.track(&event);
-            }
-            return Some(event);
-        }
-    }
-
-    fn track(&mut self, event: &GuaraEvent) {
-        if let GuaraEvent::ConversationUpdated {
-            conversation_id,
-            change,
-        } = event
-        {
-            let topic = Topic::Conversation(conversation_id.clone());
-            match change {
-                ConversationChange::Joined => self.subscription.follow(topic),
-                ConversationChange::Left => self.subscription.unfollow(&topic),
-                ConversationChange::Renamed | ConversationChange::Participants => {}
-            }
-        }
-    }
 }
 
 /// A live client connection, for presence. Close it (or drop it) when the client goes.
@@ -247,31 +140,8 @@ impl Drop for Connection {
 }
 
 impl Guara<'_> {
-    /// The actor's realtime feed: events of their conversations (messages, reactions, reads,
-    /// typing, presence) and of their own topic (conversations joined and left).
-    #[instrument(skip_all, fields(community = %actor.community_id))]
-    pub async fn subscribe(&self, actor: &Actor) -> Result<GuaraSubscription> {
-        let inner = &self.taina.inner;
-        let mut subscription = Subscription::new(
-            inner.bus.clone(),
-            inner.config.realtime_queue,
-            Some(actor.user_id.clone()),
-        );
-        // Follow first, then list: a conversation joined meanwhile is announced on the user topic.
-        subscription.follow(Topic::User(actor.user_id.clone()));
-        for id in self.conversation_ids(&actor.user_id).await? {
-            subscription.follow(Topic::Conversation(id));
-        }
-        Ok(GuaraSubscription {
-            subscription,
-            taina: self.taina.clone(),
-            user: actor.user_id.clone(),
-            stale: false,
-            resync_pending: false,
-        })
-    }
-
-    async fn conversation_ids(&self, user: &UserId) -> Result<Vec<ConversationId>> {
+    /// The conversations `user` is in (what their [feed](crate::feed::Feed) follows).
+    pub(crate) async fn conversation_ids(&self, user: &UserId) -> Result<Vec<ConversationId>> {
         let rows: Vec<(String,)> =
             sqlx::query_as("SELECT conversation_id FROM participants WHERE user_id = $1")
                 .bind(user.as_str())

@@ -9,7 +9,7 @@
 //! (`rows.rs`), a photo and the timeline (`timeline.rs`), the map (`map.rs`), reading and
 //! regenerating previews and recording a photo's processing (`previews.rs`), albums (`albums/`).
 
-use taina_core::{CommunityId, DomainEvent, Event, Timestamp};
+use taina_core::{CommunityId, DomainEvent, Timestamp};
 pub use taina_jaci::album::Visibility;
 pub use taina_jaci::library::{MapPoint, Photo, PhotoDetail, TimelinePage};
 pub use taina_jaci::thumbnail::Size;
@@ -63,10 +63,6 @@ impl Jaci<'_> {
     }
 
     fn publish(&self, community: &CommunityId, event: DomainEvent) {
-        self.taina.inner.events.publish(Event {
-            community_id: community.clone(),
-            at: self.now(),
-            event,
-        });
+        self.taina.inner.publish_event(community, event);
     }
 }

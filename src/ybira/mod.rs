@@ -22,8 +22,7 @@ mod versions;
 
 use sqlx::AnyConnection;
 use taina_core::{
-    Actor, BlobId, Denied, DomainEvent, Error as DomainError, Event, ItemEvent, ItemId, Timestamp,
-    UserId,
+    Actor, BlobId, Denied, DomainEvent, Error as DomainError, ItemEvent, ItemId, Timestamp, UserId,
 };
 pub use taina_ybira::access::ShareAccess;
 use taina_ybira::access::{ItemAction, ItemFacts, Space, authorize_item, authorize_trashed};
@@ -133,11 +132,7 @@ impl<'a> Ybira<'a> {
     }
 
     fn publish(&self, actor_community: &taina_core::CommunityId, event: DomainEvent) {
-        self.taina.inner.events.publish(Event {
-            community_id: actor_community.clone(),
-            at: self.now(),
-            event,
-        });
+        self.taina.inner.publish_event(actor_community, event);
     }
 
     /// Loads an item the actor may `action`, within `conn`. Items in the trash count as missing

@@ -2,7 +2,21 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CommunityId, ItemId, PhotoId, Role, Timestamp, UserId};
+use crate::{CommunityId, ConversationId, ItemId, PhotoId, Role, Timestamp, UserId};
+
+/// Where an event is published on the shell's bus: who may follow it is the shell's to check
+/// (a community's events are further filtered per viewer, `taina_ybira::audience::may_hear`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Topic {
+    /// A community's domain events ([`Event`]), for its members.
+    Community(CommunityId),
+    /// Everything for one person (their conversations appearing and going, their read state,
+    /// their presence on their other devices).
+    User(UserId),
+    /// Everything in one conversation, for its participants.
+    Conversation(ConversationId),
+}
 
 /// Something that happened, with its community for routing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

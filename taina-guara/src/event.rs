@@ -1,20 +1,11 @@
-//! What Guará announces in real time, on topics per user and per conversation.
+//! What Guará announces in real time, on topics per user and per conversation
+//! ([`taina_core::event::Topic`]).
 
 use serde::{Deserialize, Serialize};
 use taina_core::{ConversationId, MessageId, UserId};
 
 use crate::message::Message;
 use crate::presence::Status;
-
-/// Where an event is published.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
-pub enum Topic {
-    /// Everything for one person (their conversations appearing and going, their read state).
-    User(UserId),
-    /// Everything in one conversation, for its participants.
-    Conversation(ConversationId),
-}
 
 /// Why a conversation changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,9 +101,6 @@ pub enum GuaraEvent {
         /// Now.
         status: Status,
     },
-    /// The subscriber fell behind and events were dropped: reload what is on screen.
-    #[serde(rename = "resync")]
-    Resync,
 }
 
 impl GuaraEvent {
@@ -128,7 +116,6 @@ impl GuaraEvent {
             GuaraEvent::ReadUpdated { .. } => "read.updated",
             GuaraEvent::Typing { .. } => "typing",
             GuaraEvent::Presence { .. } => "presence",
-            GuaraEvent::Resync => "resync",
         }
     }
 
@@ -162,7 +149,7 @@ impl GuaraEvent {
             | GuaraEvent::Typing {
                 conversation_id, ..
             } => Some(conversation_id),
-            GuaraEvent::Presence { .. } | GuaraEvent::Resync => None,
+            GuaraEvent::Presence { .. } => None,
         }
     }
 }
@@ -181,9 +168,5 @@ mod tests {
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["type"], e.name());
         assert_eq!(json["data"]["active"], true);
-        assert_eq!(
-            serde_json::to_value(GuaraEvent::Resync).unwrap()["type"],
-            "resync"
-        );
     }
 }

@@ -1,8 +1,8 @@
 //! The realtime socket as an attacker would try it, on both databases: a socket lives no longer
 //! than its session (sign-out, revocation, password change, disabled, removed; a role change
 //! makes it reconnect), guests hear nothing of the shared space or of other members, a removed
-//! participant hears nothing sent after the removal, and frames are bounded in size, rate and
-//! number of sockets.
+//! participant hears nothing sent after the removal, frames are bounded in size, rate and
+//! number of sockets, and a stopping server closes sockets telling clients to reconnect.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 use std::time::Duration;
@@ -388,7 +388,29 @@ async fn a_cookie_socket_needs_our_scheme_and_host(t: TestInstance) {
     }
 }
 
+/// A server shutting down closes every socket with 1012 ("service restart") after what was
+/// already said, so clients reconnect instead of waiting on a dead connection.
+async fn stopping_the_server_closes_sockets_telling_clients_to_reconnect(t: TestInstance) {
+    let server = TestServer::start(&t).await;
+    let admin = t.setup().await;
+    let admin_actor = t.actor(&admin).await;
+    let (bia_actor, bia) = t.join(&admin_actor, "bia@example.org", Role::Member).await;
+    let mut ws = server.socket(&bia.token).await;
+    still_open(&mut ws).await;
+    t.taina
+        .ybira()
+        .create_folder(&bia_actor, &taina::ybira::Location::MyFiles, "Antes")
+        .await
+        .unwrap();
+    drop(server);
+    let mut heard = Vec::new();
+    let code = close_code(&mut ws, |frame| heard.push(frame["type"].clone())).await;
+    assert_eq!(code, socket::CLOSE_RESTARTING);
+    assert_eq!(heard, [json!("folder.created")], "what was said first");
+}
+
 backend_tests!(
+    stopping_the_server_closes_sockets_telling_clients_to_reconnect,
     a_cookie_socket_needs_our_scheme_and_host,
     sockets_end_with_their_session,
     admins_end_the_sockets_of_those_they_disable_remove_or_demote,

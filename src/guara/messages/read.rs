@@ -1,8 +1,9 @@
 //! Read state: a conversation marked read up to a `seq`, and the unread total.
 
+use taina_core::event::Topic;
 use taina_core::{Actor, ConversationId};
 use taina_guara::conversation::ConversationAction;
-use taina_guara::event::{GuaraEvent, Topic};
+use taina_guara::event::GuaraEvent;
 use tracing::instrument;
 
 use crate::Result;

@@ -18,10 +18,11 @@ use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrad
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use taina::accounts::{Ended, SessionWatch};
+use taina::bus::LiveEvent;
 use taina::core::socket::{self, FrameBudget, FrameVerdict};
 use taina::core::wire::{ClientFrame, ErrorCode, ServerFrame};
 use taina::core::{Actor, Error as DomainError};
-use taina::events::{EventFeed, FeedItem};
+use taina::feed::{Feed, FeedItem};
 
 use crate::auth::{Auth, token};
 use crate::client::Client;
@@ -97,17 +98,12 @@ pub(super) async fn upgrade(
         .taina
         .accounts()
         .watch(&actor, socket::MAX_SOCKETS_PER_PERSON)?;
-    let feed = state.taina.guara().subscribe(&actor).await?;
-    let community = state.taina.subscribe(&actor);
+    let feed = state.taina.subscribe(&actor).await?;
     Ok(ws
         .max_frame_size(socket::MAX_CLIENT_FRAME_BYTES)
         .max_message_size(socket::MAX_CLIENT_FRAME_BYTES)
         .on_upgrade(move |socket| async move {
-            let streams = Streams {
-                watch,
-                feed,
-                community,
-            };
+            let streams = Streams { watch, feed };
             if let Err(e) = run(state, actor, socket, streams).await {
                 tracing::debug!(error = %e, "websocket closed");
             }
@@ -143,11 +139,10 @@ impl Drop for Open {
     }
 }
 
-/// What a socket follows: its session, the person's conversations, the community's events.
+/// What a socket follows: its session, and the person's feed.
 struct Streams {
     watch: SessionWatch,
-    feed: taina::guara::GuaraSubscription,
-    community: EventFeed,
+    feed: Feed,
 }
 
 /// Why the loop stopped, and how to close.
@@ -176,7 +171,6 @@ async fn run(
     let Streams {
         mut watch,
         mut feed,
-        mut community,
     } = streams;
     let guara = state.taina.guara();
     let connection = guara.connect(&actor).await.map_err(|e| e.to_string())?;
@@ -188,12 +182,8 @@ async fn run(
             // Checked first: nothing more goes out once the session has ended.
             biased;
             why = watch.ended() => Turn::Stop(closing(why)),
-            event = feed.next() => match serde_json::to_string(&*event) {
-                Ok(frame) => Turn::Send(frame),
-                Err(_) => Turn::Nothing,
-            },
-            item = community.next() => match item {
-                Some(FeedItem::Event(event)) => match serde_json::to_string(&event) {
+            item = feed.next() => match item {
+                Some(FeedItem::Event(event)) => match event_frame(&event) {
                     Ok(frame) => Turn::Send(frame),
                     Err(_) => Turn::Nothing,
                 },
@@ -247,6 +237,14 @@ async fn run(
     }
     let _ = connection.close().await;
     Ok(())
+}
+
+/// The frame of an event: its `{"type", "data"}` (a community event without its routing).
+fn event_frame(event: &LiveEvent) -> serde_json::Result<String> {
+    match event {
+        LiveEvent::Community(event) => serde_json::to_string(&event.event),
+        LiveEvent::Guara(event) => serde_json::to_string(event),
+    }
 }
 
 /// How a socket whose session ended, or whose access changed, is closed.

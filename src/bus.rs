@@ -1,11 +1,15 @@
-//! The realtime bus: events on topics (per user, per conversation), each subscription with its own
+//! The one event bus: everything announced live (a community's domain events, Guará's messages,
+//! reads, typing and presence) is published on a [`Topic`], and each subscription has its own
 //! bounded queue.
 //!
 //! Publishing never waits: an event is pushed into the queue of every subscription following its
 //! topic. A subscription that falls [`Config::realtime_queue`](crate::config::Config) events behind
-//! loses what is queued and reads a [`GuaraEvent::Resync`] first, so a slow client never slows the
+//! loses what is queued and reads [`Received::Resync`] first, so a slow client never slows the
 //! others and always knows when to reload. Delivery to connected subscribers is at least once;
 //! services publish only after their change has committed.
+//!
+//! Nothing here decides who may hear what: front ends follow through [`crate::feed::Feed`], which
+//! follows the topics its viewer may follow and filters what it hands out.
 //!
 //! [`Bus`] is the one interface services publish through and subscriptions follow topics through;
 //! [`LocalBus`] carries it inside one process. A bus spanning several instances implements the same
@@ -15,17 +19,48 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use taina_core::UserId;
-use taina_guara::event::{GuaraEvent, Topic};
+pub use taina_core::event::Topic;
+use taina_core::{Event, UserId};
+use taina_guara::event::GuaraEvent;
 use tokio::sync::Notify;
 
 /// Queued events a subscription may hold unless configured otherwise.
 pub const DEFAULT_QUEUE: usize = 1024;
 
+/// What is published on the bus.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiveEvent {
+    /// A community's domain event, on [`Topic::Community`].
+    Community(Event),
+    /// Guará's, on [`Topic::User`] or [`Topic::Conversation`].
+    Guara(GuaraEvent),
+}
+
+impl LiveEvent {
+    /// The event's name as clients read it in its `type`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LiveEvent::Community(event) => event.event.name(),
+            LiveEvent::Guara(event) => event.name(),
+        }
+    }
+}
+
+/// What a subscription reads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Received {
+    /// The next event of a followed topic.
+    Event(Arc<LiveEvent>),
+    /// Events were dropped because the subscription fell behind: reload what is on screen.
+    Resync,
+    /// The instance is closing: nothing more will come.
+    Closed,
+}
+
 /// Carries events from publishers to the subscriptions that follow their topic.
 pub trait Bus: Send + Sync + 'static {
     /// Delivers `event` to every subscription following `topic` now.
-    fn publish(&self, topic: &Topic, event: Arc<GuaraEvent>);
+    fn publish(&self, topic: &Topic, event: Arc<LiveEvent>);
     /// Starts delivering `topic`'s events into `queue`.
     fn follow(&self, topic: &Topic, queue: &Arc<Queue>);
     /// Stops delivering `topic`'s events into `queue`.
@@ -34,6 +69,13 @@ pub trait Bus: Send + Sync + 'static {
     /// removed from a conversation hears nothing published after the removal, even before their
     /// subscriptions have read that they left).
     fn unfollow_user(&self, topic: &Topic, user: &UserId);
+    /// Starts delivering `topic`'s events into every queue of `user`'s subscriptions (a person
+    /// added to a conversation hears what is said from then on, even before their
+    /// subscriptions have read that they joined).
+    fn follow_user(&self, topic: &Topic, user: &UserId);
+    /// Ends every subscription, now and later (the instance is closing): each reads
+    /// [`Received::Closed`] once its queue is empty.
+    fn close(&self);
 }
 
 /// A subscription's bounded queue.
@@ -49,8 +91,11 @@ pub struct Queue {
 
 #[derive(Debug, Default)]
 struct QueueState {
-    events: VecDeque<Arc<GuaraEvent>>,
+    events: VecDeque<Arc<LiveEvent>>,
     overflowed: bool,
+    closed: bool,
+    /// The topics the bus delivers into this queue.
+    topics: Vec<Topic>,
 }
 
 static NEXT_QUEUE: AtomicU64 = AtomicU64::new(1);
@@ -67,9 +112,9 @@ impl Queue {
     }
 
     /// Adds an event; when full, drops what is queued and marks the subscription for a resync.
-    pub fn push(&self, event: Arc<GuaraEvent>) {
+    pub fn push(&self, event: Arc<LiveEvent>) {
         {
-            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = self.lock();
             if state.events.len() >= self.capacity {
                 state.events.clear();
                 if !state.overflowed {
@@ -85,13 +130,37 @@ impl Queue {
         self.ready.notify_one();
     }
 
-    fn pop(&self) -> Option<Arc<GuaraEvent>> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+    fn pop(&self) -> Option<Received> {
+        let mut state = self.lock();
         if state.overflowed {
             state.overflowed = false;
-            return Some(Arc::new(GuaraEvent::Resync));
+            return Some(Received::Resync);
         }
-        state.events.pop_front()
+        match state.events.pop_front() {
+            Some(event) => Some(Received::Event(event)),
+            None if state.closed => Some(Received::Closed),
+            None => None,
+        }
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_one();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn followed(&self, topic: &Topic) {
+        let mut state = self.lock();
+        if !state.topics.contains(topic) {
+            state.topics.push(topic.clone());
+        }
+    }
+
+    fn unfollowed(&self, topic: &Topic) {
+        self.lock().topics.retain(|t| t != topic);
     }
 }
 
@@ -99,6 +168,7 @@ impl Queue {
 #[derive(Debug, Default)]
 pub struct LocalBus {
     topics: Mutex<HashMap<Topic, HashMap<u64, Arc<Queue>>>>,
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl LocalBus {
@@ -109,7 +179,7 @@ impl LocalBus {
 }
 
 impl Bus for LocalBus {
-    fn publish(&self, topic: &Topic, event: Arc<GuaraEvent>) {
+    fn publish(&self, topic: &Topic, event: Arc<LiveEvent>) {
         let queues: Vec<Arc<Queue>> = {
             let topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
             topics
@@ -124,11 +194,16 @@ impl Bus for LocalBus {
     }
 
     fn follow(&self, topic: &Topic, queue: &Arc<Queue>) {
+        if self.closed.load(Ordering::Acquire) {
+            queue.close();
+            return;
+        }
         let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
         topics
             .entry(topic.clone())
             .or_default()
             .insert(queue.id, queue.clone());
+        queue.followed(topic);
     }
 
     fn unfollow(&self, topic: &Topic, queue: &Arc<Queue>) {
@@ -139,16 +214,61 @@ impl Bus for LocalBus {
                 topics.remove(topic);
             }
         }
+        queue.unfollowed(topic);
     }
 
     fn unfollow_user(&self, topic: &Topic, user: &UserId) {
         let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(queues) = topics.get_mut(topic) {
-            queues.retain(|_, q| q.owner.as_ref() != Some(user));
+            queues.retain(|_, q| {
+                let theirs = q.owner.as_ref() == Some(user);
+                if theirs {
+                    q.unfollowed(topic);
+                }
+                !theirs
+            });
             if queues.is_empty() {
                 topics.remove(topic);
             }
         }
+    }
+
+    fn follow_user(&self, topic: &Topic, user: &UserId) {
+        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        // Every subscription of a person follows their own topic.
+        let theirs: Vec<Arc<Queue>> = topics
+            .get(&Topic::User(user.clone()))
+            .map(|queues| {
+                queues
+                    .values()
+                    .filter(|q| q.owner.as_ref() == Some(user))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        if theirs.is_empty() {
+            return;
+        }
+        let followers = topics.entry(topic.clone()).or_default();
+        for queue in theirs {
+            queue.followed(topic);
+            followers.insert(queue.id, queue);
+        }
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        let topics = std::mem::take(&mut *self.topics.lock().unwrap_or_else(|e| e.into_inner()));
+        for queue in topics.into_values().flat_map(HashMap::into_values) {
+            queue.close();
+        }
+    }
+}
+
+impl LocalBus {
+    /// Topics with at least one follower now (for tests and metrics).
+    pub fn topics(&self) -> usize {
+        self.topics.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 }
 
@@ -156,6 +276,9 @@ impl Bus for LocalBus {
 pub struct Subscription {
     bus: Arc<dyn Bus>,
     queue: Arc<Queue>,
+    /// The topics its holder follows, as far as it has read: the bus may already deliver more
+    /// ([`Bus::follow_user`]) or fewer ([`Bus::unfollow_user`]); what was queued is read in the
+    /// light of this.
     topics: Vec<Topic>,
 }
 
@@ -193,36 +316,38 @@ impl Subscription {
         }
     }
 
-    /// Whether it follows `topic`.
+    /// Whether its holder follows `topic`, as far as it has read.
     pub fn follows(&self, topic: &Topic) -> bool {
         self.topics.contains(topic)
     }
 
-    /// The topics followed.
+    /// The topics its holder follows, as far as it has read.
     pub fn topics(&self) -> &[Topic] {
         &self.topics
     }
 
-    /// The next event, waiting for one.
-    pub async fn next(&mut self) -> Arc<GuaraEvent> {
+    /// The next event, waiting for one. Cancel-safe.
+    pub async fn next(&mut self) -> Received {
         loop {
-            if let Some(event) = self.queue.pop() {
-                return event;
+            if let Some(received) = self.queue.pop() {
+                return received;
             }
             self.queue.ready.notified().await;
         }
     }
 
     /// The next event if one is queued.
-    pub fn try_next(&mut self) -> Option<Arc<GuaraEvent>> {
+    pub fn try_next(&mut self) -> Option<Received> {
         self.queue.pop()
     }
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        for topic in std::mem::take(&mut self.topics) {
-            self.bus.unfollow(&topic, &self.queue);
+        // Every topic the bus delivers into the queue, including those it followed for the owner.
+        let delivered = std::mem::take(&mut self.queue.lock().topics);
+        for topic in delivered.iter().chain(&self.topics) {
+            self.bus.unfollow(topic, &self.queue);
         }
     }
 }
@@ -235,12 +360,16 @@ mod tests {
         Topic::User(UserId::from_random([n; 21]))
     }
 
-    fn typing(n: u8) -> Arc<GuaraEvent> {
-        Arc::new(GuaraEvent::Typing {
+    fn typing(n: u8) -> Arc<LiveEvent> {
+        Arc::new(LiveEvent::Guara(GuaraEvent::Typing {
             conversation_id: taina_core::ConversationId::from_random([n; 21]),
             user_id: UserId::from_random([n; 21]),
             active: true,
-        })
+        }))
+    }
+
+    fn got(n: u8) -> Received {
+        Received::Event(typing(n))
     }
 
     #[tokio::test]
@@ -253,8 +382,8 @@ mod tests {
         b.follow(topic(2));
         bus.publish(&topic(1), typing(1));
         bus.publish(&topic(1), typing(2));
-        assert_eq!(a.next().await, typing(1));
-        assert_eq!(a.next().await, typing(2));
+        assert_eq!(a.next().await, got(1));
+        assert_eq!(a.next().await, got(2));
         assert!(a.try_next().is_none());
         assert!(b.try_next().is_none());
         a.unfollow(&topic(1));
@@ -271,12 +400,12 @@ mod tests {
         fast.follow(topic(1));
         for n in 0..10 {
             bus.publish(&topic(1), typing(n));
-            assert_eq!(fast.next().await, typing(n));
+            assert_eq!(fast.next().await, got(n));
         }
-        assert_eq!(*slow.next().await, GuaraEvent::Resync);
+        assert_eq!(slow.next().await, Received::Resync);
         // What came after the overflow is still delivered.
         let rest: Vec<_> = std::iter::from_fn(|| slow.try_next()).collect();
-        assert_eq!(rest, vec![typing(8), typing(9)]);
+        assert_eq!(rest, vec![got(8), got(9)]);
     }
 
     #[tokio::test]
@@ -294,7 +423,29 @@ mod tests {
         bus.publish(&topic(9), typing(1));
         assert!(phone.try_next().is_none());
         assert!(laptop.try_next().is_none());
-        assert_eq!(hers.try_next(), Some(typing(1)));
+        assert_eq!(hers.try_next(), Some(got(1)));
+    }
+
+    #[tokio::test]
+    async fn following_for_a_user_reaches_every_one_of_their_queues_only() {
+        let local = Arc::new(LocalBus::new());
+        let bus: Arc<dyn Bus> = local.clone();
+        let ana = UserId::from_random([1; 21]);
+        let bia = UserId::from_random([2; 21]);
+        let mut phone = Subscription::new(bus.clone(), 8, Some(ana.clone()));
+        let mut laptop = Subscription::new(bus.clone(), 8, Some(ana.clone()));
+        let mut hers = Subscription::new(bus.clone(), 8, Some(bia.clone()));
+        phone.follow(Topic::User(ana.clone()));
+        laptop.follow(Topic::User(ana.clone()));
+        hers.follow(Topic::User(bia));
+        bus.follow_user(&topic(9), &ana);
+        bus.publish(&topic(9), typing(1));
+        assert_eq!(phone.try_next(), Some(got(1)));
+        assert_eq!(laptop.try_next(), Some(got(1)));
+        assert!(hers.try_next().is_none());
+        // What the bus made them follow goes with them.
+        drop((phone, laptop, hers));
+        assert_eq!(local.topics(), 0);
     }
 
     #[tokio::test]
@@ -303,6 +454,21 @@ mod tests {
         let mut s = Subscription::new(bus.clone(), 4, None);
         s.follow(topic(1));
         drop(s);
-        assert!(bus.topics.lock().unwrap().is_empty());
+        assert_eq!(bus.topics(), 0);
+    }
+
+    #[tokio::test]
+    async fn closing_ends_every_subscription_after_what_is_queued() {
+        let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
+        let mut s = Subscription::new(bus.clone(), 8, None);
+        s.follow(topic(1));
+        bus.publish(&topic(1), typing(1));
+        bus.close();
+        assert_eq!(s.next().await, got(1));
+        assert_eq!(s.next().await, Received::Closed);
+        // A subscription made afterwards is closed from the start.
+        let mut late = Subscription::new(bus.clone(), 8, None);
+        late.follow(topic(1));
+        assert_eq!(late.next().await, Received::Closed);
     }
 }
