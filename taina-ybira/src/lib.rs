@@ -13,6 +13,7 @@ pub mod integrity;
 pub mod item;
 pub mod layout;
 pub mod listing;
+pub mod meter;
 pub mod mime;
 pub mod name;
 pub mod range;

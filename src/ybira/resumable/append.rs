@@ -5,6 +5,7 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use taina_core::{Actor, Error as DomainError, Timestamp, UploadId};
+use taina_ybira::meter::{OnChunk, PieceEnd, PieceMeter};
 use taina_ybira::mime::{SNIFF_BYTES, content_extension, detect_mime};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tracing::instrument;
@@ -49,17 +50,12 @@ impl Ybira<'_> {
         file.set_len(row.offset).await?;
         file.seek(std::io::SeekFrom::End(0)).await?;
         let mut hasher = sha256.map(|_| Sha256::new());
-        let mut received: u64 = 0;
+        let mut meter = PieceMeter::new(row.offset, row.length, sha256.is_some());
         let outcome: Result<()> = async {
             while let Some(chunk) = content.next().await {
                 let chunk = chunk?;
-                received += chunk.len() as u64;
-                if row.offset + received > row.length {
-                    return Err(DomainError::invalid(
-                        "content",
-                        format!("is longer than the {} bytes announced", row.length),
-                    )
-                    .into());
+                if let OnChunk::Reject(refusal) = meter.on_chunk(chunk.len() as u64) {
+                    return Err(refusal.into());
                 }
                 if let Some(h) = hasher.as_mut() {
                     h.update(&chunk);
@@ -74,23 +70,18 @@ impl Ybira<'_> {
             (Some(expected), Some(h)) if outcome.is_ok() => h.finalize().as_slice() != expected,
             _ => false,
         };
-        // Keep what arrived, unless it must be verified whole and was not, or broke the rules.
-        let keep = match &outcome {
-            Ok(()) => !mismatch,
-            Err(crate::Error::Io(_)) => sha256.is_none(),
-            Err(_) => false,
-        };
-        let new_offset = if keep {
-            row.offset + received
-        } else {
-            row.offset
-        };
+        let settled = meter.settle(match &outcome {
+            Ok(()) => PieceEnd::Whole {
+                checksum_ok: !mismatch,
+            },
+            Err(crate::Error::Io(_)) => PieceEnd::Cut,
+            Err(_) => PieceEnd::Refused,
+        });
+        let new_offset = settled.offset;
         file.set_len(new_offset).await?;
         file.sync_all().await?;
         drop(file);
-        // Only bytes kept count as activity: an empty (or refused) piece leaves the upload to
-        // expire when it would have.
-        let still_there = if new_offset > row.offset {
+        let still_there = if settled.progressed {
             let mut tx = inner.db.begin().await?;
             let updated =
                 sqlx::query("UPDATE uploads SET upload_offset = $1, touched_at = $2 WHERE id = $3")

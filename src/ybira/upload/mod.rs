@@ -37,8 +37,6 @@ mod stage;
 
 pub(crate) use guard::{UploadGuard, release_upload};
 
-/// How often a long upload marks itself alive even when it needs no more quota.
-const TOUCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 /// An upload not heard from for this long is taken for crashed and released.
 pub const STALE_UPLOAD: std::time::Duration = std::time::Duration::from_secs(3600);
 

@@ -1,15 +1,16 @@
 //! Steps 1 and 2 of an upload: the `uploads` row with its reservation, then the bytes streamed to
-//! the staging file while hashed and sniffed, the per-file limit and the quota checked as they
-//! arrive (the reservation topped up under the community row lock), the upload kept alive.
+//! the staging file while hashed and sniffed. What each chunk needs (the per-file limit and the
+//! declared size checked, the reservation topped up under the community row lock, the upload kept
+//! alive) is decided by the pure `taina_ybira::meter::StreamMeter`; this module does it.
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use taina_core::{Actor, CommunityId, Error as DomainError, UploadId};
+use taina_core::{Actor, CommunityId, UploadId};
+use taina_ybira::meter::{OnChunk, StreamMeter};
 use taina_ybira::mime::{SNIFF_BYTES, content_extension, detect_mime};
-use taina_ybira::upload::{check_file_size, reservation_needed};
 
 use super::guard::upload_expired;
-use super::{Staged, TOUCH_INTERVAL, UploadGuard, to_i64};
+use super::{Staged, UploadGuard, to_i64};
 use crate::Result;
 use crate::ybira::{Ybira, blobs};
 
@@ -26,14 +27,11 @@ impl Ybira<'_> {
         S: Stream<Item = std::io::Result<Bytes>> + Send + Unpin,
     {
         let inner = &self.taina.inner;
-        let limit = inner.config.max_upload_bytes;
-        if let Some(size) = declared {
-            check_file_size(size, limit)?;
-        }
+        let mut meter = StreamMeter::open(inner.config.max_upload_bytes, declared, self.now())?;
         let community = actor.community_id.clone();
         let upload = crate::random::new_id(UploadId::from_random);
         let temp = taina_ybira::layout::temp_path(&community, &upload);
-        let mut reserved: u64 = declared.unwrap_or(0);
+        let reserved = meter.initial_reservation();
         {
             let now = self.now().as_millis();
             let mut tx = inner.db.begin().await?;
@@ -62,25 +60,19 @@ impl Ybira<'_> {
         let result: Result<Staged> = async {
             let mut out = inner.blobs.stage(&temp).await?;
             let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
-            let mut size: u64 = 0;
-            let mut touched = self.now();
             while let Some(chunk) = content.next().await {
                 let chunk = chunk?;
-                size += chunk.len() as u64;
-                check_file_size(size, limit)?;
-                if declared.is_some_and(|d| size > d) {
-                    return Err(DomainError::invalid(
-                        "content",
-                        "is longer than the declared size",
-                    )
-                    .into());
-                }
-                if let Some(top_up) = reservation_needed(size, reserved, limit, declared) {
-                    reserved += self.top_up(&community, &upload, top_up).await?;
-                    touched = self.now();
-                } else if self.now().since(touched) >= TOUCH_INTERVAL {
-                    self.touch(&upload).await?;
-                    touched = self.now();
+                match meter.on_chunk(chunk.len() as u64, self.now()) {
+                    OnChunk::Write => {}
+                    OnChunk::TopUp(top_up) => {
+                        let amount = self.top_up(&community, &upload, top_up).await?;
+                        meter.reserved(amount, self.now());
+                    }
+                    OnChunk::Touch => {
+                        self.touch(&upload).await?;
+                        meter.touched(self.now());
+                    }
+                    OnChunk::Reject(refusal) => return Err(refusal.into()),
                 }
                 if head.len() < SNIFF_BYTES {
                     let take = (SNIFF_BYTES - head.len()).min(chunk.len());
@@ -88,13 +80,7 @@ impl Ybira<'_> {
                 }
                 out.write(&chunk).await?;
             }
-            if let Some(d) = declared.filter(|d| *d != size) {
-                return Err(DomainError::invalid(
-                    "content",
-                    format!("ended after {size} of the {d} bytes declared"),
-                )
-                .into());
-            }
+            let size = meter.finish()?;
             let sha256 = out.finish().await?;
             Ok(Staged {
                 sha256,
