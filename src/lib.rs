@@ -34,6 +34,7 @@ pub mod fuzz;
 pub mod guara;
 pub mod jaci;
 pub mod jobs;
+pub mod limits;
 pub mod maintenance;
 pub mod operator;
 pub mod progress;

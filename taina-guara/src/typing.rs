@@ -9,6 +9,13 @@ use taina_core::{ConversationId, Timestamp, UserId};
 /// How long a typing indicator lasts after its last refresh.
 pub const TTL_MILLIS: i64 = 5_000;
 
+/// How often a client that keeps typing refreshes its indicator (well inside [`TTL_MILLIS`]).
+pub const REFRESH_MILLIS: i64 = 3_000;
+
+/// How long after the last keystroke a client says it stopped (before the indicator would
+/// expire on its own).
+pub const STOP_AFTER_MILLIS: i64 = 4_000;
+
 /// What a call changed, for the shell to announce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {

@@ -653,4 +653,66 @@ async fn folders_uploads_and_downloads(t: TestInstance) {
     assert!(trash["items"].as_array().unwrap().is_empty());
 }
 
-backend_tests!(accounts_auth_and_errors, folders_uploads_and_downloads);
+/// `GET /limits` is public and says the very rules the server holds requests to: a password one
+/// character short of the minimum is refused and one at it accepted, a name one byte over the
+/// most is refused, a file one byte over this instance's upload limit is refused.
+async fn the_limits_are_the_rules_the_server_applies(t: TestInstance) {
+    let t = t.reconfigure(|c| c.max_upload_bytes = 4096).await;
+    let s = TestServer::start(&t).await;
+    let client = Client::new();
+    let limits = json(client.get(s.api("/limits")).send().await.unwrap()).await;
+    assert_eq!(limits["upload_max_bytes"], 4096);
+    let min = usize::try_from(limits["password_min_chars"].as_u64().unwrap()).unwrap();
+    let setup_with = |password: String| {
+        client.post(s.api("/setup")).json(&json!({
+            "community_name": "Vila", "email": "ana@example.org", "password": password,
+            "display_name": "Ana",
+        }))
+    };
+    let short = setup_with("p".repeat(min - 1)).send().await.unwrap();
+    assert_eq!(
+        error(short, StatusCode::UNPROCESSABLE_ENTITY).await["field"],
+        "password"
+    );
+    let created = setup_with("p".repeat(min)).send().await.unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let token = json(created).await["token"].as_str().unwrap().to_owned();
+    let name_max = usize::try_from(limits["file_name_max_bytes"].as_u64().unwrap()).unwrap();
+    for (name, status) in [
+        ("n".repeat(name_max), StatusCode::CREATED),
+        ("m".repeat(name_max + 1), StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let made = client
+            .post(s.api("/folders"))
+            .bearer_auth(&token)
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(made.status(), status, "a name of {} bytes", name.len());
+    }
+    let at_limit = upload(&s, &token, None, "a.bin", vec![1; 4096]).await;
+    assert_eq!(at_limit.status(), StatusCode::CREATED);
+    let over = upload(&s, &token, None, "b.bin", vec![1; 4097]).await;
+    assert_eq!(over.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Page sizes: the most a folder page holds is accepted, one more is not.
+    let most = limits["pages"]["folder"]["max"].as_u64().unwrap();
+    for (limit, status) in [
+        (most, StatusCode::OK),
+        (most + 1, StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let page = client
+            .get(s.api(&format!("/folders/root?limit={limit}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), status, "limit={limit}");
+    }
+}
+
+backend_tests!(
+    accounts_auth_and_errors,
+    folders_uploads_and_downloads,
+    the_limits_are_the_rules_the_server_applies
+);

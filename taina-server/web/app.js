@@ -174,7 +174,8 @@ async function tusUpload(file, folderId, onProgress, asPhoto = false) {
 
 // ---------- state, the socket, routing ----------
 
-const state = { me: null, unread: 0, socket: null, listeners: new Set(), view: null };
+/** `limits`: the server's rules (GET /limits), so no length, size or timing is copied here. */
+const state = { me: null, limits: null, unread: 0, socket: null, listeners: new Set(), view: null };
 
 /** Listens to the socket while the page it was registered on is still the one shown. */
 function on(listener) {
@@ -248,11 +249,11 @@ const ROUTES = [
   [/^\/$/, () => homeScreen(), true],
   [/^\/files\/trash$/, () => trashScreen(), true],
   [/^\/files\/shared$/, () => sharedScreen(), true],
-  [/^\/files(?:\/([\w-]{21}|community))?$/, (m) => filesScreen(m[1] || "root"), true],
+  [/^\/files(?:\/([\w-]+|community))?$/, (m) => filesScreen(m[1] || "root"), true],
   [/^\/photos\/albums$/, () => albumsScreen(), true],
-  [/^\/photos\/albums\/([\w-]{21})$/, (m) => albumScreen(m[1]), true],
+  [/^\/photos\/albums\/([\w-]+)$/, (m) => albumScreen(m[1]), true],
   [/^\/photos$/, () => photosScreen(), true],
-  [/^\/messages(?:\/([\w-]{21}))?$/, (m) => messagesScreen(m[1]), true],
+  [/^\/messages(?:\/([\w-]+))?$/, (m) => messagesScreen(m[1]), true],
   [/^\/settings$/, () => settingsScreen(), true],
 ];
 
@@ -269,6 +270,9 @@ async function render() {
   const found = ROUTES.find(([re]) => re.test(path));
   if (!found) { history.replaceState(null, "", "/"); return render(); }
   const [re, screen, needsSession] = found;
+  if (!state.limits) {
+    try { state.limits = await api("GET", "/limits"); } catch (e) { return showError(e); }
+  }
   if (needsSession && !state.me) {
     try {
       state.me = await api("GET", "/me");
@@ -361,7 +365,8 @@ function setupScreen() {
     h("p", {}, "Create your community and its first admin account."),
     form([["community_name", "Community name"], ["display_name", "Your name"],
       ["email", "Email", "email", { autocomplete: "email" }],
-      ["password", "Password (at least 8 characters)", "password", { autocomplete: "new-password", minlength: 8 }]],
+      ["password", `Password (at least ${state.limits.password_min_chars} characters)`, "password",
+        { autocomplete: "new-password", minlength: state.limits.password_min_chars, maxlength: state.limits.password_max_chars }]],
     "Create community", async (v) => signedIn(await api("POST", "/setup", v))));
 }
 
@@ -378,7 +383,8 @@ function registerScreen() {
   authCard("Join your community",
     invite ? null : h("p.error", {}, "This page needs the invite link you were sent."),
     form([["display_name", "Your name"], ["email", "Email", "email", { autocomplete: "email" }],
-      ["password", "Password (at least 8 characters)", "password", { autocomplete: "new-password", minlength: 8 }]],
+      ["password", `Password (at least ${state.limits.password_min_chars} characters)`, "password",
+        { autocomplete: "new-password", minlength: state.limits.password_min_chars, maxlength: state.limits.password_max_chars }]],
     "Join", async (v) => signedIn(await api("POST", "/auth/register", { ...v, invite }))));
 }
 
@@ -429,7 +435,7 @@ async function filesScreen(where) {
     const line = h("div", {}, h("div.row", {}, h("span", {}, file.name), h("span.spacer"), h("span.muted", {}, bytes(file.size))), bar);
     progress.append(line);
     try {
-      if (file.size > 8 * 1024 * 1024) {
+      if (file.size > state.limits.resumable_threshold_bytes) {
         await tusUpload(file, view.id, (p) => { bar.value = p; });
       } else {
         const f = new FormData();
@@ -646,7 +652,7 @@ async function photosScreen() {
       const line = h("div", {}, h("span", {}, file.name), bar);
       progress.append(line);
       try {
-        if (file.size > 8 * 1024 * 1024) await tusUpload(file, "root", (p) => { bar.value = p; }, true);
+        if (file.size > state.limits.resumable_threshold_bytes) await tusUpload(file, "root", (p) => { bar.value = p; }, true);
         else {
           const f = new FormData();
           f.append("modified_at", new Date(file.lastModified).toISOString());
@@ -889,9 +895,9 @@ async function messagesScreen(id) {
   file.addEventListener("change", () => { pending.fileId = null; });
   text.addEventListener("input", () => {
     const now = Date.now();
-    if (now - typingSent > 3000) { send({ type: "typing", conversation_id: id, typing: true }); typingSent = now; }
+    if (now - typingSent > state.limits.typing_refresh_ms) { send({ type: "typing", conversation_id: id, typing: true }); typingSent = now; }
     clearTimeout(stopTimer);
-    stopTimer = setTimeout(() => { send({ type: "typing", conversation_id: id, typing: false }); typingSent = 0; }, 4000);
+    stopTimer = setTimeout(() => { send({ type: "typing", conversation_id: id, typing: false }); typingSent = 0; }, state.limits.typing_stop_after_ms);
   });
   text.addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); composer.requestSubmit(); } });
   file.addEventListener("change", () => { chip.hidden = !file.files.length; chip.textContent = file.files[0] ? `📎 ${file.files[0].name}` : ""; });
@@ -991,7 +997,8 @@ async function settingsScreen() {
     h("div.card", {}, h("h2", {}, "Profile"), form([["display_name", "Your name", "text", { value: me.display_name }]], "Save",
       async (v) => { state.me = await api("PATCH", "/me", v); toast("Saved"); })),
     h("div.card", {}, h("h2", {}, "Password"), form([["current_password", "Current password", "password", { autocomplete: "current-password" }],
-      ["new_password", "New password", "password", { autocomplete: "new-password", minlength: 8 }]], "Change password",
+      ["new_password", "New password", "password",
+        { autocomplete: "new-password", minlength: state.limits.password_min_chars, maxlength: state.limits.password_max_chars }]], "Change password",
     async (v) => { await api("POST", "/me/password", v); toast("Password changed; your other sessions were signed out"); loadSessions(); })),
     h("div.card", {}, h("h2", {}, "Sessions"), sessions),
     h("div.card", {}, h("button", { type: "button", onclick: async () => {

@@ -17,6 +17,10 @@ use taina_core::{Error, Timestamp};
 /// The smallest step in which an upload reserves quota while it streams (8 MiB).
 pub const RESERVATION_STEP: u64 = 8 * 1024 * 1024;
 
+/// Files larger than this are best sent as resumable (tus) uploads, which survive a dropped
+/// connection; smaller ones in one request (8 MiB).
+pub const RESUMABLE_THRESHOLD_BYTES: u64 = 8 * 1024 * 1024;
+
 /// Checks that `received` bytes are within the per-file limit.
 pub fn check_file_size(received: u64, limit: u64) -> Result<(), Error> {
     if received > limit {

@@ -10,6 +10,7 @@ mod accounts;
 pub(crate) mod constraints;
 mod files;
 mod form;
+mod limits;
 mod messages;
 mod photos;
 mod tus;
@@ -32,6 +33,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(accounts::routes())
         .merge(files::routes())
+        .merge(limits::routes())
         .merge(messages::routes())
         .merge(photos::routes())
         .merge(tus::routes())

@@ -94,7 +94,7 @@ pub async fn prepare(world: &World, method: &str, path: &str, caller: Caller) ->
         };
     };
     let cell = match route {
-        "/openapi.json" | "/setup" if method == "GET" => call(api(route)),
+        "/openapi.json" | "/setup" | "/limits" if method == "GET" => call(api(route)),
         "/setup" => call(api(route)).json(json!({
             "community_name": "Another village",
             "email": format!("{}@example.org", world.fresh_name("setup", "")),

@@ -187,6 +187,7 @@ GET     /readyz                                                  A     A      A 
 GET     /metrics                                               401   403    403   403     A    403    403         403      403  the metrics, asked from elsewhere (`metrics_open_to_loopback` off): a scraper's token or an admin's session
 GET     /api/v1/openapi.json                                     A     A      A     A     A      A      A           A        A  the API's description
 GET     /api/v1/setup                                            A     A      A     A     A      A      A           A        A  whether first-run setup is still to do
+GET     /api/v1/limits                                           A     A      A     A     A      A      A           A        A  the rules clients shape requests by
 POST    /api/v1/setup                                            -     -      -     -     -      -      -           -        -  first-run setup, once it is done (409 for everyone)
 POST    /api/v1/auth/register                                    A     A      A     A     A      A      A           A        A  a new account, with a valid invite to A
 POST    /api/v1/auth/login                                       A     A      A     A     A      A      A           A        A  signing in with the member's email and password
