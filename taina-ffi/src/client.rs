@@ -132,15 +132,19 @@ impl TainaClient {
         self.json(self.request(method, path)?.json(&body)).await
     }
 
-    /// Every page of a list the API pages with `cursor`.
+    /// Every page of a list the API pages with `cursor`, asking for `page_size` items a page
+    /// (the list's most, from the pure crate that decides it).
     pub(crate) async fn all_pages<T: DeserializeOwned>(
         &self,
         path: &str,
+        page_size: u32,
     ) -> Result<Vec<T>, ClientError> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut request = self.request(Method::GET, path)?.query(&[("limit", "500")]);
+            let mut request = self
+                .request(Method::GET, path)?
+                .query(&[("limit", page_size)]);
             if let Some(c) = &cursor {
                 request = request.query(&[("cursor", c)]);
             }

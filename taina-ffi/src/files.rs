@@ -54,8 +54,11 @@ impl TainaClient {
 impl TainaClient {
     /// What a folder holds: `root` (my files), `community`, or a folder's id; every page.
     pub async fn list_folder(&self, folder: String) -> Result<Vec<Item>, ClientError> {
-        self.all_pages(&format!("/folders/{}", segment(&folder)))
-            .await
+        self.all_pages(
+            &format!("/folders/{}", segment(&folder)),
+            taina_ybira::listing::MAX_PAGE_SIZE,
+        )
+        .await
     }
 
     /// A file or folder.

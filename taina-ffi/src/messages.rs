@@ -9,8 +9,7 @@ use taina_guara::model::{Conversation, ConversationSummary, HistoryPage, SearchH
 use crate::client::segment;
 use crate::{ClientError, TainaClient};
 
-/// Most messages one history page asks for (the server's limit).
-const PAGE_MAX: u32 = 200;
+use taina_guara::message::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 #[derive(serde::Deserialize)]
 struct ReadView {
@@ -30,7 +29,7 @@ impl TainaClient {
             let page: List<Message> = self
                 .json(
                     self.request(Method::GET, &path)?
-                        .query(&[("after", after), ("limit", i64::from(PAGE_MAX))]),
+                        .query(&[("after", after), ("limit", i64::from(MAX_PAGE_SIZE))]),
                 )
                 .await?;
             let last = page.items.last().map(|m| m.seq);
@@ -186,7 +185,10 @@ impl TainaClient {
                 Method::GET,
                 &format!("/conversations/{}/messages", segment(&conversation_id)),
             )?
-            .query(&[("limit", limit.unwrap_or(50).min(PAGE_MAX))]);
+            .query(&[(
+                "limit",
+                limit.unwrap_or(DEFAULT_PAGE_SIZE).min(MAX_PAGE_SIZE),
+            )]);
         if let Some(before) = before_seq {
             request = request.query(&[("cursor", before)]);
         }
