@@ -7,8 +7,9 @@
 # cluster (initdb into a temporary directory, on a private port, run as the `postgres` user when
 # invoked as root), installs PostgreSQL with apt if it is missing,
 # runs `cargo test --workspace` with TAINA_TEST_POSTGRES_URL pointing at it, then the mobile SDK's
-# Python bindings end to end (scripts/test-python-sdk.sh) and the API contract through schemathesis
-# (scripts/test-contract.sh), and stops the cluster.
+# Python bindings end to end (scripts/test-python-sdk.sh), the runnable examples
+# (scripts/test-examples.sh) and the API contract through schemathesis (scripts/test-contract.sh),
+# and stops the cluster.
 # If PostgreSQL cannot be started it fails with a clear message; it never skips.
 #
 # Usage: scripts/test.sh [extra cargo test arguments]
@@ -86,14 +87,16 @@ echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') running for 
 status=0
 cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$PG_DIR/test.log" || status=$?
 
-# Whole runs only: the mobile SDK through its Python bindings against a real `taina serve`, and
-# the API contract checked from outside by schemathesis (both databases, admin and member).
+# Whole runs only: the mobile SDK through its Python bindings against a real `taina serve`, the
+# runnable examples, and the API contract checked from outside by schemathesis (both databases,
+# admin and member).
 if [ "$#" -eq 0 ]; then
     ./scripts/test-python-sdk.sh 2>&1 | tee -a "$PG_DIR/test.log" || status=$?
+    ./scripts/test-examples.sh 2>&1 | tee -a "$PG_DIR/test.log" || status=$?
     ./scripts/test-contract.sh 2>&1 | tee -a "$PG_DIR/test.log" || status=$?
 fi
 
 # One closing line over every test binary and doc-test run, whatever happened.
-awk '/^test result:|^python: / { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+awk '/^test result:|^python: |^examples: / { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
      END { printf "total: %d passed, %d failed, %d skipped\n", p, f, s }' "$PG_DIR/test.log"
 exit "$status"

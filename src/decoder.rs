@@ -182,8 +182,8 @@ fn exec(_program: &OsString, _args: &[OsString]) -> std::io::Error {
 }
 
 /// The decoder program: [`Config::decoder`] when set, else [`DECODER_PROGRAM`] beside the running
-/// executable, or in the folder above when that is Cargo's `deps` (where test executables find
-/// the one Cargo builds, in `target/debug/`). `None` when there is none.
+/// executable, or in the folder above when that is Cargo's `deps` or `examples` (where test and
+/// example executables find the one Cargo builds, in `target/debug/`). `None` when there is none.
 pub fn locate(config: &Config) -> Option<PathBuf> {
     if let Some(program) = &config.decoder {
         return Some(program.clone());
@@ -191,9 +191,10 @@ pub fn locate(config: &Config) -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?;
     let name = format!("{DECODER_PROGRAM}{}", std::env::consts::EXE_SUFFIX);
-    let above = dir
-        .parent()
-        .filter(|_| dir.file_name().is_some_and(|n| n == "deps"));
+    let above = dir.parent().filter(|_| {
+        dir.file_name()
+            .is_some_and(|n| n == "deps" || n == "examples")
+    });
     std::iter::once(dir)
         .chain(above)
         .map(|dir| dir.join(&name))
