@@ -13,7 +13,7 @@
 use std::error::Error;
 use std::sync::Arc;
 
-use taina_ffi::{EventListener, RealtimeEvent, TainaClient};
+use taina_client::{Client, EventListener, RealtimeEvent};
 use tokio::sync::mpsc;
 
 /// Hands what the socket hears to the bot's loop.
@@ -62,7 +62,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
     let password = std::env::var("TAINA_BOT_PASSWORD").map_err(|_| usage)?;
 
-    let client = TainaClient::new(server)?;
+    let client = Client::new(server)?;
     let me = client.login(email, password, None).await?;
     eprintln!("bot: signed in as {}", me.display_name);
     let (tx, mut inbox) = mpsc::unbounded_channel();

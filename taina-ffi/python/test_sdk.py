@@ -10,11 +10,9 @@ import sys
 import threading
 import unittest
 
+from taina_sdk.taina_client import ClientError, ClientOptions, PhotoScope
 from taina_sdk.taina_ffi import (
-    ClientError,
-    ClientOptions,
     EventListener,
-    PhotoScope,
     ProgressListener,
     TainaClient,
     file_sha256,

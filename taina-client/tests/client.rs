@@ -10,7 +10,7 @@ use std::sync::Arc;
 use support::{Events, Heard, Recorded, fixture};
 use taina::backend_tests;
 use taina::testing::{PASSWORD, TestInstance};
-use taina_ffi::{ClientError, ErrorCode, TainaClient};
+use taina_client::{Client, ClientError, ErrorCode};
 use taina_server::testing::TestServer;
 
 async fn the_sdk_against_a_live_server(t: TestInstance) {
@@ -18,10 +18,10 @@ async fn the_sdk_against_a_live_server(t: TestInstance) {
     let server = TestServer::start(&t).await;
     let url = server.base.clone();
     assert!(matches!(
-        TainaClient::new("ftp://nowhere".into()),
+        Client::new("ftp://nowhere".into()),
         Err(ClientError::Invalid { .. })
     ));
-    let client = TainaClient::new(url.clone()).unwrap();
+    let client = Client::new(url.clone()).unwrap();
 
     // Before signing in: a clear error, not a panic; a wrong password: the server's words.
     assert!(matches!(
@@ -45,7 +45,7 @@ async fn the_sdk_against_a_live_server(t: TestInstance) {
     let token = client.token().unwrap();
 
     // The app keeps the token and hands it to a new client later.
-    let again = TainaClient::new(url.clone()).unwrap();
+    let again = Client::new(url.clone()).unwrap();
     again.set_token(Some(token));
     assert_eq!(again.me().await.unwrap().id, me.id);
 
@@ -150,7 +150,7 @@ async fn the_sdk_against_a_live_server(t: TestInstance) {
     let (bia_actor, _) = t
         .join(&admin_actor, "bia@example.org", taina::core::Role::Member)
         .await;
-    let bia = TainaClient::new(url.clone()).unwrap();
+    let bia = Client::new(url.clone()).unwrap();
     bia.login("bia@example.org".into(), PASSWORD.into(), None)
         .await
         .unwrap();

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use taina::testing::PASSWORD;
-use taina_ffi::{ProgressListener, RealtimeEvent, TainaClient};
+use taina_client::{Client, ProgressListener, RealtimeEvent};
 
 /// A progress listener that remembers what it was told.
 #[derive(Default)]
@@ -36,7 +36,7 @@ pub enum Heard {
 /// An event listener that passes what it hears to the test.
 pub struct Events(pub tokio::sync::mpsc::UnboundedSender<Heard>);
 
-impl taina_ffi::EventListener for Events {
+impl taina_client::EventListener for Events {
     fn on_event(&self, event: RealtimeEvent) {
         let _ = self.0.send(Heard::Event(Box::new(event)));
     }
@@ -93,8 +93,8 @@ pub async fn connected(heard: &mut tokio::sync::mpsc::UnboundedReceiver<Heard>) 
 }
 
 /// A client signed in as `email`.
-pub async fn signed_in(url: &str, email: &str) -> Arc<TainaClient> {
-    let client = TainaClient::new(url.into()).unwrap();
+pub async fn signed_in(url: &str, email: &str) -> Arc<Client> {
+    let client = Client::new(url.into()).unwrap();
     client
         .login(email.into(), PASSWORD.into(), None)
         .await

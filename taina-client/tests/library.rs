@@ -11,7 +11,7 @@ use std::sync::Arc;
 use support::{Recorded, fixture, nine_mib, signed_in};
 use taina::backend_tests;
 use taina::testing::TestInstance;
-use taina_ffi::{ClientError, ClientOptions, ErrorCode, PhotoScope, TainaClient};
+use taina_client::{Client, ClientError, ClientOptions, ErrorCode, PhotoScope};
 use taina_jaci::album::Visibility;
 use taina_jaci::metadata::TakenAtSource;
 use taina_jaci::thumbnail::Size;
@@ -244,7 +244,7 @@ async fn downloads_resume_and_are_checked(t: TestInstance) {
 /// Stops the upload it watches once the first piece is through.
 struct StopAfterFirstPiece(tokio::sync::mpsc::UnboundedSender<()>);
 
-impl taina_ffi::ProgressListener for StopAfterFirstPiece {
+impl taina_client::ProgressListener for StopAfterFirstPiece {
     fn on_progress(&self, done: u64, _total: u64) {
         if done > 0 {
             let _ = self.0.send(());
@@ -266,7 +266,7 @@ async fn an_upload_resumes_after_the_app_is_closed(t: TestInstance) {
     std::fs::write(&source, &bytes).unwrap();
 
     // The app is closed while the upload is under way.
-    let first = TainaClient::with_options(server.base.clone(), options.clone()).unwrap();
+    let first = Client::with_options(server.base.clone(), options.clone()).unwrap();
     first
         .login(
             "admin@example.org".into(),
@@ -297,7 +297,7 @@ async fn an_upload_resumes_after_the_app_is_closed(t: TestInstance) {
     drop(first);
 
     // Opened again, it goes on from where the server stands.
-    let again = TainaClient::with_options(server.base.clone(), options).unwrap();
+    let again = Client::with_options(server.base.clone(), options).unwrap();
     again.set_token(token);
     let progress = Arc::new(Recorded::default());
     let item = again
@@ -330,7 +330,7 @@ async fn an_upload_resumes_after_the_app_is_closed(t: TestInstance) {
     assert_eq!(std::fs::read(&copy).unwrap(), bytes);
     // The journal forgets finished uploads; without one, an upload starts from nothing.
     assert_eq!(std::fs::read_dir(state.join("uploads")).unwrap().count(), 0);
-    let plain = TainaClient::new(server.base.clone()).unwrap();
+    let plain = Client::new(server.base.clone()).unwrap();
     plain.set_token(again.token());
     let fresh = Arc::new(Recorded::default());
     std::fs::write(&source, &bytes[..1000]).unwrap();
@@ -503,7 +503,7 @@ async fn photos_timeline_detail_thumbnails_and_albums(t: TestInstance) {
 /// Stops a backup once `after` photos are done.
 struct StopAfter(u64, tokio::sync::mpsc::UnboundedSender<()>);
 
-impl taina_ffi::ProgressListener for StopAfter {
+impl taina_client::ProgressListener for StopAfter {
     fn on_progress(&self, done: u64, _total: u64) {
         if done >= self.0 {
             let _ = self.1.send(());
@@ -565,7 +565,7 @@ async fn sessions_on_two_devices(t: TestInstance) {
     let tablets = mine.iter().find(|s| s.current).unwrap();
     assert_eq!(
         tablets.user_agent.as_deref(),
-        Some(concat!("taina-ffi/", env!("CARGO_PKG_VERSION")))
+        Some(concat!("taina-client/", env!("CARGO_PKG_VERSION")))
     );
     assert!(sessions.iter().any(|s| s.id == tablets.id && !s.current));
     phone.end_session(tablets.id.to_string()).await.unwrap();
@@ -591,7 +591,9 @@ async fn the_phone_reads_photos_as_the_server_does(t: TestInstance) {
         let stored = photos.iter().find(|p| p.name == name).unwrap();
 
         // The metadata: what the server stored is what the phone reads.
-        let local = taina_ffi::read_photo_metadata(path.clone()).await.unwrap();
+        let local = taina_client::read_photo_metadata(path.clone())
+            .await
+            .unwrap();
         assert_eq!(local.camera, stored.camera, "{name}");
         assert_eq!(local.location, stored.location, "{name}");
         assert_eq!(local.exposure, stored.exposure, "{name}");
@@ -609,7 +611,7 @@ async fn the_phone_reads_photos_as_the_server_does(t: TestInstance) {
 
         // The thumbnails: byte for byte the server's.
         let out = dir.path().join(name);
-        let made = taina_ffi::make_thumbnails(path.clone(), out.display().to_string())
+        let made = taina_client::make_thumbnails(path.clone(), out.display().to_string())
             .await
             .unwrap();
         assert_eq!(made.len(), 3);
@@ -632,19 +634,19 @@ async fn the_phone_reads_photos_as_the_server_does(t: TestInstance) {
 
         // The hash the server names the content by.
         let item = ana.item(stored.file_id.to_string()).await.unwrap();
-        let hash = taina_ffi::file_sha256(path).await.unwrap();
+        let hash = taina_client::file_sha256(path).await.unwrap();
         assert_eq!(item.etag, Some(format!("\"{hash}\"")));
     }
 
     // Names, by the server's rules.
     assert_eq!(
-        taina_ffi::normalize_file_name("  Fe\u{301}rias.jpg ".into()).unwrap(),
+        taina_client::normalize_file_name("  Fe\u{301}rias.jpg ".into()).unwrap(),
         "Férias.jpg"
     );
     for bad in ["", "..", "a/b", "nul\0l", &"x".repeat(256)] {
         assert!(
             matches!(
-                taina_ffi::normalize_file_name(bad.into()),
+                taina_client::normalize_file_name(bad.into()),
                 Err(ClientError::Invalid { .. })
             ),
             "{bad:?}"
@@ -654,12 +656,12 @@ async fn the_phone_reads_photos_as_the_server_does(t: TestInstance) {
     let text = dir.path().join("not-a-photo.jpg");
     std::fs::write(&text, "hello").unwrap();
     assert!(matches!(
-        taina_ffi::make_thumbnails(text.display().to_string(), dir.path().display().to_string())
+        taina_client::make_thumbnails(text.display().to_string(), dir.path().display().to_string())
             .await,
         Err(ClientError::Invalid { .. })
     ));
     assert!(matches!(
-        taina_ffi::read_photo_metadata(dir.path().join("gone.jpg").display().to_string()).await,
+        taina_client::read_photo_metadata(dir.path().join("gone.jpg").display().to_string()).await,
         Err(ClientError::Device { .. })
     ));
 }

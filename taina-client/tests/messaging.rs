@@ -14,7 +14,7 @@ use support::{Events, Flaky, Heard, connected, next, next_within, signed_in};
 use taina::backend_tests;
 use taina::core::Role;
 use taina::testing::{PASSWORD, TestInstance};
-use taina_ffi::{ClientError, ClientOptions, TainaClient};
+use taina_client::{Client, ClientError, ClientOptions};
 use taina_server::testing::TestServer;
 
 async fn a_group_conversation(t: TestInstance) {
@@ -182,7 +182,7 @@ async fn the_subscription_catches_up_after_losing_the_network(t: TestInstance) {
 
     // Bia's phone reaches the server through a network that can drop.
     let network = Flaky::to(&server.base).await;
-    let bia = TainaClient::new(network.url.clone()).unwrap();
+    let bia = Client::new(network.url.clone()).unwrap();
     bia.login("bia@example.org".into(), PASSWORD.into(), None)
         .await
         .unwrap();
@@ -304,7 +304,7 @@ async fn wss_to_a_server_with_its_own_certificate(t: TestInstance) {
     let (bia_actor, _) = t.join(&admin, "bia@example.org", Role::Member).await;
 
     // Not trusted unless the app says so.
-    let stranger = TainaClient::new(server.base.clone()).unwrap();
+    let stranger = Client::new(server.base.clone()).unwrap();
     assert!(matches!(
         stranger
             .login("bia@example.org".into(), PASSWORD.into(), None)
@@ -312,7 +312,7 @@ async fn wss_to_a_server_with_its_own_certificate(t: TestInstance) {
         Err(ClientError::Network { .. })
     ));
     assert!(matches!(
-        TainaClient::with_options(
+        Client::with_options(
             server.base.clone(),
             ClientOptions {
                 state_dir: None,
@@ -326,14 +326,14 @@ async fn wss_to_a_server_with_its_own_certificate(t: TestInstance) {
         state_dir: None,
         extra_root_certificate_pem: Some(issued.cert.pem()),
     };
-    let bia = TainaClient::with_options(server.base.clone(), options.clone()).unwrap();
+    let bia = Client::with_options(server.base.clone(), options.clone()).unwrap();
     bia.login("bia@example.org".into(), PASSWORD.into(), None)
         .await
         .unwrap();
     let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
     let _subscription = bia.clone().subscribe(Arc::new(Events(tx))).await.unwrap();
     connected(&mut heard).await;
-    let ana = TainaClient::with_options(server.base.clone(), options).unwrap();
+    let ana = Client::with_options(server.base.clone(), options).unwrap();
     ana.login("admin@example.org".into(), PASSWORD.into(), None)
         .await
         .unwrap();
@@ -356,7 +356,7 @@ async fn the_subscription_stops_when_the_session_ends(t: TestInstance) {
     t.setup().await;
     let server = TestServer::start(&t).await;
     let network = Flaky::to(&server.base).await;
-    let phone = TainaClient::new(network.url.clone()).unwrap();
+    let phone = Client::new(network.url.clone()).unwrap();
     phone
         .login("admin@example.org".into(), PASSWORD.into(), None)
         .await

@@ -3,7 +3,8 @@
 use taina_core::wire::{ErrorBody, ErrorCode};
 
 /// Why a call failed.
-#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[derive(Debug, thiserror::Error)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error))]
 pub enum ClientError {
     /// The server refused: its status and its error (`code`, `message`, `field`).
     #[error("{message}")]
