@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sqlx::AnyConnection;
 use taina_core::{
-    Actor, BlobId, CommunityId, Error as DomainError, ItemId, Role, Timestamp, UploadId, UserId,
+    Actor, BlobId, CommunityId, Error as DomainError, ItemId, Timestamp, UploadId, UserId,
 };
 use taina_ybira::access::{
     ItemAction, ItemFacts, RestoreParent, SubtreeChange, authorize_item, authorize_restore,
@@ -117,7 +117,8 @@ impl Ybira<'_> {
     /// Newest first.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn trash(&self, actor: &Actor) -> Result<Vec<Item>> {
-        let shared = if actor.role == Role::Admin {
+        let scope = taina_ybira::access::trash_scope(actor);
+        let shared = if scope.shared_space {
             " OR i.space_owner_id IS NULL"
         } else {
             ""

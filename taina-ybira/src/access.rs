@@ -175,6 +175,22 @@ pub fn authorize_trashed(
     authorize_item(actor, action, item).map_err(|_| Denied::OtherCommunity)
 }
 
+/// Which trashed items a person's trash lists (each then checked with [`authorize_item`]): what
+/// was deleted from their own space and what they own wherever it was, and for those who look
+/// after the shared space (admins) everything deleted from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrashScope {
+    /// Whether everything deleted from the shared space is listed too.
+    pub shared_space: bool,
+}
+
+/// The scope of `actor`'s trash.
+pub fn trash_scope(actor: &Actor) -> TrashScope {
+    TrashScope {
+        shared_space: actor.role == Role::Admin,
+    }
+}
+
 /// Whether `actor` may add items at the root of `space` (their own "My files", or the shared space).
 pub fn authorize_root(actor: &Actor, space: &Space) -> Result<(), Denied> {
     match space {
