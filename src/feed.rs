@@ -6,9 +6,11 @@
 //! their own topic, and the topic of every conversation they are in, kept up to date as they join
 //! and leave. No front end filters, so none can forget to.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use taina_core::{Actor, CommunityId, DomainEvent, Event};
+use taina_core::{Actor, CommunityId, ConversationId, DomainEvent, Event};
+use taina_guara::conversation::ParticipantRole;
 use taina_guara::event::{ConversationChange, GuaraEvent};
 use tracing::instrument;
 
@@ -58,6 +60,12 @@ pub struct Feed {
     stale: bool,
     /// A resync was taken off the queue but not handed out yet (its `next` was cancelled).
     resync_pending: bool,
+    /// The viewer's role in their conversations, as far as known: each message handed out says
+    /// what the viewer may do with it (`Message::for_reader`). Forgotten when the
+    /// conversation's participants change.
+    roles: HashMap<ConversationId, ParticipantRole>,
+    /// An event taken off the queue and checked, not handed out yet (its `next` was cancelled).
+    held: Option<Arc<LiveEvent>>,
 }
 
 impl Taina {
@@ -83,6 +91,8 @@ impl Taina {
             viewer: viewer.clone(),
             stale: false,
             resync_pending: false,
+            roles: HashMap::new(),
+            held: None,
         })
     }
 }
@@ -126,30 +136,45 @@ impl Feed {
             }
         }
         loop {
-            match self.subscription.next().await {
-                Received::Event(event) => {
-                    if self.hand_out(&event) {
-                        return Some(FeedItem::Event(event));
+            let event = match self.held.take() {
+                Some(event) => event,
+                None => match self.subscription.next().await {
+                    Received::Event(event) if self.hand_out(&event) => event,
+                    Received::Event(_) => continue,
+                    Received::Resync => {
+                        self.resync_pending = true;
+                        self.refollow().await;
+                        self.resync_pending = false;
+                        return Some(FeedItem::Resync);
                     }
-                }
-                Received::Resync => {
-                    self.resync_pending = true;
-                    self.refollow().await;
-                    self.resync_pending = false;
-                    return Some(FeedItem::Resync);
-                }
-                Received::Closed => return None,
+                    Received::Closed => return None,
+                },
+            };
+            let unknown = message_conversation(&event)
+                .filter(|conversation| !self.roles.contains_key(*conversation))
+                .cloned();
+            if let Some(conversation) = unknown {
+                // Held while the role is looked up: a cancelled `next` hands it out next time.
+                self.held = Some(event.clone());
+                self.learn_role(&conversation).await;
+                self.held = None;
             }
+            return Some(FeedItem::Event(self.with_rights(event)));
         }
     }
 
-    /// The next item if one is waiting (`None` also once the instance is closing).
+    /// The next item if one is waiting (`None` also once the instance is closing). A message
+    /// of a conversation whose roles are not known yet comes without the viewer's rights (only
+    /// [`Feed::next`] may look them up).
     pub fn try_next(&mut self) -> Option<FeedItem> {
+        if let Some(event) = self.held.take() {
+            return Some(FeedItem::Event(self.with_rights(event)));
+        }
         loop {
             match self.subscription.try_next()? {
                 Received::Event(event) => {
                     if self.hand_out(&event) {
-                        return Some(FeedItem::Event(event));
+                        return Some(FeedItem::Event(self.with_rights(event)));
                     }
                 }
                 Received::Resync => {
@@ -186,6 +211,9 @@ impl Feed {
             change,
         } = event
         {
+            if *change != ConversationChange::Renamed {
+                self.roles.remove(conversation_id);
+            }
             let topic = Topic::Conversation(conversation_id.clone());
             match change {
                 ConversationChange::Joined => self.subscription.follow(topic),
@@ -195,9 +223,48 @@ impl Feed {
         }
     }
 
+    /// The message event as the viewer reads it, with what they may do with the message, when
+    /// their role in its conversation is known.
+    fn with_rights(&self, event: Arc<LiveEvent>) -> Arc<LiveEvent> {
+        let LiveEvent::Guara(guara) = &*event else {
+            return event;
+        };
+        let (message, created) = match guara {
+            GuaraEvent::MessageCreated(message) => (message, true),
+            GuaraEvent::MessageUpdated(message) => (message, false),
+            _ => return event,
+        };
+        let Some(role) = self.roles.get(&message.conversation_id) else {
+            return event;
+        };
+        let read = Box::new((**message).clone().for_reader(&self.viewer.user_id, *role));
+        Arc::new(LiveEvent::Guara(if created {
+            GuaraEvent::MessageCreated(read)
+        } else {
+            GuaraEvent::MessageUpdated(read)
+        }))
+    }
+
+    /// Looks up the viewer's role in a conversation (none: they are not in it any more).
+    async fn learn_role(&mut self, conversation: &ConversationId) {
+        match self
+            .taina
+            .guara()
+            .role_in(&self.viewer.user_id, conversation)
+            .await
+        {
+            Ok(Some(role)) => {
+                self.roles.insert(conversation.clone(), role);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot look up a role for the feed"),
+        }
+    }
+
     /// After a resync the events that were dropped may have said "joined" or "left": follow
     /// exactly the viewer's conversations as they are now.
     async fn refollow(&mut self) {
+        self.roles.clear();
         let ids = match self
             .taina
             .guara()
@@ -224,5 +291,15 @@ impl Feed {
         for topic in wanted {
             self.subscription.follow(topic);
         }
+    }
+}
+
+/// The conversation of a message event.
+fn message_conversation(event: &LiveEvent) -> Option<&ConversationId> {
+    match event {
+        LiveEvent::Guara(GuaraEvent::MessageCreated(m) | GuaraEvent::MessageUpdated(m)) => {
+            Some(&m.conversation_id)
+        }
+        _ => None,
     }
 }

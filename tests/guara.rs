@@ -10,7 +10,8 @@ use taina::backend_tests;
 use taina::core::{Actor, ErrorKind, MessageId, UserId};
 use taina::feed::{Feed, FeedItem};
 use taina::guara::{
-    AttachmentKind, ConversationChange, GuaraEvent, Kind, NewMessage, Position, Status, SystemNote,
+    AttachmentKind, ConversationChange, GuaraEvent, Kind, MessageRights, NewMessage,
+    ParticipantRole, Position, Status, SystemNote,
 };
 use taina::testing::TestInstance;
 use taina::ybira::{Location, NewUpload, OnConflict};
@@ -631,7 +632,27 @@ async fn realtime_delivers_messages_typing_and_presence(t: TestInstance) {
         _ => None,
     })
     .await;
-    assert_eq!(*got, sent);
+    // The message as Bia reads it: not hers to edit or delete.
+    assert_eq!(
+        *got,
+        sent.clone()
+            .for_reader(&w.bia.user_id, ParticipantRole::Member)
+    );
+    assert_eq!(
+        got.viewer,
+        Some(MessageRights {
+            can_edit: false,
+            can_delete: false
+        })
+    );
+    assert_eq!(
+        sent.viewer,
+        Some(MessageRights {
+            can_edit: true,
+            can_delete: true
+        }),
+        "the sender reads her own message as hers"
+    );
     assert!(
         try_next(&mut gil).is_none(),
         "Gil is not in the conversation"
@@ -787,7 +808,10 @@ async fn a_slow_subscriber_is_told_to_resync(t: TestInstance) {
         _ => None,
     })
     .await;
-    assert_eq!(*got, sent);
+    assert_eq!(
+        *got,
+        sent.for_reader(&w.bia.user_id, ParticipantRole::Member)
+    );
 }
 
 async fn search_finds_my_messages_only(t: TestInstance) {

@@ -32,8 +32,8 @@ pub use taina_guara::conversation::{
 };
 pub use taina_guara::event::{ConversationChange, GuaraEvent};
 pub use taina_guara::message::{
-    Attachment, AttachmentKind, Message, Reaction, SystemNote, check_message_type, next_cursor,
-    position,
+    Attachment, AttachmentKind, Message, MessageRights, Reaction, SystemNote, check_message_type,
+    next_cursor, position,
 };
 pub use taina_guara::presence::Status;
 

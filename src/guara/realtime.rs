@@ -140,6 +140,22 @@ impl Drop for Connection {
 }
 
 impl Guara<'_> {
+    /// `user`'s role in a conversation, if they are in it.
+    pub(crate) async fn role_in(
+        &self,
+        user: &UserId,
+        conversation: &ConversationId,
+    ) -> Result<Option<taina_guara::conversation::ParticipantRole>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT role FROM participants WHERE conversation_id = $1 AND user_id = $2",
+        )
+        .bind(conversation.as_str())
+        .bind(user.as_str())
+        .fetch_optional(self.taina.inner.db.reader())
+        .await?;
+        row.map(|(role,)| super::parse_role(&role)).transpose()
+    }
+
     /// The conversations `user` is in (what their [feed](crate::feed::Feed) follows).
     pub(crate) async fn conversation_ids(&self, user: &UserId) -> Result<Vec<ConversationId>> {
         let rows: Vec<(String,)> =

@@ -51,7 +51,7 @@ impl Guara<'_> {
         }
         let db = &self.taina.inner.db;
         let (sql, engine_query) = search_sql(db.backend(), &terms);
-        let rows: Vec<(String, Option<String>, String, f64)> = sqlx::query_as(&sql)
+        let rows: Vec<(String, Option<String>, String, f64, String)> = sqlx::query_as(&sql)
             .bind(engine_query)
             .bind(actor.user_id.as_str())
             .bind(actor.community_id.as_str())
@@ -73,17 +73,18 @@ impl Guara<'_> {
         .into_iter()
         .map(|m| (m.id.as_str().to_owned(), m))
         .collect();
-        Ok(rows
-            .into_iter()
-            .filter_map(|(id, conversation_name, snippet, rank)| {
-                Some(SearchHit {
-                    message: messages.remove(&id)?,
+        let mut hits = Vec::with_capacity(rows.len());
+        for (id, conversation_name, snippet, rank, role) in rows {
+            if let Some(message) = messages.remove(&id) {
+                hits.push(SearchHit {
+                    message: message.for_reader(&actor.user_id, super::parse_role(&role)?),
                     conversation_name,
                     snippet,
                     rank,
-                })
-            })
-            .collect())
+                });
+            }
+        }
+        Ok(hits)
     }
 }
 
@@ -99,7 +100,7 @@ fn search_sql(backend: Backend, terms: &[String]) -> (String, String) {
     let sql = match backend {
         Backend::Sqlite => format!(
             "SELECT m.id, c.name, snippet(guara_search, 0, '«', '»', '…', 16), \
-             -bm25(guara_search) AS rank \
+             -bm25(guara_search) AS rank, p.role \
              FROM participants p CROSS JOIN conversations c CROSS JOIN messages m \
              CROSS JOIN guara_search \
              WHERE p.user_id = $2 AND c.id = p.conversation_id AND c.community_id = $3 \
@@ -110,7 +111,7 @@ fn search_sql(backend: Backend, terms: &[String]) -> (String, String) {
         Backend::Postgres => format!(
             "SELECT m.id, c.name, ts_headline('simple', m.body, q, \
              'StartSel=«, StopSel=», MaxWords=24, MinWords=8'), \
-             ts_rank(m.search_vector, q)::float8 AS rank \
+             ts_rank(m.search_vector, q)::float8 AS rank, p.role \
              FROM participants p \
              JOIN conversations c ON c.id = p.conversation_id AND c.community_id = $3 \
              JOIN messages m ON m.conversation_id = p.conversation_id \

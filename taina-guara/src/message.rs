@@ -337,6 +337,44 @@ pub struct Message {
     pub edited_at: Option<Timestamp>,
     /// When it was deleted (it stays as a tombstone).
     pub deleted_at: Option<Timestamp>,
+    /// What the person reading it may do with it (in answers and events sent to a reader; absent
+    /// where nobody in particular reads it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub viewer: Option<MessageRights>,
+}
+
+/// What a reader may do with a message, as [`authorize_message`] decides for them: clients show
+/// "Edit" and "Delete" from these, never from a rule of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessageRights {
+    /// They may change its text (its author, while it is not deleted).
+    pub can_edit: bool,
+    /// They may delete it (its author, or a group admin, while it is not deleted).
+    pub can_delete: bool,
+}
+
+impl Message {
+    /// The message as `reader`, with `role` in its conversation, reads it: with what they may do.
+    pub fn for_reader(mut self, reader: &UserId, role: ParticipantRole) -> Message {
+        let may = |action| {
+            authorize_message(
+                reader,
+                role,
+                self.sender_id.as_ref(),
+                self.deleted_at.is_some(),
+                action,
+            )
+            .is_ok()
+        };
+        self.viewer = Some(MessageRights {
+            can_edit: may(MessageAction::Edit),
+            can_delete: may(MessageAction::Delete),
+        });
+        self
+    }
 }
 
 #[cfg(test)]
@@ -359,6 +397,7 @@ mod tests {
             created_at: Timestamp::from_millis(seq),
             edited_at: None,
             deleted_at: None,
+            viewer: None,
         }
     }
 
@@ -396,6 +435,40 @@ mod tests {
         for kind in ["", "Text", "sticker", "image "] {
             assert!(check_message_type(kind).is_err());
         }
+    }
+
+    #[test]
+    fn a_reader_is_told_what_the_rule_lets_them_do() {
+        let (author, other) = (UserId::from_random([1; 21]), UserId::from_random([2; 21]));
+        let mut message = at(1);
+        message.sender_id = Some(author.clone());
+        let rights = |m: &Message, who: &UserId, role| m.clone().for_reader(who, role).viewer;
+        let both = |can_edit, can_delete| {
+            Some(MessageRights {
+                can_edit,
+                can_delete,
+            })
+        };
+        assert_eq!(
+            rights(&message, &author, ParticipantRole::Member),
+            both(true, true)
+        );
+        assert_eq!(
+            rights(&message, &other, ParticipantRole::Member),
+            both(false, false)
+        );
+        assert_eq!(
+            rights(&message, &other, ParticipantRole::Admin),
+            both(false, true)
+        );
+        message.deleted_at = Some(Timestamp::from_millis(5));
+        assert_eq!(
+            rights(&message, &author, ParticipantRole::Admin),
+            both(false, false)
+        );
+        // A reader is told nothing unless asked for: events carry no one's rights.
+        assert_eq!(at(1).viewer, None);
+        assert!(serde_json::to_value(at(1)).unwrap().get("viewer").is_none());
     }
 
     #[test]

@@ -231,4 +231,91 @@ async fn messages_travel_over_http_and_the_socket(t: TestInstance) {
     assert_eq!(myself.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-backend_tests!(messages_travel_over_http_and_the_socket);
+/// Every message a person is sent says what they may do with it — over HTTP and on their socket —
+/// so no client decides it: the author may edit and delete, a group admin may delete anyone's,
+/// another member neither.
+async fn each_reader_is_told_what_they_may_do_with_a_message(t: TestInstance) {
+    let server = TestServer::start(&t).await;
+    let admin = t.setup().await;
+    let admin_actor = t.actor(&admin).await;
+    let (bia, bia_session) = t.join(&admin_actor, "bia@example.org", Role::Member).await;
+    let (gil, gil_session) = t.join(&admin_actor, "gil@example.org", Role::Member).await;
+    let client = Client::new();
+    // Ana makes the group: she is its admin; Bia and Gil are members.
+    let group: Value = client
+        .post(server.api("/conversations"))
+        .bearer_auth(&admin.token)
+        .json(&json!({"type": "group", "name": "Vizinhos",
+            "participant_ids": [bia.user_id, gil.user_id]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = group["id"].as_str().unwrap().to_owned();
+    let mut sockets = Vec::new();
+    for token in [&admin.token, &gil_session.token] {
+        sockets.push(server.socket(token).await);
+    }
+    let sent = client
+        .post(server.api(&format!("/conversations/{id}/messages")))
+        .bearer_auth(&bia_session.token)
+        .json(&json!({"content": "Alguém tem uma escada?"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::CREATED);
+    let sent: Value = sent.json().await.unwrap();
+    let rights = |edit: bool, delete: bool| json!({"can_edit": edit, "can_delete": delete});
+    assert_eq!(sent["viewer"], rights(true, true), "the author");
+    // Live, each socket hears it as its person reads it.
+    let expected = [rights(false, true), rights(false, false)];
+    for (socket, expected) in sockets.iter_mut().zip(&expected) {
+        let heard = next_of(socket, "message.created").await;
+        assert_eq!(&heard["data"]["viewer"], expected);
+    }
+    // And the history says the same to each.
+    for (token, expected) in [
+        (&admin.token, rights(false, true)),
+        (&gil_session.token, rights(false, false)),
+        (&bia_session.token, rights(true, true)),
+    ] {
+        let page: Value = client
+            .get(server.api(&format!("/conversations/{id}/messages")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let message = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == sent["id"])
+            .unwrap();
+        assert_eq!(message["viewer"], expected);
+    }
+    // What the rights say holds: Gil's delete is refused, Ana's is done.
+    let delete = |token: &String| {
+        client
+            .delete(server.api(&format!("/messages/{}", sent["id"].as_str().unwrap())))
+            .bearer_auth(token.clone())
+            .send()
+    };
+    assert_eq!(
+        delete(&gil_session.token).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        delete(&admin.token).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+}
+
+backend_tests!(
+    messages_travel_over_http_and_the_socket,
+    each_reader_is_told_what_they_may_do_with_a_message
+);

@@ -828,8 +828,8 @@ async function messagesScreen(id) {
       m.deleted_at || m.system ? null : h("div.row", {},
         ...["👍", "❤️", "😂"].map((e) => h("button.link", { type: "button", "aria-label": `React ${e}`, onclick: () => react(m, e) }, e)),
         h("button.link", { type: "button", onclick: () => { replyTo = m; composerNote.textContent = `Replying to: ${m.text.slice(0, 60)}`; text.focus(); } }, "Reply"),
-        mine ? h("button.link", { type: "button", onclick: () => edit(m) }, "Edit") : null,
-        mine ? h("button.link", { type: "button", onclick: () => del(m) }, "Delete") : null),
+        m.viewer?.can_edit ? h("button.link", { type: "button", onclick: () => edit(m) }, "Edit") : null,
+        m.viewer?.can_delete ? h("button.link", { type: "button", onclick: () => del(m) }, "Delete") : null),
     ].filter(Boolean));
     return el;
   }

@@ -40,7 +40,7 @@ impl Guara<'_> {
             &conversation,
             GuaraEvent::MessageUpdated(Box::new(edited.clone())),
         );
-        Ok(edited)
+        Ok(edited.for_reader(&actor.user_id, access.role))
     }
 
     /// Deletes a message (one's own, or anyone's for a group admin): its text, attachment and

@@ -17,7 +17,7 @@ impl Guara<'_> {
     pub async fn react(&self, actor: &Actor, id: &MessageId, emoji: &str) -> Result<Message> {
         let emoji = normalize_reaction(emoji)?;
         let conversation = self.conversation_of(actor, id).await?;
-        let (mut tx, _, _turn) = self
+        let (mut tx, access, _turn) = self
             .begin_in(actor, &conversation, ConversationAction::Read)
             .await?;
         let current = load_message(&mut tx, id).await?;
@@ -45,7 +45,7 @@ impl Guara<'_> {
                 emoji,
             },
         );
-        Ok(reacted)
+        Ok(reacted.for_reader(&actor.user_id, access.role))
     }
 
     /// Takes one's reaction back.
@@ -53,7 +53,7 @@ impl Guara<'_> {
     pub async fn unreact(&self, actor: &Actor, id: &MessageId, emoji: &str) -> Result<Message> {
         let emoji = normalize_reaction(emoji)?;
         let conversation = self.conversation_of(actor, id).await?;
-        let (mut tx, _, _turn) = self
+        let (mut tx, access, _turn) = self
             .begin_in(actor, &conversation, ConversationAction::Read)
             .await?;
         let removed = sqlx::query(
@@ -78,6 +78,6 @@ impl Guara<'_> {
                 emoji,
             },
         );
-        Ok(message)
+        Ok(message.for_reader(&actor.user_id, access.role))
     }
 }

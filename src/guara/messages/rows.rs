@@ -81,6 +81,7 @@ impl MessageRow {
             created_at: Timestamp::from_millis(self.created_at),
             edited_at: self.edited_at.map(Timestamp::from_millis),
             deleted_at: self.deleted_at.map(Timestamp::from_millis),
+            viewer: None,
         })
     }
 }

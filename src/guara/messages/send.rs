@@ -32,7 +32,7 @@ impl Guara<'_> {
         let text = normalize_text(&message.text, message.attachment.is_some())?;
         let now = self.now();
         // An attachment takes a reference to the file's content: the community's lock first.
-        let (mut tx, _, _turn) = if message.attachment.is_some() {
+        let (mut tx, access, _turn) = if message.attachment.is_some() {
             self.begin_in_community(actor, conversation, ConversationAction::Send)
                 .await?
         } else {
@@ -52,7 +52,7 @@ impl Guara<'_> {
             if let Some((id,)) = sent {
                 let first = load_message(&mut tx, &parse_id(&id, MessageId::parse)?).await?;
                 tx.commit().await?;
-                return Ok(first);
+                return Ok(first.for_reader(&actor.user_id, access.role));
             }
         }
         if let Some(reply_to) = &message.reply_to {
@@ -127,7 +127,7 @@ impl Guara<'_> {
             conversation,
             GuaraEvent::MessageCreated(Box::new(sent.clone())),
         );
-        Ok(sent)
+        Ok(sent.for_reader(&actor.user_id, access.role))
     }
 
     /// A page of a conversation's history, oldest first: the latest messages, those before a
@@ -142,7 +142,8 @@ impl Guara<'_> {
     ) -> Result<HistoryPage> {
         let limit = i64::from(page_size(limit)?);
         let mut conn = self.taina.inner.db.reader().acquire().await?;
-        crate::guara::access(&mut conn, actor, conversation, ConversationAction::Read).await?;
+        let access =
+            crate::guara::access(&mut conn, actor, conversation, ConversationAction::Read).await?;
         let (filter, tail, bound) = match position {
             Position::Latest => (
                 "m.conversation_id = $1 AND m.seq <= $2",
@@ -171,6 +172,10 @@ impl Guara<'_> {
         let has_more = messages.len() as i64 > limit;
         messages.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         messages.sort_by_key(|m| m.seq);
+        let messages = messages
+            .into_iter()
+            .map(|m| m.for_reader(&actor.user_id, access.role))
+            .collect();
         Ok(HistoryPage { messages, has_more })
     }
 
