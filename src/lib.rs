@@ -133,6 +133,11 @@ impl Taina {
             maintenance::Background::start(db.clone(), clock.clone(), job_notify.clone());
         tracing::info!(backend = db.backend().name(), "opened");
         let workers = config.job_workers;
+        // On PostgreSQL several instances may share the database: events cross between them.
+        let bus: Arc<dyn bus::Bus> = match (db.backend(), config.database_url.as_deref()) {
+            (Backend::Postgres, Some(url)) => Arc::new(bus::PgBus::start(url).await?),
+            _ => Arc::new(bus::LocalBus::new()),
+        };
         let taina = Taina {
             inner: Arc::new(Inner {
                 config,
@@ -143,7 +148,7 @@ impl Taina {
                 hasher,
                 throttle: accounts::LoginThrottle::default(),
                 live: Arc::default(),
-                bus: Arc::new(bus::LocalBus::new()),
+                bus,
                 realtime: guara::realtime::RealtimeState::default(),
                 busy_uploads: ybira::resumable::BusyUploads::default(),
                 sessions,

@@ -1,18 +1,22 @@
 //! Live connections on SQLite and on PostgreSQL: a session checked again (as every heartbeat does)
 //! ends when it expired, was deleted elsewhere, or the person was disabled, and asks for a
 //! reconnect when their role changed; a removed participant's subscription hands out nothing
-//! said after the removal; community event feeds are filtered and kept per community.
+//! said after the removal; community event feeds are filtered and kept per community; on
+//! PostgreSQL, events cross between instances sharing the database.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use taina::accounts::Ended;
 use taina::backend_tests;
+use taina::bus::LiveEvent;
 use taina::core::{Role, socket};
 use taina::feed::{Feed, FeedItem};
-use taina::guara::{GuaraEvent, NewMessage};
+use taina::guara::{GuaraEvent, MessageRights, NewMessage};
 use taina::testing::TestInstance;
 use taina::ybira::Location;
+use taina::{Backend, Taina};
 
 /// Runs `sql` with the actor's user id as `$1`, as another process would.
 async fn raw(t: &TestInstance, sql: &str, who: &taina::core::Actor) {
@@ -204,6 +208,85 @@ async fn one_feed_carries_everything_in_order_and_ends_with_the_instance(t: Test
     // A feed opened afterwards ends at once.
     let mut late = w.t.taina.subscribe(&w.ana).await.unwrap();
     assert_eq!(late.next().await, None);
+}
+
+/// Two instances on one PostgreSQL database, each with its own data directory, as behind a load
+/// balancer: what is done through one reaches feeds opened on the other, in order — a community
+/// event, a group made with the person (followed at once), a message longer than a `NOTIFY`
+/// payload, typing — and a removal there stops what is said after it.
+#[tokio::test]
+async fn events_cross_instances_on_postgres() {
+    let w = TestInstance::new(Backend::Postgres).await.world().await;
+    let mut second = w.t.config.clone();
+    second.data_dir = w.t.dir.path().join("second");
+    let b = Taina::open_with_clock(second, Arc::new(w.t.clock.clone()))
+        .await
+        .unwrap();
+    let mut bia_on_b = b.subscribe(&w.bia).await.unwrap();
+    let a = &w.t.taina;
+    a.ybira()
+        .create_folder(&w.ana, &Location::Shared, "Atas")
+        .await
+        .unwrap();
+    let group = a
+        .guara()
+        .create_group(&w.ana, "Vizinhos", std::slice::from_ref(&w.bia.user_id))
+        .await
+        .unwrap();
+    let long = "ação! ".repeat(1_600);
+    assert!(long.len() > 8_000, "longer than a NOTIFY payload");
+    let say = |text: &str| NewMessage {
+        text: text.into(),
+        ..NewMessage::default()
+    };
+    let sent = a.guara().send(&w.ana, &group.id, say(&long)).await.unwrap();
+    let mut heard = drain(&mut bia_on_b).await;
+    // Then typing, and Bia's removal: nothing said after it reaches her on B.
+    a.guara().typing(&w.ana, &group.id, true).await.unwrap();
+    a.guara()
+        .remove_participant(&w.ana, &group.id, &w.bia.user_id)
+        .await
+        .unwrap();
+    a.guara()
+        .send(&w.ana, &group.id, say("depois"))
+        .await
+        .unwrap();
+    heard.extend(drain(&mut bia_on_b).await);
+
+    let names: Vec<&str> = heard.iter().map(|e| e.name()).collect();
+    assert_eq!(names.first(), Some(&"folder.created"), "{names:?}");
+    for expected in ["typing", "conversation.updated"] {
+        assert!(names.contains(&expected), "{expected} in {names:?}");
+    }
+    let said: Vec<(bool, Option<MessageRights>)> = heard
+        .iter()
+        .filter_map(|e| match e.as_ref() {
+            LiveEvent::Guara(GuaraEvent::MessageCreated(m)) if m.sender_id.is_some() => {
+                Some((m.text == sent.text, m.viewer))
+            }
+            _ => None,
+        })
+        .collect();
+    let read = Some(MessageRights {
+        can_edit: false,
+        can_delete: false,
+    });
+    // The long message whole, as Bia may read it; nothing after the removal.
+    assert_eq!(said, [(true, read)]);
+    drop(bia_on_b);
+    b.close().await;
+}
+
+/// What a feed hands out until it is quiet for a second.
+async fn drain(feed: &mut Feed) -> Vec<Arc<LiveEvent>> {
+    let mut heard = Vec::new();
+    while let Ok(Some(item)) = tokio::time::timeout(Duration::from_secs(1), feed.next()).await {
+        match item {
+            FeedItem::Event(event) => heard.push(event),
+            FeedItem::Resync => panic!("the feed lagged"),
+        }
+    }
+    heard
 }
 
 /// The next item of a feed, if one comes within 300 ms.

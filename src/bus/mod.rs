@@ -12,8 +12,13 @@
 //! follows the topics its viewer may follow and filters what it hands out.
 //!
 //! [`Bus`] is the one interface services publish through and subscriptions follow topics through;
-//! [`LocalBus`] carries it inside one process. A bus spanning several instances implements the same
-//! trait (forwarding publishes to its peers and delivering theirs through a `LocalBus`).
+//! [`LocalBus`] carries it inside one process (SQLite: one instance), [`PgBus`] across the
+//! instances of one PostgreSQL database (forwarding what it publishes to its peers with `NOTIFY`
+//! and delivering theirs through its own `LocalBus`).
+
+mod postgres;
+
+pub use postgres::PgBus;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,7 +33,8 @@ use tokio::sync::Notify;
 pub const DEFAULT_QUEUE: usize = 1024;
 
 /// What is published on the bus.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "event", rename_all = "snake_case")]
 pub enum LiveEvent {
     /// A community's domain event, on [`Topic::Community`].
     Community(Event),
@@ -145,6 +151,16 @@ impl Queue {
 
     fn close(&self) {
         self.lock().closed = true;
+        self.ready.notify_one();
+    }
+
+    /// Drops what is queued and tells the subscription to reload (events may have been lost).
+    fn force_resync(&self) {
+        {
+            let mut state = self.lock();
+            state.events.clear();
+            state.overflowed = true;
+        }
         self.ready.notify_one();
     }
 
@@ -266,6 +282,18 @@ impl Bus for LocalBus {
 }
 
 impl LocalBus {
+    /// Tells every subscription to reload: events meant for them may have been lost (the
+    /// connection that carries other instances' events dropped).
+    pub fn resync_all(&self) {
+        let topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        let mut told = std::collections::HashSet::new();
+        for queue in topics.values().flat_map(HashMap::values) {
+            if told.insert(queue.id) {
+                queue.force_resync();
+            }
+        }
+    }
+
     /// Topics with at least one follower now (for tests and metrics).
     pub fn topics(&self) -> usize {
         self.topics.lock().unwrap_or_else(|e| e.into_inner()).len()
@@ -446,6 +474,24 @@ mod tests {
         // What the bus made them follow goes with them.
         drop((phone, laptop, hers));
         assert_eq!(local.topics(), 0);
+    }
+
+    #[tokio::test]
+    async fn resyncing_all_tells_every_subscription_once() {
+        let local = Arc::new(LocalBus::new());
+        let bus: Arc<dyn Bus> = local.clone();
+        let mut a = Subscription::new(bus.clone(), 8, None);
+        let mut b = Subscription::new(bus.clone(), 8, None);
+        a.follow(topic(1));
+        a.follow(topic(2));
+        b.follow(topic(2));
+        bus.publish(&topic(1), typing(1));
+        local.resync_all();
+        assert_eq!(a.try_next(), Some(Received::Resync));
+        assert_eq!(a.try_next(), None, "once, and what was queued is dropped");
+        assert_eq!(b.try_next(), Some(Received::Resync));
+        bus.publish(&topic(2), typing(2));
+        assert_eq!(b.try_next(), Some(got(2)));
     }
 
     #[tokio::test]
