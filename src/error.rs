@@ -34,6 +34,9 @@ pub enum Error {
     /// An outside program the shell runs (`pg_dump`, `pg_restore`) failed; what it said.
     #[error("{0}")]
     Tool(String),
+    /// A value could not be encoded to be stored (a bug: every stored type encodes).
+    #[error("cannot encode for storage: {0}")]
+    Encode(String),
 }
 
 impl Error {

@@ -98,7 +98,7 @@ impl Accounts<'_> {
             .as_ref()
             .map(serde_json::to_string)
             .transpose()
-            .map_err(|e| crate::Error::Corrupt(e.to_string()))?;
+            .map_err(|e| crate::Error::Encode(e.to_string()))?;
         let mut tx = self.inner.db.begin().await?;
         if let Some(q) = update.storage_quota_bytes {
             // Read under the row lock this statement takes (PostgreSQL; SQLite has one writer), so

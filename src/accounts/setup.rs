@@ -164,7 +164,7 @@ impl Accounts<'_> {
         let now = self.now();
         let community_id = random::new_id(CommunityId::from_random);
         let settings = serde_json::to_string(&CommunitySettings::default())
-            .map_err(|e| crate::Error::Corrupt(e.to_string()))?;
+            .map_err(|e| crate::Error::Encode(e.to_string()))?;
         let row: CommunityRow = sqlx::query_as(concat!(
             "INSERT INTO communities (id, name, slug, settings, storage_quota_bytes, \
              storage_used_bytes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $6) \

@@ -120,7 +120,7 @@ impl NewJob {
 
 /// Inserts a job inside the caller's transaction. A job whose `unique_key` is taken is dropped.
 pub async fn enqueue(conn: &mut AnyConnection, job: NewJob, now: Timestamp) -> Result<()> {
-    let payload = serde_json::to_string(&job.job).map_err(|e| Error::Corrupt(e.to_string()))?;
+    let payload = serde_json::to_string(&job.job).map_err(|e| Error::Encode(e.to_string()))?;
     sqlx::query(
         "INSERT INTO jobs (id, kind, payload, unique_key, run_at, max_attempts, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (unique_key) DO NOTHING",

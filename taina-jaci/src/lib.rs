@@ -1,6 +1,7 @@
 //! # taina-jaci
 //!
-//! Jaci, Tainá's photos service, as pure work: EXIF to metadata ([`metadata`]), orientation
+//! Jaci, Tainá's photos service, as pure work: what a photo's bytes tell ([`facts`]), EXIF to
+//! metadata ([`metadata`]), orientation
 //! ([`orientation`]), upright WebP thumbnails ([`thumbnail`]), the timeline ([`timeline`]), albums
 //! ([`album`]), video metadata ([`video`]) and what a decoder child process answers ([`wire`]).
 //! The `taina` shell runs the jobs and storage.
@@ -8,6 +9,7 @@
 
 pub mod album;
 pub mod bmff;
+pub mod facts;
 pub mod heif;
 pub mod library;
 pub mod media;

@@ -88,31 +88,68 @@ impl Size {
         }
     }
 
-    /// The crop (in the upright image) and output size for an upright image of `width` × `height`:
-    /// `(crop_left, crop_top, crop_width, crop_height, out_width, out_height)`. Never upscales.
-    pub fn plan(self, width: u32, height: u32) -> (u32, u32, u32, u32, u32, u32) {
+    /// The crop (in the upright image) and output size for an upright image of `width` ×
+    /// `height`. Never upscales.
+    pub fn plan(self, width: u32, height: u32) -> Plan {
         let (width, height) = (width.max(1), height.max(1));
         match self {
             Size::Small => {
                 let side = width.min(height);
                 let out = side.min(self.edge());
-                (
-                    (width - side) / 2,
-                    (height - side) / 2,
-                    side,
-                    side,
-                    out,
-                    out,
-                )
+                Plan {
+                    left: (width - side) / 2,
+                    top: (height - side) / 2,
+                    crop_width: side,
+                    crop_height: side,
+                    out_width: out,
+                    out_height: out,
+                }
             }
             Size::Medium | Size::Large => {
                 let long = width.max(height);
                 let edge = self.edge().min(long);
                 let scale = f64::from(edge) / f64::from(long);
-                let w = ((f64::from(width) * scale).round() as u32).max(1);
-                let h = ((f64::from(height) * scale).round() as u32).max(1);
-                (0, 0, width, height, w, h)
+                Plan {
+                    left: 0,
+                    top: 0,
+                    crop_width: width,
+                    crop_height: height,
+                    out_width: ((f64::from(width) * scale).round() as u32).max(1),
+                    out_height: ((f64::from(height) * scale).round() as u32).max(1),
+                }
             }
+        }
+    }
+}
+
+/// How one size is cut from an image: the crop, then the size it is scaled to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// The crop's left edge.
+    pub left: u32,
+    /// The crop's top edge.
+    pub top: u32,
+    /// The crop's width.
+    pub crop_width: u32,
+    /// The crop's height.
+    pub crop_height: u32,
+    /// The rendition's width.
+    pub out_width: u32,
+    /// The rendition's height.
+    pub out_height: u32,
+}
+
+impl Plan {
+    /// The same plan for the image turned a quarter (EXIF orientations 5–8 store it so): a
+    /// centred crop is centred in either, and the crop of a square is square.
+    pub fn transposed(self) -> Plan {
+        Plan {
+            left: self.top,
+            top: self.left,
+            crop_width: self.crop_height,
+            crop_height: self.crop_width,
+            out_width: self.out_height,
+            out_height: self.out_width,
         }
     }
 }
@@ -209,13 +246,19 @@ fn renditions(decoded: Decoded, quality: f32) -> Result<Vec<Rendition>, Error> {
     Size::ALL
         .into_iter()
         .map(|size| {
-            let (left, top, cw, ch, ow, oh) = size.plan(up_w, up_h);
-            // Plan in the upright image; resize in the stored one (swap back for 5–8). A centred
-            // crop is centred in either, and the crop of a square is square.
-            let (left, top, cw, ch, ow, oh) = if orientation.swaps_sides() {
-                (top, left, ch, cw, oh, ow)
+            // Plan in the upright image; resize in the stored one (turned back for 5–8).
+            let planned = size.plan(up_w, up_h);
+            let Plan {
+                left,
+                top,
+                crop_width: cw,
+                crop_height: ch,
+                out_width: ow,
+                out_height: oh,
+            } = if orientation.swaps_sides() {
+                planned.transposed()
             } else {
-                (left, top, cw, ch, ow, oh)
+                planned
             };
             let mut out = FrImage::new(ow, oh, PixelType::U8x3);
             let options = ResizeOptions::new()
@@ -334,7 +377,11 @@ fn decode_jpeg(bytes: &[u8], orientation: Orientation) -> Result<Option<Decoded>
     check_pixels(width, height)?;
     // The largest rendition's size in stored orientation is the least the decode must give.
     let (up_w, up_h) = orientation.displayed(width, height);
-    let (_, _, _, _, ow, oh) = Size::Large.plan(up_w, up_h);
+    let Plan {
+        out_width: ow,
+        out_height: oh,
+        ..
+    } = Size::Large.plan(up_w, up_h);
     let (need_w, need_h) = if orientation.swaps_sides() {
         (oh, ow)
     } else {
@@ -399,21 +446,43 @@ mod tests {
 
     #[test]
     fn plans_never_upscale_and_keep_the_aspect() {
-        assert_eq!(Size::Large.plan(3264, 2448), (0, 0, 3264, 2448, 1600, 1200));
-        assert_eq!(Size::Medium.plan(2448, 3264), (0, 0, 2448, 3264, 600, 800));
-        assert_eq!(Size::Small.plan(3264, 2448), (408, 0, 2448, 2448, 200, 200));
-        assert_eq!(Size::Large.plan(100, 68), (0, 0, 100, 68, 100, 68));
-        assert_eq!(Size::Small.plan(100, 68), (16, 0, 68, 68, 68, 68));
+        let plan = |left, top, crop_width, crop_height, out_width, out_height| Plan {
+            left,
+            top,
+            crop_width,
+            crop_height,
+            out_width,
+            out_height,
+        };
+        assert_eq!(
+            Size::Large.plan(3264, 2448),
+            plan(0, 0, 3264, 2448, 1600, 1200)
+        );
+        assert_eq!(
+            Size::Medium.plan(2448, 3264),
+            plan(0, 0, 2448, 3264, 600, 800)
+        );
+        assert_eq!(
+            Size::Small.plan(3264, 2448),
+            plan(408, 0, 2448, 2448, 200, 200)
+        );
+        assert_eq!(Size::Large.plan(100, 68), plan(0, 0, 100, 68, 100, 68));
+        assert_eq!(Size::Small.plan(100, 68), plan(16, 0, 68, 68, 68, 68));
+        assert_eq!(
+            Size::Small.plan(3264, 2448).transposed(),
+            plan(0, 408, 2448, 2448, 200, 200)
+        );
     }
 
     proptest! {
         #[test]
         fn plans_stay_inside_the_image(w in 1u32..20_000, h in 1u32..20_000) {
             for size in Size::ALL {
-                let (l, t, cw, ch, ow, oh) = size.plan(w, h);
-                prop_assert!(l + cw <= w && t + ch <= h);
-                prop_assert!(ow >= 1 && oh >= 1 && ow <= cw && oh <= ch);
-                prop_assert!(ow.max(oh) <= size.edge());
+                let p = size.plan(w, h);
+                prop_assert!(p.left + p.crop_width <= w && p.top + p.crop_height <= h);
+                prop_assert!(p.out_width >= 1 && p.out_height >= 1);
+                prop_assert!(p.out_width <= p.crop_width && p.out_height <= p.crop_height);
+                prop_assert!(p.out_width.max(p.out_height) <= size.edge());
             }
         }
 

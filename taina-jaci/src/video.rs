@@ -8,7 +8,7 @@
 use taina_core::Timestamp;
 
 use crate::bmff::{BmffBox, be_i32, be_u16, be_u32, be_u64, boxes, brands, find};
-use crate::metadata::{Camera, Location, PhotoMetadata, TakenAt, TakenAtSource};
+use crate::facts::{Camera, Location, PhotoMetadata, TakenAt, TakenAtSource, taken_at_from};
 use crate::orientation::Orientation;
 
 /// The largest `moov` box read (a long video's sample tables stay far below this).
@@ -342,7 +342,7 @@ fn parse_creation_date(text: &str) -> Option<TakenAt> {
     {
         dt.offset = None;
     }
-    crate::metadata::taken_at_from(&dt, TakenAtSource::CreateDate)
+    taken_at_from(&dt, TakenAtSource::CreateDate)
 }
 
 #[cfg(test)]

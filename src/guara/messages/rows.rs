@@ -212,7 +212,7 @@ pub(crate) async fn insert_system(
 ) -> Result<Message> {
     let id = crate::random::new_id(MessageId::from_random);
     let seq = next_seq(conn, conversation, now).await?;
-    let note = serde_json::to_string(&note).map_err(|e| Error::Corrupt(e.to_string()))?;
+    let note = serde_json::to_string(&note).map_err(|e| Error::Encode(e.to_string()))?;
     sqlx::query(
         "INSERT INTO messages (id, conversation_id, seq, system_note, created_at) \
          VALUES ($1, $2, $3, $4, $5)",

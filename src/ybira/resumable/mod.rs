@@ -143,7 +143,7 @@ impl Ybira<'_> {
             file_time: new.client_file_time.map(Timestamp::as_millis),
             replace: new.on_conflict == OnConflict::Replace,
         })
-        .map_err(|e| crate::Error::Corrupt(e.to_string()))?;
+        .map_err(|e| crate::Error::Encode(e.to_string()))?;
         // What expired no longer counts against the actor (nor holds the community's quota).
         release_expired(self.taina, Some((&actor.community_id, &actor.user_id))).await?;
         let id = crate::random::new_id(UploadId::from_random);
