@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::constraints;
-use super::{Body, Client, List, path_id};
+use super::{Body, Client, List, PathId};
 use crate::auth::{Auth, clear_cookies, session_cookies};
 use crate::openapi::ErrorBody;
 use crate::{ApiError, AppState};
@@ -306,9 +306,8 @@ async fn sessions(State(state): State<AppState>, Auth(actor): Auth) -> Result<Re
 async fn revoke_session(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<SessionId>,
 ) -> Result<StatusCode, ApiError> {
-    let id = path_id(&id, SessionId::parse)?;
     state.taina.accounts().revoke_session(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -380,10 +379,9 @@ struct MemberBody {
 async fn update_member(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<UserId>,
     Body(body): Body<MemberBody>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, UserId::parse)?;
     let accounts = state.taina.accounts();
     if let Some(role) = body.role {
         accounts.set_role(&actor, &id, role).await?;
@@ -404,9 +402,8 @@ async fn update_member(
 async fn remove_member(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<UserId>,
 ) -> Result<StatusCode, ApiError> {
-    let id = path_id(&id, UserId::parse)?;
     state.taina.accounts().remove_member(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -497,9 +494,8 @@ async fn create_invite(
 async fn revoke_invite(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<InviteId>,
 ) -> Result<StatusCode, ApiError> {
-    let id = path_id(&id, InviteId::parse)?;
     state.taina.accounts().revoke_invite(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

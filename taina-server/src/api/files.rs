@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use super::constraints;
 use super::form::BoundedForm;
-use super::{Body, List, Query, path_id};
+use super::{Body, List, PathId, Query, path_id};
 use crate::auth::Auth;
 use crate::download::{Plan, not_modified, plan, respond};
 use crate::openapi::ErrorBody;
@@ -166,10 +166,9 @@ async fn community_root(
 async fn folder(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ItemId>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, ItemId::parse)?;
     view(&state, &actor, Location::Folder(id), query).await
 }
 
@@ -397,9 +396,8 @@ async fn receive_upload(
 async fn file(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ItemId>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, ItemId::parse)?;
     Ok(axum::Json(state.taina.ybira().item(&actor, &id).await?).into_response())
 }
 
@@ -441,11 +439,10 @@ struct ContentQuery {
 async fn content(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ItemId>,
     Query(query): Query<ContentQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, ItemId::parse)?;
     let ybira = state.taina.ybira();
     let item = ybira.item(&actor, &id).await?;
     match plan(&headers, &item) {
@@ -522,10 +519,9 @@ struct CopyBody {
 async fn copy(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ItemId>,
     Body(body): Body<CopyBody>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, ItemId::parse)?;
     let to = location(body.parent_id.as_deref())?;
     let copied = state
         .taina
@@ -542,9 +538,8 @@ async fn copy(
 async fn versions(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ItemId>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, ItemId::parse)?;
     Ok(axum::Json(List::all(state.taina.ybira().versions(&actor, &id).await?)).into_response())
 }
 
@@ -588,9 +583,8 @@ async fn trash(State(state): State<AppState>, Auth(actor): Auth) -> Result<Respo
 async fn restore(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ItemId>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, ItemId::parse)?;
     Ok(axum::Json(state.taina.ybira().restore(&actor, &id).await?).into_response())
 }
 
@@ -601,9 +595,8 @@ async fn restore(
 async fn purge(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ItemId>,
 ) -> Result<StatusCode, ApiError> {
-    let id = path_id(&id, ItemId::parse)?;
     state.taina.ybira().purge(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -690,9 +683,8 @@ async fn share(
 async fn unshare(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ShareId>,
 ) -> Result<StatusCode, ApiError> {
-    let id = path_id(&id, ShareId::parse)?;
     state.taina.ybira().unshare_by_id(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

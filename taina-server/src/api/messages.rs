@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::constraints;
-use super::{Body, List, Query, path_id};
+use super::{Body, List, PathId, Query, path_id};
 use crate::auth::Auth;
 use crate::download::{Plan, plan, respond};
 use crate::openapi::ErrorBody;
@@ -34,10 +34,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(unreact))
         .routes(routes!(attachment))
         .routes(routes!(search))
-}
-
-fn conversation_id(raw: &str) -> Result<ConversationId, ApiError> {
-    path_id(raw, ConversationId::parse)
 }
 
 fn user_ids(raw: &[String]) -> Result<Vec<UserId>, ApiError> {
@@ -116,9 +112,8 @@ async fn create_conversation(
 async fn direct(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(user_id): Path<String>,
+    PathId(other): PathId<UserId>,
 ) -> Result<Response, ApiError> {
-    let other = path_id(&user_id, UserId::parse)?;
     Ok(axum::Json(state.taina.guara().direct(&actor, &other).await?).into_response())
 }
 
@@ -129,9 +124,8 @@ async fn direct(
 async fn conversation(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ConversationId>,
 ) -> Result<Response, ApiError> {
-    let id = conversation_id(&id)?;
     Ok(axum::Json(state.taina.guara().conversation(&actor, &id).await?).into_response())
 }
 
@@ -150,10 +144,9 @@ struct Rename {
 async fn rename(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ConversationId>,
     Body(body): Body<Rename>,
 ) -> Result<Response, ApiError> {
-    let id = conversation_id(&id)?;
     Ok(axum::Json(state.taina.guara().rename(&actor, &id, &body.name).await?).into_response())
 }
 
@@ -173,10 +166,9 @@ struct Participants {
 async fn add_participants(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ConversationId>,
     Body(body): Body<Participants>,
 ) -> Result<Response, ApiError> {
-    let id = conversation_id(&id)?;
     let users = user_ids(&body.participant_ids)?;
     let conversation = state
         .taina
@@ -198,7 +190,7 @@ async fn remove_participant(
     Auth(actor): Auth,
     Path((id, user_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let id = conversation_id(&id)?;
+    let id = path_id(&id, ConversationId::parse)?;
     let user = path_id(&user_id, UserId::parse)?;
     let guara = state.taina.guara();
     match guara::departure(&actor.user_id, &user) {
@@ -236,10 +228,9 @@ struct HistoryQuery {
 async fn history(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ConversationId>,
     Query(query): Query<HistoryQuery>,
 ) -> Result<Response, ApiError> {
-    let id = conversation_id(&id)?;
     let position = guara::position(query.cursor, query.after)?;
     let page = state
         .taina
@@ -286,10 +277,9 @@ struct SendBody {
 async fn send(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ConversationId>,
     Body(body): Body<SendBody>,
 ) -> Result<Response, ApiError> {
-    let id = conversation_id(&id)?;
     if let Some(kind) = body.message_type.as_deref() {
         guara::check_message_type(kind)?;
     }
@@ -344,10 +334,9 @@ struct ReadView {
 async fn mark_read(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ConversationId>,
     Body(body): Body<ReadBody>,
 ) -> Result<Response, ApiError> {
-    let id = conversation_id(&id)?;
     let read = state.taina.guara().mark_read(&actor, &id, body.seq).await?;
     Ok(axum::Json(ReadView {
         conversation_id: id,
@@ -371,10 +360,9 @@ struct EditBody {
 async fn edit(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<MessageId>,
     Body(body): Body<EditBody>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, MessageId::parse)?;
     Ok(axum::Json(state.taina.guara().edit(&actor, &id, &body.content).await?).into_response())
 }
 
@@ -385,9 +373,8 @@ async fn edit(
 async fn delete_message(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<MessageId>,
 ) -> Result<StatusCode, ApiError> {
-    let id = path_id(&id, MessageId::parse)?;
     state.taina.guara().delete_message(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -411,10 +398,9 @@ struct ReactBody {
 async fn react(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<MessageId>,
     Body(body): Body<ReactBody>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, MessageId::parse)?;
     let message = state.taina.guara().react(&actor, &id, &body.emoji).await?;
     Ok((StatusCode::CREATED, axum::Json(message)).into_response())
 }
@@ -463,10 +449,9 @@ async fn unreact(
 async fn attachment(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<MessageId>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, MessageId::parse)?;
     let guara = state.taina.guara();
     // The whole download first tells the item (for validators and ranges), then the part.
     let whole = guara.attachment(&actor, &id, None).await?;

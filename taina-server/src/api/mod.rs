@@ -151,7 +151,39 @@ where
 /// A list: `{"items": [...], "next_cursor": ...}` (the wire type, shared with clients).
 pub use taina::core::wire::List;
 
-/// A path id parsed into its type, or 404 (an id that cannot exist names nothing).
+/// The route's one path parameter, an id, parsed into its type: an id that cannot exist names
+/// nothing, so it is answered 404 like one that does not.
+pub struct PathId<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for PathId<T>
+where
+    T: std::str::FromStr,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|rejection| {
+                    ApiError::request(
+                        StatusCode::BAD_REQUEST,
+                        ErrorCode::BadRequest,
+                        rejection.body_text(),
+                    )
+                })?;
+        raw.parse()
+            .map(PathId)
+            .map_err(|_| ApiError::from(taina::core::Error::not_found("resource")))
+    }
+}
+
+/// A path id parsed into its type, or 404 (an id that cannot exist names nothing); for paths
+/// with more than one parameter, where [`PathId`] does not apply.
 pub fn path_id<T>(
     raw: &str,
     parse: fn(&str) -> Result<T, taina::core::id::IdError>,

@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::constraints;
 use super::form::BoundedForm;
-use super::{Body, List, Query, path_id};
+use super::{Body, List, PathId, Query, path_id};
 use crate::auth::Auth;
 use crate::openapi::ErrorBody;
 use crate::{ApiError, AppState};
@@ -293,9 +293,8 @@ struct PhotoView {
 async fn photo(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<PhotoId>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, PhotoId::parse)?;
     let detail = state.taina.jaci().photo(&actor, &id).await?;
     Ok(axum::Json(PhotoView {
         photo: detail.photo,
@@ -312,9 +311,8 @@ async fn photo(
 async fn delete_photo(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<PhotoId>,
 ) -> Result<StatusCode, ApiError> {
-    let id = path_id(&id, PhotoId::parse)?;
     state.taina.jaci().delete(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -402,9 +400,8 @@ struct AlbumView {
 async fn album(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<AlbumId>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, AlbumId::parse)?;
     let jaci = state.taina.jaci();
     let album = jaci.album(&actor, &id).await?;
     let photos = jaci.album_photos(&actor, &id).await?;
@@ -444,10 +441,9 @@ mod double_option {
 async fn update_album(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<AlbumId>,
     Body(body): Body<AlbumPatch>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, AlbumId::parse)?;
     let cover = match body.cover_photo_id {
         None => None,
         Some(None) => Some(None),
@@ -477,9 +473,8 @@ async fn update_album(
 async fn delete_album(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<AlbumId>,
 ) -> Result<StatusCode, ApiError> {
-    let id = path_id(&id, AlbumId::parse)?;
     state.taina.jaci().delete_album(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -514,10 +509,9 @@ fn photo_ids(raw: &[String]) -> Result<Vec<PhotoId>, ApiError> {
 async fn add_photos(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<AlbumId>,
     Body(body): Body<PhotoIds>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, AlbumId::parse)?;
     let photos = photo_ids(&body.photo_ids)?;
     Ok(axum::Json(
         state
@@ -561,10 +555,9 @@ async fn remove_photo(
 async fn reorder(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<AlbumId>,
     Body(body): Body<PhotoOrder>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, AlbumId::parse)?;
     let photos = photo_ids(&body.photo_ids)?;
     Ok(axum::Json(
         state

@@ -5,7 +5,7 @@
 //! `Taina-File-Id` (and `Taina-Photo-Id`).
 
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
@@ -16,8 +16,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
+use super::PathId;
 use super::constraints::string_schema;
-use super::path_id;
 use crate::auth::Auth;
 use crate::openapi::ErrorBody;
 use crate::{ApiError, AppState};
@@ -237,13 +237,12 @@ async fn create(
 async fn status(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<UploadId>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let Some(response) = version_refused(&headers) {
         return Ok(response);
     }
-    let id = path_id(&id, UploadId::parse)?;
     let status = state.taina.ybira().resumable_status(&actor, &id).await?;
     let mut response = tus(StatusCode::OK);
     set(&mut response, "upload-offset", status.offset);
@@ -301,14 +300,13 @@ fn checksum(headers: &HeaderMap) -> Result<Option<[u8; 32]>, ApiError> {
 async fn append(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<UploadId>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     if let Some(response) = version_refused(&headers) {
         return Ok(response);
     }
-    let id = path_id(&id, UploadId::parse)?;
     if headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -379,13 +377,12 @@ async fn append(
 async fn cancel(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<UploadId>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let Some(response) = version_refused(&headers) {
         return Ok(response);
     }
-    let id = path_id(&id, UploadId::parse)?;
     state.taina.ybira().cancel_resumable(&actor, &id).await?;
     Ok(tus(StatusCode::NO_CONTENT))
 }
