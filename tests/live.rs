@@ -210,18 +210,20 @@ async fn one_feed_carries_everything_in_order_and_ends_with_the_instance(t: Test
     assert_eq!(late.next().await, None);
 }
 
-/// Two instances on one PostgreSQL database, each with its own data directory, as behind a load
-/// balancer: what is done through one reaches feeds opened on the other, in order — a community
+/// Two instances on one PostgreSQL database sharing the storage, as behind a load balancer: what
+/// is done through one reaches feeds opened on the other, in order — a community
 /// event, a group made with the person (followed at once), a message longer than a `NOTIFY`
 /// payload, typing — and a removal there stops what is said after it.
 #[tokio::test]
 async fn events_cross_instances_on_postgres() {
     let w = TestInstance::new(Backend::Postgres).await.world().await;
-    let mut second = w.t.config.clone();
-    second.data_dir = w.t.dir.path().join("second");
-    let b = Taina::open_with_clock(second, Arc::new(w.t.clock.clone()))
+    let b = Taina::open_with_clock(w.t.config.clone(), Arc::new(w.t.clock.clone()))
         .await
         .unwrap();
+    assert!(
+        !b.ybira().recovered().alone,
+        "the second instance finds the first holding the storage and recovers nothing"
+    );
     let mut bia_on_b = b.subscribe(&w.bia).await.unwrap();
     let a = &w.t.taina;
     a.ybira()
@@ -275,6 +277,35 @@ async fn events_cross_instances_on_postgres() {
     assert_eq!(said, [(true, read)]);
     drop(bia_on_b);
     b.close().await;
+}
+
+/// Several instances started together on a fresh PostgreSQL database migrate it once (sqlx's
+/// migrator holds an advisory lock) and all come up.
+#[tokio::test]
+async fn instances_started_together_migrate_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = taina::Config::with_data_dir(dir.path().join("data"));
+    config.database_url = Some(taina::testing::fresh_postgres_database().await);
+    config.job_workers = 0;
+    let open = || Taina::open(config.clone());
+    let (a, b, c) = tokio::join!(open(), open(), open());
+    let (a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
+    let migrations: (i64,) = sqlx::query_as("SELECT count(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(a.db().reader())
+        .await
+        .unwrap();
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        usize::try_from(migrations.0).unwrap(),
+        files,
+        "each applied once"
+    );
+    for taina in [a, b, c] {
+        taina.ready().await.unwrap();
+        taina.close().await;
+    }
 }
 
 /// What a feed hands out until it is quiet for a second.
