@@ -17,11 +17,27 @@ pub(crate) const JPEG_RENDITION: &str = "display.jpg";
 /// What a file whose content crashed or exhausted its decoder says, in place of previews.
 pub const DECODER_FAILED: &str =
     "the file could not be decoded safely (its decoder failed on it), so it has no preview";
-/// What a PDF says when this server cannot render PDFs.
-const PDF_PREVIEWS_UNAVAILABLE: &str =
-    "PDF previews are not available on this server (they need poppler-utils' pdftoppm)";
-/// What a PDF whose first page could not be rendered says.
-const PDF_NOT_RENDERED: &str = "the PDF's first page could not be rendered";
+
+/// Why a PDF has no first page to make previews from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PdfUnrendered {
+    /// This server has no `pdftoppm`.
+    Unavailable,
+    /// `pdftoppm` could not render the first page.
+    NotRendered,
+}
+
+impl PdfUnrendered {
+    /// What the file says in place of previews.
+    fn reason(self) -> &'static str {
+        match self {
+            PdfUnrendered::Unavailable => {
+                "PDF previews are not available on this server (they need poppler-utils' pdftoppm)"
+            }
+            PdfUnrendered::NotRendered => "the PDF's first page could not be rendered",
+        }
+    }
+}
 
 impl Ybira<'_> {
     /// The `previews` job: makes a file's thumbnails in a decoder child process
@@ -53,7 +69,7 @@ impl Ybira<'_> {
             }
             PreviewSource::Pdf => match self.render_first_page(file, &path).await {
                 Ok(Ok(page)) => crate::decoder::previews(&inner.config, &page).await,
-                Ok(Err(why)) => Ok(Err(why)),
+                Ok(Err(why)) => Ok(Err(why.reason().to_owned())),
                 Err(failed) => Err(failed),
             },
         };
@@ -127,7 +143,7 @@ impl Ybira<'_> {
         &self,
         file: &ItemId,
         path: &str,
-    ) -> std::result::Result<std::result::Result<Vec<u8>, String>, Failed> {
+    ) -> std::result::Result<std::result::Result<Vec<u8>, PdfUnrendered>, Failed> {
         let inner = &self.taina.inner;
         let input = inner.blobs.root().join(path);
         let work = inner
@@ -154,19 +170,19 @@ impl Ybira<'_> {
         let ran = crate::decoder::run_limited(&inner.config, &inner.config.pdftoppm, &args).await;
         let result = match ran {
             Err(failed) => Err(failed),
-            Ok(Limited::Missing) => Ok(Err(PDF_PREVIEWS_UNAVAILABLE.to_owned())),
+            Ok(Limited::Missing) => Ok(Err(PdfUnrendered::Unavailable)),
             Ok(Limited::Exited(0, _)) => {
                 match tokio::fs::read(prefix.with_extension("png")).await {
                     Ok(page) => Ok(Ok(page)),
                     Err(e) => {
                         tracing::warn!(file = %file, error = %e, "pdftoppm wrote no page");
-                        Ok(Err(PDF_NOT_RENDERED.to_owned()))
+                        Ok(Err(PdfUnrendered::NotRendered))
                     }
                 }
             }
             Ok(Limited::Exited(code, stderr)) => {
                 tracing::info!(file = %file, code, stderr, "pdftoppm could not render the first page");
-                Ok(Err(PDF_NOT_RENDERED.to_owned()))
+                Ok(Err(PdfUnrendered::NotRendered))
             }
         };
         let _ = tokio::fs::remove_dir_all(&work).await;
