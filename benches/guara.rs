@@ -2,7 +2,9 @@
 //!
 //! - send-to-receive latency (p50, p99) through the realtime bus: a group of 100 people, each with
 //!   a live subscription, one of them sending at a steady 50 messages a second; measured from the
-//!   start of `send` (validation, the transaction, the commit) to each subscriber's receipt;
+//!   start of `send` (validation, the transaction, the commit) to each subscriber's receipt; on
+//!   PostgreSQL also with every subscription on a second instance (events through
+//!   `LISTEN/NOTIFY`);
 //! - sustained messages per second: one sender, then four senders in four conversations at once;
 //! - the unread count and the conversation list for a person in 200 conversations.
 //!
@@ -11,10 +13,10 @@
 
 use std::time::{Duration, Instant};
 
-use taina::Backend;
 use taina::core::{Actor, Role, UserId};
 use taina::guara::{GuaraEvent, NewMessage};
 use taina::testing::TestInstance;
+use taina::{Backend, Taina};
 
 const SUBSCRIBERS: usize = 100;
 const LATENCY_MESSAGES: usize = 300;
@@ -61,7 +63,9 @@ async fn people(t: &TestInstance, admin: &Actor, n: usize) -> Vec<Actor> {
     actors
 }
 
-async fn latency(t: &TestInstance, admin: &Actor) {
+/// Send-to-receive latency with every subscription on `listeners` (the sending instance itself,
+/// or another instance of the same PostgreSQL database).
+async fn latency(t: &TestInstance, admin: &Actor, listeners: &Taina, label: &str) {
     let g = t.taina.guara();
     let crowd = people(t, admin, SUBSCRIBERS - 1).await;
     let ids: Vec<UserId> = crowd.iter().map(|a| a.user_id.clone()).collect();
@@ -69,7 +73,7 @@ async fn latency(t: &TestInstance, admin: &Actor) {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(i64, Instant)>();
     let mut tasks = Vec::new();
     for actor in crowd.iter().chain(std::iter::once(admin)) {
-        let mut feed = t.taina.subscribe(actor).await.unwrap();
+        let mut feed = listeners.subscribe(actor).await.unwrap();
         let tx = tx.clone();
         tasks.push(tokio::spawn(async move {
             while let Some(item) = feed.next().await {
@@ -107,7 +111,7 @@ async fn latency(t: &TestInstance, admin: &Actor) {
     }
     latencies.sort();
     println!(
-        "  send-to-receive, {SUBSCRIBERS} subscribers at {RATE_PER_SECOND} msg/s ({} deliveries): \
+        "  send-to-receive{label}, {SUBSCRIBERS} subscribers at {RATE_PER_SECOND} msg/s ({} deliveries): \
          p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         latencies.len(),
         percentile(&latencies, 0.5).as_secs_f64() * 1e3,
@@ -209,7 +213,14 @@ async fn main() {
         println!("{}:", backend.name());
         let t = TestInstance::new(backend).await;
         let admin = t.actor(&t.setup().await).await;
-        latency(&t, &admin).await;
+        latency(&t, &admin, &t.taina, "").await;
+        if backend == Backend::Postgres {
+            // A second instance of the same database and storage: subscribers there, the sender
+            // here, every delivery through LISTEN/NOTIFY.
+            let other = Taina::open(t.config.clone()).await.unwrap();
+            latency(&t, &admin, &other, " across two instances").await;
+            other.close().await;
+        }
         sustained(&t, &admin).await;
         unread(&t, &admin).await;
     }
