@@ -74,7 +74,6 @@ pub(crate) struct Inner {
     pub(crate) blobs: storage::BlobStore,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) hasher: accounts::PasswordHasher,
-    pub(crate) throttle: accounts::LoginThrottle,
     /// Live connections by session and person (closed when a session ends).
     pub(crate) live: Arc<accounts::LiveSessions>,
     /// The event bus (topics per community, per user and per conversation).
@@ -146,7 +145,6 @@ impl Taina {
                 blobs,
                 clock,
                 hasher,
-                throttle: accounts::LoginThrottle::default(),
                 live: Arc::default(),
                 bus,
                 realtime: guara::realtime::RealtimeState::default(),

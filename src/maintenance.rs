@@ -27,6 +27,8 @@ pub struct SweepReport {
     pub invites: u64,
     /// Finished jobs older than [`crate::jobs::FINISHED_RETENTION`] deleted.
     pub jobs: u64,
+    /// Sign-in attempts that left the login throttle's window, deleted.
+    pub login_attempts: u64,
 }
 
 /// Deletes expired sessions and long-expired invites.
@@ -45,6 +47,7 @@ pub async fn sweep(db: &Db, clock: &dyn Clock) -> Result<SweepReport> {
         .await?
         .rows_affected();
     let jobs = sweep_finished(&mut tx, now).await?;
+    let login_attempts = crate::accounts::sweep_login_attempts(&mut tx, now).await?;
     // Upkeep runs at most once an hour, the integrity check once a day (keys name the period).
     let stamp = now.to_rfc3339();
     let upkeep = NewJob {
@@ -70,6 +73,7 @@ pub async fn sweep(db: &Db, clock: &dyn Clock) -> Result<SweepReport> {
         sessions,
         invites,
         jobs,
+        login_attempts,
     })
 }
 

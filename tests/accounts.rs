@@ -590,6 +590,67 @@ async fn no_access_across_communities(t: TestInstance) {
     assert_eq!(ours_login.user.community_id, ours.community_id);
 }
 
+/// The throttle counts across instances of one PostgreSQL database: failed sign-ins spread over
+/// two instances lock the account on both (N instances do not multiply an attacker's allowance),
+/// and attempts at the same moment on both never pass the limit together.
+#[tokio::test]
+async fn the_login_throttle_is_shared_by_instances() {
+    let t = TestInstance::new(taina::Backend::Postgres).await;
+    t.setup().await;
+    let b = taina::Taina::open_with_clock(t.config.clone(), std::sync::Arc::new(t.clock.clone()))
+        .await
+        .unwrap();
+    let allowed = taina::accounts::ACCOUNT_FAILURES_ALLOWED;
+    let instances = [t.taina.clone(), b.clone()];
+    // All but two of the allowed failures, alternating between the instances...
+    for n in 0..allowed - 2 {
+        let r = instances[n % 2]
+            .accounts()
+            .login(login("admin@example.org", "wrong password"))
+            .await;
+        assert_eq!(kind(r), ErrorKind::Unauthenticated);
+    }
+    // ...then six at once, three on each: two more are let through, four refused.
+    let burst: Vec<_> = (0..6)
+        .map(|n| {
+            let instance = instances[n % 2].clone();
+            tokio::spawn(async move {
+                instance
+                    .accounts()
+                    .login(login("admin@example.org", "wrong password"))
+                    .await
+            })
+        })
+        .collect();
+    let mut refused = 0;
+    for attempt in burst {
+        match kind(attempt.await.unwrap()) {
+            ErrorKind::Unauthenticated => {}
+            ErrorKind::RateLimited => refused += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        refused, 4,
+        "exactly the attempts past the limit are refused, on either instance"
+    );
+    for instance in [&t.taina, &b] {
+        let r = instance
+            .accounts()
+            .login(login("admin@example.org", PASSWORD))
+            .await;
+        assert_eq!(kind(r), ErrorKind::RateLimited, "locked everywhere");
+    }
+    // After the window the rows are swept and the right password works through either.
+    t.advance(taina::accounts::THROTTLE_WINDOW);
+    assert!(t.taina.sweep().await.unwrap().login_attempts >= allowed as u64);
+    b.accounts()
+        .login(login("admin@example.org", PASSWORD))
+        .await
+        .unwrap();
+    b.close().await;
+}
+
 async fn logins_are_throttled(t: TestInstance) {
     t.setup().await;
     let accounts = t.taina.accounts();

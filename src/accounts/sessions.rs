@@ -100,12 +100,12 @@ impl Accounts<'_> {
             req.client_key.as_deref(),
             found.is_some(),
         );
-        self.inner.throttle.begin(&keys, self.now())?;
+        let counted = self.admit_attempt(&keys).await?;
         let hash = found.as_ref().map(|(_, h, _)| h.as_str());
         let verified = match self.inner.hasher.verify(&req.password, hash).await {
             Ok(verified) => verified,
             Err(e) => {
-                self.inner.throttle.not_tried(&keys);
+                self.attempt_not_tried(counted).await;
                 return Err(e);
             }
         };
@@ -116,7 +116,7 @@ impl Accounts<'_> {
             tracing::info!(community = %community_id, "failed sign-in");
             return Err(wrong_credentials());
         };
-        self.inner.throttle.succeeded(&keys);
+        self.attempt_succeeded(&keys).await;
 
         let mut tx = self.inner.db.begin().await?;
         sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
@@ -324,16 +324,20 @@ impl Accounts<'_> {
             None,
             true,
         );
-        self.inner.throttle.begin(&keys, self.now())?;
-        let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
-            .bind(actor.user_id.as_str())
-            .fetch_one(self.inner.db.reader())
-            .await
-            .inspect_err(|_| self.inner.throttle.not_tried(&keys))?;
-        let verified = match self.inner.hasher.verify(current, Some(&hash)).await {
+        let counted = self.admit_attempt(&keys).await?;
+        let hash: std::result::Result<(String,), _> =
+            sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+                .bind(actor.user_id.as_str())
+                .fetch_one(self.inner.db.reader())
+                .await;
+        let verified = match hash {
+            Ok((hash,)) => self.inner.hasher.verify(current, Some(&hash)).await,
+            Err(e) => Err(e.into()),
+        };
+        let verified = match verified {
             Ok(verified) => verified,
             Err(e) => {
-                self.inner.throttle.not_tried(&keys);
+                self.attempt_not_tried(counted).await;
                 return Err(e);
             }
         };
@@ -343,7 +347,7 @@ impl Accounts<'_> {
             }
             .into());
         }
-        self.inner.throttle.succeeded(&keys);
+        self.attempt_succeeded(&keys).await;
         let new_hash = self.inner.hasher.hash(new).await?;
         let mut tx = self.inner.db.begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")

@@ -1,19 +1,16 @@
-//! A login throttle: at most `max_failures` counted attempts per key within a sliding `window`.
+//! The login throttle's rule: at most `max_failures` counted attempts per key (an account, a client
+//! network) within a sliding `window`; and the network a client address stands for.
 //!
-//! Pure state: the caller passes `now` in. An attempt is counted when it is admitted
-//! ([`Throttle::attempt`]), before the password is checked, so that attempts running at once cannot
-//! together pass the limit; a success then clears the key ([`Throttle::clear`]), and an attempt that
-//! never reached the password check is taken back ([`Throttle::forgive`]).
+//! Pure: the shell keeps the counted attempts — in the database, so that every instance of it
+//! counts the same ones and N instances do not multiply an attacker's allowance — and asks
+//! [`Limit::check`] with a key's attempts and `now`. An attempt is counted when it is admitted,
+//! before the password is checked, so that attempts running at once cannot together pass the limit
+//! (the shell admits a key's attempts one at a time); a success then clears the key, and an attempt
+//! that never reached the password check is taken back.
 //!
-//! Memory stays bounded: each key keeps at most `max_failures` timestamps, and at most `max_keys`
-//! keys are tracked. To make room, keys with no failure left in the window go first, then the keys
-//! that failed longest ago, but **never a locked key**: spraying other keys (many accounts, many
-//! addresses) cannot lift a lock-out. When every tracked key is locked, new keys are refused until
-//! the first lock ends (failing closed; filling the table takes `max_keys × max_failures` attempts
-//! within one window).
+//! Nothing is evicted: a locked key stays locked until its oldest counted attempt leaves the
+//! window, however many other keys try meanwhile.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
@@ -22,156 +19,35 @@ use crate::Timestamp;
 /// The shortest wait a refused attempt is told.
 const MIN_WAIT: Duration = Duration::from_secs(1);
 
-/// Sliding-window attempt counter per key.
-#[derive(Debug, Clone)]
-pub struct Throttle<K> {
-    max_failures: usize,
-    window: Duration,
-    max_keys: usize,
-    failures: HashMap<K, VecDeque<Timestamp>>,
-    /// Set when the table was found full of locked keys: no new key is tracked before then.
-    full_until: Option<Timestamp>,
+/// How many attempts a key may have counted within a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Counted attempts allowed within the window (at least 1).
+    pub max_failures: usize,
+    /// The sliding window.
+    pub window: Duration,
 }
 
-impl<K: Eq + Hash + Clone> Throttle<K> {
-    /// A throttle allowing `max_failures` (at least 1) per `window`, tracking up to `max_keys` keys.
-    pub fn new(max_failures: usize, window: Duration, max_keys: usize) -> Self {
-        Self {
-            max_failures: max_failures.max(1),
-            window,
-            max_keys: max_keys.max(1),
-            failures: HashMap::new(),
-            full_until: None,
-        }
+impl Limit {
+    /// Attempts at or before this instant no longer count at `now`.
+    pub fn counts_after(&self, now: Timestamp) -> Timestamp {
+        now.minus(self.window)
     }
 
-    /// `Ok(())` if `key` is not locked at `now`, or how long it must wait. (Whether a new key could
-    /// be tracked is [`Throttle::attempt`]'s business.)
-    pub fn check(&self, key: &K, now: Timestamp) -> Result<(), Duration> {
-        match self
-            .failures
-            .get(key)
-            .and_then(|t| self.locked_until(t, now))
-        {
-            Some(until) => Err(wait(until, now)),
-            None => Ok(()),
-        }
-    }
-
-    /// Admits one attempt by `key` and counts it, or says how long to wait: while `key` is locked,
-    /// or while no room can be made for a new key. A counted attempt stays counted (a failure)
-    /// unless [`Throttle::clear`] or [`Throttle::forgive`] takes it back.
-    pub fn attempt(&mut self, key: K, now: Timestamp) -> Result<(), Duration> {
-        self.check(&key, now)?;
-        if !self.failures.contains_key(&key) {
-            self.make_room(now)?;
-        }
-        self.push(key, now);
-        Ok(())
-    }
-
-    /// Records a failed attempt by `key` that was not admitted through [`Throttle::attempt`].
-    /// Answers `false` when it could not be recorded (every tracked key is locked).
-    pub fn record_failure(&mut self, key: K, now: Timestamp) -> bool {
-        if !self.failures.contains_key(&key) && self.make_room(now).is_err() {
-            return false;
-        }
-        self.push(key, now);
-        true
-    }
-
-    /// Takes back `key`'s latest counted attempt (one that never reached the password check).
-    pub fn forgive(&mut self, key: &K) {
-        if let Some(times) = self.failures.get_mut(key) {
-            times.pop_back();
-            if times.is_empty() {
-                self.failures.remove(key);
-            }
-        }
-    }
-
-    /// Forgets `key`'s failures (after a successful sign-in).
-    pub fn clear(&mut self, key: &K) {
-        self.failures.remove(key);
-    }
-
-    /// How many keys are tracked.
-    pub fn tracked_keys(&self) -> usize {
-        self.failures.len()
-    }
-
-    /// When `key`'s lock ends, if it is locked at `now`.
-    fn locked_until(&self, times: &VecDeque<Timestamp>, now: Timestamp) -> Option<Timestamp> {
-        let recent = times.iter().filter(|t| now.since(**t) < self.window);
-        let oldest = *recent.clone().next()?;
-        // The oldest recent failure leaves the window first.
-        (recent.count() >= self.max_failures).then(|| oldest.plus(self.window))
-    }
-
-    fn push(&mut self, key: K, now: Timestamp) {
-        let window = self.window;
-        let times = self.failures.entry(key).or_default();
-        while times.front().is_some_and(|t| now.since(*t) >= window) {
-            times.pop_front();
-        }
-        times.push_back(now);
-        while times.len() > self.max_failures {
-            times.pop_front();
-        }
-    }
-
-    /// Makes room for one more key, or says how long until there can be some.
-    ///
-    /// Evicts in batches (an eighth of the table) so that a flood of new keys costs amortised
-    /// constant time per key, not a scan of the table each.
-    fn make_room(&mut self, now: Timestamp) -> Result<(), Duration> {
-        if self.failures.len() < self.max_keys {
+    /// `Ok(())` if a key whose counted attempts were at `times` (any order) may try at `now`, or
+    /// how long it must wait: until the oldest of the attempts that lock it leaves the window.
+    pub fn check(&self, times: &[Timestamp], now: Timestamp) -> Result<(), Duration> {
+        let after = self.counts_after(now);
+        let mut recent: Vec<Timestamp> = times.iter().copied().filter(|t| *t > after).collect();
+        if recent.len() < self.max_failures.max(1) {
             return Ok(());
         }
-        if let Some(until) = self.full_until {
-            if now < until {
-                return Err(wait(until, now));
-            }
-            self.full_until = None;
-        }
-        let window = self.window;
-        self.failures
-            .retain(|_, times| times.back().is_some_and(|t| now.since(*t) < window));
-        let target = self.max_keys - (self.max_keys / 8).max(1);
-        if self.failures.len() <= target {
-            return Ok(());
-        }
-        let mut unlocked: Vec<(Timestamp, K)> = self
-            .failures
-            .iter()
-            .filter(|(_, times)| self.locked_until(times, now).is_none())
-            .filter_map(|(k, times)| times.back().map(|last| (*last, k.clone())))
-            .collect();
-        let excess = self.failures.len() - target;
-        if unlocked.len() > excess {
-            unlocked.select_nth_unstable_by_key(excess, |(last, _)| *last);
-            unlocked.truncate(excess);
-        }
-        for (_, k) in unlocked {
-            self.failures.remove(&k);
-        }
-        if self.failures.len() < self.max_keys {
-            return Ok(());
-        }
-        // Every key left is locked: refuse new keys until the first lock ends.
-        let until = self
-            .failures
-            .values()
-            .filter_map(|times| self.locked_until(times, now))
-            .min()
-            .unwrap_or_else(|| now.plus(MIN_WAIT));
-        self.full_until = Some(until);
-        Err(wait(until, now))
+        recent.sort_unstable();
+        // The oldest attempts leave first; the key is free once all but `max - 1` have.
+        let freeing = recent[recent.len() - self.max_failures.max(1)];
+        let until = freeing.plus(self.window);
+        Err(until.since(now).max(MIN_WAIT))
     }
-}
-
-fn wait(until: Timestamp, now: Timestamp) -> Duration {
-    until.since(now).max(MIN_WAIT)
 }
 
 /// The network a client address stands for in a throttle: an IPv4 address on its own, and the /64
@@ -205,55 +81,36 @@ mod tests {
 
     #[test]
     fn blocks_after_the_limit_and_recovers_after_the_window() {
-        let mut t = Throttle::new(3, MIN * 15, 100);
+        let limit = Limit {
+            max_failures: 3,
+            window: MIN * 15,
+        };
         let start = Timestamp::from_millis(1_000_000);
+        let mut times = Vec::new();
         for i in 0..3 {
-            assert!(t.check(&"ana", start.plus(MIN * i)).is_ok());
-            assert!(t.record_failure("ana", start.plus(MIN * i)));
+            assert!(limit.check(&times, start.plus(MIN * i)).is_ok());
+            times.push(start.plus(MIN * i));
         }
-        let wait = t.check(&"ana", start.plus(MIN * 3)).unwrap_err();
-        assert_eq!(wait, MIN * 12);
-        assert!(t.check(&"bia", start.plus(MIN * 3)).is_ok());
-        assert!(t.check(&"ana", start.plus(MIN * 15)).is_ok());
-        t.clear(&"ana");
-        assert!(t.check(&"ana", start.plus(MIN * 3)).is_ok());
+        assert_eq!(limit.check(&times, start.plus(MIN * 3)), Err(MIN * 12));
+        // Once the oldest leaves the window there is room for one more.
+        assert!(limit.check(&times, start.plus(MIN * 15)).is_ok());
+        assert!(limit.check(&[], start).is_ok());
+        // Never told to wait less than a second.
+        let just = start.plus(MIN * 15).minus(Duration::from_millis(1));
+        assert_eq!(limit.check(&times, just), Err(MIN_WAIT));
     }
 
     #[test]
-    fn attempts_count_when_admitted_and_can_be_taken_back() {
-        let mut t = Throttle::new(2, MIN, 10);
-        let now = Timestamp::from_millis(0);
-        // Two attempts at once are both counted before either is checked.
-        assert!(t.attempt("ana", now).is_ok());
-        assert!(t.attempt("ana", now).is_ok());
-        assert!(t.attempt("ana", now).is_err());
-        // One never reached the password: it does not count.
-        t.forgive(&"ana");
-        assert!(t.attempt("ana", now).is_ok());
-        t.clear(&"ana");
-        assert_eq!(t.tracked_keys(), 0);
-        t.forgive(&"nobody");
-    }
-
-    #[test]
-    fn a_table_full_of_locks_refuses_new_keys_until_the_first_lock_ends() {
-        let mut t = Throttle::new(1, MIN, 4);
-        let start = Timestamp::from_millis(0);
-        for k in 0..4u8 {
-            assert!(
-                t.attempt(k, start.plus(Duration::from_secs(u64::from(k))))
-                    .is_ok()
-            );
-        }
-        let later = start.plus(Duration::from_secs(10));
-        assert_eq!(t.attempt(9, later), Err(Duration::from_secs(50)));
-        assert!(!t.record_failure(9, later));
-        for k in 0..4u8 {
-            assert!(t.check(&k, later).is_err(), "{k} stays locked");
-        }
-        // Key 0's lock ends first; then there is room again.
-        assert!(t.attempt(9, start.plus(MIN)).is_ok());
-        assert!(t.tracked_keys() <= 4);
+    fn more_attempts_than_allowed_wait_for_enough_of_them_to_leave() {
+        let limit = Limit {
+            max_failures: 2,
+            window: MIN * 10,
+        };
+        let at = |m: u32| Timestamp::from_millis(0).plus(MIN * m);
+        // Four counted (admitted at once on several instances): free once only one is left.
+        let times = [at(0), at(1), at(2), at(3)];
+        assert_eq!(limit.check(&times, at(4)), Err(MIN * 8));
+        assert!(limit.check(&times, at(12)).is_ok());
     }
 
     #[test]
@@ -267,86 +124,25 @@ mod tests {
         assert_eq!(net("::ffff:203.0.113.9"), net("203.0.113.9"));
     }
 
-    /// Attempts as (key, seconds since the previous attempt).
-    fn steps(keys: u8) -> impl Strategy<Value = Vec<(u8, u64)>> {
-        proptest::collection::vec((0..keys, 0u64..120), 1..400)
-    }
-
     proptest! {
-        /// Never more than `max` attempts of one key are admitted in any window while the table
-        /// has room for every key.
+        /// Admitting only what `check` allows, never more than `max` attempts of one key fall in
+        /// any window, whatever the order and spacing of the tries.
         #[test]
-        fn at_most_max_per_window(steps in steps(8)) {
-            let max = 4;
-            let window = Duration::from_secs(600);
-            let mut t = Throttle::new(max, window, 8);
+        fn at_most_max_per_window(steps in proptest::collection::vec(0u64..120, 1..400), max in 1usize..6) {
+            let limit = Limit { max_failures: max, window: Duration::from_secs(600) };
             let mut now = Timestamp::from_millis(0);
-            let mut admitted: HashMap<u8, Vec<Timestamp>> = HashMap::new();
-            for (key, advance) in steps {
+            let mut admitted: Vec<Timestamp> = Vec::new();
+            for advance in steps {
                 now = now.plus(Duration::from_secs(advance));
-                if t.attempt(key, now).is_ok() {
-                    let times = admitted.entry(key).or_default();
-                    times.push(now);
-                    let in_window = times.iter().filter(|t| now.since(**t) < window).count();
-                    prop_assert!(in_window <= max, "key {} admitted {} times in a window", key, in_window);
+                if limit.check(&admitted, now).is_ok() {
+                    admitted.push(now);
+                    let in_window = admitted.iter().filter(|t| now.since(**t) < limit.window).count();
+                    prop_assert!(in_window <= max);
+                } else {
+                    let wait = limit.check(&admitted, now).unwrap_err();
+                    prop_assert!(wait >= MIN_WAIT && wait <= limit.window);
                 }
             }
-        }
-
-        /// Memory stays bounded however many keys try.
-        #[test]
-        fn memory_stays_bounded(steps in steps(40)) {
-            let max = 4;
-            let mut t = Throttle::new(max, Duration::from_secs(600), 8);
-            let mut now = Timestamp::from_millis(0);
-            for (key, advance) in steps {
-                now = now.plus(Duration::from_secs(advance));
-                let _ = t.attempt(key, now);
-                prop_assert!(t.tracked_keys() <= 8);
-                for times in t.failures.values() {
-                    prop_assert!(times.len() <= max);
-                }
-            }
-        }
-
-        /// Once locked, a key stays locked until its window has passed, however many other keys
-        /// (more than the table holds) try in between.
-        #[test]
-        fn spraying_other_keys_never_lifts_a_lock(
-            spray in proptest::collection::vec((1u32..100_000, 0u64..5), 0..2_000),
-            max_keys in 2usize..64,
-        ) {
-            let max = 3;
-            let window = Duration::from_secs(900);
-            let mut t = Throttle::new(max, window, max_keys);
-            let start = Timestamp::from_millis(0);
-            for _ in 0..max {
-                prop_assert!(t.attempt(0u32, start).is_ok());
-            }
-            let mut now = start;
-            for (key, advance) in spray {
-                now = now.plus(Duration::from_secs(advance));
-                if now.since(start) >= window {
-                    break;
-                }
-                let _ = t.attempt(key, now);
-                let _ = t.record_failure(key.wrapping_add(1), now);
-                prop_assert!(t.check(&0, now).is_err(), "the lock was lifted at {:?}", now.since(start));
-                prop_assert!(t.attempt(0, now).is_err());
-                prop_assert!(t.tracked_keys() <= max_keys);
-            }
-            prop_assert!(t.check(&0, start.plus(window)).is_ok());
-        }
-
-        /// Every address of one IPv6 /64 is one network; addresses in different /64s are not.
-        #[test]
-        fn one_network_per_ipv6_64(prefix: u64, a: u64, b: u64, other: u64) {
-            let addr = |p: u64, i: u64| IpAddr::V6(Ipv6Addr::from((u128::from(p) << 64) | u128::from(i)));
-            // Leave out the IPv4-mapped block (::ffff:0:0/96), which is IPv4.
-            prop_assume!(prefix != 0);
-            prop_assert_eq!(network_of(addr(prefix, a)), network_of(addr(prefix, b)));
-            prop_assume!(other != prefix && other != 0);
-            prop_assert_ne!(network_of(addr(prefix, a)), network_of(addr(other, a)));
         }
     }
 }
