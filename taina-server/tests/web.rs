@@ -117,15 +117,28 @@ async fn fill(c: &Client, name: &str, value: &str) {
     field.send_keys(value).await.unwrap();
 }
 
+/// Clicks the element `css` finds, once there is one. A screen that re-renders between the find
+/// and the click (a live event refreshing a list) leaves a stale element: it is found again, as a
+/// person would click again.
 async fn click(c: &Client, css: &str) {
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    for _ in 0..5 {
+        let element = c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap();
+        match element.click().await {
+            Ok(()) => return,
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("clicking {css}: {e}"),
+        }
+    }
+    panic!("{css} kept going stale");
 }
 
 /// Clicks the (visible) button or link whose text contains `text`, once there is one. The click
