@@ -356,7 +356,10 @@ struct EditBody {
 /// Edits one of my messages.
 #[utoipa::path(patch, path = "/messages/{id}", tag = "messages", request_body = EditBody,
     params(("id" = inline(taina::core::MessageId), Path, description = "The message's id")),
-    responses((status = 200, description = "The message, edited", body = Message)))]
+    responses(
+        (status = 200, description = "The message, edited", body = Message),
+        (status = 409, description = "The message was deleted", body = ErrorBody),
+    ))]
 async fn edit(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -369,7 +372,10 @@ async fn edit(
 /// Deletes a message (mine, or anyone's for a group admin); a tombstone keeps its place.
 #[utoipa::path(delete, path = "/messages/{id}", tag = "messages",
     params(("id" = inline(taina::core::MessageId), Path, description = "The message's id")),
-    responses((status = 204, description = "Deleted")))]
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, description = "The message was already deleted", body = ErrorBody),
+    ))]
 async fn delete_message(
     State(state): State<AppState>,
     Auth(actor): Auth,
