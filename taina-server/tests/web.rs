@@ -106,15 +106,35 @@ async fn js(c: &Client, script: &str) -> Value {
     c.execute(script, vec![]).await.unwrap()
 }
 
+/// Types `value` into the field named `name`, once there is one; found again if the screen
+/// re-rendered meanwhile (see [`click`]).
 async fn fill(c: &Client, name: &str, value: &str) {
-    let field = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(&format!("[name=\"{name}\"]")))
-        .await
-        .unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(value).await.unwrap();
+    let css = format!("[name=\"{name}\"]");
+    for _ in 0..5 {
+        let field = c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(&css))
+            .await
+            .unwrap();
+        match field.clear().await {
+            Ok(()) => {}
+            Err(e) if stale(&e) => continue,
+            Err(e) => panic!("clearing {css}: {e}"),
+        }
+        match field.send_keys(value).await {
+            Ok(()) => return,
+            Err(e) if stale(&e) => continue,
+            Err(e) => panic!("typing into {css}: {e}"),
+        }
+    }
+    panic!("{css} kept going stale");
+}
+
+/// Whether the element a command used is gone (the screen re-rendered).
+fn stale(e: &fantoccini::error::CmdError) -> bool {
+    matches!(e, fantoccini::error::CmdError::Standard(e)
+        if e.error == fantoccini::error::ErrorStatus::StaleElementReference)
 }
 
 /// Clicks the element `css` finds, once there is one. A screen that re-renders between the find
@@ -130,11 +150,7 @@ async fn click(c: &Client, css: &str) {
             .unwrap();
         match element.click().await {
             Ok(()) => return,
-            Err(fantoccini::error::CmdError::Standard(e))
-                if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
-            {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            Err(e) if stale(&e) => tokio::time::sleep(Duration::from_millis(100)).await,
             Err(e) => panic!("clicking {css}: {e}"),
         }
     }
