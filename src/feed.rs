@@ -60,9 +60,10 @@ pub struct Feed {
     stale: bool,
     /// A resync was taken off the queue but not handed out yet (its `next` was cancelled).
     resync_pending: bool,
-    /// The viewer's role in their conversations, as far as known: each message handed out says
-    /// what the viewer may do with it (`Message::for_reader`). Forgotten when the
-    /// conversation's participants change.
+    /// The viewer's role in their conversations (read with them at the start and after a
+    /// resync): each message handed out says what the viewer may do with it
+    /// (`Message::for_reader`). Forgotten when a conversation's participants change, and looked
+    /// up again at its next message.
     roles: HashMap<ConversationId, ParticipantRole>,
     /// An event taken off the queue and checked, not handed out yet (its `next` was cancelled).
     held: Option<Arc<LiveEvent>>,
@@ -82,8 +83,10 @@ impl Taina {
         // Follow first, then list: a conversation joined meanwhile is announced on the user topic.
         subscription.follow(Topic::Community(viewer.community_id.clone()));
         subscription.follow(Topic::User(viewer.user_id.clone()));
-        for id in self.guara().conversation_ids(&viewer.user_id).await? {
-            subscription.follow(Topic::Conversation(id));
+        let mut roles = HashMap::new();
+        for (id, role) in self.guara().memberships(&viewer.user_id).await? {
+            subscription.follow(Topic::Conversation(id.clone()));
+            roles.insert(id, role);
         }
         Ok(Feed {
             subscription,
@@ -91,7 +94,7 @@ impl Taina {
             viewer: viewer.clone(),
             stale: false,
             resync_pending: false,
-            roles: HashMap::new(),
+            roles,
             held: None,
         })
     }
@@ -264,20 +267,19 @@ impl Feed {
     /// After a resync the events that were dropped may have said "joined" or "left": follow
     /// exactly the viewer's conversations as they are now.
     async fn refollow(&mut self) {
-        self.roles.clear();
-        let ids = match self
-            .taina
-            .guara()
-            .conversation_ids(&self.viewer.user_id)
-            .await
-        {
-            Ok(ids) => ids,
+        let memberships = match self.taina.guara().memberships(&self.viewer.user_id).await {
+            Ok(memberships) => memberships,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot reload conversations after a resync");
                 return;
             }
         };
-        let wanted: Vec<Topic> = ids.into_iter().map(Topic::Conversation).collect();
+        let mut wanted = Vec::with_capacity(memberships.len());
+        self.roles.clear();
+        for (id, role) in memberships {
+            wanted.push(Topic::Conversation(id.clone()));
+            self.roles.insert(id, role);
+        }
         let stale: Vec<Topic> = self
             .subscription
             .topics()

@@ -45,8 +45,8 @@ enum Envelope {
     Publish {
         /// Where.
         topic: Topic,
-        /// What.
-        event: LiveEvent,
+        /// What (shared with this instance's subscribers, not copied).
+        event: Arc<LiveEvent>,
     },
     /// Every subscription of `user` follows `topic` from now on.
     FollowUser {
@@ -68,7 +68,7 @@ impl Envelope {
     /// Does what it says on this instance's subscriptions.
     fn deliver(self, local: &LocalBus) {
         match self {
-            Envelope::Publish { topic, event } => local.publish(&topic, Arc::new(event)),
+            Envelope::Publish { topic, event } => local.publish(&topic, event),
             Envelope::FollowUser { topic, user } => local.follow_user(&topic, &user),
             Envelope::UnfollowUser { topic, user } => local.unfollow_user(&topic, &user),
         }
@@ -123,7 +123,7 @@ impl Bus for PgBus {
         self.local.publish(topic, event.clone());
         self.forward(Envelope::Publish {
             topic: topic.clone(),
-            event: (*event).clone(),
+            event,
         });
     }
 

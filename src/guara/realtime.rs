@@ -156,14 +156,20 @@ impl Guara<'_> {
         row.map(|(role,)| super::parse_role(&role)).transpose()
     }
 
-    /// The conversations `user` is in (what their [feed](crate::feed::Feed) follows).
-    pub(crate) async fn conversation_ids(&self, user: &UserId) -> Result<Vec<ConversationId>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT conversation_id FROM participants WHERE user_id = $1")
+    /// The conversations `user` is in, with their role in each (what their
+    /// [feed](crate::feed::Feed) follows, and what it tells them they may do).
+    pub(crate) async fn memberships(
+        &self,
+        user: &UserId,
+    ) -> Result<Vec<(ConversationId, taina_guara::conversation::ParticipantRole)>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT conversation_id, role FROM participants WHERE user_id = $1")
                 .bind(user.as_str())
                 .fetch_all(self.taina.inner.db.reader())
                 .await?;
-        rows.iter().map(|(c,)| parse_conversation(c)).collect()
+        rows.iter()
+            .map(|(c, role)| Ok((parse_conversation(c)?, super::parse_role(role)?)))
+            .collect()
     }
 
     /// The actor is typing in a conversation (`true`, refreshed while they type) or stopped.
@@ -276,7 +282,7 @@ impl Guara<'_> {
             status,
         };
         self.publish(Topic::User(user.clone()), event.clone());
-        for conversation in self.conversation_ids(user).await? {
+        for (conversation, _) in self.memberships(user).await? {
             self.publish_in(&conversation, event.clone());
         }
         Ok(())
