@@ -140,9 +140,12 @@ async fn serve(config: Config) -> Result<(), Failure> {
         "Tainá is serving at {scheme}://{addr}/ (data in {})",
         taina.data_dir().display()
     );
-    let shutdown = async {
+    let feeds = taina.clone();
+    let shutdown = async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
+        // The instance stops: its sockets close with 1012 while requests drain.
+        feeds.end_feeds();
     };
     taina_server::serve(listener, taina.clone(), shutdown)
         .await

@@ -199,8 +199,9 @@ const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
 /// HTTPS, and this server cannot know.
 const HSTS: &str = "max-age=31536000";
 
-/// Serves `taina` on `listener` until `shutdown` resolves, then finishes in-flight requests and
-/// closes every socket with 1012 ("service restart": reconnect).
+/// Serves `taina` on `listener` until `shutdown` resolves, then finishes in-flight requests.
+/// Upgraded sockets outlive it: the instance's owner ends them with [`Taina::end_feeds`] when the
+/// instance stops (each closes with 1012, "service restart": reconnect).
 /// With `tls_cert` and `tls_key` configured it speaks HTTPS (rustls), otherwise plain HTTP.
 pub async fn serve(
     listener: TcpListener,
@@ -208,12 +209,6 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(taina.clone()).into_make_service_with_connect_info::<client::Peer>();
-    // Upgraded sockets outlive graceful shutdown: end their feeds so each closes with "restarting".
-    let feeds = taina.clone();
-    let shutdown = async move {
-        shutdown.await;
-        feeds.end_feeds();
-    };
     let config = taina.config();
     for warning in client::startup_warnings(config, listener.local_addr()?) {
         tracing::warn!("{warning}");

@@ -23,7 +23,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// A client's realtime socket to a [`TestServer`].
 pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// The real server on `127.0.0.1:0`, serving until dropped.
+/// The real server on `127.0.0.1:0`, serving until dropped (which, like a signal to `taina serve`,
+/// ends the instance's live feeds: its sockets close with 1012).
 #[derive(Debug)]
 pub struct TestServer {
     /// `http://127.0.0.1:PORT` (or `https://`, see [`TestServer::start_with_scheme`]).
@@ -55,8 +56,11 @@ impl TestServer {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let taina = taina.clone();
         tokio::spawn(async move {
-            crate::serve(listener, taina, async {
+            let feeds = taina.clone();
+            crate::serve(listener, taina, async move {
                 let _ = stopped.await;
+                // Dropping the server stops the instance, as a signal stops `taina serve`.
+                feeds.end_feeds();
             })
             .await
             .expect("the test server stopped with an error");
