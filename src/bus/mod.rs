@@ -43,6 +43,15 @@ pub enum LiveEvent {
 }
 
 impl LiveEvent {
+    /// The event as every front end sends it to a client: `{"type", "data"}` (a community event
+    /// without its routing).
+    pub fn to_frame(&self) -> serde_json::Result<String> {
+        match self {
+            LiveEvent::Community(event) => serde_json::to_string(&event.event),
+            LiveEvent::Guara(event) => serde_json::to_string(event),
+        }
+    }
+
     /// The event's name as clients read it in its `type`.
     pub fn name(&self) -> &'static str {
         match self {

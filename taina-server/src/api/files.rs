@@ -57,7 +57,7 @@ pub(super) fn location(parent: Option<&str>) -> Result<Location, ApiError> {
     Ok(match parent {
         None | Some("root") => Location::MyFiles,
         Some("community") => Location::Shared,
-        Some(id) => Location::Folder(path_id(id, ItemId::parse)?),
+        Some(id) => Location::Folder(path_id::<ItemId>(id)?),
     })
 }
 
@@ -220,10 +220,9 @@ struct ItemChange {
 async fn update_item(
     state: &AppState,
     actor: &Actor,
-    id: &str,
+    id: &ItemId,
     body: ItemChange,
 ) -> Result<Response, ApiError> {
-    let id = path_id(id, ItemId::parse)?;
     let change = taina::ybira::ItemChange {
         parent: body
             .parent_id
@@ -232,14 +231,13 @@ async fn update_item(
             .transpose()?,
         name: body.name,
     };
-    let item = state.taina.ybira().update_item(actor, &id, &change).await?;
+    let item = state.taina.ybira().update_item(actor, id, &change).await?;
     Ok(axum::Json(item).into_response())
 }
 
 /// Puts a file or folder in the trash.
-async fn delete_item(state: &AppState, actor: &Actor, id: &str) -> Result<StatusCode, ApiError> {
-    let id = path_id(id, ItemId::parse)?;
-    state.taina.ybira().delete(actor, &id).await?;
+async fn delete_item(state: &AppState, actor: &Actor, id: &ItemId) -> Result<StatusCode, ApiError> {
+    state.taina.ybira().delete(actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -253,7 +251,7 @@ async fn delete_item(state: &AppState, actor: &Actor, id: &str) -> Result<Status
 async fn update_folder(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ItemId>,
     Body(body): Body<ItemChange>,
 ) -> Result<Response, ApiError> {
     update_item(&state, &actor, &id, body).await
@@ -266,7 +264,7 @@ async fn update_folder(
 async fn delete_folder(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ItemId>,
 ) -> Result<StatusCode, ApiError> {
     delete_item(&state, &actor, &id).await
 }
@@ -281,7 +279,7 @@ async fn delete_folder(
 async fn update_file(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ItemId>,
     Body(body): Body<ItemChange>,
 ) -> Result<Response, ApiError> {
     update_item(&state, &actor, &id, body).await
@@ -294,7 +292,7 @@ async fn update_file(
 async fn delete_file(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId<ItemId>,
 ) -> Result<StatusCode, ApiError> {
     delete_item(&state, &actor, &id).await
 }
@@ -475,7 +473,7 @@ async fn thumbnail(
     Path((id, size)): Path<(String, String)>,
     request: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, ItemId::parse)?;
+    let id = path_id::<ItemId>(&id)?;
     let size = Size::parse(&size).ok_or_else(|| ApiError::from(DomainError::not_found("size")))?;
     let bytes = state.taina.jaci().thumbnail(&actor, &id, size).await?;
     let etag = format!("\"{}\"", hex::encode(sha2::Sha256::digest(&bytes)));
@@ -555,8 +553,8 @@ async fn restore_version(
     Auth(actor): Auth,
     Path((id, version)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, ItemId::parse)?;
-    let version = path_id(&version, VersionId::parse)?;
+    let id = path_id::<ItemId>(&id)?;
+    let version = path_id::<VersionId>(&version)?;
     let item = state
         .taina
         .ybira()
@@ -634,7 +632,7 @@ async fn shares(
     let ybira = state.taina.ybira();
     let view = match query.item_id {
         Some(item) => {
-            let item = path_id(&item, ItemId::parse)?;
+            let item = path_id::<ItemId>(&item)?;
             SharesView::Shares(List::all(ybira.shares(&actor, &item).await?))
         }
         None => SharesView::SharedWithMe(List::all(ybira.shared_with_me(&actor).await?)),
@@ -666,8 +664,8 @@ async fn share(
     Auth(actor): Auth,
     Body(body): Body<ShareBody>,
 ) -> Result<Response, ApiError> {
-    let item = path_id(&body.item_id, ItemId::parse)?;
-    let with = path_id(&body.user_id, UserId::parse)?;
+    let item = path_id::<ItemId>(&body.item_id)?;
+    let with = path_id::<UserId>(&body.user_id)?;
     let share = state
         .taina
         .ybira()

@@ -190,8 +190,8 @@ async fn remove_participant(
     Auth(actor): Auth,
     Path((id, user_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let id = path_id(&id, ConversationId::parse)?;
-    let user = path_id(&user_id, UserId::parse)?;
+    let id = path_id::<ConversationId>(&id)?;
+    let user = path_id::<UserId>(&user_id)?;
     let guara = state.taina.guara();
     match guara::departure(&actor.user_id, &user) {
         ConversationAction::Leave => guara.leave(&actor, &id).await?,
@@ -424,7 +424,7 @@ async fn unreact(
     Auth(actor): Auth,
     Path((id, emoji)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, MessageId::parse)?;
+    let id = path_id::<MessageId>(&id)?;
     Ok(axum::Json(state.taina.guara().unreact(&actor, &id, &emoji).await?).into_response())
 }
 

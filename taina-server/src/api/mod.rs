@@ -151,8 +151,7 @@ where
 /// A list: `{"items": [...], "next_cursor": ...}` (the wire type, shared with clients).
 pub use taina::core::wire::List;
 
-/// The route's one path parameter, an id, parsed into its type: an id that cannot exist names
-/// nothing, so it is answered 404 like one that does not.
+/// The route's one path parameter, an id, parsed into its type ([`path_id`]).
 pub struct PathId<T>(pub T);
 
 impl<S, T> axum::extract::FromRequestParts<S> for PathId<T>
@@ -170,23 +169,23 @@ where
             axum::extract::Path::<String>::from_request_parts(parts, state)
                 .await
                 .map_err(|rejection| {
-                    ApiError::request(
-                        StatusCode::BAD_REQUEST,
-                        ErrorCode::BadRequest,
-                        rejection.body_text(),
-                    )
+                    // A route with other than one parameter is the server's bug, not the client's.
+                    let status = rejection.status();
+                    let code = if status.is_server_error() {
+                        ErrorCode::Internal
+                    } else {
+                        ErrorCode::BadRequest
+                    };
+                    ApiError::request(status, code, rejection.body_text())
                 })?;
-        raw.parse()
-            .map(PathId)
-            .map_err(|_| ApiError::from(taina::core::Error::not_found("resource")))
+        path_id(&raw).map(PathId)
     }
 }
 
-/// A path id parsed into its type, or 404 (an id that cannot exist names nothing); for paths
-/// with more than one parameter, where [`PathId`] does not apply.
-pub fn path_id<T>(
-    raw: &str,
-    parse: fn(&str) -> Result<T, taina::core::id::IdError>,
-) -> Result<T, ApiError> {
-    parse(raw).map_err(|_| ApiError::from(taina::core::Error::not_found("resource")))
+/// An id from a path (or a body's reference) parsed into its type: one that cannot exist names
+/// nothing, so it is answered 404 like one that does not. [`PathId`] reads a route's only
+/// parameter with it; routes with two parameters call it for each.
+pub fn path_id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::from(taina::core::Error::not_found("resource")))
 }

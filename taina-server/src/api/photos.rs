@@ -447,7 +447,7 @@ async fn update_album(
     let cover = match body.cover_photo_id {
         None => None,
         Some(None) => Some(None),
-        Some(Some(photo)) => Some(Some(path_id(&photo, PhotoId::parse)?)),
+        Some(Some(photo)) => Some(Some(path_id::<PhotoId>(&photo)?)),
     };
     let album = state
         .taina
@@ -535,8 +535,8 @@ async fn remove_photo(
     Auth(actor): Auth,
     Path((id, photo)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, AlbumId::parse)?;
-    let photo = path_id(&photo, PhotoId::parse)?;
+    let id = path_id::<AlbumId>(&id)?;
+    let photo = path_id::<PhotoId>(&photo)?;
     Ok(axum::Json(
         state
             .taina

@@ -18,7 +18,6 @@ use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrad
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use taina::accounts::{Ended, SessionWatch};
-use taina::bus::LiveEvent;
 use taina::core::socket::{self, FrameBudget, FrameVerdict};
 use taina::core::wire::{ClientFrame, ErrorCode, ServerFrame};
 use taina::core::{Actor, Error as DomainError};
@@ -183,7 +182,7 @@ async fn run(
             biased;
             why = watch.ended() => Turn::Stop(closing(why)),
             item = feed.next() => match item {
-                Some(FeedItem::Event(event)) => match event_frame(&event) {
+                Some(FeedItem::Event(event)) => match event.to_frame() {
                     Ok(frame) => Turn::Send(frame),
                     Err(_) => Turn::Nothing,
                 },
@@ -237,14 +236,6 @@ async fn run(
     }
     let _ = connection.close().await;
     Ok(())
-}
-
-/// The frame of an event: its `{"type", "data"}` (a community event without its routing).
-fn event_frame(event: &LiveEvent) -> serde_json::Result<String> {
-    match event {
-        LiveEvent::Community(event) => serde_json::to_string(&event.event),
-        LiveEvent::Guara(event) => serde_json::to_string(event),
-    }
 }
 
 /// How a socket whose session ended, or whose access changed, is closed.
