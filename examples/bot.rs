@@ -11,9 +11,10 @@
 //! even when the socket reconnects and hears a message twice.
 
 use std::error::Error;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use taina_client::{Client, EventListener, RealtimeEvent};
+use taina_client::{Client, ClientError, EventListener, RealtimeEvent};
 use tokio::sync::mpsc;
 
 /// Hands what the socket hears to the bot's loop.
@@ -53,10 +54,16 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let usage = "usage: bot SERVER_URL EMAIL [--replies N]   (password in TAINA_BOT_PASSWORD)";
     let server = args.next().ok_or(usage)?;
     let email = args.next().ok_or(usage)?;
-    let mut replies_left: Option<u32> = None;
+    let mut replies: Option<NonZeroU32> = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--replies" => replies_left = Some(args.next().ok_or(usage)?.parse()?),
+            "--replies" => {
+                let n = args.next().ok_or(usage)?;
+                replies = Some(
+                    n.parse()
+                        .map_err(|_| "--replies takes a number from 1 up")?,
+                );
+            }
             _ => return Err(usage.into()),
         }
     }
@@ -68,6 +75,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let (tx, mut inbox) = mpsc::unbounded_channel();
     let _subscription = client.clone().subscribe(Arc::new(Inbox(tx))).await?;
 
+    let mut answered = 0;
     while let Some(event) = inbox.recv().await {
         if event.kind == "unauthenticated" {
             return Err("the bot's session ended".into());
@@ -75,8 +83,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         let Some(message) = event.message.filter(|_| event.kind == "message.created") else {
             continue;
         };
-        // Not its own messages, nor system notes, nor what it heard while catching up on
-        // history older than itself.
+        // Not its own messages, nor system notes.
         if message.sender_id.as_ref() == Some(&me.id) || message.sender_id.is_none() {
             continue;
         }
@@ -84,7 +91,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             continue;
         };
         let client_id = format!("re-{}", message.id);
-        client
+        let sent = client
             .send_message(
                 message.conversation_id.to_string(),
                 reply,
@@ -92,13 +99,19 @@ async fn main() -> Result<(), Box<dyn Error>> {
                 None,
                 Some(message.id.to_string()),
             )
-            .await?;
-        eprintln!("bot: answered {}", message.id);
-        if let Some(left) = replies_left.as_mut() {
-            *left -= 1;
-            if *left == 0 {
-                break;
+            .await;
+        match sent {
+            Ok(_) => eprintln!("bot: answered {}", message.id),
+            // Refused (removed from the group meanwhile, say): say so and keep listening.
+            Err(ClientError::Api { message: why, .. }) => {
+                eprintln!("bot: could not answer {}: {why}", message.id);
+                continue;
             }
+            Err(e) => return Err(e.into()),
+        }
+        answered += 1;
+        if replies.is_some_and(|n| answered >= n.get()) {
+            break;
         }
     }
     client.logout().await?;

@@ -43,6 +43,11 @@ bot_example() {
     TAINA_BOT_PASSWORD="$password" timeout 60 target/debug/examples/bot \
         "http://127.0.0.1:$port" bot@example.org --replies 2 2>"$work/bot.log" &
     bot=$!
+    # Speak once the bot listens: what is said before its subscription starts is not its business.
+    for _ in $(seq 1 200); do
+        grep -q "bot: connected" "$work/bot.log" 2>/dev/null && break
+        sleep 0.1
+    done
     # Bia, a person with a browser, talks to the bot through the API and reads its answers.
     TAINA_URL="http://127.0.0.1:$port" TAINA_PASSWORD="$password" BOT_PID="$bot" python3 - <<'PY' || status=1
 import json, os, time, urllib.request
@@ -59,8 +64,6 @@ def call(method, path, body=None, token=None):
 token = call("POST", "/auth/login", {"email": "bia@example.org", "password": os.environ["TAINA_PASSWORD"]})["token"]
 bot = next(m for m in call("GET", "/community/members", token=token)["items"] if m["email"] == "bot@example.org")
 dm = call("POST", "/conversations/direct/" + bot["id"], {}, token)
-# The bot may still be signing in: it answers what was said before it connected, too.
-time.sleep(1)
 call("POST", f"/conversations/{dm['id']}/messages", {"content": "/ping"}, token)
 call("POST", f"/conversations/{dm['id']}/messages", {"content": "/echo olá, robô"}, token)
 deadline = time.time() + 30
