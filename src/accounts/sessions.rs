@@ -325,15 +325,15 @@ impl Accounts<'_> {
             true,
         );
         let counted = self.admit_attempt(&keys).await?;
-        let hash: std::result::Result<(String,), _> =
-            sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
-                .bind(actor.user_id.as_str())
-                .fetch_one(self.inner.db.reader())
-                .await;
-        let verified = match hash {
-            Ok((hash,)) => self.inner.hasher.verify(current, Some(&hash)).await,
-            Err(e) => Err(e.into()),
-        };
+        let verified: Result<bool> = async {
+            let (hash,): (String,) =
+                sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+                    .bind(actor.user_id.as_str())
+                    .fetch_one(self.inner.db.reader())
+                    .await?;
+            self.inner.hasher.verify(current, Some(&hash)).await
+        }
+        .await;
         let verified = match verified {
             Ok(verified) => verified,
             Err(e) => {

@@ -140,14 +140,7 @@ async fn run_with_lease(
 /// Does what a job says.
 async fn execute(taina: &Taina, job: &Job) -> Result<Ran> {
     #[cfg(feature = "testing")]
-    taina.inner.faults.check(match job {
-        Job::DeleteBlob { .. } => "job.delete_blob",
-        Job::YbiraCleanup => "job.ybira_cleanup",
-        Job::IntegrityCheck { .. } => "job.integrity_check",
-        Job::Previews { .. } => "job.previews",
-        Job::DeletePreviews { .. } => "job.delete_previews",
-        Job::AdoptPhoto { .. } => "job.adopt_photo",
-    })?;
+    taina.inner.faults.check(&format!("job.{}", job.kind()))?;
     match job {
         Job::DeleteBlob { path } => taina.ybira().delete_unreferenced_blob(path).await?,
         Job::Previews { file_id } => return taina.ybira().make_previews(file_id).await,

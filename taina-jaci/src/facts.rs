@@ -102,7 +102,7 @@ pub struct Exposure {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PhotoMetadata {
-    /// Taken-at from EXIF, if it has one (see [`resolve_taken_at`] for the fallbacks).
+    /// Taken-at from EXIF, if it has one (see [`crate::metadata::resolve_taken_at`] for the fallbacks).
     pub exif_taken_at: Option<TakenAt>,
     /// Width as displayed (after orientation), in pixels.
     pub width: Option<u32>,

@@ -140,6 +140,16 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The plan, made in the upright image, for the image as stored with `orientation`: turned
+    /// a quarter for orientations 5–8 ([`Plan::transposed`]), as it is otherwise.
+    pub fn stored(self, orientation: Orientation) -> Plan {
+        if orientation.swaps_sides() {
+            self.transposed()
+        } else {
+            self
+        }
+    }
+
     /// The same plan for the image turned a quarter (EXIF orientations 5–8 store it so): a
     /// centred crop is centred in either, and the crop of a square is square.
     pub fn transposed(self) -> Plan {
@@ -247,7 +257,6 @@ fn renditions(decoded: Decoded, quality: f32) -> Result<Vec<Rendition>, Error> {
         .into_iter()
         .map(|size| {
             // Plan in the upright image; resize in the stored one (turned back for 5–8).
-            let planned = size.plan(up_w, up_h);
             let Plan {
                 left,
                 top,
@@ -255,11 +264,7 @@ fn renditions(decoded: Decoded, quality: f32) -> Result<Vec<Rendition>, Error> {
                 crop_height: ch,
                 out_width: ow,
                 out_height: oh,
-            } = if orientation.swaps_sides() {
-                planned.transposed()
-            } else {
-                planned
-            };
+            } = size.plan(up_w, up_h).stored(orientation);
             let mut out = FrImage::new(ow, oh, PixelType::U8x3);
             let options = ResizeOptions::new()
                 .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
@@ -378,15 +383,10 @@ fn decode_jpeg(bytes: &[u8], orientation: Orientation) -> Result<Option<Decoded>
     // The largest rendition's size in stored orientation is the least the decode must give.
     let (up_w, up_h) = orientation.displayed(width, height);
     let Plan {
-        out_width: ow,
-        out_height: oh,
+        out_width: need_w,
+        out_height: need_h,
         ..
-    } = Size::Large.plan(up_w, up_h);
-    let (need_w, need_h) = if orientation.swaps_sides() {
-        (oh, ow)
-    } else {
-        (ow, oh)
-    };
+    } = Size::Large.plan(up_w, up_h).stored(orientation);
     let clamp = |n: u32| u16::try_from(n).unwrap_or(u16::MAX);
     decoder
         .scale(clamp(need_w), clamp(need_h))

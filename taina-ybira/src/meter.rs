@@ -56,12 +56,7 @@ impl StreamMeter {
         })
     }
 
-    /// The quota to reserve when the upload opens (its declared size; nothing if undeclared).
-    pub fn initial_reservation(&self) -> u64 {
-        self.declared.unwrap_or(0)
-    }
-
-    /// What the upload has reserved so far.
+    /// What the upload has reserved so far (when it opens: its declared size, or nothing).
     pub fn reservation(&self) -> u64 {
         self.reserved
     }
@@ -123,7 +118,7 @@ pub enum PieceEnd {
     },
     /// The connection was cut before the piece ended.
     Cut,
-    /// The meter refused a chunk ([`OnChunk::Reject`]).
+    /// The meter refused a chunk ([`PieceMeter::on_chunk`]).
     Refused,
 }
 
@@ -158,17 +153,18 @@ impl PieceMeter {
         }
     }
 
-    /// A chunk of `len` bytes arrived: written, or refused when the upload would pass its
-    /// announced length.
-    pub fn on_chunk(&mut self, len: u64) -> OnChunk {
+    /// A chunk of `len` bytes arrived: to be written, or refused when the upload would pass its
+    /// announced length (its quota was reserved whole at the start, so there is nothing else to
+    /// do for it).
+    pub fn on_chunk(&mut self, len: u64) -> Result<(), Error> {
         self.received = self.received.saturating_add(len);
         if self.offset.saturating_add(self.received) > self.length {
-            return OnChunk::Reject(Error::invalid(
+            return Err(Error::invalid(
                 "content",
                 format!("is longer than the {} bytes announced", self.length),
             ));
         }
-        OnChunk::Write
+        Ok(())
     }
 
     /// The piece ended so: what the upload keeps. A whole piece is kept unless it failed its
@@ -212,7 +208,7 @@ mod tests {
     #[test]
     fn a_stream_reserves_ahead_touches_while_idle_and_stops_at_the_limit() {
         let mut meter = StreamMeter::open(100, None, at(0)).unwrap();
-        assert_eq!(meter.initial_reservation(), 0);
+        assert_eq!(meter.reservation(), 0);
         let OnChunk::TopUp(top_up) = meter.on_chunk(10, at(0)) else {
             panic!("the first byte needs a reservation");
         };
@@ -232,7 +228,7 @@ mod tests {
             ErrorKind::TooLarge
         );
         let mut meter = StreamMeter::open(100, Some(20), at(0)).unwrap();
-        assert_eq!(meter.initial_reservation(), 20);
+        assert_eq!(meter.reservation(), 20);
         assert_eq!(meter.on_chunk(15, at(0)), OnChunk::Write);
         assert_eq!(meter.finish().unwrap_err().kind(), ErrorKind::Invalid);
         assert_eq!(meter.on_chunk(5, at(0)), OnChunk::Write);
@@ -243,7 +239,7 @@ mod tests {
     #[test]
     fn a_piece_is_kept_whole_cut_or_not_at_all() {
         let mut piece = PieceMeter::new(10, 30, false);
-        assert_eq!(piece.on_chunk(15), OnChunk::Write);
+        assert_eq!(piece.on_chunk(15), Ok(()));
         let kept = |offset, progressed| Settled { offset, progressed };
         assert_eq!(
             piece.settle(PieceEnd::Whole { checksum_ok: true }),
@@ -257,10 +253,10 @@ mod tests {
         assert_eq!(piece.settle(PieceEnd::Refused), kept(10, false));
         // With a checksum a cut piece cannot be verified: it goes.
         let mut verified = PieceMeter::new(10, 30, true);
-        verified.on_chunk(5);
+        verified.on_chunk(5).unwrap();
         assert_eq!(verified.settle(PieceEnd::Cut), kept(10, false));
         // Past the announced length: refused.
-        assert_eq!(rejected(piece.on_chunk(6)), ErrorKind::Invalid);
+        assert_eq!(piece.on_chunk(6).unwrap_err().kind(), ErrorKind::Invalid);
         assert_eq!(piece.settle(PieceEnd::Refused), kept(10, false));
         // An empty piece is no progress.
         assert_eq!(
@@ -310,7 +306,7 @@ mod tests {
             let mut piece = PieceMeter::new(offset, length, end == 3);
             let mut refused = false;
             for len in chunks {
-                if let OnChunk::Reject(_) = piece.on_chunk(len) {
+                if piece.on_chunk(len).is_err() {
                     refused = true;
                     break;
                 }

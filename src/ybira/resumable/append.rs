@@ -5,7 +5,7 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use taina_core::{Actor, Error as DomainError, Timestamp, UploadId};
-use taina_ybira::meter::{OnChunk, PieceEnd, PieceMeter};
+use taina_ybira::meter::{PieceEnd, PieceMeter};
 use taina_ybira::mime::{SNIFF_BYTES, content_extension, detect_mime};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tracing::instrument;
@@ -54,9 +54,7 @@ impl Ybira<'_> {
         let outcome: Result<()> = async {
             while let Some(chunk) = content.next().await {
                 let chunk = chunk?;
-                if let OnChunk::Reject(refusal) = meter.on_chunk(chunk.len() as u64) {
-                    return Err(refusal.into());
-                }
+                meter.on_chunk(chunk.len() as u64)?;
                 if let Some(h) = hasher.as_mut() {
                     h.update(&chunk);
                 }

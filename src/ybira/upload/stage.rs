@@ -31,7 +31,7 @@ impl Ybira<'_> {
         let community = actor.community_id.clone();
         let upload = crate::random::new_id(UploadId::from_random);
         let temp = taina_ybira::layout::temp_path(&community, &upload);
-        let reserved = meter.initial_reservation();
+        let reserved = meter.reservation();
         {
             let now = self.now().as_millis();
             let mut tx = inner.db.begin().await?;
