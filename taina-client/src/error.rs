@@ -1,4 +1,4 @@
-//! The one error that crosses the boundary.
+//! The client's one error: the server's answer, the network, the device, or the call itself.
 
 use taina_core::wire::{ErrorBody, ErrorCode};
 

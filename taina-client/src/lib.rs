@@ -5,7 +5,8 @@
 //! one server as one signed-in person; the models it answers are the very types of the pure
 //! crates (`taina_core::User`, `taina_ybira::item::Item`, `taina_jaci::library::Photo`,
 //! `taina_guara::message::Message`, ...), and its errors carry the server's stable codes
-//! ([`ErrorCode`]). Files are read from and written to paths, streamed, never held whole.
+//! ([`ErrorCode`]). Uploads and downloads stream from and to paths, never held whole (the
+//! on-device photo rules in `local` read one photo whole, within the server's own limit).
 //!
 //! By area:
 //! - `client`: making a client, sign-in and the token, me, sessions;

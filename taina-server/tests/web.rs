@@ -117,14 +117,13 @@ async fn fill(c: &Client, name: &str, value: &str) {
             .for_element(Locator::Css(&css))
             .await
             .unwrap();
-        match field.clear().await {
-            Ok(()) => {}
-            Err(e) if stale(&e) => continue,
-            Err(e) => panic!("clearing {css}: {e}"),
-        }
-        match field.send_keys(value).await {
+        let typed = match field.clear().await {
+            Ok(()) => field.send_keys(value).await,
+            Err(e) => Err(e),
+        };
+        match typed {
             Ok(()) => return,
-            Err(e) if stale(&e) => continue,
+            Err(e) if stale(&e) => tokio::time::sleep(Duration::from_millis(100)).await,
             Err(e) => panic!("typing into {css}: {e}"),
         }
     }

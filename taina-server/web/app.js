@@ -174,7 +174,8 @@ async function tusUpload(file, folderId, onProgress, asPhoto = false) {
 
 // ---------- state, the socket, routing ----------
 
-/** `limits`: the server's rules (GET /limits), so no length, size or timing is copied here. */
+/** `limits`: the server's rules (GET /limits): lengths, sizes, page sizes and typing timings come
+ * from there, not from literals here (the socket's own keep-alive and reconnect delays stay here). */
 const state = { me: null, limits: null, unread: 0, socket: null, listeners: new Set(), view: null };
 
 /** Listens to the socket while the page it was registered on is still the one shown. */
@@ -273,6 +274,9 @@ async function render() {
   if (!state.limits) {
     try { state.limits = await api("GET", "/limits"); } catch (e) { return showError(e); }
   }
+  // An id of another length names nothing: back home, as for an unknown path.
+  const ids = path.match(re).slice(1).filter((x) => x && x !== "community");
+  if (ids.some((id) => id.length !== state.limits.id_chars)) { history.replaceState(null, "", "/"); return render(); }
   if (needsSession && !state.me) {
     try {
       state.me = await api("GET", "/me");
@@ -456,7 +460,7 @@ async function filesScreen(where) {
     const items = [];
     let cursor = null;
     do {
-      const page = await api("GET", `/folders/${where}?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      const page = await api("GET", `/folders/${where}?limit=${state.limits.pages.folder.max}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
       items.push(...page.items);
       cursor = page.next_cursor;
     } while (cursor);
