@@ -17,6 +17,10 @@ pub const DEFAULT_STORAGE_QUOTA_BYTES: i64 = 100 * 1000 * 1000 * 1000;
 /// Default bytes one person's unfinished resumable uploads may announce together: 1 GB.
 pub const DEFAULT_RESUMABLE_UPLOAD_BYTES_PER_USER: u64 = 1000 * 1000 * 1000;
 
+/// How long a presigned download URL stays valid (five minutes: long enough to start the
+/// download, short enough that a leaked link soon stops working).
+pub const PRESIGNED_URL_SECS: u64 = 300;
+
 /// The shortest `metrics_token` accepted.
 pub const METRICS_TOKEN_MIN_CHARS: usize = 16;
 
@@ -29,6 +33,30 @@ pub struct Config {
     /// The database: `postgres://...` for PostgreSQL; unset for SQLite in the data directory.
     /// `TAINA_DATABASE_URL`.
     pub database_url: Option<String>,
+    /// Where blobs live: unset for `storage/` in the data directory, `s3://bucket/prefix` for
+    /// S3-compatible object storage (AWS S3, MinIO, Garage, Ceph RGW, Backblaze B2, Cloudflare R2),
+    /// or `file:///absolute/path` for another local folder. `TAINA_STORAGE_URL`.
+    pub storage_url: Option<String>,
+    /// Object storage only: the endpoint of a store other than AWS, e.g. `http://127.0.0.1:9000`.
+    /// Unset: AWS, or `AWS_ENDPOINT_URL`. `TAINA_STORAGE_ENDPOINT`.
+    pub storage_endpoint: Option<String>,
+    /// Object storage only: the region (`us-east-1`, or `AWS_REGION`). `TAINA_STORAGE_REGION`.
+    pub storage_region: Option<String>,
+    /// Object storage only: the access key; unset, `AWS_ACCESS_KEY_ID` (or an instance role).
+    /// `TAINA_STORAGE_ACCESS_KEY_ID`.
+    pub storage_access_key_id: Option<String>,
+    /// Object storage only: the secret key; unset, `AWS_SECRET_ACCESS_KEY`.
+    /// `TAINA_STORAGE_SECRET_ACCESS_KEY`.
+    pub storage_secret_access_key: Option<String>,
+    /// Object storage only: address buckets as `https://bucket.host/` (virtual-host style, what AWS
+    /// prefers) instead of `https://host/bucket/` (path style, the default, which every
+    /// S3-compatible store takes). `TAINA_STORAGE_VIRTUAL_HOSTED`.
+    pub storage_virtual_hosted: bool,
+    /// Object storage only: downloads of files at least this large (bytes) answer with a redirect to
+    /// a presigned URL valid for [`PRESIGNED_URL_SECS`], so that the bytes go from the store to the
+    /// client without passing through Tainá. Unset (the default): Tainá streams every download.
+    /// `TAINA_STORAGE_PRESIGNED_DOWNLOADS_FROM_BYTES`.
+    pub storage_presigned_downloads_from_bytes: Option<u64>,
     /// Where the server listens (`127.0.0.1:8080`). `TAINA_LISTEN`.
     pub listen: SocketAddr,
     /// The URL people use to reach this instance (for invite links), e.g. `https://home.example.org`.
@@ -112,6 +140,13 @@ impl Default for Config {
         Self {
             data_dir: PathBuf::from("taina-data"),
             database_url: None,
+            storage_url: None,
+            storage_endpoint: None,
+            storage_region: None,
+            storage_access_key_id: None,
+            storage_secret_access_key: None,
+            storage_virtual_hosted: false,
+            storage_presigned_downloads_from_bytes: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
@@ -217,6 +252,19 @@ impl Config {
                 "metrics_token must have at least {METRICS_TOKEN_MIN_CHARS} characters (e.g. \
                  `openssl rand -hex 32`)"
             )));
+        }
+        crate::storage::StorageLocation::parse(self.storage_url.as_deref())
+            .map_err(|e| Error::Config(e.to_string()))?;
+        if self.storage_presigned_downloads_from_bytes.is_some()
+            && !self
+                .storage_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("s3://"))
+        {
+            return Err(Error::Config(
+                "storage_presigned_downloads_from_bytes needs object storage (storage_url = \"s3://...\")"
+                    .into(),
+            ));
         }
         for proxy in &self.trusted_proxies {
             if parse_network(proxy).is_none() {
@@ -330,6 +378,19 @@ impl fmt::Debug for Config {
             .field(
                 "database_url",
                 &self.database_url.as_deref().map(redact_url),
+            )
+            .field("storage_url", &self.storage_url)
+            .field("storage_endpoint", &self.storage_endpoint)
+            .field("storage_region", &self.storage_region)
+            .field("storage_access_key_id", &self.storage_access_key_id)
+            .field(
+                "storage_secret_access_key",
+                &self.storage_secret_access_key.as_ref().map(|_| "***"),
+            )
+            .field("storage_virtual_hosted", &self.storage_virtual_hosted)
+            .field(
+                "storage_presigned_downloads_from_bytes",
+                &self.storage_presigned_downloads_from_bytes,
             )
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)

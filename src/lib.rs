@@ -32,6 +32,7 @@ pub mod feed;
 #[cfg(feature = "testing")]
 pub mod fuzz;
 pub mod guara;
+pub mod instance_lock;
 pub mod jaci;
 pub mod jobs;
 pub mod limits;
@@ -88,7 +89,7 @@ pub(crate) struct Inner {
     #[cfg(feature = "testing")]
     pub(crate) faults: faults::Faults,
     /// This process's hold on the storage ([`ybira::recovery`]): released when the instance goes.
-    instance_lock: tokio::sync::Mutex<ybira::recovery::InstanceLock>,
+    instance_lock: tokio::sync::Mutex<instance_lock::InstanceLock>,
     /// What the start-up recovery did.
     pub(crate) recovery: std::sync::OnceLock<ybira::RecoveryReport>,
     _background: maintenance::Background,
@@ -116,8 +117,12 @@ impl Taina {
         std::fs::create_dir_all(&config.data_dir)?;
         let data_dir = std::path::absolute(&config.data_dir)?;
         let db = db::Db::open(&config, &data_dir).await?;
-        let blobs = storage::BlobStore::open_local(&data_dir.join("storage"))?;
-        let instance_lock = ybira::recovery::InstanceLock::claim(blobs.root()).await?;
+        let blobs = storage::BlobStore::open(&config, &data_dir)?;
+        let postgres_url = match db.backend() {
+            Backend::Postgres => config.database_url.as_deref(),
+            Backend::Sqlite => None,
+        };
+        let instance_lock = instance_lock::InstanceLock::claim(&data_dir, postgres_url).await?;
         let threads = config.password_hashing_threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         });

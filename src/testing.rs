@@ -2,10 +2,13 @@
 //!
 //! PostgreSQL tests need `TAINA_TEST_POSTGRES_URL`, an administrative URL of a server where they may
 //! create databases (the test script `scripts/test.sh` starts one). Each test gets its own fresh
-//! database. Without the variable, PostgreSQL tests fail with an explanation: they never skip.
+//! database. Object storage tests need `TAINA_TEST_S3_ENDPOINT`, the endpoint of an S3-compatible
+//! server holding the bucket [`S3_BUCKET`] (the test script starts one); each test gets its own
+//! prefix in it. Without the variables, those tests fail with an explanation: they never skip.
 //!
 //! [`backend_tests!`](crate::backend_tests) turns `async fn name(t: TestInstance)` functions into one
-//! test per backend, so every storage test runs on both.
+//! test per backend, so every storage test runs on both; `backend_tests!(storage: ...)` adds a third
+//! run on PostgreSQL and object storage, the configuration of several instances.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +22,21 @@ use taina_core::{Actor, Timestamp};
 
 /// The environment variable naming the PostgreSQL server for tests.
 pub const POSTGRES_URL_VAR: &str = "TAINA_TEST_POSTGRES_URL";
+
+/// The environment variable naming the S3-compatible server for tests (e.g. `http://127.0.0.1:9000`).
+pub const S3_ENDPOINT_VAR: &str = "TAINA_TEST_S3_ENDPOINT";
+
+/// The bucket on the test S3 server.
+pub const S3_BUCKET: &str = "taina-tests";
+
+/// Where a test instance keeps its blobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// The data directory (the default).
+    Local,
+    /// A fresh prefix of [`S3_BUCKET`] on the test S3 server.
+    S3,
+}
 
 /// The password every test account gets.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -53,6 +71,16 @@ impl TestInstance {
     /// A fresh instance on `backend`.
     pub async fn new(backend: Backend) -> TestInstance {
         Self::with_config(backend, |_| {}).await
+    }
+
+    /// A fresh instance on `backend`, its blobs in `storage`.
+    pub async fn on(backend: Backend, storage: Storage) -> TestInstance {
+        Self::with_config(backend, |config| {
+            if storage == Storage::S3 {
+                use_test_bucket(config);
+            }
+        })
+        .await
     }
 
     /// A fresh instance on `backend` with configuration changes.
@@ -210,6 +238,25 @@ impl TestInstance {
     }
 }
 
+/// Points `config`'s blob storage at a fresh prefix of the test S3 server's bucket.
+///
+/// # Panics
+/// Without [`S3_ENDPOINT_VAR`].
+pub fn use_test_bucket(config: &mut Config) {
+    let endpoint = std::env::var(S3_ENDPOINT_VAR).unwrap_or_else(|_| {
+        panic!(
+            "{S3_ENDPOINT_VAR} is not set: object storage tests need an S3-compatible server. Run \
+             ./scripts/test.sh, which starts one and runs every storage test against it."
+        )
+    });
+    let prefix = crate::random::new_id(taina_core::JobId::from_random);
+    config.storage_url = Some(format!("s3://{S3_BUCKET}/{prefix}"));
+    config.storage_endpoint = Some(endpoint);
+    config.storage_region = Some("us-east-1".into());
+    config.storage_access_key_id = Some("taina-test".into());
+    config.storage_secret_access_key = Some("taina-test-secret".into());
+}
+
 /// Creates an empty database on the test PostgreSQL server and returns its URL.
 pub async fn fresh_postgres_database() -> String {
     let admin_url = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| {
@@ -241,9 +288,24 @@ pub async fn fresh_postgres_database() -> String {
 }
 
 /// Declares each listed `async fn NAME(t: TestInstance)` as a test on SQLite and on PostgreSQL:
-/// `sqlite::NAME` and `postgres::NAME`.
+/// `sqlite::NAME` and `postgres::NAME`; with `storage:` first, also on PostgreSQL with object
+/// storage: `s3::NAME`.
 #[macro_export]
 macro_rules! backend_tests {
+    (storage: $($name:ident),+ $(,)?) => {
+        $crate::backend_tests!($($name),+);
+        mod s3 {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::testing::TestInstance::on(
+                        $crate::Backend::Postgres,
+                        $crate::testing::Storage::S3,
+                    ).await).await;
+                }
+            )+
+        }
+    };
     ($($name:ident),+ $(,)?) => {
         mod sqlite {
             $(

@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use sqlx::Connection;
 use tracing::instrument;
 
-use super::files::{copy_file, hash_file};
+use super::files::{copy_file, hash_file, upload_blob};
 use super::manifest::{Entry, MANIFEST, Manifest, read_manifest};
 use super::snapshot::pg_tool;
 use super::{RestoreReport, invalid};
 use crate::progress::Progress;
+use crate::storage::BlobStore;
 use crate::{Config, Error, Result, Taina};
 
 /// Restores the backup in `source` into the empty data directory (and, for PostgreSQL, the empty
@@ -61,14 +62,22 @@ pub async fn restore(
     reopen(config, &manifest, bytes).await
 }
 
-/// Refuses to overwrite anything: the data directory (and the PostgreSQL database) must be
-/// empty. Answers where the SQLite database goes.
+/// Refuses to overwrite anything: the data directory, the storage (and the PostgreSQL database)
+/// must be empty. Answers where the SQLite database goes.
 async fn check_empty(config: &Config, postgres: bool) -> Result<PathBuf> {
     let sqlite_file = sqlite_file(config)?;
-    if sqlite_file.exists() || has_files(&config.data_dir.join("storage")) {
+    if sqlite_file.exists() {
         return Err(taina_core::Error::conflict(
             "the data directory is not empty; restore into an empty one",
         )
+        .into());
+    }
+    let blobs = BlobStore::open(config, &config.data_dir)?;
+    if !blobs.list("").await?.is_empty() {
+        return Err(taina_core::Error::conflict(format!(
+            "the storage ({}) is not empty; restore into an empty one",
+            blobs.url()
+        ))
         .into());
     }
     if postgres {
@@ -146,15 +155,16 @@ async fn write_all(
     } else {
         copy_file(&source.join(&manifest.database.path), sqlite_file, progress).await?;
     }
+    let blobs = BlobStore::open(config, data_dir)?;
     let mut bytes = 0;
     for entry in &manifest.files {
-        let (size, _) = copy_file(
+        bytes += upload_blob(
             &source.join("storage").join(&entry.path),
-            &data_dir.join("storage").join(&entry.path),
+            &blobs,
+            &entry.path,
             progress,
         )
         .await?;
-        bytes += size;
     }
     Ok(bytes)
 }
@@ -188,23 +198,6 @@ async fn reopen(mut config: Config, manifest: &Manifest, bytes: u64) -> Result<R
         integrity,
         previews_queued,
     })
-}
-
-/// Whether a directory holds anything.
-fn has_files(dir: &Path) -> bool {
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            match entry.file_type() {
-                Ok(t) if t.is_dir() => stack.push(entry.path()),
-                _ => return true,
-            }
-        }
-    }
-    false
 }
 
 /// Where the instance keeps its SQLite database: `database_url` if it names a file, else

@@ -7,12 +7,13 @@ use std::path::Path;
 
 use tracing::instrument;
 
-use super::files::copy_file;
+use super::files::download_blob;
 use super::lock::Lock;
 use super::manifest::{Entry, FORMAT, MANIFEST, Manifest, read_manifest};
 use super::snapshot::{BlobList, partial_extension};
 use super::{BackupReport, invalid};
 use crate::progress::Progress;
+use crate::storage::BlobStore;
 use crate::{Backend, Error, Result, Taina};
 
 impl Taina {
@@ -88,15 +89,21 @@ impl Taina {
         previous: Option<&Manifest>,
         progress: &dyn Progress,
     ) -> Result<(Vec<Entry>, BackupReport)> {
-        let root = self.blobs().root().to_path_buf();
+        let stored: HashMap<String, u64> = self
+            .blobs()
+            .list("communities")
+            .await?
+            .into_iter()
+            .map(|o| (o.path, o.size_bytes))
+            .collect();
         let mut wanted: Vec<(String, Option<String>)> = blobs
             .into_iter()
             .map(|(path, _, sha)| (path, Some(sha)))
             .collect();
         if thumbnails {
-            for object in self.blobs().list("communities").await? {
-                if object.path.contains("/thumbnails/") {
-                    wanted.push((object.path, None));
+            for path in stored.keys() {
+                if path.contains("/thumbnails/") {
+                    wanted.push((path.clone(), None));
                 }
             }
         }
@@ -105,11 +112,7 @@ impl Taina {
             .flat_map(|m| m.files.iter())
             .map(|e| (e.path.as_str(), e))
             .collect();
-        let total: u64 = wanted
-            .iter()
-            .filter_map(|(p, _)| std::fs::metadata(root.join(p)).ok())
-            .map(|m| m.len())
-            .sum();
+        let total: u64 = wanted.iter().filter_map(|(p, _)| stored.get(p)).sum();
         progress.start("files", total, true);
         let mut report = BackupReport {
             files: 0,
@@ -121,11 +124,11 @@ impl Taina {
         let mut files = Vec::with_capacity(wanted.len());
         for (path, recorded) in wanted {
             let target = dest.join("storage").join(&path);
-            let size_now = std::fs::metadata(root.join(&path)).map(|m| m.len());
+            let size_now = stored.get(&path).copied();
             let kept = old.get(path.as_str()).filter(|e| {
                 recorded.as_deref().is_none_or(|r| r == e.sha256)
                     && std::fs::metadata(&target).is_ok_and(|m| m.len() == e.size_bytes)
-                    && size_now.as_ref().is_ok_and(|n| *n == e.size_bytes)
+                    && size_now == Some(e.size_bytes)
             });
             let entry = match kept {
                 Some(entry) => {
@@ -134,8 +137,15 @@ impl Taina {
                     (*entry).clone()
                 }
                 None => {
-                    let Some(entry) =
-                        copy_one(&root, &target, path, recorded.as_deref(), progress).await?
+                    let Some(entry) = copy_one(
+                        self.blobs(),
+                        size_now,
+                        &target,
+                        path,
+                        recorded.as_deref(),
+                        progress,
+                    )
+                    .await?
                     else {
                         continue;
                     };
@@ -151,26 +161,31 @@ impl Taina {
     }
 }
 
-/// Copies one stored file into the backup, checking a blob against its `recorded` SHA-256; `None`
-/// for a thumbnail removed since the listing (it is simply not backed up).
+/// Copies one stored file (`size` bytes, as listed; `None` when it was not) into the backup,
+/// checking a blob against its `recorded` SHA-256; `None` for a thumbnail removed since the listing
+/// (it is simply not backed up).
 async fn copy_one(
-    root: &Path,
+    blobs: &BlobStore,
+    size: Option<u64>,
     target: &Path,
     path: String,
     recorded: Option<&str>,
     progress: &dyn Progress,
 ) -> Result<Option<Entry>> {
-    let source = root.join(&path);
-    let (size, sha256) = match copy_file(&source, target, progress).await {
+    let missing = || Error::Corrupt(format!("{path} is missing from storage; run `taina fsck`"));
+    let Some(size) = size else {
+        return if recorded.is_none() {
+            Ok(None)
+        } else {
+            Err(missing())
+        };
+    };
+    let (size, sha256) = match download_blob(blobs, &path, size, target, progress).await {
         Ok(copied) => copied,
-        Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound && !source.exists() => {
-            if recorded.is_none() {
-                return Ok(None);
-            }
-            return Err(Error::Corrupt(format!(
-                "{path} is missing from storage; run `taina fsck`"
-            )));
+        Err(Error::Storage(object_store::Error::NotFound { .. })) if recorded.is_none() => {
+            return Ok(None);
         }
+        Err(Error::Storage(object_store::Error::NotFound { .. })) => return Err(missing()),
         Err(e) => return Err(e),
     };
     if let Some(recorded) = recorded

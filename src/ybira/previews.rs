@@ -25,7 +25,12 @@ enum PdfUnrendered {
     Unavailable,
     /// `pdftoppm` could not render the first page.
     NotRendered,
+    /// Larger than [`PDF_PREVIEW_MAX_BYTES`].
+    TooLarge,
 }
+
+/// The largest PDF given a preview: object storage copies it to local disk for `pdftoppm`.
+pub const PDF_PREVIEW_MAX_BYTES: u64 = 512 * 1024 * 1024;
 
 impl PdfUnrendered {
     /// What the file says in place of previews.
@@ -35,6 +40,7 @@ impl PdfUnrendered {
                 "PDF previews are not available on this server (they need poppler-utils' pdftoppm)"
             }
             PdfUnrendered::NotRendered => "the PDF's first page could not be rendered",
+            PdfUnrendered::TooLarge => "the PDF is too large for a preview",
         }
     }
 }
@@ -67,7 +73,7 @@ impl Ybira<'_> {
                 let image = inner.blobs.get(&path).await?;
                 crate::decoder::previews(&inner.config, &image).await
             }
-            PreviewSource::Pdf => match self.render_first_page(file, &path).await {
+            PreviewSource::Pdf => match self.render_first_page(file, &path).await? {
                 Ok(Ok(page)) => crate::decoder::previews(&inner.config, &page).await,
                 Ok(Err(why)) => Ok(Err(why.reason().to_owned())),
                 Err(failed) => Err(failed),
@@ -143,16 +149,24 @@ impl Ybira<'_> {
         &self,
         file: &ItemId,
         path: &str,
-    ) -> std::result::Result<std::result::Result<Vec<u8>, PdfUnrendered>, Failed> {
+    ) -> Result<std::result::Result<std::result::Result<Vec<u8>, PdfUnrendered>, Failed>> {
         let inner = &self.taina.inner;
-        let input = inner.blobs.root().join(path);
-        let work = inner
-            .data_dir
-            .join("tmp")
-            .join(crate::random::new_id(taina_core::JobId::from_random).as_str());
+        let temp_dir = inner.data_dir.join("tmp");
+        let input = match inner
+            .blobs
+            .local_copy(path, &temp_dir, PDF_PREVIEW_MAX_BYTES)
+            .await
+        {
+            Ok(input) => input,
+            Err(Error::Domain(taina_core::Error::TooLarge { .. })) => {
+                return Ok(Ok(Err(PdfUnrendered::TooLarge)));
+            }
+            Err(e) => return Err(e),
+        };
+        let work = temp_dir.join(crate::random::new_id(taina_core::JobId::from_random).as_str());
         if let Err(e) = tokio::fs::create_dir_all(&work).await {
             tracing::error!(dir = %work.display(), error = %e, "cannot make a work directory");
-            return Err(Failed::Unavailable);
+            return Ok(Err(Failed::Unavailable));
         }
         let prefix = work.join("page");
         let args: [&std::ffi::OsStr; 10] = [
@@ -164,7 +178,7 @@ impl Ybira<'_> {
             "-png".as_ref(),
             "-scale-to".as_ref(),
             "1600".as_ref(),
-            input.as_os_str(),
+            input.path().as_os_str(),
             prefix.as_os_str(),
         ];
         let ran = crate::decoder::run_limited(&inner.config, &inner.config.pdftoppm, &args).await;
@@ -186,6 +200,6 @@ impl Ybira<'_> {
             }
         };
         let _ = tokio::fs::remove_dir_all(&work).await;
-        result
+        Ok(result)
     }
 }

@@ -9,30 +9,21 @@
 //!
 //! # Who may be writing: the instance lock
 //!
-//! Every process that opens the data (the server, and every CLI command: fsck, backup, import, …)
-//! holds a lock on [`INSTANCE_LOCK`] in the storage root for as long as its [`crate::Taina`] lives:
-//! shared while it runs, exclusive while it recovers at start. The operating system drops the lock
-//! of a killed process. So when the lock can be taken exclusively, no other process has the storage
-//! open and nothing can be writing: every streaming (plain) upload's row is from a dead process and
-//! is released, every staging file without a row is deleted, and every stored file no blob row
-//! names is quarantined (to `quarantine/…`, as `fsck --repair` does: bytes are never destroyed on a
-//! guess, e.g. after a database restored older than the storage), all at once, without the grace
-//! periods. Resumable (tus) uploads are kept — clients resume them after the restart — unless their
-//! staging file is gone (killed while committing: they cannot be finished, and are released).
-//! Finally each community's `storage_used_bytes` is recomputed, under its lock, from its blobs and
-//! the reservations left.
+//! Recovery trusts [`crate::instance_lock`]: when this process holds it exclusively, no other
+//! process has the data open and nothing can be writing: every streaming (plain) upload's row is
+//! from a dead process and is released, every staging file without a row is deleted, and every
+//! stored file no blob row names is quarantined (to `quarantine/…`, as `fsck --repair` does: bytes
+//! are never destroyed on a guess, e.g. after a database restored older than the storage), all at
+//! once, without the grace periods. Resumable (tus) uploads are kept — clients resume them after
+//! the restart — unless their staging file is gone (killed while committing: they cannot be
+//! finished, and are released). Finally each community's `storage_used_bytes` is recomputed, under
+//! its lock, from its blobs and the reservations left.
 //!
-//! Several instances on one PostgreSQL database must share the storage directory (blobs are local
-//! files), so they share the lock too, provided the file system honours `flock` across them (a
-//! local file system; NFSv4). When the lock is held by another process (a server running while a
-//! CLI command starts, or a second instance), recovery does nothing beyond what is safe with live
-//! writers: upkeep's hourly rules, which the first sweep after opening enqueues anyway. A file
-//! system that refuses locks gets the same conservative treatment.
+//! When the lock is held by another process (a server running while a CLI command starts, or
+//! another instance on the same PostgreSQL database), recovery does nothing beyond what is safe
+//! with live writers: upkeep's hourly rules, which the first sweep after opening enqueues anyway.
 
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions, TryLockError};
-use std::path::Path;
-use std::time::Duration;
 
 use taina_core::{CommunityId, UploadId};
 use taina_ybira::integrity::leftovers;
@@ -43,9 +34,6 @@ use super::integrity::QUARANTINE_PREFIX;
 use crate::db::parse_id;
 use crate::jobs::Job;
 use crate::{Result, Taina};
-
-/// The lock file every open instance holds, in the storage root (outside `communities/`).
-pub const INSTANCE_LOCK: &str = ".taina-instances.lock";
 
 /// What the start-up recovery did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -65,73 +53,6 @@ pub struct RecoveryReport {
     pub corrected_use: u64,
     /// Jobs a stopped process had claimed, made claimable again at once.
     pub released_jobs: u64,
-}
-
-/// This process's hold on [`INSTANCE_LOCK`]: exclusive until [`InstanceLock::share`], then shared;
-/// released when dropped (or when the process dies).
-#[derive(Debug)]
-pub(crate) struct InstanceLock {
-    file: Option<File>,
-    alone: bool,
-}
-
-impl InstanceLock {
-    /// Takes the lock exclusively if no other process holds it, else shares it (waiting for a
-    /// recovery under way elsewhere to finish).
-    pub(crate) async fn claim(storage_root: &Path) -> Result<InstanceLock> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(storage_root.join(INSTANCE_LOCK))?;
-        match file.try_lock() {
-            Ok(()) => Ok(InstanceLock {
-                file: Some(file),
-                alone: true,
-            }),
-            Err(TryLockError::WouldBlock) => {
-                wait_shared(&file).await?;
-                Ok(InstanceLock {
-                    file: Some(file),
-                    alone: false,
-                })
-            }
-            Err(TryLockError::Error(e)) => {
-                tracing::warn!(error = %e, "storage refuses file locks; start-up recovery is off");
-                Ok(InstanceLock {
-                    file: None,
-                    alone: false,
-                })
-            }
-        }
-    }
-
-    /// Whether the lock is held exclusively (no other process has the storage open).
-    pub(crate) fn alone(&self) -> bool {
-        self.alone
-    }
-
-    /// Turns an exclusive hold into a shared one, so other processes may open the data too.
-    pub(crate) async fn share(&mut self) -> Result<()> {
-        if let (true, Some(file)) = (self.alone, &self.file) {
-            file.unlock()?;
-            wait_shared(file).await?;
-            self.alone = false;
-        }
-        Ok(())
-    }
-}
-
-/// Takes a shared hold, waiting without blocking a runtime thread.
-async fn wait_shared(file: &File) -> Result<()> {
-    loop {
-        match file.try_lock_shared() {
-            Ok(()) => return Ok(()),
-            Err(TryLockError::WouldBlock) => tokio::time::sleep(Duration::from_millis(20)).await,
-            Err(TryLockError::Error(e)) => return Err(e.into()),
-        }
-    }
 }
 
 /// Recovers what a killed process left (see the module documentation); does nothing unless

@@ -251,6 +251,12 @@ pub fn leftovers(
             Some(crate::layout::Area::Staging) if !live_staging.contains(path) => {
                 found.staging.push(path.clone());
             }
+            Some(crate::layout::Area::Piece)
+                if crate::layout::staging_of_piece(path)
+                    .is_some_and(|staged| !live_staging.contains(staged)) =>
+            {
+                found.staging.push(path.clone());
+            }
             Some(crate::layout::Area::File)
                 if !blob_paths.contains(path) && !freeing.contains(path) =>
             {
@@ -413,6 +419,16 @@ mod tests {
         let stored = [
             object("communities/c1/temp/live", 5, 0),
             object("communities/c1/temp/dead", 5, 0),
+            object(
+                "communities/c1/temp/live.pieces/00000000000000000000-n1",
+                5,
+                0,
+            ),
+            object(
+                "communities/c1/temp/dead.pieces/00000000000000000005-n2",
+                5,
+                0,
+            ),
             object("communities/c1/files/2026/12/kept.txt", 5, 0),
             object("communities/c1/files/2026/12/moved.txt", 5, 0),
             object("communities/c1/files/2026/12/freed.txt", 5, 0),
@@ -431,7 +447,13 @@ mod tests {
             &set(&["communities/c1/files/2026/12/kept.txt"]),
             &set(&["communities/c1/files/2026/12/freed.txt"]),
         );
-        assert_eq!(found.staging, vec!["communities/c1/temp/dead".to_owned()]);
+        assert_eq!(
+            found.staging,
+            vec![
+                "communities/c1/temp/dead".to_owned(),
+                "communities/c1/temp/dead.pieces/00000000000000000005-n2".to_owned()
+            ]
+        );
         assert_eq!(
             found.orphans,
             vec!["communities/c1/files/2026/12/moved.txt".to_owned()]

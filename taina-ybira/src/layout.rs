@@ -2,6 +2,8 @@
 //! and a sanitised extension: never from names people type.
 //!
 //! - staged uploads: `communities/{community_id}/temp/{upload_id}`
+//! - pieces of a resumable upload on object storage:
+//!   `communities/{community_id}/temp/{upload_id}.pieces/{offset}-{nonce}`
 //! - stored files:   `communities/{community_id}/files/{yyyy}/{mm}/{file_id}.{ext}`
 //! - thumbnails:     `communities/{community_id}/thumbnails/{file_id}/{size}.webp` (and a HEIF/HEIC
 //!   photo's full-size rendition `display.jpg`)
@@ -14,6 +16,25 @@ pub const EXTENSION_MAX_CHARS: usize = 10;
 /// Where an upload is staged while it streams in.
 pub fn temp_path(community: &CommunityId, upload: &UploadId) -> String {
     format!("communities/{community}/temp/{upload}")
+}
+
+/// What follows a staged upload's path to name the folder of its pieces (on object storage,
+/// where a resumable upload is kept as one object per piece until it is whole).
+pub const PIECES_SUFFIX: &str = ".pieces";
+
+/// Where one piece of the resumable upload staged at `staged` lives: named by the offset it starts
+/// at (zero-padded, so pieces list in order) and a `nonce` (plain letters and digits) that keeps
+/// two instances racing on one offset apart.
+pub fn piece_path(staged: &str, offset: u64, nonce: &str) -> String {
+    format!("{staged}{PIECES_SUFFIX}/{offset:020}-{nonce}")
+}
+
+/// The staged upload a piece belongs to, if `path` is a [`piece_path`].
+pub fn staging_of_piece(path: &str) -> Option<&str> {
+    let (dir, piece) = path.rsplit_once('/')?;
+    let staged = dir.strip_suffix(PIECES_SUFFIX)?;
+    let ok = !piece.is_empty() && area_of(staged) == Some(Area::Staging);
+    ok.then_some(staged)
 }
 
 /// Where a stored file's bytes live. `ext` comes from the file's name or detected type and is kept
@@ -56,6 +77,8 @@ pub fn parse_thumbnail_path(path: &str) -> Option<(&str, &str, &str)> {
 pub enum Area {
     /// A staged upload: `communities/{c}/temp/{upload}`.
     Staging,
+    /// A piece of a staged resumable upload: `communities/{c}/temp/{upload}.pieces/{piece}`.
+    Piece,
     /// A stored file's bytes: `communities/{c}/files/...`.
     File,
     /// A thumbnail or rendition: `communities/{c}/thumbnails/...`.
@@ -71,6 +94,7 @@ pub fn area_of(path: &str) -> Option<Area> {
     }
     match area {
         "temp" if !tail.contains('/') => Some(Area::Staging),
+        "temp" if staging_of_piece(path).is_some() => Some(Area::Piece),
         "files" => Some(Area::File),
         "thumbnails" => Some(Area::Thumbnail),
         _ => None,
@@ -130,6 +154,31 @@ mod tests {
         );
         let u = UploadId::from_random([3; 21]);
         assert_eq!(temp_path(&c, &u), format!("communities/{c}/temp/{u}"));
+    }
+
+    #[test]
+    fn pieces_belong_to_their_staged_upload() {
+        let (c, _) = ids();
+        let u = UploadId::from_random([3; 21]);
+        let staged = temp_path(&c, &u);
+        let piece = piece_path(&staged, 42, "nonce1");
+        assert_eq!(
+            piece,
+            format!("communities/{c}/temp/{u}.pieces/00000000000000000042-nonce1")
+        );
+        assert_eq!(staging_of_piece(&piece), Some(staged.as_str()));
+        assert_eq!(area_of(&piece), Some(Area::Piece));
+        assert_eq!(area_of(&staged), Some(Area::Staging));
+        // Pieces list in the order of their offsets.
+        assert!(piece_path(&staged, 9, "z") < piece_path(&staged, 10, "a"));
+        for not_a_piece in [
+            format!("communities/{c}/temp/{u}.pieces/"),
+            format!("communities/{c}/temp/{u}/x"),
+            format!("communities/{c}/files/{u}.pieces/x"),
+        ] {
+            assert_eq!(staging_of_piece(&not_a_piece), None, "{not_a_piece}");
+            assert_ne!(area_of(&not_a_piece), Some(Area::Piece), "{not_a_piece}");
+        }
     }
 
     #[test]

@@ -6,8 +6,7 @@ use futures::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use taina_core::{Actor, Error as DomainError, Timestamp, UploadId};
 use taina_ybira::meter::{PieceEnd, PieceMeter};
-use taina_ybira::mime::{SNIFF_BYTES, content_extension, detect_mime};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use taina_ybira::mime::{content_extension, detect_mime};
 use tracing::instrument;
 
 use super::{Appended, ResumableStatus};
@@ -41,14 +40,7 @@ impl Ybira<'_> {
             .into());
         }
         let temp = taina_ybira::layout::temp_path(&actor.community_id, id);
-        let path = inner.blobs.staging_file(&temp).await?;
-        let mut file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .await?;
-        // Whatever a cut-off piece left past the recorded offset goes.
-        file.set_len(row.offset).await?;
-        file.seek(std::io::SeekFrom::End(0)).await?;
+        let mut piece = inner.blobs.open_piece(&temp, row.offset).await?;
         let mut hasher = sha256.map(|_| Sha256::new());
         let mut meter = PieceMeter::new(row.offset, row.length, sha256.is_some());
         let outcome: Result<()> = async {
@@ -58,12 +50,11 @@ impl Ybira<'_> {
                 if let Some(h) = hasher.as_mut() {
                     h.update(&chunk);
                 }
-                file.write_all(&chunk).await?;
+                piece.write(chunk).await?;
             }
             Ok(())
         }
         .await;
-        file.flush().await?;
         let mismatch = match (sha256, hasher) {
             (Some(expected), Some(h)) if outcome.is_ok() => h.finalize().as_slice() != expected,
             _ => false,
@@ -76,20 +67,12 @@ impl Ybira<'_> {
             Err(_) => PieceEnd::Refused,
         });
         let new_offset = settled.offset;
-        file.set_len(new_offset).await?;
-        file.sync_all().await?;
-        drop(file);
+        let stored = piece
+            .finish(settled.progressed, new_offset - row.offset)
+            .await?;
         let still_there = if settled.progressed {
-            let mut tx = inner.db.begin().await?;
-            let updated =
-                sqlx::query("UPDATE uploads SET upload_offset = $1, touched_at = $2 WHERE id = $3")
-                    .bind(to_i64(new_offset))
-                    .bind(self.now().as_millis())
-                    .bind(id.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-            tx.commit().await?;
-            updated.rows_affected() == 1
+            self.record_piece(id, row.offset, new_offset, stored.as_deref())
+                .await?
         } else {
             let row: Option<(String,)> = sqlx::query_as("SELECT id FROM uploads WHERE id = $1")
                 .bind(id.as_str())
@@ -116,7 +99,9 @@ impl Ybira<'_> {
         if new_offset < row.length {
             return Ok(Appended::Partial(status));
         }
-        let staged = hash_staged(path, &row.target.name).await?;
+        let mut pieces = row.pieces;
+        pieces.extend(stored);
+        let staged = self.seal(id, &temp, &pieces, &row.target.name).await?;
         let guard = UploadGuard::new(self.taina, &actor.community_id, id, temp);
         // Content the library does not take is refused before anything is stored or replaced.
         if row.target.photo
@@ -160,35 +145,82 @@ impl Ybira<'_> {
     }
 }
 
-/// Hashes and sniffs a complete staged file (read once, off the async threads' backs).
-async fn hash_staged(path: std::path::PathBuf, name: &str) -> Result<Staged> {
-    let mut file = tokio::fs::File::open(&path).await?;
-    let mut hasher = Sha256::new();
-    let mut head = Vec::with_capacity(SNIFF_BYTES);
-    let mut buffer = vec![0u8; 1024 * 1024];
-    let mut size: u64 = 0;
-    loop {
-        let n = file.read(&mut buffer).await?;
-        if n == 0 {
-            break;
+impl Ybira<'_> {
+    /// Records a piece: the upload's new offset and, on object storage, the piece's object, in one
+    /// update that applies only if the upload still stands where the piece began (another
+    /// instance may have taken the same offset meanwhile: its piece counts, and this one goes).
+    /// Says whether the upload is still there.
+    async fn record_piece(
+        &self,
+        id: &UploadId,
+        from: u64,
+        to: u64,
+        piece: Option<&str>,
+    ) -> Result<bool> {
+        let inner = &self.taina.inner;
+        let mut tx = inner.db.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE uploads SET upload_offset = $1, touched_at = $2, \
+             pieces = CASE WHEN $3 = '' THEN pieces ELSE COALESCE(pieces, '') || $3 END \
+             WHERE id = $4 AND upload_offset = $5",
+        )
+        .bind(to_i64(to))
+        .bind(self.now().as_millis())
+        .bind(piece.map(|p| format!("{p}\n")).unwrap_or_default())
+        .bind(id.as_str())
+        .bind(to_i64(from))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if updated.rows_affected() == 1 {
+            return Ok(true);
         }
-        if head.len() < SNIFF_BYTES {
-            let take = (SNIFF_BYTES - head.len()).min(n);
-            head.extend_from_slice(&buffer[..take]);
+        if let Some(piece) = piece {
+            inner.blobs.delete(piece).await?;
         }
-        size += n as u64;
-        let block = buffer[..n].to_vec();
-        hasher = tokio::task::spawn_blocking(move || {
-            hasher.update(&block);
-            hasher
-        })
-        .await
-        .map_err(std::io::Error::other)?;
+        let row: Option<(String,)> = sqlx::query_as("SELECT id FROM uploads WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(inner.db.reader())
+            .await?;
+        if row.is_some() {
+            return Err(DomainError::conflict(
+                "another piece of this upload arrived meanwhile; ask where it stands and resume",
+            )
+            .into());
+        }
+        Ok(false)
     }
-    Ok(Staged {
-        sha256: hex::encode(hasher.finalize()),
-        size,
-        mime_type: detect_mime(&head, name),
-        extension: content_extension(&head),
-    })
+
+    /// The whole staged content, hashed and sniffed: on object storage its pieces are joined into
+    /// the staged object first, then the upload lists none (so that a retried commit does not join
+    /// them again) and they are removed.
+    async fn seal(
+        &self,
+        id: &UploadId,
+        temp: &str,
+        pieces: &[String],
+        name: &str,
+    ) -> Result<Staged> {
+        let inner = &self.taina.inner;
+        let sealed = inner.blobs.seal(temp, pieces).await?;
+        if !pieces.is_empty() {
+            let mut tx = inner.db.begin().await?;
+            sqlx::query("UPDATE uploads SET pieces = NULL WHERE id = $1")
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            for piece in pieces {
+                if let Err(e) = inner.blobs.delete(piece).await {
+                    tracing::warn!(piece, error = %e, "could not remove a joined piece");
+                }
+            }
+        }
+        Ok(Staged {
+            sha256: sealed.sha256,
+            size: sealed.size,
+            mime_type: detect_mime(&sealed.head, name),
+            extension: content_extension(&sealed.head),
+        })
+    }
 }

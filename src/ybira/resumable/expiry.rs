@@ -73,7 +73,7 @@ pub(super) async fn release_if_expired(
         return Ok(false);
     }
     let staged = taina_ybira::layout::temp_path(community, upload);
-    if let Err(e) = inner.blobs.delete(&staged).await {
+    if let Err(e) = inner.blobs.remove_staged(&staged).await {
         tracing::warn!(%upload, error = %e, "could not remove an expired upload's bytes");
     }
     Ok(true)

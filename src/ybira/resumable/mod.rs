@@ -112,6 +112,8 @@ struct Row {
     offset: u64,
     length: u64,
     target: StoredTarget,
+    /// On object storage, the pieces received so far, in order ([`crate::storage::PieceWriter`]).
+    pieces: Vec<String>,
 }
 
 impl Ybira<'_> {
@@ -202,8 +204,8 @@ impl Ybira<'_> {
     /// The actor's resumable upload (someone else's, and one that expired, is "not found"; an
     /// expired one is released on the way).
     async fn resumable_row(&self, actor: &Actor, id: &UploadId) -> Result<Row> {
-        let row: Option<(i64, i64, String, i64, i64)> = sqlx::query_as(
-            "SELECT upload_offset, upload_length, target, created_at, touched_at FROM uploads \
+        let row: Option<(i64, i64, String, i64, i64, Option<String>)> = sqlx::query_as(
+            "SELECT upload_offset, upload_length, target, created_at, touched_at, pieces FROM uploads \
              WHERE id = $1 AND community_id = $2 AND user_id = $3 AND upload_length IS NOT NULL",
         )
         .bind(id.as_str())
@@ -211,7 +213,7 @@ impl Ybira<'_> {
         .bind(actor.user_id.as_str())
         .fetch_optional(self.taina.inner.db.reader())
         .await?;
-        let (offset, length, target, created_at, touched_at) =
+        let (offset, length, target, created_at, touched_at, pieces) =
             row.ok_or_else(|| DomainError::not_found("upload"))?;
         let expired = resumable_expired(
             Timestamp::from_millis(created_at),
@@ -228,6 +230,11 @@ impl Ybira<'_> {
             length: u64::try_from(length).unwrap_or(0),
             target: serde_json::from_str(&target)
                 .map_err(|e| crate::Error::Corrupt(format!("upload {id}: {e}")))?,
+            pieces: pieces
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_owned)
+                .collect(),
         })
     }
 

@@ -95,7 +95,12 @@ async fn undo(
                 continue;
             }
         }
-        if let Err(e) = blobs.delete(path).await {
+        let removed = if path == temp {
+            blobs.remove_staged(path).await
+        } else {
+            blobs.delete(path).await
+        };
+        if let Err(e) = removed {
             tracing::warn!(path, error = %e, "could not remove the bytes of a failed upload");
         }
     }
