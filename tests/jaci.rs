@@ -631,11 +631,12 @@ async fn shared_photos_maps_and_deletes(t: TestInstance) {
 
     // Deleting goes through Ybira's trash; purging removes the photo and its thumbnails.
     w.t.taina.jobs().run_due().await.unwrap();
-    let thumbs = w.t.taina.data_dir().join(format!(
-        "storage/communities/{}/thumbnails/{}",
+    let blobs = w.t.taina.blobs();
+    let thumbs = format!(
+        "communities/{}/thumbnails/{}",
         w.ana.community_id, shared.file_id
-    ));
-    assert!(thumbs.join("small.webp").exists());
+    );
+    assert!(blobs.exists(&format!("{thumbs}/small.webp")).await.unwrap());
     let ybira = w.t.taina.ybira();
     ybira.delete(&w.ana, &shared.file_id).await.unwrap();
     assert!(
@@ -661,7 +662,7 @@ async fn shared_photos_maps_and_deletes(t: TestInstance) {
         kind(jaci.photo(&w.ana, &shared.id).await),
         ErrorKind::NotFound
     );
-    assert!(!thumbs.exists() || std::fs::read_dir(&thumbs).unwrap().next().is_none());
+    assert!(blobs.list(&thumbs).await.unwrap().is_empty());
     // Regenerating a photo one may see makes its thumbnails again.
     let mine = jaci
         .timeline(&w.ana, Scope::Mine, None, None, 0)
@@ -680,8 +681,10 @@ async fn shared_photos_maps_and_deletes(t: TestInstance) {
         kind(jaci.regenerate_all(&w.ana).await),
         ErrorKind::Forbidden
     );
-    let std_dir = thumbs.parent().unwrap().to_path_buf();
-    std::fs::remove_dir_all(&std_dir).unwrap();
+    blobs
+        .delete_prefix(&format!("communities/{}/thumbnails", w.ana.community_id))
+        .await
+        .unwrap();
     let queued = jaci.regenerate_all(&w.admin).await.unwrap();
     let live = jaci
         .timeline(&w.ana, Scope::Mine, None, None, 0)
@@ -977,6 +980,7 @@ async fn ybira_files_get_previews_too(t: TestInstance) {
 }
 
 backend_tests!(
+    storage:
     imports_read_metadata_and_thumbnails_follow,
     orientation_heif_broken_exif_and_non_photos,
     timeline_pages_carry_date_headings_for_the_viewer,

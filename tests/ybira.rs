@@ -1,7 +1,6 @@
 //! Ybira, the files service, on SQLite and on PostgreSQL: real files on disk, real databases.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -81,26 +80,24 @@ fn kind<T: std::fmt::Debug>(r: taina::Result<T>) -> ErrorKind {
     r.expect_err("expected an error").kind()
 }
 
-/// Every regular file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                out.extend(files_under(&path));
-            } else {
-                out.push(path);
-            }
-        }
-    }
+/// Every blob under `prefix` in the instance's store, in order.
+async fn blobs_under(t: &TestInstance, prefix: &str) -> Vec<String> {
+    let mut out: Vec<String> = t
+        .taina
+        .blobs()
+        .list(prefix)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.path)
+        .collect();
     out.sort();
     out
 }
 
 /// Stored blobs and staged uploads of every community.
-fn stored_files(t: &TestInstance) -> Vec<PathBuf> {
-    files_under(&t.taina.data_dir().join("storage").join("communities"))
+async fn stored_files(t: &TestInstance) -> Vec<String> {
+    blobs_under(t, "communities").await
 }
 
 async fn names(t: &TestInstance, actor: &Actor, location: Location) -> Vec<String> {
@@ -255,13 +252,9 @@ async fn uploads_stream_to_the_layout_and_download_with_ranges(t: TestInstance) 
     assert_eq!(item.etag.as_deref(), Some(format!("\"{sha}\"").as_str()));
 
     // Stored once, under communities/{c}/files/{yyyy}/{mm}/{file_id}.{ext}; nothing staged.
-    let files = stored_files(&w.t);
+    let files = stored_files(&w.t).await;
     assert_eq!(files.len(), 1, "{files:?}");
-    let relative = files[0]
-        .strip_prefix(w.t.taina.data_dir().join("storage"))
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
+    let relative = files[0].clone();
     let month = &w.t.taina.now().to_rfc3339()[..7].replace('-', "/");
     assert_eq!(
         relative,
@@ -270,7 +263,7 @@ async fn uploads_stream_to_the_layout_and_download_with_ranges(t: TestInstance) 
             w.ana.community_id, item.id
         )
     );
-    assert_eq!(std::fs::read(&files[0]).unwrap(), bytes);
+    assert_eq!(w.t.taina.blobs().get(&files[0]).await.unwrap(), bytes);
 
     assert_eq!(fetch(&w.t, &w.ana, &item, None).await.unwrap(), bytes);
     let part = fetch(
@@ -347,14 +340,9 @@ async fn uploads_stream_to_the_layout_and_download_with_ranges(t: TestInstance) 
     assert_eq!(fetch(&w.t, &w.ana, &empty, None).await.unwrap(), b"");
     assert_eq!(uploads_in_flight(&w.t).await, 0);
     assert!(
-        files_under(
-            &w.t.taina
-                .data_dir()
-                .join("storage/communities")
-                .join(w.ana.community_id.as_str())
-                .join("temp")
-        )
-        .is_empty()
+        blobs_under(&w.t, &format!("communities/{}/temp", w.ana.community_id))
+            .await
+            .is_empty()
     );
 }
 
@@ -499,7 +487,11 @@ async fn limits_and_failed_streams_leave_nothing(t: TestInstance) {
         ErrorKind::Invalid
     );
     assert_eq!(used(&w.t, &w.admin).await, before);
-    assert!(stored_files(&w.t).is_empty(), "{:?}", stored_files(&w.t));
+    assert!(
+        stored_files(&w.t).await.is_empty(),
+        "{:?}",
+        stored_files(&w.t).await
+    );
     assert_eq!(uploads_in_flight(&w.t).await, 0);
     assert!(names(&w.t, &w.ana, Location::MyFiles).await.is_empty());
     // At the limit is fine.
@@ -525,7 +517,7 @@ async fn identical_content_is_stored_once_and_freed_with_its_last_reference(t: T
         .unwrap();
     assert_eq!(c.name, "a (2).bin");
     assert_eq!(c.etag, a.etag);
-    assert_eq!(stored_files(&w.t).len(), 1);
+    assert_eq!(stored_files(&w.t).await.len(), 1);
     assert_eq!(used(&w.t, &w.admin).await, 30_000);
 
     // Deleting moves to the trash; quota falls only when the last reference is purged.
@@ -540,10 +532,14 @@ async fn identical_content_is_stored_once_and_freed_with_its_last_reference(t: T
     y.delete(&w.ana, &c.id).await.unwrap();
     y.purge(&w.ana, &c.id).await.unwrap();
     assert_eq!(used(&w.t, &w.admin).await, 0);
-    assert_eq!(stored_files(&w.t).len(), 1, "bytes go when the job runs");
+    assert_eq!(
+        stored_files(&w.t).await.len(),
+        1,
+        "bytes go when the job runs"
+    );
     let report = w.t.taina.jobs().run_due().await.unwrap();
     assert_eq!(report.succeeded, 1);
-    assert!(stored_files(&w.t).is_empty());
+    assert!(stored_files(&w.t).await.is_empty());
 
     // Over the quota: refused, nothing kept.
     set_quota(&w.t, &w.admin, 10_000).await;
@@ -565,7 +561,7 @@ async fn identical_content_is_stored_once_and_freed_with_its_last_reference(t: T
         ErrorKind::QuotaExceeded
     );
     assert_eq!(used(&w.t, &w.admin).await, 0);
-    assert!(stored_files(&w.t).is_empty());
+    assert!(stored_files(&w.t).await.is_empty());
     put(
         &w.t,
         &w.ana,
@@ -604,7 +600,7 @@ async fn concurrent_uploads_never_pass_the_quota(t: TestInstance) {
     }
     assert_eq!(accepted.len(), 10);
     assert_eq!(used(&w.t, &w.admin).await, 10_000);
-    assert_eq!(stored_files(&w.t).len(), 10);
+    assert_eq!(stored_files(&w.t).await.len(), 10);
     let mut listed = names(&w.t, &w.ana, Location::MyFiles).await;
     let mut expected: Vec<String> = accepted.iter().map(|i| i.name.clone()).collect();
     listed.sort();
@@ -631,7 +627,7 @@ async fn failures_at_each_step_leave_storage_and_quota_as_before(t: TestInstance
         &content(5000, 9),
     )
     .await;
-    let before_files = stored_files(&w.t);
+    let before_files = stored_files(&w.t).await;
     let before_used = used(&w.t, &w.admin).await;
     for point in [
         "ybira.upload.after_staging",
@@ -649,7 +645,7 @@ async fn failures_at_each_step_leave_storage_and_quota_as_before(t: TestInstance
                 .upload(&w.ana, upload(Location::MyFiles, "new.bin"), body(&bytes))
                 .await;
             assert!(r.is_err(), "{point}");
-            assert_eq!(stored_files(&w.t), before_files, "{point}");
+            assert_eq!(stored_files(&w.t).await, before_files, "{point}");
             assert_eq!(used(&w.t, &w.admin).await, before_used, "{point}");
             assert_eq!(uploads_in_flight(&w.t).await, 0, "{point}");
         }
@@ -658,7 +654,7 @@ async fn failures_at_each_step_leave_storage_and_quota_as_before(t: TestInstance
             .await;
         assert!(r.is_err(), "{point}");
         assert_eq!(uploads_in_flight(&w.t).await, 0, "{point}");
-        assert_eq!(stored_files(&w.t), before_files, "{point}");
+        assert_eq!(stored_files(&w.t).await, before_files, "{point}");
         assert_eq!(used(&w.t, &w.admin).await, before_used, "{point}");
         w.t.taina.faults().clear();
     }
@@ -706,7 +702,7 @@ async fn cancelled_and_crashed_uploads_give_their_reservation_back(t: TestInstan
     for _ in 0..500 {
         if used(&w.t, &w.admin).await == 0
             && uploads_in_flight(&w.t).await == 0
-            && stored_files(&w.t).is_empty()
+            && stored_files(&w.t).await.is_empty()
         {
             break;
         }
@@ -714,7 +710,7 @@ async fn cancelled_and_crashed_uploads_give_their_reservation_back(t: TestInstan
     }
     assert_eq!(used(&w.t, &w.admin).await, 0);
     assert_eq!(uploads_in_flight(&w.t).await, 0);
-    assert!(stored_files(&w.t).is_empty());
+    assert!(stored_files(&w.t).await.is_empty());
 
     // Crashed: the upload's future vanishes without running any cleanup, as in a power cut.
     let y = w.t.taina.ybira();
@@ -735,9 +731,11 @@ async fn cancelled_and_crashed_uploads_give_their_reservation_back(t: TestInstan
     }
     std::mem::forget(crashed);
     assert!(used(&w.t, &w.admin).await > 0);
+    // A staging file is left behind on local storage; in a bucket, an unfinished multipart upload
+    // shows as no object at all (the bucket's lifecycle rule removes its parts).
     assert_eq!(
-        stored_files(&w.t).len(),
-        1,
+        stored_files(&w.t).await.len(),
+        usize::from(w.t.taina.blobs().is_local()),
         "the staged file is left behind"
     );
     // Within the hour it may still be running; after it, upkeep releases it.
@@ -746,7 +744,7 @@ async fn cancelled_and_crashed_uploads_give_their_reservation_back(t: TestInstan
     assert_eq!(y.cleanup().await.unwrap().stale_uploads, 1);
     assert_eq!(used(&w.t, &w.admin).await, 0);
     assert_eq!(uploads_in_flight(&w.t).await, 0);
-    assert!(stored_files(&w.t).is_empty());
+    assert!(stored_files(&w.t).await.is_empty());
 }
 
 async fn spaces_and_shares_decide_who_sees_what(t: TestInstance) {
@@ -1193,7 +1191,7 @@ async fn the_trash_restores_and_purges(t: TestInstance) {
     w.t.taina.jobs().run_due().await.unwrap();
     assert!(y2.trash(&w.ana).await.unwrap().is_empty());
     assert_eq!(used(&w.t, &w.admin).await, 300);
-    assert_eq!(stored_files(&w.t).len(), 1);
+    assert_eq!(stored_files(&w.t).await.len(), 1);
     assert_eq!(
         fetch(&w.t, &w.ana, &keep, None).await.unwrap(),
         content(300, 22)
@@ -1258,7 +1256,7 @@ async fn jobs_survive_restarts_retry_and_record_failures(t: TestInstance) {
     w.t.taina.faults().inject("job.delete_blob");
     let report = w.t.taina.jobs().run_due().await.unwrap();
     assert_eq!(report.retrying, 1);
-    assert_eq!(stored_files(&w.t).len(), 1);
+    assert_eq!(stored_files(&w.t).await.len(), 1);
     assert_eq!(
         w.t.taina.jobs().run_due().await.unwrap().retrying,
         0,
@@ -1282,7 +1280,7 @@ async fn jobs_survive_restarts_retry_and_record_failures(t: TestInstance) {
     let report = t.taina.jobs().run_due().await.unwrap();
     assert!(report.succeeded >= 1);
     assert_eq!(waiting_deletes().await, 0);
-    assert!(stored_files(&t).is_empty());
+    assert!(stored_files(&t).await.is_empty());
     assert_eq!(used(&t, &admin).await, 0);
 
     // A job that keeps failing is given up and kept, with its error, until retried.
@@ -1322,12 +1320,12 @@ async fn jobs_survive_restarts_retry_and_record_failures(t: TestInstance) {
     t.taina.ybira().delete(&ana, &file.id).await.unwrap();
     t.taina.ybira().purge(&ana, &file.id).await.unwrap();
     for _ in 0..500 {
-        if stored_files(&t).is_empty() {
+        if stored_files(&t).await.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(stored_files(&t).is_empty());
+    assert!(stored_files(&t).await.is_empty());
 }
 
 async fn the_integrity_check_finds_and_repairs_problems(t: TestInstance) {
@@ -1375,23 +1373,22 @@ async fn the_integrity_check_finds_and_repairs_problems(t: TestInstance) {
     assert!(clean.is_clean(), "{clean:?}");
     assert_eq!(clean.blobs_checked, 4);
 
+    let stored = stored_files(&w.t).await;
     let path_of = |item: &Item| {
-        stored_files(&w.t)
-            .into_iter()
-            .find(|p| p.to_string_lossy().contains(item.id.as_str()))
+        stored
+            .iter()
+            .find(|p| p.contains(item.id.as_str()))
             .unwrap()
+            .clone()
     };
-    std::fs::remove_file(path_of(&lost)).unwrap();
-    std::fs::write(path_of(&cut), content(10, 41)).unwrap();
+    let blobs = w.t.taina.blobs();
+    blobs.delete(&path_of(&lost)).await.unwrap();
+    blobs.put(&path_of(&cut), content(10, 41)).await.unwrap();
     let mut bytes = content(1000, 42);
     bytes[500] ^= 0xFF;
-    std::fs::write(path_of(&rotten), &bytes).unwrap();
-    let stray_dir = w.t.taina.data_dir().join(format!(
-        "storage/communities/{}/files/2020/01",
-        w.ana.community_id
-    ));
-    std::fs::create_dir_all(&stray_dir).unwrap();
-    std::fs::write(stray_dir.join("stray.bin"), b"nobody's").unwrap();
+    blobs.put(&path_of(&rotten), bytes).await.unwrap();
+    let stray = format!("communities/{}/files/2020/01/stray.bin", w.ana.community_id);
+    blobs.put(&stray, b"nobody's".to_vec()).await.unwrap();
     let mut tx = w.t.taina.db().begin().await.unwrap();
     sqlx::query("UPDATE communities SET storage_used_bytes = 5 WHERE id = $1")
         .bind(w.ana.community_id.as_str())
@@ -1448,8 +1445,8 @@ async fn the_integrity_check_finds_and_repairs_problems(t: TestInstance) {
     assert_eq!(report.hash_mismatches.len(), 1);
     assert!(report.hash_mismatches[0].1.contains(rotten.id.as_str()));
     // Repaired: orphan quarantined, missing content marked, quota corrected.
-    assert!(!stray_dir.join("stray.bin").exists());
-    assert!(w.t.taina.data_dir().join("storage/quarantine").exists());
+    assert!(!blobs.exists(&stray).await.unwrap());
+    assert!(blobs.exists(&format!("quarantine/{stray}")).await.unwrap());
     assert_eq!(used(&w.t, &w.admin).await, 4000);
     assert_eq!(
         kind(y.download(&w.ana, &lost.id, None).await),
@@ -1500,7 +1497,7 @@ async fn the_integrity_check_finds_and_repairs_problems(t: TestInstance) {
     assert_eq!(used(&w.t, &w.admin).await, 4000);
 
     // Bytes restored by hand (from a backup, say) are noticed, and repair makes the file whole.
-    std::fs::remove_file(path_of(&lost)).unwrap();
+    blobs.delete(&path_of(&lost)).await.unwrap();
     let marked = y
         .check_integrity(IntegrityOptions {
             deep: false,
@@ -1513,12 +1510,10 @@ async fn the_integrity_check_finds_and_repairs_problems(t: TestInstance) {
         kind(y.download(&w.ana, &lost.id, None).await),
         ErrorKind::NotFound
     );
-    let blob_path =
-        w.t.taina
-            .data_dir()
-            .join("storage")
-            .join(&marked.missing[0].1);
-    std::fs::write(&blob_path, content(1000, 40)).unwrap();
+    blobs
+        .put(&marked.missing[0].1, content(1000, 40))
+        .await
+        .unwrap();
     let back = y
         .check_integrity(IntegrityOptions {
             deep: false,
@@ -1583,7 +1578,7 @@ async fn a_departing_member_takes_their_private_files(t: TestInstance) {
         .unwrap();
     w.t.taina.jobs().run_due().await.unwrap();
     assert_eq!(used(&w.t, &w.admin).await, 500);
-    assert_eq!(stored_files(&w.t).len(), 1);
+    assert_eq!(stored_files(&w.t).await.len(), 1);
     let kept = y.item(&w.ana, &contribution.id).await.unwrap();
     assert_eq!(kept.owner_id, None);
     assert_eq!(
@@ -1620,7 +1615,7 @@ async fn identical_uploads_at_once_store_one_blob(t: TestInstance) {
     names.sort();
     names.dedup();
     assert_eq!(names.len(), 8, "every upload got its own name: {names:?}");
-    assert_eq!(stored_files(&w.t).len(), 1);
+    assert_eq!(stored_files(&w.t).await.len(), 1);
     assert_eq!(used(&w.t, &w.admin).await, 50_000);
     assert_eq!(uploads_in_flight(&w.t).await, 0);
     let report =
@@ -1662,14 +1657,14 @@ async fn an_upload_idle_past_the_hour_is_cancelled_cleanly(t: TestInstance) {
     drop(tx);
     assert_eq!(kind(task.await.unwrap()), ErrorKind::Conflict);
     for _ in 0..200 {
-        if stored_files(&w.t).is_empty() {
+        if stored_files(&w.t).await.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(used(&w.t, &w.admin).await, 0);
     assert_eq!(uploads_in_flight(&w.t).await, 0);
-    assert!(stored_files(&w.t).is_empty());
+    assert!(stored_files(&w.t).await.is_empty());
     let report =
         w.t.taina
             .ybira()
@@ -1728,6 +1723,7 @@ async fn crossing_moves_never_make_a_cycle(t: TestInstance) {
 }
 
 backend_tests!(
+    storage:
     folders_list_in_order_with_cursors_and_breadcrumbs,
     uploads_stream_to_the_layout_and_download_with_ranges,
     collisions_get_numbers_and_replacing_keeps_versions,

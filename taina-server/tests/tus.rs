@@ -341,13 +341,20 @@ fn fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-/// Staging files of the community's uploads (`communities/{c}/temp`).
-fn staged(t: &TestInstance, actor: &taina::core::Actor) -> usize {
-    let dir = t
+/// Staged uploads of the community (`communities/{c}/temp/{upload}`, without their pieces).
+async fn staged(t: &TestInstance, actor: &taina::core::Actor) -> usize {
+    let objects = t
         .taina
-        .data_dir()
-        .join(format!("storage/communities/{}/temp", actor.community_id));
-    std::fs::read_dir(dir).map_or(0, |d| d.count())
+        .blobs()
+        .list(&format!("communities/{}/temp", actor.community_id))
+        .await
+        .unwrap();
+    objects
+        .iter()
+        .filter(|o| {
+            taina_ybira::layout::area_of(&o.path) == Some(taina_ybira::layout::Area::Staging)
+        })
+        .count()
 }
 
 /// Issue 16 #4: a person's unfinished uploads are capped in number and bytes, refused creations
@@ -421,7 +428,11 @@ async fn resumable_uploads_are_capped_and_expire(t: TestInstance) {
     assert_eq!(no_room.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let body: serde_json::Value = no_room.json().await.unwrap();
     assert_eq!(body["error"]["code"], "quota_exceeded", "{body}");
-    assert_eq!(staged(&t, &actor), 2, "refused creations stage nothing");
+    assert_eq!(
+        staged(&t, &actor).await,
+        2,
+        "refused creations stage nothing"
+    );
     let c = create(
         &client,
         &base,
@@ -430,7 +441,7 @@ async fn resumable_uploads_are_capped_and_expire(t: TestInstance) {
         &meta(&[("filename", "c.bin")]),
     )
     .await;
-    assert_eq!(staged(&t, &actor), 3);
+    assert_eq!(staged(&t, &actor).await, 3);
     assert_eq!(used_bytes(&client, &base, &token).await, before + 1_002_000);
 
     // Half an hour on: an empty piece for `a` (it keeps nothing alive), bytes for `b`.
@@ -451,7 +462,7 @@ async fn resumable_uploads_are_capped_and_expire(t: TestInstance) {
     assert_eq!(report.stale_uploads, 1, "{report:?}");
     assert_eq!(status_of(&client, &c, &token).await, StatusCode::NOT_FOUND);
     assert_eq!(used_bytes(&client, &base, &token).await, before + 1_000_000);
-    assert_eq!(staged(&t, &actor), 1);
+    assert_eq!(staged(&t, &actor).await, 1);
 
     // `b` keeps receiving bytes, but two hours after its creation it is gone all the same.
     t.advance(minutes(25));
@@ -462,7 +473,7 @@ async fn resumable_uploads_are_capped_and_expire(t: TestInstance) {
     assert_eq!(late.status(), StatusCode::NOT_FOUND);
     assert_eq!(status_of(&client, &b, &token).await, StatusCode::NOT_FOUND);
     assert_eq!(used_bytes(&client, &base, &token).await, before);
-    assert_eq!(staged(&t, &actor), 0);
+    assert_eq!(staged(&t, &actor).await, 0);
 
     // Room again.
     let again = create(&client, &base, &token, 10, "").await;
@@ -540,7 +551,7 @@ async fn photo_replacements_through_tus_keep_the_file(t: TestInstance) {
         status_of(&client, &url, &token).await,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(staged(&t, &actor), 0);
+    assert_eq!(staged(&t, &actor).await, 0);
     assert_eq!(used_bytes(&client, &base, &token).await, used);
 
     // Another photo replacing it: the same file and photo, the old content its version.
@@ -576,6 +587,7 @@ async fn photo_replacements_through_tus_keep_the_file(t: TestInstance) {
 }
 
 backend_tests!(
+    storage:
     resumable_uploads,
     resumable_uploads_are_capped_and_expire,
     photo_replacements_through_tus_keep_the_file
