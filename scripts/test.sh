@@ -5,12 +5,14 @@
 # poppler-utils for PDF previews; chromium and chromium-driver for the web app's browser tests),
 # starts a throwaway PostgreSQL
 # cluster (initdb into a temporary directory, on a private port, run as the `postgres` user when
-# invoked as root), installs PostgreSQL with apt if it is missing,
-# runs `cargo test --workspace` with TAINA_TEST_POSTGRES_URL pointing at it, then the mobile SDK's
+# invoked as root), installs PostgreSQL with apt if it is missing, starts an S3 protocol server
+# (scripts/s3-server.sh: moto from PyPI),
+# runs `cargo test --workspace` with TAINA_TEST_POSTGRES_URL and TAINA_TEST_S3_ENDPOINT pointing at
+# them, then the mobile SDK's
 # Python bindings end to end (scripts/test-python-sdk.sh), the runnable examples
 # (scripts/test-examples.sh) and the API contract through schemathesis (scripts/test-contract.sh),
-# and stops the cluster.
-# If PostgreSQL cannot be started it fails with a clear message; it never skips.
+# and stops both servers.
+# If PostgreSQL or the S3 server cannot be started it fails with a clear message; it never skips.
 #
 # Usage: scripts/test.sh [extra cargo test arguments]
 set -euo pipefail
@@ -68,7 +70,9 @@ else
     as_pg() { "$@"; }
 fi
 
+stop_s3() { :; }
 stop_pg() {
+    stop_s3
     as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$PG_DIR"
 }
@@ -83,6 +87,9 @@ as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
 
 export TAINA_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') running for the tests on port $PG_PORT"
+
+# A real S3 protocol server for the object storage tests (exports TAINA_TEST_S3_ENDPOINT).
+. ./scripts/s3-server.sh || die "the S3 server for the object storage tests did not start"
 
 status=0
 cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$PG_DIR/test.log" || status=$?

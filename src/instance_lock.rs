@@ -26,6 +26,9 @@ use crate::Result;
 /// The lock file every process on a SQLite database holds, in the data directory.
 pub const INSTANCE_LOCK: &str = ".taina-instances.lock";
 
+/// The lock file a server on a SQLite database holds alone, in the data directory.
+pub const SERVER_LOCK: &str = ".taina-server.lock";
+
 /// The PostgreSQL advisory lock key every instance holds ("TAINA" in ASCII, as a number).
 pub const ADVISORY_KEY: i64 = 0x5441_494e_41;
 
@@ -204,6 +207,44 @@ async fn keep_shared(url: String, conn: PgConnection) {
                 Err(e) => tracing::warn!(error = %e, "could not take the instance lock again"),
             },
             Err(e) => tracing::warn!(error = %e, "could not reconnect to hold the instance lock"),
+        }
+    }
+}
+
+/// A server's claim on a SQLite database, held for as long as it serves: SQLite is one machine's
+/// database, so a second server on the same file is refused (CLI commands still open the data
+/// beside a running server). On PostgreSQL every instance may serve, and this claims nothing.
+#[derive(Debug)]
+pub struct ServingLock {
+    _file: Option<File>,
+}
+
+impl crate::Taina {
+    /// Claims the right to serve. On SQLite only one server may run on a database file.
+    ///
+    /// # Errors
+    /// `Conflict` when another server already serves this SQLite database.
+    pub fn claim_serving(&self) -> Result<ServingLock> {
+        if self.backend() == crate::Backend::Postgres {
+            return Ok(ServingLock { _file: None });
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(self.data_dir().join(SERVER_LOCK))?;
+        match file.try_lock() {
+            Ok(()) => Ok(ServingLock { _file: Some(file) }),
+            Err(TryLockError::WouldBlock) => Err(taina_core::Error::conflict(
+                "another `taina serve` already serves this SQLite database; several instances \
+                 need PostgreSQL (database_url) and shared storage (storage_url), see docs/SCALING.md",
+            )
+            .into()),
+            Err(TryLockError::Error(e)) => {
+                tracing::warn!(error = %e, "the data directory refuses file locks; a second server on this SQLite database would not be noticed");
+                Ok(ServingLock { _file: None })
+            }
         }
     }
 }

@@ -318,26 +318,6 @@ async fn local_copies_are_bounded_and_removed(s: Store) {
     ));
 }
 
-async fn presigned_urls_read_straight_from_the_store(s: Store) {
-    let b = &s.blobs;
-    let data = content(70_000, 6);
-    let path = "communities/c/files/2026/12/p.bin";
-    b.put(path, data.clone()).await.unwrap();
-    let url = b
-        .presigned_get(path, std::time::Duration::from_secs(60))
-        .await
-        .unwrap();
-    if !s.s3 {
-        assert_eq!(url, None);
-        return;
-    }
-    let url = url.unwrap();
-    assert!(url.contains("X-Amz-Signature="), "{url}");
-    let got = reqwest::get(&url).await.unwrap();
-    assert!(got.status().is_success(), "{}", got.status());
-    assert_eq!(got.bytes().await.unwrap(), data);
-}
-
 macro_rules! store_tests {
     ($($name:ident),+ $(,)?) => {
         mod local {
@@ -366,5 +346,4 @@ store_tests!(
     ranges_are_exact_and_short_blobs_fail,
     resumable_pieces_join_in_order,
     local_copies_are_bounded_and_removed,
-    presigned_urls_read_straight_from_the_store,
 );

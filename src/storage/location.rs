@@ -154,23 +154,19 @@ impl BlobStore {
         if let Some(secret) = &config.storage_secret_access_key {
             builder = builder.with_secret_access_key(secret);
         }
-        let s3 = Arc::new(
+        let bucket_store: Arc<dyn object_store::ObjectStore> = Arc::new(
             builder
                 .build()
                 .map_err(|e| Error::Config(format!("storage_url {url}: {e}")))?,
         );
         let prefix = BlobPath::from(prefix);
-        let bucket_store: Arc<dyn object_store::ObjectStore> = s3.clone();
         let store: Arc<dyn object_store::ObjectStore> = if prefix.as_ref().is_empty() {
             bucket_store
         } else {
-            Arc::new(object_store::prefix::PrefixStore::new(
-                bucket_store,
-                prefix.clone(),
-            ))
+            Arc::new(object_store::prefix::PrefixStore::new(bucket_store, prefix))
         };
         Ok(BlobStore {
-            kind: Kind::S3 { s3, prefix },
+            kind: Kind::S3,
             store,
             url,
         })

@@ -25,14 +25,11 @@ mod staging;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use object_store::aws::AmazonS3;
 use object_store::path::Path as BlobPath;
-use object_store::signer::Signer;
 use object_store::{GetOptions, GetRange, ObjectStore, PutPayload};
 use taina_core::Timestamp;
 use taina_ybira::integrity::StoredObject;
@@ -60,8 +57,8 @@ pub struct BlobStore {
 enum Kind {
     /// A local folder: blobs are files under `root`.
     Local { root: PathBuf },
-    /// An S3-compatible bucket; blob paths go under `prefix`.
-    S3 { s3: Arc<AmazonS3>, prefix: BlobPath },
+    /// An S3-compatible bucket (blob paths under the `storage_url`'s prefix).
+    S3,
 }
 
 impl BlobStore {
@@ -130,7 +127,7 @@ impl BlobStore {
                 }
                 Sink::File(Some(tokio::fs::File::create(&file).await?.into_std().await))
             }
-            Kind::S3 { .. } => Sink::Object(Some(self.writer(path))),
+            Kind::S3 => Sink::Object(Some(self.writer(path))),
         };
         Ok(StagingWriter::new(sink))
     }
@@ -169,7 +166,7 @@ impl BlobStore {
         }
         match &self.kind {
             Kind::Local { root } => read_file_range(root, path, range).await,
-            Kind::S3 { .. } => {
+            Kind::S3 => {
                 let options = GetOptions {
                     range: Some(GetRange::Bounded(range.clone())),
                     ..GetOptions::default()
@@ -178,17 +175,6 @@ impl BlobStore {
                 Ok(exactly(body.into_stream(), range.end - range.start))
             }
         }
-    }
-
-    /// A short-lived URL that reads the blob straight from object storage, for clients to be
-    /// redirected to; `None` on local storage.
-    pub async fn presigned_get(&self, path: &str, valid_for: Duration) -> Result<Option<String>> {
-        let Kind::S3 { s3, prefix } = &self.kind else {
-            return Ok(None);
-        };
-        let full: BlobPath = prefix.parts().chain(BlobPath::from(path).parts()).collect();
-        let url = s3.signed_url(http::Method::GET, &full, valid_for).await?;
-        Ok(Some(url.to_string()))
     }
 
     /// Every object under `prefix`, with its size and modification time.

@@ -126,6 +126,13 @@ async fn serve(config: Config) -> Result<(), Failure> {
     let listen = config.listen;
     let scheme = if config.tls() { "https" } else { "http" };
     let taina = open(config).await?;
+    let _serving = taina.claim_serving().map_err(|e| {
+        Failure::new(
+            failure::Code::Unavailable,
+            format!("cannot serve: {e}"),
+            "stop the other server first, or move to PostgreSQL to run several",
+        )
+    })?;
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
         Failure::new(
             failure::Code::Unavailable,
@@ -137,8 +144,10 @@ async fn serve(config: Config) -> Result<(), Failure> {
         .local_addr()
         .map_err(|e| Failure::io("cannot read the listening address", e))?;
     println!(
-        "Tainá is serving at {scheme}://{addr}/ (data in {})",
-        taina.data_dir().display()
+        "Tainá is serving at {scheme}://{addr}/ (data in {}, {} database, blobs in {})",
+        taina.data_dir().display(),
+        taina.backend().name(),
+        taina.blobs().url()
     );
     let feeds = taina.clone();
     let shutdown = async move {

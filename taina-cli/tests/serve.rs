@@ -241,3 +241,54 @@ fn a_wave_of_sign_ins_leaves_no_hashing_memory_behind() {
         grown / (1024 * 1024)
     );
 }
+
+/// Issue 18: SQLite is one machine's database, so a second server on the same data directory is
+/// refused with a reason; commands beside the running server (fsck here) still work.
+#[test]
+fn a_second_server_on_one_sqlite_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let (mut first, url) = serve_on(&data_dir);
+    let second = Command::new(env!("CARGO_BIN_EXE_taina"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("TAINA_DATA_DIR", &data_dir)
+        .env("TAINA_LOG", "error")
+        .env_remove("TAINA_DATABASE_URL")
+        .env_remove("TAINA_CONFIG")
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        said.contains("another `taina serve` already serves this SQLite database"),
+        "{said}"
+    );
+    assert!(said.contains("PostgreSQL"), "{said}");
+    let fsck = Command::new(env!("CARGO_BIN_EXE_taina"))
+        .arg("fsck")
+        .env("TAINA_DATA_DIR", &data_dir)
+        .env("TAINA_LOG", "error")
+        .env_remove("TAINA_DATABASE_URL")
+        .env_remove("TAINA_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let health = rt.block_on(async {
+        reqwest::get(format!("{url}healthz"))
+            .await
+            .unwrap()
+            .status()
+    });
+    assert!(health.is_success());
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // Once the first is gone (even killed), a server starts again.
+    let (mut again, _) = serve_on(&data_dir);
+    again.kill().unwrap();
+    again.wait().unwrap();
+}
