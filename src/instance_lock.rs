@@ -30,7 +30,7 @@ pub const INSTANCE_LOCK: &str = ".taina-instances.lock";
 pub const SERVER_LOCK: &str = ".taina-server.lock";
 
 /// The PostgreSQL advisory lock key every instance holds ("TAINA" in ASCII, as a number).
-pub const ADVISORY_KEY: i64 = 0x5441_494e_41;
+pub const ADVISORY_KEY: i64 = 0x0054_4149_4e41;
 
 /// How often the PostgreSQL hold is checked (and taken again if its connection broke).
 const CHECK_EVERY: Duration = Duration::from_secs(10);
