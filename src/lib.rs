@@ -79,8 +79,10 @@ pub(crate) struct Inner {
     pub(crate) live: Arc<accounts::LiveSessions>,
     /// The event bus (topics per community, per user and per conversation).
     pub(crate) bus: Arc<dyn bus::Bus>,
-    /// Typing and presence, in memory.
+    /// Typing and this instance's connections, in memory.
     pub(crate) realtime: guara::realtime::RealtimeState,
+    /// This instance's id among the instances sharing the database (random at each open).
+    pub(crate) instance_id: String,
     /// Resumable uploads receiving a piece.
     pub(crate) busy_uploads: ybira::resumable::BusyUploads,
     pub(crate) sessions: SessionPolicy,
@@ -153,6 +155,7 @@ impl Taina {
                 live: Arc::default(),
                 bus,
                 realtime: guara::realtime::RealtimeState::default(),
+                instance_id: random::new_id(taina_core::JobId::from_random).to_string(),
                 busy_uploads: ybira::resumable::BusyUploads::default(),
                 sessions,
                 job_notify,
@@ -177,7 +180,9 @@ impl Taina {
             let _ = taina.inner.recovery.set(report);
             lock.share().await?;
         }
+        guara::presence::register_instance(&taina.inner).await?;
         guara::realtime::start_typing_sweeper(&taina.inner);
+        guara::presence::start_heartbeat(&taina.inner);
         let started = jobs::Workers::start(&taina.inner, workers);
         *taina
             .inner
@@ -264,6 +269,9 @@ impl Taina {
     /// Ends every live feed (each reads its end) and closes database connections.
     pub async fn close(&self) {
         self.end_feeds();
+        if let Err(e) = self.guara().unregister_instance().await {
+            tracing::warn!(error = %e, "could not take this instance out of the presence table");
+        }
         self.inner.db.close().await;
     }
 }

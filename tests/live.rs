@@ -279,6 +279,89 @@ async fn events_cross_instances_on_postgres() {
     b.close().await;
 }
 
+/// Issue 18: presence is shared by the instances. Bia online through B shows online to Ana on A;
+/// a second connection on A and the first one closing keep her online (no false "offline"); when
+/// B dies (its heartbeat stops), A notices within the bound and announces her offline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_crosses_instances_and_a_dead_instance_goes_offline() {
+    use taina::guara::Status;
+    let w = TestInstance::new(Backend::Postgres).await.world().await;
+    let a = w.t.taina.clone();
+    let b = Taina::open_with_clock(w.t.config.clone(), Arc::new(w.t.clock.clone()))
+        .await
+        .unwrap();
+    let group = a
+        .guara()
+        .create_group(&w.ana, "Vizinhos", std::slice::from_ref(&w.bia.user_id))
+        .await
+        .unwrap();
+    let bia_status = |t: Taina| {
+        let ana = w.ana.clone();
+        let bia = w.bia.user_id.clone();
+        async move {
+            let all = t.guara().presence(&ana).await.unwrap();
+            all.into_iter().find(|(u, _)| *u == bia).unwrap().1
+        }
+    };
+    let mut ana_on_a = a.subscribe(&w.ana).await.unwrap();
+    drain(&mut ana_on_a).await;
+    let presence_heard = |heard: Vec<Arc<LiveEvent>>| -> Vec<Status> {
+        heard
+            .iter()
+            .filter_map(|e| match e.as_ref() {
+                LiveEvent::Guara(GuaraEvent::Presence { user_id, status })
+                    if *user_id == w.bia.user_id =>
+                {
+                    Some(*status)
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(bia_status(a.clone()).await, Status::Offline);
+
+    let on_b = b.guara().connect(&w.bia).await.unwrap();
+    assert_eq!(presence_heard(drain(&mut ana_on_a).await), [Status::Online]);
+    assert_eq!(bia_status(a.clone()).await, Status::Online);
+    // Her phone goes idle on B: away everywhere.
+    on_b.set_idle(true).await.unwrap();
+    assert_eq!(presence_heard(drain(&mut ana_on_a).await), [Status::Away]);
+    // Her laptop connects through A, and the phone's connection closes: online throughout.
+    let on_a = a.guara().connect(&w.bia).await.unwrap();
+    assert_eq!(presence_heard(drain(&mut ana_on_a).await), [Status::Online]);
+    on_b.close().await.unwrap();
+    assert_eq!(presence_heard(drain(&mut ana_on_a).await), []);
+    assert_eq!(bia_status(b.clone()).await, Status::Online);
+    on_a.close().await.unwrap();
+    assert_eq!(
+        presence_heard(drain(&mut ana_on_a).await),
+        [Status::Offline]
+    );
+
+    // B dies with Bia connected: it loses its database, so its heartbeat stops.
+    let on_b = b.guara().connect(&w.bia).await.unwrap();
+    assert_eq!(presence_heard(drain(&mut ana_on_a).await), [Status::Online]);
+    b.db().close().await;
+    w.t.advance(Duration::from_secs(20));
+    assert_eq!(
+        a.guara().beat().await.unwrap(),
+        0,
+        "B is late, not yet dead"
+    );
+    assert_eq!(bia_status(a.clone()).await, Status::Online);
+    w.t.advance(Duration::from_secs(15));
+    assert_eq!(a.guara().beat().await.unwrap(), 1, "B is taken for dead");
+    assert_eq!(
+        presence_heard(drain(&mut ana_on_a).await),
+        [Status::Offline]
+    );
+    assert_eq!(bia_status(a.clone()).await, Status::Offline);
+    // Only one instance announces a death: A's next beat finds nothing more to do.
+    assert_eq!(a.guara().beat().await.unwrap(), 0);
+    let _ = group;
+    drop(on_b);
+}
+
 /// Several instances started together on a fresh PostgreSQL database migrate it once (sqlx's
 /// migrator holds an advisory lock) and all come up.
 #[tokio::test]

@@ -18,12 +18,13 @@ use crate::{Error, Result, Taina};
 
 mod conversations;
 mod messages;
+pub(crate) mod presence;
 pub(crate) mod realtime;
 mod search;
 
 pub use conversations::ConversationSummary;
 pub use messages::{HistoryPage, NewMessage, Position};
-pub use realtime::Connection;
+pub use presence::Connection;
 pub(crate) use realtime::PublishTurn;
 pub use search::SearchHit;
 pub use taina_core::event::Topic;

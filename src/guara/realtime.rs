@@ -1,19 +1,19 @@
-//! Realtime: typing indicators and presence (what a [feed](crate::feed::Feed) hears of them).
-//! Typing and presence live in memory only (they mean nothing after a restart).
+//! Realtime: typing indicators (what a [feed](crate::feed::Feed) hears of them), and the state
+//! presence starts from. Typing lives in memory only (it means nothing after a restart); its
+//! events cross instances on the bus. Presence is in [`super::presence`].
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use taina_core::event::Topic;
 use taina_core::{Actor, ConversationId, UserId};
 use taina_guara::conversation::ConversationAction;
 use taina_guara::event::GuaraEvent;
-use taina_guara::presence::{Presence, Status};
+use taina_guara::presence::Presence;
 use taina_guara::typing::{Change, Typing};
 use tracing::instrument;
 
-use super::{Guara, parse_conversation, parse_user};
+use super::{Guara, parse_conversation};
 use crate::{Inner, Result, Taina};
 
 /// How often expired typing indicators are swept.
@@ -30,8 +30,9 @@ pub(crate) type PublishTurn = tokio::sync::OwnedMutexGuard<()>;
 #[derive(Debug)]
 pub(crate) struct RealtimeState {
     typing: Mutex<Typing>,
-    presence: Mutex<Presence>,
-    next_connection: AtomicU64,
+    /// This instance's own connections ([`super::presence`] shares them).
+    pub(crate) presence: Mutex<Presence>,
+    pub(crate) next_connection: AtomicU64,
     publish_turns: Vec<Arc<tokio::sync::Mutex<()>>>,
 }
 
@@ -69,74 +70,6 @@ pub(crate) fn start_typing_sweeper(inner: &Arc<Inner>) {
             Taina { inner }.guara().expire_typing();
         }
     });
-}
-
-/// A live client connection, for presence. Close it (or drop it) when the client goes.
-#[derive(Debug)]
-pub struct Connection {
-    taina: Taina,
-    user: UserId,
-    id: u64,
-    open: bool,
-}
-
-impl Connection {
-    /// The client went idle (`true`) or came back (`false`).
-    pub async fn set_idle(&self, idle: bool) -> Result<()> {
-        let change = {
-            let state = &self.taina.inner.realtime;
-            let mut presence = state.presence.lock().unwrap_or_else(|e| e.into_inner());
-            presence.set_idle(&self.user, self.id, idle)
-        };
-        if let Some(status) = change {
-            self.taina
-                .guara()
-                .announce_presence(&self.user, status)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// The client disconnected.
-    pub async fn close(mut self) -> Result<()> {
-        self.open = false;
-        if let Some(status) = disconnect(&self.taina, &self.user, self.id) {
-            self.taina
-                .guara()
-                .announce_presence(&self.user, status)
-                .await?;
-        }
-        Ok(())
-    }
-}
-
-fn disconnect(taina: &Taina, user: &UserId, id: u64) -> Option<Status> {
-    let mut presence = taina
-        .inner
-        .realtime
-        .presence
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    presence.disconnect(user, id)
-}
-
-impl Drop for Connection {
-    fn drop(&mut self) {
-        if !self.open {
-            return;
-        }
-        if let Some(status) = disconnect(&self.taina, &self.user, self.id)
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
-            let taina = self.taina.clone();
-            let user = self.user.clone();
-            runtime.spawn(async move {
-                if let Err(e) = taina.guara().announce_presence(&user, status).await {
-                    tracing::warn!(error = %e, "could not announce a disconnection");
-                }
-            });
-        }
-    }
 }
 
 impl Guara<'_> {
@@ -252,67 +185,5 @@ impl Guara<'_> {
             .typing
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Registers a live client connection of the actor (online until closed or idle).
-    #[instrument(skip_all, fields(community = %actor.community_id))]
-    pub async fn connect(&self, actor: &Actor) -> Result<Connection> {
-        let state = &self.taina.inner.realtime;
-        let id = state.next_connection.fetch_add(1, Ordering::Relaxed);
-        let change = {
-            let mut presence = state.presence.lock().unwrap_or_else(|e| e.into_inner());
-            presence.connect(&actor.user_id, id)
-        };
-        let connection = Connection {
-            taina: self.taina.clone(),
-            user: actor.user_id.clone(),
-            id,
-            open: true,
-        };
-        if let Some(status) = change {
-            self.announce_presence(&actor.user_id, status).await?;
-        }
-        Ok(connection)
-    }
-
-    /// Tells everyone who shares a conversation with `user` (and their own other devices).
-    async fn announce_presence(&self, user: &UserId, status: Status) -> Result<()> {
-        let event = GuaraEvent::Presence {
-            user_id: user.clone(),
-            status,
-        };
-        self.publish(Topic::User(user.clone()), event.clone());
-        for (conversation, _) in self.memberships(user).await? {
-            self.publish_in(&conversation, event.clone());
-        }
-        Ok(())
-    }
-
-    /// The presence of everyone who shares a conversation with the actor.
-    #[instrument(skip_all, fields(community = %actor.community_id))]
-    pub async fn presence(&self, actor: &Actor) -> Result<Vec<(UserId, Status)>> {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT DISTINCT o.user_id FROM participants p JOIN participants o \
-             ON o.conversation_id = p.conversation_id WHERE p.user_id = $1 AND o.user_id <> $1 \
-             ORDER BY o.user_id",
-        )
-        .bind(actor.user_id.as_str())
-        .fetch_all(self.taina.inner.db.reader())
-        .await?;
-        let presence = self
-            .taina
-            .inner
-            .realtime
-            .presence
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        rows.iter()
-            .map(|(u,)| {
-                let user = parse_user(u)?;
-                let status = presence.status(&user);
-                Ok((user, status))
-            })
-            .collect()
     }
 }

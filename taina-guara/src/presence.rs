@@ -1,11 +1,18 @@
 //! Presence: online, away or offline, from a person's live connections. A connection is online
 //! unless its client said it is idle; a person is online if any connection is, away if all their
 //! connections are idle, offline with none.
+//!
+//! With several instances each knows only its own connections ([`Presence`]); a person's presence
+//! is the best of their status on every live instance ([`Status::best`]). An instance is live while
+//! its heartbeat, every [`INSTANCE_HEARTBEAT`], is at most [`INSTANCE_DEAD_AFTER`] old
+//! ([`live_since`]); the people of one that stopped beating are recomputed without it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
-use taina_core::UserId;
+use taina_core::{Timestamp, UserId};
 
 /// A person's presence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -18,6 +25,51 @@ pub enum Status {
     Away,
     /// No connection.
     Offline,
+}
+
+/// How often an instance says it is alive.
+pub const INSTANCE_HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// How long after its last heartbeat an instance is taken for dead (three heartbeats missed), and
+/// its people's connections with it: the bound on noticing that an instance died.
+pub const INSTANCE_DEAD_AFTER: Duration = Duration::from_secs(30);
+
+/// The oldest heartbeat of a live instance at `now`: instances seen since then are live.
+pub fn live_since(now: Timestamp) -> Timestamp {
+    now.minus(INSTANCE_DEAD_AFTER)
+}
+
+impl Status {
+    /// The best of several statuses (online over away over offline); offline for none.
+    pub fn best(statuses: impl IntoIterator<Item = Status>) -> Status {
+        statuses
+            .into_iter()
+            .min_by_key(|s| match s {
+                Status::Online => 0,
+                Status::Away => 1,
+                Status::Offline => 2,
+            })
+            .unwrap_or(Status::Offline)
+    }
+
+    /// The status as stored (`online`, `away`, `offline`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Online => "online",
+            Status::Away => "away",
+            Status::Offline => "offline",
+        }
+    }
+
+    /// A stored status read back.
+    pub fn parse(text: &str) -> Option<Status> {
+        match text {
+            "online" => Some(Status::Online),
+            "away" => Some(Status::Away),
+            "offline" => Some(Status::Offline),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -69,6 +121,14 @@ impl Presence {
         (after != before).then_some(after)
     }
 
+    /// Everyone connected, with their status.
+    pub fn statuses(&self) -> Vec<(UserId, Status)> {
+        self.users
+            .iter()
+            .map(|(user, c)| (user.clone(), c.status()))
+            .collect()
+    }
+
     /// Connection `id` of `user` opened (active).
     pub fn connect(&mut self, user: &UserId, id: u64) -> Option<Status> {
         self.change(user, |c| {
@@ -107,6 +167,22 @@ impl Presence {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_best_status_wins_and_dead_instances_are_told_apart() {
+        use Status::*;
+        assert_eq!(Status::best([Offline, Away, Online]), Online);
+        assert_eq!(Status::best([Away, Offline]), Away);
+        assert_eq!(Status::best([]), Offline);
+        for s in [Online, Away, Offline] {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Status::parse("busy"), None);
+        let seen = Timestamp::from_millis(1_000_000);
+        assert!(seen >= live_since(seen.plus(INSTANCE_DEAD_AFTER)));
+        assert!(seen < live_since(seen.plus(INSTANCE_DEAD_AFTER + Duration::from_millis(1))));
+        assert!(INSTANCE_DEAD_AFTER >= INSTANCE_HEARTBEAT * 3);
+    }
 
     fn user(n: u8) -> UserId {
         UserId::from_random([n; 21])
