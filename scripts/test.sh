@@ -2,7 +2,8 @@
 # Runs every test of the workspace against SQLite and against a real PostgreSQL.
 #
 # It installs the system packages it needs when missing (scripts/deps.sh: libheif-dev for HEIC,
-# poppler-utils for PDF previews; chromium and chromium-driver for the web app's browser tests),
+# poppler-utils for PDF previews; chromium and chromium-driver for the web app's browser tests;
+# nginx-light for the two-instance test),
 # starts a throwaway PostgreSQL
 # cluster (initdb into a temporary directory, on a private port, run as the `postgres` user when
 # invoked as root), installs PostgreSQL with apt if it is missing, starts an S3 protocol server
@@ -57,6 +58,21 @@ if ! command -v chromedriver >/dev/null 2>&1 || ! [ -x /usr/bin/chromium ] \
             || die "could not install chromium and chromium-driver with apt-get"
     else
         die "the web app's tests need Chromium and chromedriver (e.g. apt-get install chromium chromium-driver)"
+    fi
+fi
+
+# The two-instance test puts nginx in front of two servers.
+if ! command -v nginx >/dev/null 2>&1 && ! [ -x /usr/sbin/nginx ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "nginx is not installed; installing nginx-light with apt-get..."
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq nginx-light >/dev/null 2>&1 \
+            || { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; } \
+            || die "could not install nginx-light with apt-get"
+        # Only the test's own nginx runs; the package's service is not wanted.
+        (systemctl disable --now nginx || service nginx stop) >/dev/null 2>&1 || true
+    else
+        die "the two-instance test needs nginx (e.g. apt-get install nginx-light)"
     fi
 fi
 
