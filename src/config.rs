@@ -171,10 +171,7 @@ impl Config {
     /// Loads settings: defaults, then the TOML file at `file` (or at `TAINA_CONFIG`, or `taina.toml`
     /// when it exists), then `TAINA_*` environment variables.
     pub fn load(file: Option<&Path>) -> Result<Config, Error> {
-        let file = file
-            .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os("TAINA_CONFIG").map(PathBuf::from))
-            .or_else(|| Some(PathBuf::from("taina.toml")).filter(|p| p.exists()));
+        let file = Config::file(file);
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
             if !file.exists() {
@@ -191,6 +188,15 @@ impl Config {
             .map_err(|e| Error::Config(e.to_string()))?;
         config.check()?;
         Ok(config)
+    }
+
+    /// The configuration file [`Config::load`] reads: `explicit`, else `TAINA_CONFIG`, else
+    /// `taina.toml` when it exists; `None` when there is none.
+    pub fn file(explicit: Option<&Path>) -> Option<PathBuf> {
+        explicit
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("TAINA_CONFIG").map(PathBuf::from))
+            .or_else(|| Some(PathBuf::from("taina.toml")).filter(|p| p.exists()))
     }
 
     /// Refuses settings that cannot work together.

@@ -19,6 +19,7 @@
 
 mod local_copy;
 mod location;
+mod migrate;
 mod object_writer;
 mod pieces;
 mod staging;
@@ -36,6 +37,7 @@ use taina_ybira::integrity::StoredObject;
 
 pub use local_copy::LocalCopy;
 pub use location::{STORAGE_URL_MAX_CHARS, StorageLocation};
+pub use migrate::StorageCopied;
 pub use object_writer::{ObjectWriter, PART_BYTES, PARTS_IN_FLIGHT};
 pub use pieces::{PieceWriter, Sealed};
 use staging::Sink;

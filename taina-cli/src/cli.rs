@@ -72,6 +72,9 @@ pub enum Command {
     /// Thumbnails.
     #[command(subcommand)]
     Thumbnails(Thumbnails),
+    /// Where blobs live.
+    #[command(subcommand)]
+    Storage(Storage),
     /// Bulk import of a folder tree (a phone dump, an old NAS), with dedup; run it again to resume.
     #[command(subcommand)]
     Import(Import),
@@ -92,6 +95,33 @@ pub enum Command {
     },
     /// Prints the man page (roff).
     Man,
+}
+
+/// `taina storage`.
+#[derive(Debug, Subcommand)]
+pub enum Storage {
+    /// Copies every stored file, preview and quarantined file to another store, each checked by
+    /// its SHA-256 and read back; safe while servers run, and run again it copies only what is
+    /// missing. When no other process has the data open it then switches the configuration file
+    /// to the new store (the old one is left as it was).
+    Migrate(MigrateStorage),
+}
+
+/// `taina storage migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateStorage {
+    /// The new store: `s3://bucket/prefix`, or `file:///absolute/path` for a local folder.
+    #[arg(long)]
+    pub to: String,
+    /// Object storage: the endpoint of a store other than AWS (e.g. http://127.0.0.1:9000).
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// Object storage: the region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Object storage: virtual-host style addressing instead of path style.
+    #[arg(long)]
+    pub virtual_hosted: bool,
 }
 
 /// `taina admin`.

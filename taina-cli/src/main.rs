@@ -12,6 +12,7 @@ mod failure;
 mod output;
 mod progress;
 mod secret;
+mod storage;
 mod tui;
 
 use std::process::ExitCode;
@@ -50,6 +51,7 @@ async fn command() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let mut config = Config::load(cli.config.as_deref()).map_err(Failure::config)?;
+    let config_file = Config::file(cli.config.as_deref());
     if config.decoder.is_none() {
         // This program is its own image decoder (see `main`).
         config.decoder = std::env::current_exe().ok();
@@ -95,6 +97,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     data::regenerate(&taina, community, all, photo_id.as_deref(), &out).await
                 }
                 Command::Import(import) => data::import(&taina, community, import, &out).await,
+                Command::Storage(cli::Storage::Migrate(to)) => {
+                    storage::migrate(&taina, config_file.as_deref(), to, &out).await
+                }
                 Command::Export { dest, user } => {
                     data::export(&taina, community, &dest, user.as_deref(), &out).await
                 }

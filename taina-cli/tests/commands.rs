@@ -617,8 +617,152 @@ async fn thumbnails_export_completions_and_man(t: TestInstance) {
     assert!(out.contains(".TH") && out.contains("backup"), "man page");
 }
 
+/// Issue 18: `taina storage migrate` moves a populated community's blobs to object storage and
+/// back, verified; while another process has the data open it copies without switching, and run
+/// again it copies nothing twice and switches the configuration file (keeping its comments).
+async fn storage_migrates_to_s3_and_back(t: TestInstance) {
+    let admin = t.actor(&t.setup().await).await;
+    let mut contents = Vec::new();
+    for n in 0..6u8 {
+        let bytes: Vec<u8> = (0..(40_000 + usize::from(n) * 9_000))
+            .map(|i| (i as u8).wrapping_mul(n + 3))
+            .collect();
+        upload(&t, &admin, &format!("f{n}.bin"), bytes.clone()).await;
+        contents.push((format!("f{n}.bin"), bytes));
+    }
+    let photo = std::fs::read(fixtures().join("jolla.jpg")).unwrap();
+    upload(&t, &admin, "jolla.jpg", photo.clone()).await;
+    contents.push(("jolla.jpg".into(), photo));
+    t.taina.jobs().run_due().await.unwrap();
+    let objects = t.taina.blobs().list("communities").await.unwrap().len();
+    assert!(objects >= 10, "files and thumbnails: {objects}");
+
+    // The configuration file an operator keeps (credentials of the S3 server included).
+    let mut s3 = taina::Config::with_data_dir(&t.config.data_dir);
+    taina::testing::use_test_bucket(&mut s3);
+    let file = t.dir.path().join("taina.toml");
+    let mut text = format!(
+        "# Our community's server.\ndata_dir = {:?}\nstorage_access_key_id = {:?}\n\
+         storage_secret_access_key = {:?}\n",
+        t.config.data_dir.display().to_string(),
+        s3.storage_access_key_id.clone().unwrap(),
+        s3.storage_secret_access_key.clone().unwrap(),
+    );
+    if let Some(url) = &t.config.database_url {
+        text.push_str(&format!("database_url = {url:?}\n"));
+    }
+    std::fs::write(&file, text).unwrap();
+    let migrate = |to: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_taina"));
+        cmd.env_remove("TAINA_CONFIG")
+            .env_remove("TAINA_DATA_DIR")
+            .env_remove("TAINA_DATABASE_URL")
+            .env("TAINA_LOG", "error")
+            .arg("--config")
+            .arg(&file)
+            .args(["storage", "migrate", "--to", to])
+            .args(["--endpoint", s3.storage_endpoint.as_deref().unwrap()])
+            .args(["--region", "us-east-1"]);
+        cmd
+    };
+    let to_s3 = s3.storage_url.clone().unwrap();
+
+    // Each run prints what it copied, then what it did with the configuration.
+    let docs = |cmd: &mut Command| -> (Value, Value) {
+        let (code, out, err) = run(cmd.arg("--json"));
+        assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
+        let mut values = serde_json::Deserializer::from_str(&out).into_iter::<Value>();
+        (
+            values.next().unwrap().unwrap(),
+            values.next().unwrap().unwrap(),
+        )
+    };
+    // The instance of this test is still open (as a running server would be): copied, not switched.
+    let (copied, done) = docs(&mut migrate(&to_s3));
+    assert_eq!(copied["objects"], objects);
+    assert_eq!(copied["copied"], objects);
+    assert_eq!(done["switched"], false);
+    let config = t.config.clone();
+    t.taina.close().await;
+    drop(t.taina);
+
+    // Alone now: nothing copied twice, and the file switched.
+    let (copied, done) = docs(&mut migrate(&to_s3));
+    assert_eq!(
+        (&copied["copied"], &copied["already_there"]),
+        (&0.into(), &objects.into())
+    );
+    assert_eq!(done["switched"], true);
+    let kept = std::fs::read_to_string(&file).unwrap();
+    assert!(kept.starts_with("# Our community's server."), "{kept}");
+    assert!(kept.contains(&format!("storage_url = {to_s3:?}")), "{kept}");
+    let check = |config: taina::Config| {
+        let contents = contents.clone();
+        async move {
+            let taina = taina::Taina::open(config).await.unwrap();
+            let report = taina
+                .ybira()
+                .check_integrity(taina::ybira::IntegrityOptions {
+                    deep: true,
+                    repair: false,
+                })
+                .await
+                .unwrap();
+            assert!(report.is_clean(), "{report:?}");
+            assert_eq!(
+                taina.blobs().list("communities").await.unwrap().len(),
+                objects
+            );
+            let admin = taina.operator().acting_admin(None).await.unwrap();
+            let listed = taina
+                .ybira()
+                .list(&admin, &Location::MyFiles, None, Some(100))
+                .await
+                .unwrap();
+            for (name, bytes) in contents {
+                let item = listed.items.iter().find(|i| i.name == name).unwrap();
+                let mut body = taina
+                    .ybira()
+                    .download(&admin, &item.id, None)
+                    .await
+                    .unwrap()
+                    .body;
+                let mut got = Vec::new();
+                while let Some(chunk) = futures::StreamExt::next(&mut body).await {
+                    got.extend_from_slice(&chunk.unwrap());
+                }
+                assert!(got == bytes, "{name} is whole");
+            }
+            let url = taina.blobs().url().to_owned();
+            taina.close().await;
+            url
+        }
+    };
+    let mut on_s3 = taina::Config::load(Some(&file)).unwrap();
+    on_s3.job_workers = 0;
+    assert_eq!(check(on_s3).await, to_s3);
+
+    // And back to a folder, which needs no endpoint (the S3 settings go from the file).
+    let back = format!(
+        "file://{}",
+        config.data_dir.parent().unwrap().join("blobs").display()
+    );
+    let (code, out, err) = run(&mut migrate(&back));
+    assert_eq!(code, 0, "{out}{err}");
+    let kept = std::fs::read_to_string(&file).unwrap();
+    assert!(!kept.contains("storage_endpoint"), "{kept}");
+    let mut local = taina::Config::load(Some(&file)).unwrap();
+    local.job_workers = 0;
+    assert_eq!(check(local).await, back);
+    // The same store again is refused.
+    let (code, _, err) = run(&mut migrate(&back));
+    assert_eq!(code, 5, "{err}");
+    assert!(err.contains("already in"), "{err}");
+}
+
 backend_tests!(
     admin_commands,
+    storage_migrates_to_s3_and_back,
     fsck_reports_and_repairs,
     backup_while_uploading_then_restore,
     imports_twice_store_nothing_new,
