@@ -24,6 +24,7 @@ pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod db_copy;
 pub mod decoder;
 pub mod error;
 #[cfg(feature = "testing")]

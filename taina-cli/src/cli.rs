@@ -75,6 +75,9 @@ pub enum Command {
     /// Where blobs live.
     #[command(subcommand)]
     Storage(Storage),
+    /// The database.
+    #[command(subcommand)]
+    Db(Db),
     /// Bulk import of a folder tree (a phone dump, an old NAS), with dedup; run it again to resume.
     #[command(subcommand)]
     Import(Import),
@@ -105,6 +108,19 @@ pub enum Storage {
     /// missing. When no other process has the data open it then switches the configuration file
     /// to the new store (the old one is left as it was).
     Migrate(MigrateStorage),
+}
+
+/// `taina db`.
+#[derive(Debug, Subcommand)]
+pub enum Db {
+    /// Copies a SQLite community into an empty PostgreSQL database (every table, the search
+    /// index and sequences), verifies each table's row count and checksum, then switches the
+    /// configuration file to it. Stop the server first.
+    Migrate {
+        /// The empty PostgreSQL database: `postgres://user:password@host/database`.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 /// `taina storage migrate`.

@@ -8,11 +8,13 @@
 mod admin;
 mod cli;
 mod data;
+mod database;
 mod failure;
 mod output;
 mod progress;
 mod secret;
 mod storage;
+mod switch;
 mod tui;
 
 use std::process::ExitCode;
@@ -97,6 +99,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     data::regenerate(&taina, community, all, photo_id.as_deref(), &out).await
                 }
                 Command::Import(import) => data::import(&taina, community, import, &out).await,
+                Command::Db(cli::Db::Migrate { to }) => {
+                    database::migrate(&taina, config_file.as_deref(), &to, &out).await
+                }
                 Command::Storage(cli::Storage::Migrate(to)) => {
                     storage::migrate(&taina, config_file.as_deref(), to, &out).await
                 }

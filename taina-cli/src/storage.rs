@@ -11,6 +11,7 @@ use crate::cli::MigrateStorage;
 use crate::failure::{Code, Failure};
 use crate::output::{Output, bytes, table};
 use crate::progress::Bar;
+use crate::switch;
 
 /// Copies every blob to the store `to` names and, when no other process has the data open,
 /// points the configuration file at it.
@@ -89,42 +90,12 @@ pub async fn migrate(
         return Ok(ExitCode::SUCCESS);
     }
     let settings = settings_for(&target, object_storage);
-    let overridden: Vec<&str> = settings
-        .iter()
-        .map(|(key, _)| *key)
-        .filter(|key| std::env::var_os(format!("TAINA_{}", key.to_uppercase())).is_some())
-        .collect();
-    match config_file {
-        Some(file) if overridden.is_empty() => {
-            switch(file, &settings)?;
-            out.done(
-                &format!(
-                    "Switched: {} now keeps the blobs in {}. The old store is left as it was; \
-                     remove it once the community runs well on the new one.",
-                    file.display(),
-                    store.url()
-                ),
-                &json!({"switched": true, "file": file, "storage_url": to.to}),
-            )?;
-        }
-        _ => {
-            let lines: Vec<String> = settings
-                .iter()
-                .map(|(key, value)| match value {
-                    Some(value) => format!("TAINA_{}={value}", key.to_uppercase()),
-                    None => format!("(unset TAINA_{})", key.to_uppercase()),
-                })
-                .collect();
-            out.done(
-                &format!(
-                    "Copied and verified. The storage is set by the environment (or there is no \
-                     configuration file): set\n  {}\nbefore starting the server.",
-                    lines.join("\n  ")
-                ),
-                &json!({"switched": false, "settings": lines}),
-            )?;
-        }
-    }
+    let done = format!(
+        "now keeps the blobs in {}. The old store is left as it was; remove it once the \
+         community runs well on the new one.",
+        store.url()
+    );
+    switch::point_at(config_file, &settings, &done, out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -140,32 +111,4 @@ fn settings_for(target: &Config, object_storage: bool) -> Vec<(&'static str, Opt
             (object_storage && target.storage_virtual_hosted).then(|| "true".to_owned()),
         ),
     ]
-}
-
-/// Writes the settings into the TOML file (comments and everything else kept), through a
-/// temporary file and a rename.
-fn switch(file: &Path, settings: &[(&'static str, Option<String>)]) -> Result<(), Failure> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| Failure::io(&format!("cannot read {}", file.display()), e))?;
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| {
-        Failure::new(
-            Code::Invalid,
-            format!("{} is not valid TOML: {e}", file.display()),
-            "",
-        )
-    })?;
-    for (key, value) in settings {
-        match (value, *key) {
-            (Some(v), "storage_virtual_hosted") => doc[key] = toml_edit::value(v == "true"),
-            (Some(v), _) => doc[key] = toml_edit::value(v.as_str()),
-            (None, _) => {
-                doc.remove(key);
-            }
-        }
-    }
-    let partial = file.with_extension("toml.partial");
-    std::fs::write(&partial, doc.to_string())
-        .map_err(|e| Failure::io(&format!("cannot write {}", partial.display()), e))?;
-    std::fs::rename(&partial, file)
-        .map_err(|e| Failure::io(&format!("cannot replace {}", file.display()), e))
 }

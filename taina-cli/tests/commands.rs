@@ -769,6 +769,183 @@ backend_tests!(
     thumbnails_export_completions_and_man
 );
 
+/// Issue 18: `taina db migrate` moves a SQLite community to PostgreSQL: refused while a server has
+/// the data open and into a database that is not empty; then every table copied and verified, the
+/// configuration switched, and the community works there (sign-in, folders, files, history,
+/// search, new messages after the copied ones).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_migrates_from_sqlite_to_postgres() {
+    use taina::guara::NewMessage;
+    let w = TestInstance::new(taina::Backend::Sqlite)
+        .await
+        .world()
+        .await;
+    let y = w.t.taina.ybira();
+    let top = y
+        .create_folder(&w.ana, &Location::MyFiles, "Viagens")
+        .await
+        .unwrap();
+    let inner = y
+        .create_folder(&w.ana, &Location::Folder(top.id.clone()), "2026")
+        .await
+        .unwrap();
+    let deepest = y
+        .create_folder(&w.ana, &Location::Folder(inner.id.clone()), "Praia")
+        .await
+        .unwrap();
+    for n in 0..5u8 {
+        upload(
+            &w.t,
+            &w.ana,
+            &format!("nota {n}.txt"),
+            vec![b'a' + n; 1000 + usize::from(n)],
+        )
+        .await;
+    }
+    let photo = std::fs::read(fixtures().join("jolla.jpg")).unwrap();
+    upload(&w.t, &w.ana, "jolla.jpg", photo).await;
+    w.t.taina.jobs().run_due().await.unwrap();
+    let g = w.t.taina.guara();
+    let group = g
+        .create_group(&w.ana, "Família", std::slice::from_ref(&w.bia.user_id))
+        .await
+        .unwrap();
+    let say = |text: &str| NewMessage {
+        text: text.into(),
+        ..NewMessage::default()
+    };
+    let mut last = None;
+    for text in ["bom dia", "ação de graças amanhã", "levo a sobremesa"] {
+        last = Some(g.send(&w.ana, &group.id, say(text)).await.unwrap());
+    }
+    let last = last.unwrap();
+    g.react(&w.bia, &last.id, "❤️").await.unwrap();
+    g.mark_read(&w.bia, &group.id, last.seq).await.unwrap();
+
+    let file = w.t.dir.path().join("taina.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "# The server at home.\ndata_dir = {:?}\n",
+            w.t.config.data_dir.display().to_string()
+        ),
+    )
+    .unwrap();
+    let migrate = |to: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_taina"));
+        cmd.env_remove("TAINA_CONFIG")
+            .env_remove("TAINA_DATA_DIR")
+            .env_remove("TAINA_DATABASE_URL")
+            .env("TAINA_LOG", "error")
+            .arg("--config")
+            .arg(&file)
+            .args(["db", "migrate", "--to", to]);
+        cmd
+    };
+    let target = taina::testing::fresh_postgres_database().await;
+    // The instance of this test is open, as a running server would be: refused.
+    let (code, _, err) = run(&mut migrate(&target));
+    assert_eq!(code, 5, "{err}");
+    assert!(err.contains("stop it first"), "{err}");
+    w.t.taina.close().await;
+    drop(w.t.taina);
+    // A database that holds something is refused.
+    let busy = taina::testing::fresh_postgres_database().await;
+    let pool = sqlx::PgPool::connect(&busy).await.unwrap();
+    sqlx::query("CREATE TABLE public.notes (id TEXT)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let (code, _, err) = run(&mut migrate(&busy));
+    assert_eq!(code, 5, "{err}");
+    assert!(err.contains("not empty"), "{err}");
+
+    let (code, out, err) = run(migrate(&target).arg("--json"));
+    assert_eq!(code, 0, "{out}{err}");
+    let mut docs = serde_json::Deserializer::from_str(&out).into_iter::<Value>();
+    let copied = docs.next().unwrap().unwrap();
+    let done = docs.next().unwrap().unwrap();
+    assert_eq!(done["switched"], true);
+    let rows = |table: &str| {
+        copied["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == table)
+            .unwrap_or_else(|| panic!("{table} in {copied}"))["rows"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(rows("users"), 4);
+    assert!(rows("items") >= 9, "{copied}");
+    assert_eq!(rows("reactions"), 1);
+    assert!(rows("messages") >= 3);
+    let kept = std::fs::read_to_string(&file).unwrap();
+    assert!(kept.starts_with("# The server at home."), "{kept}");
+
+    let mut config = taina::Config::load(Some(&file)).unwrap();
+    config.job_workers = 0;
+    let moved = taina::Taina::open(config).await.unwrap();
+    assert_eq!(moved.backend(), taina::Backend::Postgres);
+    let signed_in = moved
+        .accounts()
+        .login(taina::accounts::LoginRequest {
+            email: "ana@example.org".into(),
+            password: PASSWORD.into(),
+            community: None,
+            user_agent: None,
+            client_key: None,
+        })
+        .await
+        .unwrap();
+    let ana = moved
+        .accounts()
+        .authenticate(&signed_in.token)
+        .await
+        .unwrap();
+    let report = moved
+        .ybira()
+        .check_integrity(taina::ybira::IntegrityOptions {
+            deep: true,
+            repair: false,
+        })
+        .await
+        .unwrap();
+    assert!(report.is_clean(), "{report:?}");
+    let inside = moved
+        .ybira()
+        .list(&ana, &Location::Folder(inner.id.clone()), None, Some(10))
+        .await
+        .unwrap();
+    assert_eq!(inside.items.len(), 1);
+    assert_eq!(inside.items[0].id, deepest.id);
+    let history = moved
+        .guara()
+        .history(&ana, &group.id, taina::guara::Position::Latest, Some(50))
+        .await
+        .unwrap();
+    assert!(
+        history
+            .messages
+            .iter()
+            .any(|m| m.id == last.id && m.reactions.len() == 1)
+    );
+    let found = moved.guara().search(&ana, "sobremesa").await.unwrap();
+    assert_eq!(
+        found.len(),
+        1,
+        "the search index is PostgreSQL's own: {found:?}"
+    );
+    let next = moved
+        .guara()
+        .send(&ana, &group.id, say("cheguei"))
+        .await
+        .unwrap();
+    assert_eq!(next.seq, last.seq + 1);
+    moved.close().await;
+}
+
 /// Issue 16 #14: the installed `taina` is its own image decoder (the server runs it as a child
 /// process under limits): a photo on its input, the previews on its output; and it runs
 /// `pdftoppm` with the limits set.
