@@ -48,6 +48,10 @@ pub struct Config {
     /// prefers) instead of `https://host/bucket/` (path style, the default, which every
     /// S3-compatible store takes). `TAINA_STORAGE_VIRTUAL_HOSTED`.
     pub storage_virtual_hosted: bool,
+    /// How long a stopping server (`SIGTERM`) waits for requests in flight (an upload, a download)
+    /// to finish before it stops anyway (`30` seconds; cut-off uploads leave nothing behind).
+    /// `TAINA_SHUTDOWN_GRACE_SECS`.
+    pub shutdown_grace_secs: u64,
     /// Where the server listens (`127.0.0.1:8080`). `TAINA_LISTEN`.
     pub listen: SocketAddr,
     /// The URL people use to reach this instance (for invite links), e.g. `https://home.example.org`.
@@ -137,6 +141,7 @@ impl Default for Config {
             storage_access_key_id: None,
             storage_secret_access_key: None,
             storage_virtual_hosted: false,
+            shutdown_grace_secs: 30,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
@@ -373,6 +378,7 @@ impl fmt::Debug for Config {
                 &self.storage_secret_access_key.as_ref().map(|_| "***"),
             )
             .field("storage_virtual_hosted", &self.storage_virtual_hosted)
+            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
             .field("max_upload_bytes", &self.max_upload_bytes)

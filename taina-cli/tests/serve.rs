@@ -292,3 +292,62 @@ fn a_second_server_on_one_sqlite_database_is_refused() {
     again.kill().unwrap();
     again.wait().unwrap();
 }
+
+/// Issue 18: a stopping server (SIGTERM) gives requests in flight `shutdown_grace_secs` to finish,
+/// then stops anyway: a client that never finishes its request cannot hold a restart up.
+#[test]
+fn a_request_that_never_ends_does_not_hold_the_shutdown() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_taina"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("TAINA_DATA_DIR", dir.path().join("data"))
+        .env("TAINA_LOG", "error")
+        .env("TAINA_SHUTDOWN_GRACE_SECS", "2")
+        .env_remove("TAINA_DATABASE_URL")
+        .env_remove("TAINA_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    // A request whose body never comes whole.
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    slow.write_all(
+        b"POST /api/v1/setup HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+          Content-Length: 1000\r\n\r\n{\"community_name\"",
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let asked = std::time::Instant::now();
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let mut exited = None;
+    while asked.elapsed() < std::time::Duration::from_secs(20) {
+        if let Some(status) = child.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let Some(status) = exited else {
+        child.kill().unwrap();
+        panic!("the server did not stop within 20 s of SIGTERM");
+    };
+    assert!(status.success(), "{status}");
+    // It waited for the request first (the grace), rather than cutting it at once.
+    assert!(asked.elapsed() >= std::time::Duration::from_secs(2));
+    drop(slow);
+}

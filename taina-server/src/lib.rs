@@ -199,7 +199,8 @@ const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
 /// HTTPS, and this server cannot know.
 const HSTS: &str = "max-age=31536000";
 
-/// Serves `taina` on `listener` until `shutdown` resolves, then finishes in-flight requests.
+/// Serves `taina` on `listener` until `shutdown` resolves, then finishes in-flight requests (for
+/// `shutdown_grace_secs` at most).
 /// Upgraded sockets outlive it: the instance's owner ends them with [`Taina::end_feeds`] when the
 /// instance stops (each closes with 1012, "service restart": reconnect).
 /// With `tls_cert` and `tls_key` configured it speaks HTTPS (rustls), otherwise plain HTTP.
@@ -213,17 +214,43 @@ pub async fn serve(
     for warning in client::startup_warnings(config, listener.local_addr()?) {
         tracing::warn!("{warning}");
     }
-    match (&config.tls_cert, &config.tls_key) {
-        (Some(cert), Some(key)) => {
-            let tls = tls::load_config(cert, key).map_err(std::io::Error::other)?;
-            axum::serve(tls::TlsListener::new(listener, tls)?, app)
-                .with_graceful_shutdown(shutdown)
-                .await
+    // Once asked to stop, requests in flight get `shutdown_grace_secs` to finish.
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stopping.send(());
+    };
+    let grace = std::time::Duration::from_secs(config.shutdown_grace_secs);
+    let deadline = async move {
+        if stopped.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
         }
-        _ => {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
+    };
+    let serving = async {
+        match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => {
+                let tls = tls::load_config(cert, key).map_err(std::io::Error::other)?;
+                axum::serve(tls::TlsListener::new(listener, tls)?, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            _ => {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+        }
+    };
+    tokio::select! {
+        served = serving => served,
+        () = deadline => {
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "requests still in flight when the shutdown grace ran out; stopping anyway"
+            );
+            Ok(())
         }
     }
 }
