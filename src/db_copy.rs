@@ -159,16 +159,31 @@ impl Taina {
     }
 }
 
+/// Refuses a target that holds anything: tables that are not Tainá's, or any row in Tainá's (a
+/// target migrated by an earlier copy that failed, and so rolled back, is empty and taken).
 async fn refuse_non_empty(url: &str) -> Result<()> {
     let mut conn = sqlx::postgres::PgConnection::connect(url).await?;
-    let (tables,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ANY($1)",
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_schema::text, table_name::text FROM information_schema.tables \
+         WHERE table_schema = ANY($1)",
     )
     .bind(SCHEMAS.to_vec())
-    .fetch_one(&mut conn)
+    .fetch_all(&mut conn)
     .await?;
+    let ours = tables.iter().any(|(_, name)| name == "_sqlx_migrations");
+    let mut holds_something = !tables.is_empty() && !ours;
+    if ours {
+        for (schema, name) in tables.iter().filter(|(_, n)| n != "_sqlx_migrations") {
+            let (rows,): (i64,) = sqlx::query_as(&format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM {schema}.{name} LIMIT 1) r"
+            ))
+            .fetch_one(&mut conn)
+            .await?;
+            holds_something |= rows > 0;
+        }
+    }
     conn.close().await?;
-    if tables > 0 {
+    if holds_something {
         return Err(taina_core::Error::conflict(
             "the target database is not empty; copy into an empty one",
         )

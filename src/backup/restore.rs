@@ -13,7 +13,7 @@ use super::manifest::{Entry, MANIFEST, Manifest, read_manifest};
 use super::snapshot::pg_tool;
 use super::{RestoreReport, invalid};
 use crate::progress::Progress;
-use crate::storage::BlobStore;
+use crate::storage::{BlobStore, StorageLocation};
 use crate::{Config, Error, Result, Taina};
 
 /// Restores the backup in `source` into the empty data directory (and, for PostgreSQL, the empty
@@ -72,11 +72,21 @@ async fn check_empty(config: &Config, postgres: bool) -> Result<PathBuf> {
         )
         .into());
     }
-    let blobs = BlobStore::open(config, &config.data_dir)?;
-    if !blobs.list("").await?.is_empty() {
+    // Looked at without creating anything: a refused restore leaves no trace.
+    let (stored, url) = match StorageLocation::parse(config.storage_url.as_deref())? {
+        StorageLocation::DataDir => {
+            let dir = config.data_dir.join("storage");
+            (has_files(&dir), dir.display().to_string())
+        }
+        StorageLocation::Folder(dir) => (has_files(&dir), dir.display().to_string()),
+        StorageLocation::S3 { .. } => {
+            let blobs = BlobStore::open(config, &config.data_dir)?;
+            (!blobs.list("").await?.is_empty(), blobs.url().to_owned())
+        }
+    };
+    if stored {
         return Err(taina_core::Error::conflict(format!(
-            "the storage ({}) is not empty; restore into an empty one",
-            blobs.url()
+            "the storage ({url}) is not empty; restore into an empty one"
         ))
         .into());
     }
@@ -198,6 +208,23 @@ async fn reopen(mut config: Config, manifest: &Manifest, bytes: u64) -> Result<R
         integrity,
         previews_queued,
     })
+}
+
+/// Whether a directory holds any file.
+fn has_files(dir: &Path) -> bool {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => stack.push(entry.path()),
+                _ => return true,
+            }
+        }
+    }
+    false
 }
 
 /// Where the instance keeps its SQLite database: `database_url` if it names a file, else

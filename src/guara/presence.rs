@@ -110,6 +110,9 @@ pub(crate) fn start_heartbeat(inner: &Arc<Inner>) {
         loop {
             tick.tick().await;
             let Some(inner) = weak.upgrade() else { return };
+            if inner.db.reader().is_closed() {
+                return;
+            }
             if let Err(e) = (Taina { inner }).guara().beat().await {
                 tracing::warn!(error = %e, "the presence heartbeat failed");
             }

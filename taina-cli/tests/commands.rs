@@ -861,6 +861,14 @@ async fn the_database_migrates_from_sqlite_to_postgres() {
     assert_eq!(code, 5, "{err}");
     assert!(err.contains("not empty"), "{err}");
 
+    // A target already migrated but holding no rows (a copy that failed rolled back) is taken.
+    let mut migrated_only = taina::Config::with_data_dir(w.t.dir.path().join("other"));
+    migrated_only.database_url = Some(target.clone());
+    taina::db::Db::open(&migrated_only, w.t.dir.path())
+        .await
+        .unwrap()
+        .close()
+        .await;
     let (code, out, err) = run(migrate(&target).arg("--json"));
     assert_eq!(code, 0, "{out}{err}");
     let mut docs = serde_json::Deserializer::from_str(&out).into_iter::<Value>();
