@@ -30,6 +30,18 @@ fn on(data_dir: &Path, database_url: Option<&str>) -> Command {
     cmd
 }
 
+/// The `taina` binary with a configuration file (and nothing from this process's environment).
+fn with_config_file(file: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_taina"));
+    cmd.env_remove("TAINA_CONFIG")
+        .env_remove("TAINA_DATA_DIR")
+        .env_remove("TAINA_DATABASE_URL")
+        .env("TAINA_LOG", "error")
+        .arg("--config")
+        .arg(file);
+    cmd
+}
+
 /// Runs and answers (exit code, stdout, stderr).
 fn run(cmd: &mut Command) -> (i32, String, String) {
     let out = cmd.output().unwrap();
@@ -653,14 +665,8 @@ async fn storage_migrates_to_s3_and_back(t: TestInstance) {
     }
     std::fs::write(&file, text).unwrap();
     let migrate = |to: &str| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_taina"));
-        cmd.env_remove("TAINA_CONFIG")
-            .env_remove("TAINA_DATA_DIR")
-            .env_remove("TAINA_DATABASE_URL")
-            .env("TAINA_LOG", "error")
-            .arg("--config")
-            .arg(&file)
-            .args(["storage", "migrate", "--to", to])
+        let mut cmd = with_config_file(&file);
+        cmd.args(["storage", "migrate", "--to", to])
             .args(["--endpoint", s3.storage_endpoint.as_deref().unwrap()])
             .args(["--region", "us-east-1"]);
         cmd
@@ -832,14 +838,8 @@ async fn the_database_migrates_from_sqlite_to_postgres() {
     )
     .unwrap();
     let migrate = |to: &str| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_taina"));
-        cmd.env_remove("TAINA_CONFIG")
-            .env_remove("TAINA_DATA_DIR")
-            .env_remove("TAINA_DATABASE_URL")
-            .env("TAINA_LOG", "error")
-            .arg("--config")
-            .arg(&file)
-            .args(["db", "migrate", "--to", to]);
+        let mut cmd = with_config_file(&file);
+        cmd.args(["db", "migrate", "--to", to]);
         cmd
     };
     let target = taina::testing::fresh_postgres_database().await;

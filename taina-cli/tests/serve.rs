@@ -58,14 +58,26 @@ fn a_bad_listen_address_is_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--listen"));
 }
 
-/// Starts `taina serve` on `data_dir` and returns it with the URL it prints.
-fn serve_on(data_dir: &std::path::Path) -> (std::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taina"))
+/// `taina serve` on `data_dir` (SQLite), on a free port.
+fn serve_command(data_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_taina"));
+    command
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("TAINA_DATA_DIR", data_dir)
         .env("TAINA_LOG", "error")
         .env_remove("TAINA_DATABASE_URL")
-        .env_remove("TAINA_CONFIG")
+        .env_remove("TAINA_CONFIG");
+    command
+}
+
+/// Starts `taina serve` on `data_dir` and returns it with the URL it prints.
+fn serve_on(data_dir: &std::path::Path) -> (std::process::Child, String) {
+    serve_started(&mut serve_command(data_dir))
+}
+
+/// Starts a `taina serve` command and returns it with the URL it prints.
+fn serve_started(command: &mut Command) -> (std::process::Child, String) {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -249,14 +261,7 @@ fn a_second_server_on_one_sqlite_database_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let (mut first, url) = serve_on(&data_dir);
-    let second = Command::new(env!("CARGO_BIN_EXE_taina"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("TAINA_DATA_DIR", &data_dir)
-        .env("TAINA_LOG", "error")
-        .env_remove("TAINA_DATABASE_URL")
-        .env_remove("TAINA_CONFIG")
-        .output()
-        .unwrap();
+    let second = serve_command(&data_dir).output().unwrap();
     assert!(!second.status.success());
     let said = String::from_utf8_lossy(&second.stderr);
     assert!(
@@ -299,25 +304,11 @@ fn a_second_server_on_one_sqlite_database_is_refused() {
 fn a_request_that_never_ends_does_not_hold_the_shutdown() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taina"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("TAINA_DATA_DIR", dir.path().join("data"))
-        .env("TAINA_LOG", "error")
-        .env("TAINA_SHUTDOWN_GRACE_SECS", "2")
-        .env_remove("TAINA_DATABASE_URL")
-        .env_remove("TAINA_CONFIG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("http://"))
-        .unwrap()
+    let (mut child, url) = serve_started(
+        serve_command(&dir.path().join("data")).env("TAINA_SHUTDOWN_GRACE_SECS", "2"),
+    );
+    let addr = url
+        .trim_start_matches("http://")
         .trim_end_matches('/')
         .to_owned();
     // A request whose body never comes whole.
