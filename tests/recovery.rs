@@ -84,27 +84,17 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(dir.join(name)).unwrap()
 }
 
-/// Every regular file under `dir`, relative to `base`.
-fn files_under(dir: &Path, base: &Path) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                out.extend(files_under(&path, base));
-            } else {
-                let rel = path.strip_prefix(base).unwrap();
-                out.insert(rel.to_string_lossy().into_owned());
-            }
-        }
-    }
-    out
-}
-
-/// What storage holds for the communities (blobs and staging files), as storage paths.
-fn stored(taina: &Taina) -> BTreeSet<String> {
-    let root = taina.data_dir().join("storage");
-    files_under(&root.join("communities"), &root)
+/// What storage holds for the communities (blobs, staged uploads and their pieces), as storage
+/// paths, read through the store (a folder or a bucket alike).
+async fn stored(taina: &Taina) -> BTreeSet<String> {
+    taina
+        .blobs()
+        .list("communities")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.path)
+        .collect()
 }
 
 /// The paths blob rows name.
@@ -116,10 +106,11 @@ async fn blob_paths(taina: &Taina) -> BTreeSet<String> {
     rows.into_iter().map(|(p,)| p).collect()
 }
 
+/// The staged uploads among `files` (not the pieces of resumable ones on object storage).
 fn staging(files: &BTreeSet<String>) -> BTreeSet<String> {
     files
         .iter()
-        .filter(|p| p.contains("/temp/"))
+        .filter(|p| taina_ybira::layout::area_of(p) == Some(taina_ybira::layout::Area::Staging))
         .cloned()
         .collect()
 }
@@ -180,6 +171,7 @@ async fn killed_uploads_are_recovered_at_start_and_resumable_ones_survive(t: Tes
         let orphans: Vec<String> = {
             let named = blob_paths(&w.t.taina).await;
             stored(&w.t.taina)
+                .await
                 .into_iter()
                 .filter(|p| !named.contains(p) && !p.contains("/temp/"))
                 .collect()
@@ -210,16 +202,31 @@ async fn killed_uploads_are_recovered_at_start_and_resumable_ones_survive(t: Tes
         blob_bytes(taina, &ana).await + 80_000
     );
     assert_eq!(uploads_in_flight(taina).await, 1);
-    let files = stored(taina);
+    let files = stored(taina).await;
     let tus_staging = format!("communities/{}/temp/{}", ana.community_id, tus.id);
     assert_eq!(staging(&files), BTreeSet::from([tus_staging]));
     let mut expected = blob_paths(taina).await;
     expected.extend(staging(&files));
-    assert_eq!(files, expected, "nothing but blobs and the live upload");
+    let pieces: BTreeSet<String> = files
+        .iter()
+        .filter(|p| taina_ybira::layout::area_of(p) == Some(taina_ybira::layout::Area::Piece))
+        .cloned()
+        .collect();
+    expected.extend(pieces);
+    assert_eq!(
+        files, expected,
+        "nothing but blobs and the live upload (and its pieces)"
+    );
     // The orphans were kept aside, not destroyed.
-    let quarantine = taina.data_dir().join("storage").join("quarantine");
     for orphan in &orphans {
-        assert!(quarantine.join(orphan).is_file(), "{orphan}");
+        assert!(
+            taina
+                .blobs()
+                .exists(&format!("quarantine/{orphan}"))
+                .await
+                .unwrap(),
+            "{orphan}"
+        );
     }
     assert!(
         taina
@@ -245,7 +252,7 @@ async fn killed_uploads_are_recovered_at_start_and_resumable_ones_survive(t: Tes
     assert_eq!(item.name, "later.bin");
     assert_eq!(used(taina, &admin).await, blob_bytes(taina, &ana).await);
     assert_eq!(uploads_in_flight(taina).await, 0);
-    assert!(staging(&stored(taina)).is_empty());
+    assert!(staging(&stored(taina).await).is_empty());
     // The crashed replacement changed nothing: the file has its first content and no version.
     assert!(
         taina
@@ -280,7 +287,7 @@ async fn a_second_process_leaves_live_uploads_alone(t: TestInstance) {
             .await;
     assert!(r.is_err());
     let used_before = used(&w.t.taina, &admin).await;
-    let files_before = stored(&w.t.taina);
+    let files_before = stored(&w.t.taina).await;
     // A second process opening the same data meanwhile (a CLI command, another instance) must not
     // take it for dead.
     let other = Taina::open_with_clock(w.t.config.clone(), Arc::new(w.t.clock.clone()))
@@ -289,7 +296,7 @@ async fn a_second_process_leaves_live_uploads_alone(t: TestInstance) {
     assert_eq!(other.ybira().recovered(), RecoveryReport::default());
     assert_eq!(uploads_in_flight(&other).await, 1);
     assert_eq!(used(&other, &admin).await, used_before);
-    assert_eq!(stored(&other), files_before);
+    assert_eq!(stored(&other).await, files_before);
     // SQLite's processes hold a lock file beside the database; PostgreSQL's an advisory lock.
     assert_eq!(
         other.data_dir().join(INSTANCE_LOCK).is_file(),
@@ -305,7 +312,7 @@ async fn a_second_process_leaves_live_uploads_alone(t: TestInstance) {
         used(&t.taina, &admin).await,
         blob_bytes(&t.taina, &ana).await
     );
-    assert!(stored(&t.taina).is_empty());
+    assert!(stored(&t.taina).await.is_empty());
 }
 
 /// What a kill leaves of background work: jobs claimed by the dead process (released at start,
@@ -341,15 +348,13 @@ async fn a_kill_leaves_no_stuck_job_no_photo_out_of_the_library_and_no_stray_pre
             .import(&ana, photo("purged.jpg"), body(&other))
             .await
             .unwrap();
-    let root = w.t.taina.data_dir().join("storage");
-    let half_made = root
-        .join(taina_ybira::layout::thumbnails_dir(
-            &ana.community_id,
-            &purged.file_id,
-        ))
-        .join("small.webp");
-    std::fs::create_dir_all(half_made.parent().unwrap()).unwrap();
-    std::fs::write(&half_made, b"half a thumbnail").unwrap();
+    let half_made =
+        taina_ybira::layout::thumbnail_path(&ana.community_id, &purged.file_id, "small.webp");
+    w.t.taina
+        .blobs()
+        .put(&half_made, b"half a thumbnail".to_vec())
+        .await
+        .unwrap();
     // Every job still to run was claimed by the process that is about to die.
     let mut tx = w.t.taina.db().begin().await.unwrap();
     sqlx::query(
@@ -393,7 +398,7 @@ async fn a_kill_leaves_no_stuck_job_no_photo_out_of_the_library_and_no_stray_pre
         "and has its previews, without waiting out a lease"
     );
     assert!(
-        !half_made.exists(),
+        !t.taina.blobs().exists(&half_made).await.unwrap(),
         "the purged file's half-made previews are gone"
     );
     let (pending,): (i64,) =
@@ -405,6 +410,7 @@ async fn a_kill_leaves_no_stuck_job_no_photo_out_of_the_library_and_no_stray_pre
 }
 
 backend_tests!(
+    storage:
     killed_uploads_are_recovered_at_start_and_resumable_ones_survive,
     a_second_process_leaves_live_uploads_alone,
     a_kill_leaves_no_stuck_job_no_photo_out_of_the_library_and_no_stray_previews,
