@@ -17,6 +17,10 @@ pub const DEFAULT_STORAGE_QUOTA_BYTES: i64 = 100 * 1000 * 1000 * 1000;
 /// Default bytes one person's unfinished resumable uploads may announce together: 1 GB.
 pub const DEFAULT_RESUMABLE_UPLOAD_BYTES_PER_USER: u64 = 1000 * 1000 * 1000;
 
+/// How long a presigned download URL stays valid: five minutes, long enough to start the download,
+/// short enough that a link that leaks soon stops working.
+pub const PRESIGNED_URL_SECS: u64 = 300;
+
 /// The shortest `metrics_token` accepted.
 pub const METRICS_TOKEN_MIN_CHARS: usize = 16;
 
@@ -48,6 +52,11 @@ pub struct Config {
     /// prefers) instead of `https://host/bucket/` (path style, the default, which every
     /// S3-compatible store takes). `TAINA_STORAGE_VIRTUAL_HOSTED`.
     pub storage_virtual_hosted: bool,
+    /// Object storage only: a download to save (`?download=true`) of a file at least this large
+    /// (bytes) answers with a redirect to a URL of the bucket valid for [`PRESIGNED_URL_SECS`], so
+    /// that the bytes go from the store to the client without passing through Tainá. Unset (the
+    /// default): Tainá streams every download. `TAINA_STORAGE_PRESIGNED_DOWNLOADS_FROM_BYTES`.
+    pub storage_presigned_downloads_from_bytes: Option<u64>,
     /// How long a stopping server (`SIGTERM`) waits for requests in flight (an upload, a download)
     /// to finish before it stops anyway (`30` seconds; cut-off uploads leave nothing behind).
     /// `TAINA_SHUTDOWN_GRACE_SECS`.
@@ -141,6 +150,7 @@ impl Default for Config {
             storage_access_key_id: None,
             storage_secret_access_key: None,
             storage_virtual_hosted: false,
+            storage_presigned_downloads_from_bytes: None,
             shutdown_grace_secs: 30,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
@@ -254,8 +264,16 @@ impl Config {
                  `openssl rand -hex 32`)"
             )));
         }
-        crate::storage::StorageLocation::parse(self.storage_url.as_deref())
+        let location = crate::storage::StorageLocation::parse(self.storage_url.as_deref())
             .map_err(|e| Error::Config(e.to_string()))?;
+        if self.storage_presigned_downloads_from_bytes.is_some()
+            && !matches!(location, crate::storage::StorageLocation::S3 { .. })
+        {
+            return Err(Error::Config(
+                "storage_presigned_downloads_from_bytes needs object storage (storage_url = \"s3://…\")"
+                    .into(),
+            ));
+        }
         for proxy in &self.trusted_proxies {
             if parse_network(proxy).is_none() {
                 return Err(Error::Config(format!(
@@ -378,6 +396,10 @@ impl fmt::Debug for Config {
                 &self.storage_secret_access_key.as_ref().map(|_| "***"),
             )
             .field("storage_virtual_hosted", &self.storage_virtual_hosted)
+            .field(
+                "storage_presigned_downloads_from_bytes",
+                &self.storage_presigned_downloads_from_bytes,
+            )
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)

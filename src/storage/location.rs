@@ -3,10 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as BlobPath;
 
+use super::presign::Bucket;
 use super::{BlobStore, Kind};
 use crate::{Config, Error, Result};
 
@@ -154,11 +155,23 @@ impl BlobStore {
         if let Some(secret) = &config.storage_secret_access_key {
             builder = builder.with_secret_access_key(secret);
         }
-        let bucket_store: Arc<dyn object_store::ObjectStore> = Arc::new(
+        let region = builder
+            .get_config_value(&AmazonS3ConfigKey::Region)
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let endpoint = builder.get_config_value(&AmazonS3ConfigKey::Endpoint);
+        let signing = signing_bucket(
+            endpoint.as_deref(),
+            &bucket,
+            &region,
+            config.storage_virtual_hosted,
+            &prefix,
+        );
+        let s3 = Arc::new(
             builder
                 .build()
                 .map_err(|e| Error::Config(format!("storage_url {url}: {e}")))?,
         );
+        let bucket_store: Arc<dyn object_store::ObjectStore> = s3.clone();
         let prefix = BlobPath::from(prefix);
         let store: Arc<dyn object_store::ObjectStore> = if prefix.as_ref().is_empty() {
             bucket_store
@@ -166,10 +179,48 @@ impl BlobStore {
             Arc::new(object_store::prefix::PrefixStore::new(bucket_store, prefix))
         };
         Ok(BlobStore {
-            kind: Kind::S3,
+            kind: Kind::S3 {
+                s3,
+                bucket: signing,
+            },
             store,
             url,
         })
+    }
+}
+
+/// Where URLs for the bucket point: the endpoint's host (path style: `/bucket` after it;
+/// virtual-host style: the bucket in the host), or AWS's own for the region.
+fn signing_bucket(
+    endpoint: Option<&str>,
+    bucket: &str,
+    region: &str,
+    virtual_hosted: bool,
+    prefix: &str,
+) -> Bucket {
+    let (scheme, host) = match endpoint {
+        Some(endpoint) => {
+            let (scheme, rest) = endpoint.split_once("://").unwrap_or(("https", endpoint));
+            let host = rest.split('/').next().unwrap_or(rest);
+            (scheme.to_owned(), host.to_owned())
+        }
+        None => ("https".to_owned(), format!("s3.{region}.amazonaws.com")),
+    };
+    let (host, base_path) = if virtual_hosted {
+        (format!("{bucket}.{host}"), String::new())
+    } else {
+        (host, format!("/{bucket}"))
+    };
+    Bucket {
+        scheme,
+        host,
+        base_path,
+        prefix: if prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{prefix}/")
+        },
+        region: region.to_owned(),
     }
 }
 

@@ -22,6 +22,7 @@ mod location;
 mod migrate;
 mod object_writer;
 mod pieces;
+mod presign;
 mod staging;
 
 use std::path::{Path, PathBuf};
@@ -59,8 +60,12 @@ pub struct BlobStore {
 enum Kind {
     /// A local folder: blobs are files under `root`.
     Local { root: PathBuf },
-    /// An S3-compatible bucket (blob paths under the `storage_url`'s prefix).
-    S3,
+    /// An S3-compatible bucket (blob paths under the `storage_url`'s prefix), and what signing a
+    /// download URL for it needs.
+    S3 {
+        s3: Arc<object_store::aws::AmazonS3>,
+        bucket: presign::Bucket,
+    },
 }
 
 impl BlobStore {
@@ -129,7 +134,7 @@ impl BlobStore {
                 }
                 Sink::File(Some(tokio::fs::File::create(&file).await?.into_std().await))
             }
-            Kind::S3 => Sink::Object(Some(self.writer(path))),
+            Kind::S3 { .. } => Sink::Object(Some(self.writer(path))),
         };
         Ok(StagingWriter::new(sink))
     }
@@ -168,7 +173,7 @@ impl BlobStore {
         }
         match &self.kind {
             Kind::Local { root } => read_file_range(root, path, range).await,
-            Kind::S3 => {
+            Kind::S3 { .. } => {
                 let options = GetOptions {
                     range: Some(GetRange::Bounded(range.clone())),
                     ..GetOptions::default()

@@ -58,7 +58,7 @@ impl BlobStore {
                 file.seek(std::io::SeekFrom::End(0)).await?;
                 PieceSink::File(file)
             }
-            Kind::S3 => {
+            Kind::S3 { .. } => {
                 let nonce = crate::random::new_id(taina_core::UploadId::from_random);
                 let path = taina_ybira::layout::piece_path(staged, offset, nonce.as_str());
                 PieceSink::Object {

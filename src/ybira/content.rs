@@ -76,6 +76,53 @@ impl Ybira<'_> {
         self.stream(loaded, range).await
     }
 
+    /// For a download to save: a short-lived URL that reads the file's content straight from object
+    /// storage, when the configuration asks for it (`storage_presigned_downloads_from_bytes`) and
+    /// the file is that large; `None` otherwise (stream it with [`Ybira::download`]). The front end
+    /// says how the answer must be sent (`disposition`, `content_type`): the store sends them.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn presigned_download(
+        &self,
+        actor: &Actor,
+        id: &ItemId,
+        disposition: &str,
+        content_type: &str,
+    ) -> Result<Option<String>> {
+        let inner = &self.taina.inner;
+        let Some(from_bytes) = inner.config.storage_presigned_downloads_from_bytes else {
+            return Ok(None);
+        };
+        let mut conn = inner.db.reader().acquire().await?;
+        let loaded = self
+            .load_file(&mut conn, actor, id, ItemAction::Read)
+            .await?;
+        if loaded.item.size_bytes < from_bytes {
+            return Ok(None);
+        }
+        let blob = loaded
+            .blob_id
+            .ok_or_else(|| crate::Error::Corrupt(format!("file {id} has no content")))?;
+        let (path, missing_at): (String, Option<i64>) =
+            sqlx::query_as("SELECT path, missing_at FROM blobs WHERE id = $1")
+                .bind(blob.as_str())
+                .fetch_one(&mut *conn)
+                .await?;
+        drop(conn);
+        if missing_at.is_some() {
+            return Err(DomainError::not_found("file content").into());
+        }
+        inner
+            .blobs
+            .presigned_download(
+                &path,
+                self.now(),
+                std::time::Duration::from_secs(crate::config::PRESIGNED_URL_SECS),
+                disposition,
+                content_type,
+            )
+            .await
+    }
+
     /// Takes a reference to the content of a file the actor may read, for a message to keep as it
     /// is now (Guará's attachments), inside the caller's transaction, which holds the community's
     /// lock: the content then stays stored, and charged once, until [`Ybira::unpin_content`]. A

@@ -180,6 +180,19 @@ pub fn respond(download: Download, ranged: bool, attachment: bool) -> Result<Res
     Ok(response)
 }
 
+/// A redirect to where the store serves the file itself (a presigned URL): not cached, since the
+/// URL expires.
+pub fn redirect_to_store(url: &str) -> Response {
+    let mut response = StatusCode::FOUND.into_response();
+    if let Ok(location) = HeaderValue::from_str(url) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -429,6 +429,10 @@ struct ContentQuery {
             )),
         (status = 206, description = "The range asked for", content_type = "*/*",
             headers(("Content-Range" = String, description = "`bytes start-end/size`"))),
+        (status = 302, description = "With `download=true`, on object storage configured for it \
+            (`storage_presigned_downloads_from_bytes`), for a file that large: the bytes are at \
+            `Location`, a URL of the bucket valid for five minutes that answers with the file's name",
+            headers(("Location" = String, description = "The presigned URL"))),
         (status = 304, description = "Not modified: `If-None-Match` names the current `ETag`"),
         (status = 400, description = "A query parameter does not parse", body = ErrorBody),
         (status = 416, description = "The range is outside the file (no body)",
@@ -445,6 +449,21 @@ async fn content(
     let item = ybira.item(&actor, &id).await?;
     match plan(&headers, &item) {
         Plan::Answer(response) => Ok(response),
+        Plan::Stream(None) if query.download => {
+            let disposition = crate::download::content_disposition(&item.name, false);
+            let presigned = ybira
+                .presigned_download(
+                    &actor,
+                    &id,
+                    disposition.to_str().unwrap_or("attachment"),
+                    "application/octet-stream",
+                )
+                .await?;
+            match presigned {
+                Some(url) => Ok(crate::download::redirect_to_store(&url)),
+                None => respond(ybira.download(&actor, &id, None).await?, false, true),
+            }
+        }
         Plan::Stream(range) => {
             let download = ybira.download(&actor, &id, range).await?;
             respond(download, range.is_some(), query.download)
