@@ -266,6 +266,16 @@ impl Config {
         }
         let location = crate::storage::StorageLocation::parse(self.storage_url.as_deref())
             .map_err(|e| Error::Config(e.to_string()))?;
+        if matches!(location, crate::storage::StorageLocation::S3 { .. })
+            && self.max_upload_bytes > crate::storage::OBJECT_COPY_MAX_BYTES
+        {
+            return Err(Error::Config(format!(
+                "max_upload_bytes ({}) is above what object storage moves into place in one copy \
+                 ({} bytes, S3's CopyObject limit); lower it",
+                self.max_upload_bytes,
+                crate::storage::OBJECT_COPY_MAX_BYTES
+            )));
+        }
         if self.storage_presigned_downloads_from_bytes.is_some()
             && !matches!(location, crate::storage::StorageLocation::S3 { .. })
         {

@@ -100,7 +100,7 @@ impl Taina {
             )
             .into());
         }
-        if !self.ybira().recovered().alone {
+        if !self.ybira().recovered().alone || self.other_instances_live().await? {
             return Err(taina_core::Error::conflict(
                 "another process (a running server) has the data open: stop it first, so that \
                  nothing is written while the database is copied",
@@ -142,9 +142,9 @@ impl Taina {
             }
             sources.push(summarise(&table.name, &rows));
         }
-        tx.commit().await?;
+        // Verified before the commit: a copy that does not verify leaves the target empty.
         for (table, source) in tables.iter().zip(&sources) {
-            let copied = summarise(&table.name, &read_target(&pool, table).await?);
+            let copied = summarise(&table.name, &read_target(&mut tx, table).await?);
             if copied != *source {
                 return Err(Error::Corrupt(format!(
                     "the copy of {} does not verify: {} rows ({}) in SQLite, {} rows ({}) in \
@@ -153,6 +153,7 @@ impl Taina {
                 )));
             }
         }
+        tx.commit().await?;
         pool.close().await;
         tracing::info!(tables = sources.len(), rows = total, "database copied");
         Ok(DatabaseCopied { tables: sources })
@@ -324,15 +325,18 @@ async fn read_table(taina: &Taina, table: &Table) -> Result<Vec<Vec<Value>>> {
     Ok(out)
 }
 
-/// Every row of the copied table, read back from PostgreSQL.
-async fn read_target(pool: &PgPool, table: &Table) -> Result<Vec<Vec<Value>>> {
+/// Every row of the copied table, read back from PostgreSQL (inside the copy's transaction).
+async fn read_target(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    table: &Table,
+) -> Result<Vec<Vec<Value>>> {
     let sql = format!(
         "SELECT {} FROM {}.{}",
         column_list(table),
         table.schema,
         table.name
     );
-    let mut rows = sqlx::query(&sql).fetch(pool);
+    let mut rows = sqlx::query(&sql).fetch(&mut **tx);
     let mut out = Vec::new();
     while let Some(row) = rows.try_next().await? {
         out.push(values_of(&row, &table.columns)?);

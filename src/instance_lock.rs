@@ -32,8 +32,11 @@ pub const SERVER_LOCK: &str = ".taina-server.lock";
 /// The PostgreSQL advisory lock key every instance holds ("TAINA" in ASCII, as a number).
 pub const ADVISORY_KEY: i64 = 0x0054_4149_4e41;
 
-/// How often the PostgreSQL hold is checked (and taken again if its connection broke).
-const CHECK_EVERY: Duration = Duration::from_secs(10);
+/// How often the PostgreSQL hold is checked (and taken again if its connection broke): the most a
+/// lapse lasts, during which a process starting would take itself for alone. (A heartbeat seen in
+/// `instances` cannot stand in: a killed process's stays fresh for 30 s, and recovery after a kill
+/// must not wait for it.)
+const CHECK_EVERY: Duration = Duration::from_secs(2);
 
 /// This process's hold: exclusive until [`InstanceLock::share`], then shared; released when
 /// dropped (or when the process dies).

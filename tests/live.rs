@@ -358,6 +358,18 @@ async fn presence_crosses_instances_and_a_dead_instance_goes_offline() {
     assert_eq!(bia_status(a.clone()).await, Status::Offline);
     // Only one instance announces a death: A's next beat finds nothing more to do.
     assert_eq!(a.guara().beat().await.unwrap(), 0);
+    // An instance that stops cleanly says so at once: its people are announced without it.
+    let c = Taina::open_with_clock(w.t.config.clone(), Arc::new(w.t.clock.clone()))
+        .await
+        .unwrap();
+    let on_c = c.guara().connect(&w.bia).await.unwrap();
+    assert_eq!(presence_heard(drain(&mut ana_on_a).await), [Status::Online]);
+    std::mem::forget(on_c);
+    c.close().await;
+    assert_eq!(
+        presence_heard(drain(&mut ana_on_a).await),
+        [Status::Offline]
+    );
     let _ = group;
     drop(on_b);
 }

@@ -84,6 +84,21 @@ impl Drop for Connection {
     }
 }
 
+impl Taina {
+    /// Whether another process sharing the database (a server, a command) beat its heartbeat
+    /// within the last 30 s: what the instance lock alone cannot tell when its connection lapsed,
+    /// and what a command that switches the configuration checks again just before it does.
+    pub async fn other_instances_live(&self) -> Result<bool> {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM instances WHERE id <> $1 AND seen_at >= $2")
+                .bind(&self.inner.instance_id)
+                .bind(taina_guara::presence::live_since(self.inner.clock.now()).as_millis())
+                .fetch_one(self.inner.db.reader())
+                .await?;
+        Ok(n > 0)
+    }
+}
+
 /// Records this instance in `instances` (at open), so that others count its people.
 pub(crate) async fn register_instance(inner: &Inner) -> Result<()> {
     let now = inner.clock.now().as_millis();
@@ -220,7 +235,32 @@ impl Guara<'_> {
                 "an instance stopped beating; its connections are gone"
             );
         }
-        for (user, status) in orphaned {
+        self.announce_without(orphaned).await?;
+        Ok(dead.len())
+    }
+
+    /// Forgets this instance in `instances` and `presence` (when it closes): its connections are
+    /// gone with it, and the others hear of those people's presence without them.
+    pub(crate) async fn unregister_instance(&self) -> Result<()> {
+        let inner = &self.taina.inner;
+        let mut tx = inner.db.begin().await?;
+        let gone: Vec<(String, String)> =
+            sqlx::query_as("DELETE FROM presence WHERE instance_id = $1 RETURNING user_id, status")
+                .bind(&inner.instance_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        sqlx::query("DELETE FROM instances WHERE id = $1")
+            .bind(&inner.instance_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.announce_without(gone).await
+    }
+
+    /// Announces the presence of people whose rows on an instance that went (`gone`: person and
+    /// their status there) were removed, where it changed without them.
+    async fn announce_without(&self, gone: Vec<(String, String)>) -> Result<()> {
+        for (user, status) in gone {
             let user = parse_user(&user)?;
             let now = self.shared_status(&user).await?;
             let before = Status::best([Status::parse(&status).unwrap_or(Status::Offline), now]);
@@ -228,23 +268,6 @@ impl Guara<'_> {
                 self.announce_presence(&user, now).await?;
             }
         }
-        Ok(dead.len())
-    }
-
-    /// Forgets this instance in `instances` and `presence` (when it closes): its connections are
-    /// gone with it.
-    pub(crate) async fn unregister_instance(&self) -> Result<()> {
-        let inner = &self.taina.inner;
-        let mut tx = inner.db.begin().await?;
-        sqlx::query("DELETE FROM presence WHERE instance_id = $1")
-            .bind(&inner.instance_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM instances WHERE id = $1")
-            .bind(&inner.instance_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
         Ok(())
     }
 

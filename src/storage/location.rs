@@ -158,7 +158,17 @@ impl BlobStore {
         let region = builder
             .get_config_value(&AmazonS3ConfigKey::Region)
             .unwrap_or_else(|| "us-east-1".to_owned());
-        let endpoint = builder.get_config_value(&AmazonS3ConfigKey::Endpoint);
+        let mut endpoint = builder.get_config_value(&AmazonS3ConfigKey::Endpoint);
+        // Virtual-host style on a store of one's own: the bucket goes in the endpoint's host
+        // (object_store takes such an endpoint as it is), for requests and signed URLs alike.
+        if config.storage_virtual_hosted
+            && let Some(given) = endpoint.take()
+        {
+            let (scheme, rest) = given.split_once("://").unwrap_or(("https", given.as_str()));
+            let with_bucket = format!("{scheme}://{bucket}.{rest}");
+            builder = builder.with_endpoint(&with_bucket);
+            endpoint = Some(with_bucket);
+        }
         let signing = signing_bucket(
             endpoint.as_deref(),
             &bucket,
@@ -189,8 +199,8 @@ impl BlobStore {
     }
 }
 
-/// Where URLs for the bucket point: the endpoint's host (path style: `/bucket` after it;
-/// virtual-host style: the bucket in the host), or AWS's own for the region.
+/// Where URLs for the bucket point: the endpoint (path style: `/bucket` after it; virtual-host
+/// style: an endpoint whose host already names the bucket), or AWS's own for the region.
 fn signing_bucket(
     endpoint: Option<&str>,
     bucket: &str,
@@ -198,18 +208,34 @@ fn signing_bucket(
     virtual_hosted: bool,
     prefix: &str,
 ) -> Bucket {
-    let (scheme, host) = match endpoint {
+    let (scheme, host, path) = match endpoint {
         Some(endpoint) => {
             let (scheme, rest) = endpoint.split_once("://").unwrap_or(("https", endpoint));
-            let host = rest.split('/').next().unwrap_or(rest);
-            (scheme.to_owned(), host.to_owned())
+            let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let path = path.trim_end_matches('/');
+            let path = if path.is_empty() {
+                String::new()
+            } else {
+                format!("/{path}")
+            };
+            (scheme.to_owned(), host.to_owned(), path)
         }
-        None => ("https".to_owned(), format!("s3.{region}.amazonaws.com")),
+        None if virtual_hosted => (
+            "https".to_owned(),
+            format!("{bucket}.s3.{region}.amazonaws.com"),
+            String::new(),
+        ),
+        None => (
+            "https".to_owned(),
+            format!("s3.{region}.amazonaws.com"),
+            String::new(),
+        ),
     };
-    let (host, base_path) = if virtual_hosted {
-        (format!("{bucket}.{host}"), String::new())
+    // A virtual-host endpoint already names the bucket in its host.
+    let base_path = if virtual_hosted {
+        path
     } else {
-        (host, format!("/{bucket}"))
+        format!("{path}/{bucket}")
     };
     Bucket {
         scheme,
@@ -265,6 +291,35 @@ mod tests {
         ] {
             assert!(StorageLocation::parse(Some(bad)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn signed_urls_point_where_requests_go() {
+        let path_style = signing_bucket(Some("http://127.0.0.1:9000"), "fam", "eu-1", false, "t");
+        assert_eq!(
+            (
+                path_style.host.as_str(),
+                path_style.base_path.as_str(),
+                path_style.prefix.as_str()
+            ),
+            ("127.0.0.1:9000", "/fam", "t/")
+        );
+        let hosted = signing_bucket(Some("https://fam.minio.example"), "fam", "eu-1", true, "");
+        assert_eq!(
+            (
+                hosted.scheme.as_str(),
+                hosted.host.as_str(),
+                hosted.base_path.as_str()
+            ),
+            ("https", "fam.minio.example", "")
+        );
+        let aws = signing_bucket(None, "fam", "eu-west-1", true, "");
+        assert_eq!(aws.host, "fam.s3.eu-west-1.amazonaws.com");
+        let aws_path = signing_bucket(None, "fam", "eu-west-1", false, "");
+        assert_eq!(
+            (aws_path.host.as_str(), aws_path.base_path.as_str()),
+            ("s3.eu-west-1.amazonaws.com", "/fam")
+        );
     }
 
     proptest! {

@@ -46,6 +46,11 @@ pub use staging::StagingWriter;
 
 use crate::Result;
 
+/// The largest blob object storage moves into place ([`BlobStore::promote`], a server-side copy):
+/// S3's `CopyObject` limit, 5 GiB. The configuration refuses a larger `max_upload_bytes` with
+/// object storage.
+pub const OBJECT_COPY_MAX_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
 /// Where blobs live.
 #[derive(Debug, Clone)]
 pub struct BlobStore {

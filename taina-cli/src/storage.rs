@@ -80,7 +80,9 @@ pub async fn migrate(
         ]);
         t
     })?;
-    if !taina.ybira().recovered().alone {
+    // Checked again now, not only at open: a server started during the copy would write to the
+    // old store after the switch.
+    if !taina.ybira().recovered().alone || taina.other_instances_live().await? {
         out.done(
             "Copied and verified. Other processes (a running server) have the data open, so the \
              configuration is not switched: stop them, then run this again to copy what they wrote \

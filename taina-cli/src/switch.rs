@@ -51,7 +51,8 @@ fn env_name(key: &str) -> String {
     format!("TAINA_{}", key.to_uppercase())
 }
 
-/// Writes the settings into the TOML file, through a temporary file and a rename.
+/// Writes the settings into the TOML file, through a temporary file (synced, with the file's own
+/// permissions) and a rename.
 fn write(file: &Path, settings: &[(&'static str, Option<String>)]) -> Result<(), Failure> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| Failure::io(&format!("cannot read {}", file.display()), e))?;
@@ -71,9 +72,26 @@ fn write(file: &Path, settings: &[(&'static str, Option<String>)]) -> Result<(),
             }
         }
     }
+    // The file itself, where a link points (the link stays a link), with its permissions (it may
+    // hold secrets: a 0600 file stays 0600).
+    let file = std::fs::canonicalize(file)
+        .map_err(|e| Failure::io(&format!("cannot resolve {}", file.display()), e))?;
+    let permissions = std::fs::metadata(&file)
+        .map_err(|e| Failure::io(&format!("cannot read {}", file.display()), e))?
+        .permissions();
     let partial = file.with_extension("toml.partial");
-    std::fs::write(&partial, doc.to_string())
-        .map_err(|e| Failure::io(&format!("cannot write {}", partial.display()), e))?;
-    std::fs::rename(&partial, file)
+    let written = (|| {
+        use std::io::Write;
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&partial)?;
+        out.set_permissions(permissions)?;
+        out.write_all(doc.to_string().as_bytes())?;
+        out.sync_all()
+    })();
+    written.map_err(|e| Failure::io(&format!("cannot write {}", partial.display()), e))?;
+    std::fs::rename(&partial, &file)
         .map_err(|e| Failure::io(&format!("cannot replace {}", file.display()), e))
 }

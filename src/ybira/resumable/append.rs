@@ -43,6 +43,9 @@ impl Ybira<'_> {
         let mut piece = inner.blobs.open_piece(&temp, row.offset).await?;
         let mut hasher = sha256.map(|_| Sha256::new());
         let mut meter = PieceMeter::new(row.offset, row.length, sha256.is_some());
+        // Only the request's body breaking off is a cut (what arrived is kept); a failure to write
+        // it down keeps nothing of the piece, or the file would hold bytes that never arrived.
+        let mut write_failed = false;
         let outcome: Result<()> = async {
             while let Some(chunk) = content.next().await {
                 let chunk = chunk?;
@@ -50,7 +53,10 @@ impl Ybira<'_> {
                 if let Some(h) = hasher.as_mut() {
                     h.update(&chunk);
                 }
-                piece.write(chunk).await?;
+                if let Err(e) = piece.write(chunk).await {
+                    write_failed = true;
+                    return Err(e);
+                }
             }
             Ok(())
         }
@@ -63,7 +69,7 @@ impl Ybira<'_> {
             Ok(()) => PieceEnd::Whole {
                 checksum_ok: !mismatch,
             },
-            Err(crate::Error::Io(_)) => PieceEnd::Cut,
+            Err(crate::Error::Io(_)) if !write_failed => PieceEnd::Cut,
             Err(_) => PieceEnd::Refused,
         });
         let new_offset = settled.offset;
@@ -103,6 +109,15 @@ impl Ybira<'_> {
         pieces.extend(stored);
         let staged = self.seal(id, &temp, &pieces, &row.target.name).await?;
         let guard = UploadGuard::new(self.taina, &actor.community_id, id, temp);
+        if staged.size != row.length {
+            // The staged bytes are not what the upload recorded (pieces lost with a store that
+            // was moved meanwhile): nothing partial is ever stored as the whole.
+            guard.undo().await;
+            return Err(crate::Error::Corrupt(format!(
+                "upload {id}: {} bytes staged where {} were received; start it again",
+                staged.size, row.length
+            )));
+        }
         // Content the library does not take is refused before anything is stored or replaced.
         if row.target.photo
             && let Err(e) = taina_jaci::media::library_kind(&staged.mime_type)
