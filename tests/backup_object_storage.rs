@@ -29,43 +29,30 @@ async fn a_community_on_s3_backs_up_to_a_folder_and_restores_into_a_bucket() {
         let bytes: Vec<u8> = (0..(30_000 + usize::from(n) * 7_000))
             .map(|i| (i as u8) ^ n)
             .collect();
-        let name = format!("doc {n}.bin");
-        files.push((name.clone(), bytes.clone()));
-        t.taina
-            .ybira()
-            .upload(
-                &admin,
-                NewUpload {
-                    location: Location::MyFiles,
-                    name,
-                    declared_size: None,
-                    on_conflict: OnConflict::Rename,
-                },
-                futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from(bytes))]),
-            )
-            .await
-            .unwrap();
+        files.push((format!("doc {n}.bin"), bytes));
     }
     let photo = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/photos/jolla.jpg"
     ))
     .unwrap();
-    t.taina
-        .ybira()
-        .upload(
-            &admin,
-            NewUpload {
-                location: Location::MyFiles,
-                name: "jolla.jpg".into(),
-                declared_size: None,
-                on_conflict: OnConflict::Rename,
-            },
-            futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from(photo.clone()))]),
-        )
-        .await
-        .unwrap();
     files.push(("jolla.jpg".into(), photo));
+    for (name, bytes) in &files {
+        t.taina
+            .ybira()
+            .upload(
+                &admin,
+                NewUpload {
+                    location: Location::MyFiles,
+                    name: name.clone(),
+                    declared_size: None,
+                    on_conflict: OnConflict::Rename,
+                },
+                futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from(bytes.clone()))]),
+            )
+            .await
+            .unwrap();
+    }
     t.taina.jobs().run_due().await.unwrap();
     let stored = t.taina.blobs().list("communities").await.unwrap().len() as u64;
 

@@ -36,29 +36,19 @@ pub(super) async fn copy_file(
     to: &Path,
     progress: &dyn Progress,
 ) -> Result<(u64, String)> {
-    if let Some(parent) = to.parent() {
-        tokio::fs::create_dir_all(parent).await?;
-    }
-    let partial = to.with_extension("partial");
-    let mut src = tokio::fs::File::open(from).await?;
-    let mut dst = tokio::fs::File::create(&partial).await?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = src.read(&mut buf).await?;
-        if n == 0 {
-            break;
+    let src = tokio::fs::File::open(from).await?;
+    let chunks = futures::stream::unfold(src, |mut src| async move {
+        let mut buf = vec![0u8; 1 << 20];
+        match src.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(Bytes::from(buf)), src))
+            }
+            Err(e) => Some((Err(e), src)),
         }
-        hasher.update(&buf[..n]);
-        dst.write_all(&buf[..n]).await?;
-        size += n as u64;
-        progress.advance(n as u64);
-    }
-    dst.sync_all().await?;
-    drop(dst);
-    tokio::fs::rename(&partial, to).await?;
-    Ok((size, hex::encode(hasher.finalize())))
+    });
+    save_hashed(chunks, to, progress).await
 }
 
 /// Copies the blob at `path` (`size` bytes) out of the store to the file `to`, through a temporary
@@ -70,25 +60,35 @@ pub(super) async fn download_blob(
     to: &Path,
     progress: &dyn Progress,
 ) -> Result<(u64, String)> {
+    save_hashed(blobs.read_range(path, 0..size).await?, to, progress).await
+}
+
+/// Writes `chunks` to the file `to` through a temporary file (synced) and a rename; answers the
+/// size and SHA-256 (hex) of what was written.
+async fn save_hashed(
+    chunks: impl futures::Stream<Item = std::io::Result<Bytes>>,
+    to: &Path,
+    progress: &dyn Progress,
+) -> Result<(u64, String)> {
     if let Some(parent) = to.parent() {
         tokio::fs::create_dir_all(parent).await?;
     }
     let partial = to.with_extension("partial");
-    let mut body = blobs.read_range(path, 0..size).await?;
     let mut dst = tokio::fs::File::create(&partial).await?;
     let mut hasher = Sha256::new();
-    let mut written = 0u64;
-    while let Some(chunk) = body.next().await {
+    let mut size = 0u64;
+    let mut chunks = std::pin::pin!(chunks);
+    while let Some(chunk) = chunks.next().await {
         let chunk = chunk?;
         hasher.update(&chunk);
         dst.write_all(&chunk).await?;
-        written += chunk.len() as u64;
+        size += chunk.len() as u64;
         progress.advance(chunk.len() as u64);
     }
     dst.sync_all().await?;
     drop(dst);
     tokio::fs::rename(&partial, to).await?;
-    Ok((written, hex::encode(hasher.finalize())))
+    Ok((size, hex::encode(hasher.finalize())))
 }
 
 /// Copies the file `from` into the store at `path` (whole or absent); answers its size.

@@ -96,19 +96,12 @@ impl Ybira<'_> {
         let loaded = self
             .load_file(&mut conn, actor, id, ItemAction::Read)
             .await?;
+        drop(conn);
         if loaded.item.size_bytes < from_bytes {
             return Ok(None);
         }
-        let blob = loaded
-            .blob_id
-            .ok_or_else(|| crate::Error::Corrupt(format!("file {id} has no content")))?;
-        let (path, missing_at): (String, Option<i64>) =
-            sqlx::query_as("SELECT path, missing_at FROM blobs WHERE id = $1")
-                .bind(blob.as_str())
-                .fetch_one(&mut *conn)
-                .await?;
-        drop(conn);
-        if missing_at.is_some() {
+        let (path, marked_missing) = self.content_path(&loaded).await?;
+        if marked_missing {
             return Err(DomainError::not_found("file content").into());
         }
         inner
@@ -187,20 +180,24 @@ impl Ybira<'_> {
 
     /// Streams a loaded file's content (or part of it).
     async fn stream(&self, loaded: Loaded, range: Option<ByteRange>) -> Result<Download> {
-        let inner = &self.taina.inner;
+        let (path, marked_missing) = self.content_path(&loaded).await?;
+        self.stream_blob(loaded.item, &path, marked_missing, range)
+            .await
+    }
+
+    /// Where a loaded file's content is stored, and whether the integrity check marked it missing.
+    async fn content_path(&self, loaded: &Loaded) -> Result<(String, bool)> {
         let id = &loaded.item.id;
-        let mut conn = inner.db.reader().acquire().await?;
         let blob = loaded
             .blob_id
+            .as_ref()
             .ok_or_else(|| crate::Error::Corrupt(format!("file {id} has no content")))?;
         let (path, missing_at): (String, Option<i64>) =
             sqlx::query_as("SELECT path, missing_at FROM blobs WHERE id = $1")
                 .bind(blob.as_str())
-                .fetch_one(&mut *conn)
+                .fetch_one(self.taina.inner.db.reader())
                 .await?;
-        drop(conn);
-        self.stream_blob(loaded.item, &path, missing_at.is_some(), range)
-            .await
+        Ok((path, missing_at.is_some()))
     }
 
     /// Streams the bytes at `path` (or part of them) as `item`.

@@ -8,7 +8,7 @@ use taina::Taina;
 use crate::failure::Failure;
 use crate::output::{Output, table};
 use crate::progress::Bar;
-use crate::switch;
+use crate::switch::{self, Setting};
 
 /// Copies the database into the empty PostgreSQL database `to`, verified, and points the
 /// configuration at it.
@@ -33,7 +33,7 @@ pub async fn migrate(
         }
         t
     })?;
-    let settings = [("database_url", Some(to.to_owned()))];
+    let settings = [("database_url", Some(Setting::Text(to.to_owned())))];
     let done = format!(
         "now names the PostgreSQL database ({}). The SQLite file is left as it was; keep it until \
          the community runs well on PostgreSQL.",

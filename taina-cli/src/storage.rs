@@ -11,7 +11,7 @@ use crate::cli::MigrateStorage;
 use crate::failure::{Code, Failure};
 use crate::output::{Output, bytes, table};
 use crate::progress::Bar;
-use crate::switch;
+use crate::switch::{self, Setting};
 
 /// Copies every blob to the store `to` names and, when no other process has the data open,
 /// points the configuration file at it.
@@ -102,15 +102,15 @@ pub async fn migrate(
 }
 
 /// The storage settings that point at the new store (`None`: removed).
-fn settings_for(target: &Config, object_storage: bool) -> Vec<(&'static str, Option<String>)> {
-    let s3 = |v: &Option<String>| if object_storage { v.clone() } else { None };
+fn settings_for(target: &Config, object_storage: bool) -> Vec<(&'static str, Option<Setting>)> {
+    let s3 = |v: &Option<String>| v.clone().filter(|_| object_storage).map(Setting::Text);
     vec![
-        ("storage_url", target.storage_url.clone()),
+        ("storage_url", target.storage_url.clone().map(Setting::Text)),
         ("storage_endpoint", s3(&target.storage_endpoint)),
         ("storage_region", s3(&target.storage_region)),
         (
             "storage_virtual_hosted",
-            (object_storage && target.storage_virtual_hosted).then(|| "true".to_owned()),
+            (object_storage && target.storage_virtual_hosted).then_some(Setting::Flag(true)),
         ),
     ]
 }

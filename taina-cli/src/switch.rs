@@ -7,12 +7,30 @@ use serde_json::json;
 use crate::failure::{Code, Failure};
 use crate::output::Output;
 
+/// A setting's new value.
+#[derive(Debug, Clone)]
+pub enum Setting {
+    /// A string (a URL, a region).
+    Text(String),
+    /// A switch.
+    Flag(bool),
+}
+
+impl std::fmt::Display for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Setting::Text(text) => f.write_str(text),
+            Setting::Flag(flag) => write!(f, "{flag}"),
+        }
+    }
+}
+
 /// Writes `settings` (`None`: removed) into the configuration file, comments and everything else
 /// kept, when one is in use and the environment does not override them; otherwise says what to
 /// set. `done` completes "FILE …" in the confirmation.
 pub fn point_at(
     config_file: Option<&Path>,
-    settings: &[(&'static str, Option<String>)],
+    settings: &[(&'static str, Option<Setting>)],
     done: &str,
     out: &Output,
 ) -> Result<(), Failure> {
@@ -53,7 +71,7 @@ fn env_name(key: &str) -> String {
 
 /// Writes the settings into the TOML file, through a temporary file (synced, with the file's own
 /// permissions) and a rename.
-fn write(file: &Path, settings: &[(&'static str, Option<String>)]) -> Result<(), Failure> {
+fn write(file: &Path, settings: &[(&'static str, Option<Setting>)]) -> Result<(), Failure> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| Failure::io(&format!("cannot read {}", file.display()), e))?;
     let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| {
@@ -65,8 +83,8 @@ fn write(file: &Path, settings: &[(&'static str, Option<String>)]) -> Result<(),
     })?;
     for (key, value) in settings {
         match value {
-            Some(v) if v == "true" || v == "false" => doc[key] = toml_edit::value(v == "true"),
-            Some(v) => doc[key] = toml_edit::value(v.as_str()),
+            Some(Setting::Flag(flag)) => doc[key] = toml_edit::value(*flag),
+            Some(Setting::Text(text)) => doc[key] = toml_edit::value(text.as_str()),
             None => {
                 doc.remove(key);
             }

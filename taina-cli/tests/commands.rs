@@ -42,6 +42,30 @@ fn with_config_file(file: &Path) -> Command {
     cmd
 }
 
+/// A migrate command's two JSON answers: what it copied, then what it did with the configuration.
+fn copied_and_done(cmd: &mut Command) -> (Value, Value) {
+    let (code, out, err) = run(cmd.arg("--json"));
+    assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
+    let mut values = serde_json::Deserializer::from_str(&out).into_iter::<Value>();
+    (
+        values.next().unwrap().unwrap(),
+        values.next().unwrap().unwrap(),
+    )
+}
+
+/// `taina fsck --deep` finds nothing wrong with the instance.
+async fn assert_deep_clean(taina: &taina::Taina) {
+    let report = taina
+        .ybira()
+        .check_integrity(taina::ybira::IntegrityOptions {
+            deep: true,
+            repair: false,
+        })
+        .await
+        .unwrap();
+    assert!(report.is_clean(), "{report:?}");
+}
+
 /// Runs and answers (exit code, stdout, stderr).
 fn run(cmd: &mut Command) -> (i32, String, String) {
     let out = cmd.output().unwrap();
@@ -673,18 +697,8 @@ async fn storage_migrates_to_s3_and_back(t: TestInstance) {
     };
     let to_s3 = s3.storage_url.clone().unwrap();
 
-    // Each run prints what it copied, then what it did with the configuration.
-    let docs = |cmd: &mut Command| -> (Value, Value) {
-        let (code, out, err) = run(cmd.arg("--json"));
-        assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
-        let mut values = serde_json::Deserializer::from_str(&out).into_iter::<Value>();
-        (
-            values.next().unwrap().unwrap(),
-            values.next().unwrap().unwrap(),
-        )
-    };
     // The instance of this test is still open (as a running server would be): copied, not switched.
-    let (copied, done) = docs(&mut migrate(&to_s3));
+    let (copied, done) = copied_and_done(&mut migrate(&to_s3));
     assert_eq!(copied["objects"], objects);
     assert_eq!(copied["copied"], objects);
     assert_eq!(done["switched"], false);
@@ -693,7 +707,7 @@ async fn storage_migrates_to_s3_and_back(t: TestInstance) {
     drop(t.taina);
 
     // Alone now: nothing copied twice, and the file switched.
-    let (copied, done) = docs(&mut migrate(&to_s3));
+    let (copied, done) = copied_and_done(&mut migrate(&to_s3));
     assert_eq!(
         (&copied["copied"], &copied["already_there"]),
         (&0.into(), &objects.into())
@@ -706,15 +720,7 @@ async fn storage_migrates_to_s3_and_back(t: TestInstance) {
         let contents = contents.clone();
         async move {
             let taina = taina::Taina::open(config).await.unwrap();
-            let report = taina
-                .ybira()
-                .check_integrity(taina::ybira::IntegrityOptions {
-                    deep: true,
-                    repair: false,
-                })
-                .await
-                .unwrap();
-            assert!(report.is_clean(), "{report:?}");
+            assert_deep_clean(&taina).await;
             assert_eq!(
                 taina.blobs().list("communities").await.unwrap().len(),
                 objects
@@ -869,11 +875,7 @@ async fn the_database_migrates_from_sqlite_to_postgres() {
         .unwrap()
         .close()
         .await;
-    let (code, out, err) = run(migrate(&target).arg("--json"));
-    assert_eq!(code, 0, "{out}{err}");
-    let mut docs = serde_json::Deserializer::from_str(&out).into_iter::<Value>();
-    let copied = docs.next().unwrap().unwrap();
-    let done = docs.next().unwrap().unwrap();
+    let (copied, done) = copied_and_done(&mut migrate(&target));
     assert_eq!(done["switched"], true);
     let rows = |table: &str| {
         copied["tables"]
@@ -912,15 +914,7 @@ async fn the_database_migrates_from_sqlite_to_postgres() {
         .authenticate(&signed_in.token)
         .await
         .unwrap();
-    let report = moved
-        .ybira()
-        .check_integrity(taina::ybira::IntegrityOptions {
-            deep: true,
-            repair: false,
-        })
-        .await
-        .unwrap();
-    assert!(report.is_clean(), "{report:?}");
+    assert_deep_clean(&moved).await;
     let inside = moved
         .ybira()
         .list(&ana, &Location::Folder(inner.id.clone()), None, Some(10))
