@@ -170,13 +170,18 @@ http {{
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let url = format!("http://127.0.0.1:{port}/");
+        // Owned at once, so that its Drop stops and reaps nginx on every path.
+        let nginx = Nginx {
+            child,
+            url: format!("http://127.0.0.1:{port}/"),
+        };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Nginx { child, url };
+                return nginx;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        drop(nginx);
         panic!(
             "nginx did not start: {}",
             std::fs::read_to_string(dir.join("logs/error.log")).unwrap_or_default()
