@@ -17,6 +17,13 @@ pub fn new_id<T>(make: fn([u8; ID_LEN]) -> T) -> T {
     make(id_bytes())
 }
 
+/// A new app password (`taina_core::app_password::generate` over random bytes from the OS).
+pub fn app_password() -> String {
+    let mut bytes = [0u8; taina_core::app_password::RANDOM_BYTES];
+    fill(&mut bytes);
+    taina_core::app_password::generate(bytes)
+}
+
 /// A secret token: 256 random bits, base64url without padding (43 characters).
 pub fn secret_token() -> String {
     let mut bytes = [0u8; 32];

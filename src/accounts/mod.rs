@@ -4,6 +4,7 @@
 //! Every call that acts for someone takes the authenticated [`Actor`] and asks the pure policy
 //! ([`taina_core::authorize`]) before touching anything.
 
+mod app_passwords;
 mod community;
 mod invites;
 mod live;
@@ -16,6 +17,7 @@ mod throttle;
 
 use taina_core::{Actor, CommunityId, DomainEvent, Timestamp};
 
+pub use app_passwords::{AppPasswordInfo, CreatedAppPassword, NewAppPassword};
 pub use community::CommunityUpdate;
 pub use invites::{CreatedInvite, NewInvite, RegisterRequest};
 pub use live::{Ended, SessionWatch};

@@ -9,6 +9,7 @@
 
 mod blobs;
 mod content;
+pub mod dav;
 mod integrity;
 pub(crate) mod previews;
 pub mod recovery;

@@ -78,6 +78,10 @@ pub enum Command {
     /// The database.
     #[command(subcommand)]
     Db(Db),
+    /// App passwords: one per device, for WebDAV (Finder, Windows, rclone), desktop sync and
+    /// scripts. The account password never works there.
+    #[command(subcommand)]
+    AppPassword(AppPasswordCmd),
     /// Bulk import of a folder tree (a phone dump, an old NAS), with dedup; run it again to resume.
     #[command(subcommand)]
     Import(Import),
@@ -108,6 +112,34 @@ pub enum Storage {
     /// missing. When no other process has the data open it then switches the configuration file
     /// to the new store (the old one is left as it was).
     Migrate(MigrateStorage),
+}
+
+/// `taina app-password`.
+#[derive(Debug, Subcommand)]
+pub enum AppPasswordCmd {
+    /// Makes an app password for a member and prints it (this once; only its hash is kept).
+    Create {
+        /// Their email.
+        email: String,
+        /// The device or program it is for, e.g. "Ana's laptop".
+        #[arg(long)]
+        name: String,
+        /// Limit it to files (the files API, uploads and WebDAV).
+        #[arg(long)]
+        files_only: bool,
+    },
+    /// Lists a member's app passwords with their last use.
+    List {
+        /// Their email.
+        email: String,
+    },
+    /// Revokes one of a member's app passwords: it stops working at once.
+    Revoke {
+        /// Their email.
+        email: String,
+        /// The app password's id (from `list`).
+        id: String,
+    },
 }
 
 /// `taina db`.

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+mod app_password;
 mod cli;
 mod data;
 mod database;
@@ -97,6 +98,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 }
                 Command::Thumbnails(cli::Thumbnails::Regenerate { all, photo_id }) => {
                     data::regenerate(&taina, community, all, photo_id.as_deref(), &out).await
+                }
+                Command::AppPassword(command) => {
+                    app_password::run(&taina, community, command, &out).await
                 }
                 Command::Import(import) => data::import(&taina, community, import, &out).await,
                 Command::Db(cli::Db::Migrate { to }) => {

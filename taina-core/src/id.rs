@@ -150,6 +150,10 @@ define_id!(
     SessionId
 );
 define_id!(
+    /// An app password (its public id; the password itself is never stored).
+    AppPasswordId
+);
+define_id!(
     /// An invitation to join a community.
     InviteId
 );

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod actor;
+pub mod app_password;
 pub mod community;
 pub mod error;
 pub mod event;
@@ -34,8 +35,8 @@ pub use community::{Community, CommunitySettings};
 pub use error::{Error, ErrorKind, Result};
 pub use event::{DomainEvent, Event, ItemEvent};
 pub use id::{
-    AlbumId, BlobId, CommunityId, ConversationId, InviteId, ItemId, JobId, MessageId, PhotoId,
-    SessionId, ShareId, UploadId, UserId, VersionId,
+    AlbumId, AppPasswordId, BlobId, CommunityId, ConversationId, InviteId, ItemId, JobId,
+    MessageId, PhotoId, SessionId, ShareId, UploadId, UserId, VersionId,
 };
 pub use policy::{Action, Denied, Resource, authorize};
 pub use role::Role;

@@ -12,6 +12,7 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use taina::accounts::SignedIn;
+use taina::core::app_password::Area;
 use taina::core::{Actor, Error as DomainError, Timestamp};
 
 use crate::AppState;
@@ -130,7 +131,13 @@ where
         if from_cookie {
             check_csrf(&parts.method, &parts.headers, secure)?;
         }
-        let actor = state.taina.accounts().authenticate(token).await?;
+        // The route's area (set per router in `api::routes`); none counts as the account's.
+        let area = parts
+            .extensions
+            .get::<Area>()
+            .copied()
+            .unwrap_or(Area::Account);
+        let actor = state.taina.accounts().authenticate_in(token, area).await?;
         Ok(Auth(actor))
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod audience;
+pub mod dav;
 pub mod integrity;
 pub mod item;
 pub mod layout;

@@ -202,6 +202,14 @@ pub fn display_name_or_null() -> RefOr<Schema> {
     )))
 }
 
+/// An app password's name.
+pub fn app_password_name() -> RefOr<Schema> {
+    schema(label(
+        taina::core::app_password::NAME_MAX_CHARS,
+        "The device or program the app password is for",
+    ))
+}
+
 /// The community's name.
 pub fn community_name() -> RefOr<Schema> {
     schema(label(

@@ -7,6 +7,7 @@
 //! same declarations.
 
 mod accounts;
+mod app_passwords;
 pub(crate) mod constraints;
 mod files;
 mod form;
@@ -20,6 +21,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
+use taina::core::app_password::Area;
 use taina::core::wire::ErrorCode;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -30,14 +32,22 @@ use crate::{ApiError, AppState};
 
 /// Every `/api/v1` route, with its OpenAPI description.
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    // Each route's area, for the credentials whose scope reaches only some (app passwords limited
+    // to files); a route with none counts as the account's, which such credentials never reach.
+    let area = |area: Area| axum::Extension(area);
     OpenApiRouter::new()
-        .merge(accounts::routes())
-        .merge(files::routes())
+        .merge(accounts::routes().layer(area(Area::Account)))
+        .merge(app_passwords::routes().layer(area(Area::Account)))
+        .merge(files::routes().layer(area(Area::Files)))
         .merge(limits::routes())
-        .merge(messages::routes())
-        .merge(photos::routes())
-        .merge(tus::routes())
-        .routes(routes!(ws::upgrade))
+        .merge(messages::routes().layer(area(Area::Messages)))
+        .merge(photos::routes().layer(area(Area::Photos)))
+        .merge(tus::routes().layer(area(Area::Files)))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(ws::upgrade))
+                .layer(area(Area::Messages)),
+        )
 }
 
 /// A JSON request body; malformed bodies are answered 400, a wrong content type 415, bodies that

@@ -1,0 +1,112 @@
+//! My app passwords: one per device, for WebDAV, desktop sync and scripts. Made here (the
+//! password is in the answer and nowhere else), listed with their last use, revoked one by one.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use taina::accounts::{AppPasswordInfo, NewAppPassword};
+use taina::core::AppPasswordId;
+use taina::core::app_password::Scope;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{Body, List, PathId, constraints};
+use crate::auth::Auth;
+use crate::{ApiError, AppState};
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(app_passwords, create_app_password))
+        .routes(routes!(revoke_app_password))
+}
+
+/// A new app password's name and reach.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewAppPasswordBody {
+    /// The device or program it is for, e.g. "Ana's laptop".
+    #[schema(schema_with = constraints::app_password_name)]
+    name: String,
+    /// What it may reach: `everything` (the default) or `files` (the files API, uploads and
+    /// WebDAV only).
+    #[serde(default = "everything")]
+    scope: Scope,
+}
+
+fn everything() -> Scope {
+    Scope::Everything
+}
+
+/// A new app password: shown this once.
+#[derive(Serialize, ToSchema)]
+struct CreatedAppPasswordView {
+    /// The password (`xxxxx-xxxxx-xxxxx-xxxxx-xxxxx`; dashes, spaces and case are ignored when it
+    /// is typed back). Use it with your email as HTTP Basic credentials, or as a bearer token.
+    password: String,
+    /// Its entry in my list.
+    app_password: AppPasswordInfo,
+}
+
+/// My app passwords, newest first (never the passwords themselves).
+#[utoipa::path(get, path = "/me/app-passwords", tag = "accounts",
+    responses((status = 200, description = "My app passwords", body = List<AppPasswordInfo>)))]
+async fn app_passwords(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+) -> Result<Response, ApiError> {
+    let list = state.taina.accounts().app_passwords(&actor).await?;
+    Ok(axum::Json(List::all(list)).into_response())
+}
+
+/// Makes an app password for a device; the answer is the only place the password is shown.
+#[utoipa::path(post, path = "/me/app-passwords", tag = "accounts", request_body = NewAppPasswordBody,
+    responses(
+        (status = 201, description = "Made", body = CreatedAppPasswordView),
+        (status = 409, description = "Too many app passwords already", body = crate::openapi::ErrorBody),
+    ))]
+async fn create_app_password(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Body(body): Body<NewAppPasswordBody>,
+) -> Result<Response, ApiError> {
+    let created = state
+        .taina
+        .accounts()
+        .create_app_password(
+            &actor,
+            NewAppPassword {
+                name: body.name,
+                scope: body.scope,
+            },
+        )
+        .await?;
+    let view = CreatedAppPasswordView {
+        password: created.password,
+        app_password: created.info,
+    };
+    Ok((
+        StatusCode::CREATED,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        axum::Json(view),
+    )
+        .into_response())
+}
+
+/// Revokes one of my app passwords: the device using it is signed out at once.
+#[utoipa::path(delete, path = "/me/app-passwords/{id}", tag = "accounts",
+    params(("id" = inline(AppPasswordId), Path, description = "The app password's id")),
+    responses((status = 204, description = "Revoked")))]
+async fn revoke_app_password(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId<AppPasswordId>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .taina
+        .accounts()
+        .revoke_app_password(&actor, &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
