@@ -137,6 +137,10 @@ pub struct Config {
     /// a proxy) read `/metrics` with no token (`true`). Turn it off when a proxy on this machine
     /// forwards the internet without `X-Forwarded-For`. `TAINA_METRICS_OPEN_TO_LOOPBACK`.
     pub metrics_open_to_loopback: bool,
+    /// Whether WebDAV takes HTTP Basic credentials (an app password) over plain HTTP from clients
+    /// other than this machine (`false`: only over HTTPS, or from this machine). Turn it on only
+    /// on a network you trust, e.g. a home LAN without TLS. `TAINA_BASIC_AUTH_OVER_HTTP`.
+    pub basic_auth_over_http: bool,
 }
 
 impl Default for Config {
@@ -178,6 +182,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             metrics_token: None,
             metrics_open_to_loopback: true,
+            basic_auth_over_http: false,
         }
     }
 }
@@ -436,6 +441,7 @@ impl fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("metrics_open_to_loopback", &self.metrics_open_to_loopback)
+            .field("basic_auth_over_http", &self.basic_auth_over_http)
             .finish()
     }
 }

@@ -11,6 +11,7 @@
 pub mod api;
 pub mod auth;
 pub mod client;
+pub mod dav;
 mod download;
 mod error;
 pub mod metrics;
@@ -151,7 +152,11 @@ fn described_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .nest(openapi::API_PREFIX, api::routes())
         .split_for_parts();
     // The web app's pages and files are not part of the API (nor of its document).
-    (router.merge(web::routes()), openapi::finish(doc))
+    // WebDAV (`/dav/`) speaks its own methods and XML, outside the JSON API and its document.
+    (
+        router.merge(web::routes()).merge(dav::routes()),
+        openapi::finish(doc),
+    )
 }
 
 /// The document as `/api/v1/openapi.json` serves it: with the rules between fields

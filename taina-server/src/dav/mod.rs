@@ -1,0 +1,292 @@
+//! WebDAV at `/dav/` (RFC 4918 class 1): Finder, Windows, iOS Files, Android file managers and
+//! rclone reach Ybira with what they already have. Every method calls the library — the same
+//! authorization, quota, dedup, versions and trash as the web app — and shows what it decided;
+//! the protocol's rules and formats are `taina_ybira::dav`'s.
+//!
+//! Credentials: HTTP Basic with the account's email and an **app password** (never the account
+//! password), or a bearer token (a session's, or an app password). Basic over plain HTTP to a
+//! client that is not this machine is refused unless `basic_auth_over_http` is set.
+//!
+//! Written here rather than with `dav-server`: its DELETE and COPY walk the tree file by file (a
+//! deleted folder must reach the trash as one entry that can be restored whole, and a copied file
+//! must share its content), its locks live in one process's memory, and its XML is read without
+//! the bounds this project sets on untrusted input.
+
+mod propfind;
+mod write;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use base64::Engine;
+use taina::core::app_password::Area;
+use taina::core::{Actor, ErrorKind};
+use taina::ybira::dav::Resolved;
+use taina_ybira::dav::headers::{IfHeader, ResourceState, parse_if};
+use taina_ybira::dav::path::{DavPath, PathError};
+
+use crate::client::{Client, Peer};
+use crate::download::{Plan, plan, respond};
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Where the tree is served.
+pub const PREFIX: &str = "/dav/";
+
+/// The methods `/dav/` answers.
+const ALLOW: &str = "OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH";
+
+/// The WebDAV routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/dav", any(handle))
+        .route("/dav/", any(handle))
+        .route("/dav/{*path}", any(handle))
+        // PUT streams to storage; the library bounds the file as its bytes arrive.
+        .layer(DefaultBodyLimit::disable())
+}
+
+/// A request on its way through: who asks, for what path, with which headers.
+pub(crate) struct Ctx {
+    pub(crate) state: AppState,
+    pub(crate) actor: Actor,
+    pub(crate) path: DavPath,
+    pub(crate) headers: HeaderMap,
+}
+
+async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    let method = request.method().clone();
+    if method == Method::OPTIONS {
+        return options();
+    }
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<Peer>>()
+        .map(|c| c.0.0.ip());
+    let client = crate::client::resolve(peer, request.headers(), &state.reach);
+    let actor = match authenticate(&state, &client, request.headers()).await {
+        Ok(actor) => actor,
+        Err(response) => return response,
+    };
+    let path = match DavPath::parse(PREFIX, request.uri().path()) {
+        Ok(path) => path,
+        Err(PathError::NoRoot) => return status(StatusCode::NOT_FOUND),
+        Err(e) => return plain(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    let (parts, body) = request.into_parts();
+    let ctx = Ctx {
+        state,
+        actor,
+        path,
+        headers: parts.headers,
+    };
+    let result = match method.as_str() {
+        "GET" => get(&ctx, false).await,
+        "HEAD" => get(&ctx, true).await,
+        "PROPFIND" => propfind::propfind(&ctx, body).await,
+        "PROPPATCH" => propfind::proppatch(&ctx, body).await,
+        "PUT" => write::put(&ctx, body).await,
+        "MKCOL" => write::mkcol(&ctx, body).await,
+        "DELETE" => write::delete(&ctx).await,
+        "COPY" => write::copy_or_move(&ctx, false).await,
+        "MOVE" => write::copy_or_move(&ctx, true).await,
+        _ => {
+            let mut response = status(StatusCode::METHOD_NOT_ALLOWED);
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(ALLOW));
+            Ok(response)
+        }
+    };
+    result.unwrap_or_else(error_response)
+}
+
+/// `OPTIONS`: what the tree speaks (answered without credentials: it tells nothing of anyone's
+/// files).
+fn options() -> Response {
+    let mut response = StatusCode::OK.into_response();
+    let headers = response.headers_mut();
+    headers.insert("dav", HeaderValue::from_static("1, 3"));
+    headers.insert(header::ALLOW, HeaderValue::from_static(ALLOW));
+    headers.insert("ms-author-via", HeaderValue::from_static("DAV"));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    response
+}
+
+/// The actor behind a request's credentials, or the answer that asks for them.
+async fn authenticate(
+    state: &AppState,
+    client: &Client,
+    headers: &HeaderMap,
+) -> Result<Actor, Response> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let accounts = state.taina.accounts();
+    let result = if let Some(encoded) = strip_scheme(authorization, "basic") {
+        if !(client.https || client.is_local() || state.taina.config().basic_auth_over_http) {
+            return Err(plain(
+                StatusCode::FORBIDDEN,
+                "HTTP Basic credentials are refused over plain HTTP: connect with https:// \
+                 (or set basic_auth_over_http on a network you trust)",
+            ));
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        let Some((login, password)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
+            return Err(challenge("malformed Basic credentials"));
+        };
+        accounts.authenticate_basic(login, password, Area::Files).await
+    } else if let Some(token) = strip_scheme(authorization, "bearer") {
+        accounts.authenticate_in(token.trim(), Area::Files).await
+    } else {
+        return Err(challenge(
+            "sign in with your email and an app password (Settings → App passwords)",
+        ));
+    };
+    result.map_err(|e| match e.kind() {
+        ErrorKind::Unauthenticated => challenge(&e.public().to_string()),
+        _ => error_response(e.into()),
+    })
+}
+
+fn strip_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
+    let (given, rest) = value.split_once(' ')?;
+    given.eq_ignore_ascii_case(scheme).then_some(rest)
+}
+
+/// 401 with the Basic challenge WebDAV clients answer with a password prompt.
+fn challenge(message: &str) -> Response {
+    let mut response = plain(StatusCode::UNAUTHORIZED, message);
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"Taina\", charset=\"UTF-8\""),
+    );
+    response
+}
+
+/// A status with no body.
+pub(crate) fn status(code: StatusCode) -> Response {
+    let mut response = code.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    response
+}
+
+/// A status with a line of text saying why.
+pub(crate) fn plain(code: StatusCode, message: &str) -> Response {
+    (
+        code,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{message}\n"),
+    )
+        .into_response()
+}
+
+/// An error in the API's one shape, with WebDAV's status where it has its own: a full quota is
+/// 507 Insufficient Storage (RFC 4918 §11.5).
+pub(crate) fn error_response(error: ApiError) -> Response {
+    let quota = matches!(&error, ApiError::Taina(e) if e.kind() == ErrorKind::QuotaExceeded);
+    let mut response = error.into_response();
+    if quota {
+        *response.status_mut() = StatusCode::INSUFFICIENT_STORAGE;
+    }
+    response
+}
+
+/// The request's `If` header, read (`None`: absent).
+pub(crate) fn if_header(headers: &HeaderMap) -> Result<Option<IfHeader>, Response> {
+    match headers.get("if").map(|v| v.to_str()) {
+        None => Ok(None),
+        Some(Ok(value)) => parse_if(value)
+            .map(Some)
+            .map_err(|e| plain(StatusCode::BAD_REQUEST, e)),
+        Some(Err(_)) => Err(plain(StatusCode::BAD_REQUEST, "the If header is not text")),
+    }
+}
+
+/// Checks the request's preconditions on what `target` resolved to: `If` (entity tags; no locks
+/// are held, so a lock token never matches), `If-Match` and `If-None-Match`. `None`: go on.
+pub(crate) fn preconditions(ctx: &Ctx, target: &Resolved) -> Option<Response> {
+    let etag = match target {
+        Resolved::Item(item) => item.etag.clone(),
+        _ => None,
+    };
+    let failed = || Some(status(StatusCode::PRECONDITION_FAILED));
+    match if_header(&ctx.headers) {
+        Err(response) => return Some(response),
+        Ok(Some(header)) => {
+            let holds = header.holds(|_| ResourceState {
+                etag: etag.clone(),
+                lock_tokens: Vec::new(),
+            });
+            if !holds {
+                return failed();
+            }
+        }
+        Ok(None) => {}
+    }
+    let list = |name: header::HeaderName| {
+        ctx.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(',').map(|t| t.trim().trim_start_matches("W/").to_owned()).collect::<Vec<_>>())
+    };
+    if let Some(tags) = list(header::IF_MATCH) {
+        let ok = target.exists()
+            && tags
+                .iter()
+                .any(|t| t == "*" || etag.as_deref() == Some(t.as_str()));
+        if !ok {
+            return failed();
+        }
+    }
+    if let Some(tags) = list(header::IF_NONE_MATCH) {
+        let matched = target.exists()
+            && tags
+                .iter()
+                .any(|t| t == "*" || etag.as_deref() == Some(t.as_str()));
+        if matched {
+            return failed();
+        }
+    }
+    None
+}
+
+/// GET and HEAD: a file's content, with ranges and validators as the API sends it.
+async fn get(ctx: &Ctx, head: bool) -> Result<Response, ApiError> {
+    let ybira = ctx.state.taina.ybira();
+    let target = ybira.resolve_dav(&ctx.actor, &ctx.path).await?;
+    let item = match target {
+        Resolved::Item(item) if item.kind == taina::ybira::ItemKind::File => item,
+        Resolved::Missing { .. } | Resolved::ParentMissing => {
+            return Ok(status(StatusCode::NOT_FOUND));
+        }
+        _ => {
+            return Ok(plain(
+                StatusCode::OK,
+                "This is a folder of Tainá's WebDAV tree: open it with a WebDAV client (Finder, \
+                 Windows Explorer, rclone ...).",
+            ));
+        }
+    };
+    let mut response = match plan(&ctx.headers, &item) {
+        Plan::Answer(response) => response,
+        Plan::Stream(range) => {
+            let download = ybira.download(&ctx.actor, &item.id, range).await?;
+            respond(download, range.is_some(), false)?
+        }
+    };
+    if head {
+        let (parts, _) = response.into_parts();
+        response = Response::from_parts(parts, Body::empty());
+    }
+    Ok(response)
+}

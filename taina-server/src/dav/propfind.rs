@@ -1,0 +1,271 @@
+//! PROPFIND (Depth 0 and 1; infinity is refused, as RFC 4918 §9.1 allows) and PROPPATCH.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use taina::core::Timestamp;
+use taina::ybira::dav::{DeadProp, Member, Resolved, not_patchable};
+use taina::ybira::{Item, ItemKind};
+use taina_ybira::dav::headers::{Depth, parse_depth};
+use taina_ybira::dav::multistatus::{Multistatus, PropValue};
+use taina_ybira::dav::path::{DavPath, Root};
+use taina_ybira::dav::props::{self, QuotaShown, Resource};
+use taina_ybira::dav::xml::{Propfind, parse_propfind, parse_proppatch};
+use taina_ybira::dav::{BODY_MAX_BYTES, PropName};
+
+use super::{Ctx, PREFIX, plain, status};
+use crate::error::ApiError;
+
+/// Reads a request body as XML, within [`BODY_MAX_BYTES`].
+pub(super) async fn xml_body(body: Body) -> Result<Vec<u8>, Response> {
+    axum::body::to_bytes(body, BODY_MAX_BYTES)
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|_| {
+            plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is larger than 1 MiB",
+            )
+        })
+}
+
+/// One resource to describe: where it is, what it shows, and its dead properties.
+struct Described {
+    href: String,
+    resource: Resource,
+    dead: Vec<DeadProp>,
+}
+
+pub(super) async fn propfind(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
+    let depth = match parse_depth(ctx.headers.get("depth").and_then(|v| v.to_str().ok())) {
+        Ok(depth) => depth.unwrap_or(Depth::Infinity),
+        Err(e) => return Ok(plain(StatusCode::BAD_REQUEST, e)),
+    };
+    if depth == Depth::Infinity {
+        return Ok(xml(
+            StatusCode::FORBIDDEN,
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:error xmlns:D=\"DAV:\"><D:propfind-finite-depth/></D:error>\n".to_owned(),
+        ));
+    }
+    let body = match xml_body(body).await {
+        Ok(body) => body,
+        Err(response) => return Ok(response),
+    };
+    let asked = match parse_propfind(&body) {
+        Ok(asked) => asked,
+        Err(e) => return Ok(plain(StatusCode::BAD_REQUEST, &e.to_string())),
+    };
+    let ybira = ctx.state.taina.ybira();
+    let target = ybira.resolve_dav(&ctx.actor, &ctx.path).await?;
+    if !target.exists() {
+        return Ok(status(StatusCode::NOT_FOUND));
+    }
+    let quota = if target.is_collection() {
+        Some(ybira.dav_quota(&ctx.actor).await?)
+    } else {
+        None
+    };
+    let mut described = vec![describe_target(ctx, &target, quota).await?];
+    if depth == Depth::One && target.is_collection() {
+        for member in ybira.dav_members(&ctx.actor, &target).await? {
+            described.push(describe_member(&ctx.path, member, quota));
+        }
+    }
+    let mut doc = Multistatus::new();
+    for d in &described {
+        doc.props(&d.href, &groups(d, &asked));
+    }
+    Ok(xml(StatusCode::MULTI_STATUS, doc.finish()))
+}
+
+/// The properties of one resource by status, as the request asks.
+fn groups(d: &Described, asked: &Propfind) -> Vec<(u16, Vec<PropValue>)> {
+    let collection = d.resource.collection;
+    let dead = d.dead.iter().map(|(name, value)| PropValue {
+        name: name.clone(),
+        value: Some(value.clone()),
+    });
+    match asked {
+        Propfind::PropName => {
+            let names = props::live_names(collection)
+                .into_iter()
+                .chain(d.dead.iter().map(|(n, _)| n.clone()))
+                .map(|name| PropValue { name, value: None })
+                .collect();
+            vec![(200, names)]
+        }
+        Propfind::AllProp => {
+            let mut found: Vec<PropValue> = props::allprop_names(collection)
+                .into_iter()
+                .filter_map(|name| live(&d.resource, name))
+                .collect();
+            found.extend(dead);
+            vec![(200, found)]
+        }
+        Propfind::Prop(names) => {
+            let (mut found, mut missing) = (Vec::new(), Vec::new());
+            for name in names {
+                let value = live(&d.resource, name.clone()).or_else(|| {
+                    d.dead
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(n, v)| PropValue {
+                            name: n.clone(),
+                            value: Some(v.clone()),
+                        })
+                });
+                match value {
+                    Some(v) => found.push(v),
+                    None => missing.push(PropValue {
+                        name: name.clone(),
+                        value: None,
+                    }),
+                }
+            }
+            vec![(200, found), (404, missing)]
+        }
+    }
+}
+
+fn live(resource: &Resource, name: PropName) -> Option<PropValue> {
+    // No locks are held in this tree yet: discovery finds none.
+    let value = if name == PropName::dav("lockdiscovery") {
+        Some(String::new())
+    } else {
+        props::live_value(resource, &name)
+    }?;
+    Some(PropValue {
+        name,
+        value: Some(value),
+    })
+}
+
+async fn describe_target(
+    ctx: &Ctx,
+    target: &Resolved,
+    quota: Option<QuotaShown>,
+) -> Result<Described, ApiError> {
+    let href = ctx.path.href(PREFIX, target.is_collection());
+    Ok(match target {
+        Resolved::Item(item) => Described {
+            href,
+            resource: item_resource(&item.name, item, quota),
+            dead: ctx
+                .state
+                .taina
+                .ybira()
+                .dav_dead_props(&ctx.actor, &item.id)
+                .await?,
+        },
+        Resolved::SpaceRoot(root, _) => root_described(href, *root, quota),
+        Resolved::SharedRoot => root_described(href, Root::SharedWithMe, quota),
+        _ => Described {
+            href,
+            resource: collection_resource(String::new(), quota),
+            dead: Vec::new(),
+        },
+    })
+}
+
+fn describe_member(parent: &DavPath, member: Member, quota: Option<QuotaShown>) -> Described {
+    match member {
+        Member::Root(root) => {
+            let path = DavPath {
+                root: Some(root),
+                names: Vec::new(),
+            };
+            root_described(path.href(PREFIX, true), root, quota)
+        }
+        Member::Item { name, item, dead } => {
+            let collection = item.kind == ItemKind::Folder;
+            Described {
+                href: parent.child(&name).href(PREFIX, collection),
+                resource: item_resource(&name, &item, quota),
+                dead,
+            }
+        }
+    }
+}
+
+fn root_described(href: String, root: Root, quota: Option<QuotaShown>) -> Described {
+    Described {
+        href,
+        resource: collection_resource(root.name().to_owned(), quota),
+        dead: Vec::new(),
+    }
+}
+
+fn collection_resource(name: String, quota: Option<QuotaShown>) -> Resource {
+    Resource {
+        name,
+        collection: true,
+        size: 0,
+        mime_type: None,
+        etag: None,
+        created: Timestamp::EPOCH,
+        modified: Timestamp::EPOCH,
+        quota,
+    }
+}
+
+fn item_resource(name: &str, item: &Item, quota: Option<QuotaShown>) -> Resource {
+    let collection = item.kind == ItemKind::Folder;
+    Resource {
+        name: name.to_owned(),
+        collection,
+        size: item.size_bytes,
+        mime_type: item.mime_type.clone(),
+        etag: item.etag.clone(),
+        created: item.created_at,
+        modified: item.updated_at,
+        quota: if collection { quota } else { None },
+    }
+}
+
+pub(super) async fn proppatch(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
+    let body = match xml_body(body).await {
+        Ok(body) => body,
+        Err(response) => return Ok(response),
+    };
+    let ops = match parse_proppatch(&body) {
+        Ok(ops) => ops,
+        Err(e) => return Ok(plain(StatusCode::BAD_REQUEST, &e.to_string())),
+    };
+    let ybira = ctx.state.taina.ybira();
+    let target = ybira.resolve_dav(&ctx.actor, &ctx.path).await?;
+    if let Some(refused) = super::preconditions(ctx, &target) {
+        return Ok(refused);
+    }
+    let item = match &target {
+        Resolved::Item(item) => item,
+        Resolved::Missing { .. } | Resolved::ParentMissing => {
+            return Ok(status(StatusCode::NOT_FOUND));
+        }
+        _ => return Err(not_patchable().into()),
+    };
+    let outcomes = ybira.dav_patch_props(&ctx.actor, &item.id, &ops).await?;
+    let mut by_status: Vec<(u16, Vec<PropValue>)> = Vec::new();
+    for (name, code) in outcomes {
+        let value = PropValue { name, value: None };
+        match by_status.iter_mut().find(|(c, _)| *c == code) {
+            Some((_, list)) => list.push(value),
+            None => by_status.push((code, vec![value])),
+        }
+    }
+    let mut doc = Multistatus::new();
+    doc.props(
+        &ctx.path.href(PREFIX, item.kind == ItemKind::Folder),
+        &by_status,
+    );
+    Ok(xml(StatusCode::MULTI_STATUS, doc.finish()))
+}
+
+/// An XML answer.
+pub(super) fn xml(code: StatusCode, body: String) -> Response {
+    let mut response = (code, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml; charset=utf-8"),
+    );
+    response
+}
