@@ -3,9 +3,11 @@
 //! folder copies (`copy.rs`). The protocol's rules and formats are `taina_ybira::dav`'s.
 
 mod copy;
+mod locks;
 mod props;
 
 pub use copy::COPY_MAX_ITEMS;
+pub use locks::{LockRequest, Locked};
 pub use props::{DeadProp, PatchOutcome, not_patchable};
 
 use taina_core::Actor;
@@ -80,6 +82,8 @@ pub enum Member {
         item: Item,
         /// Its dead properties.
         dead: Vec<DeadProp>,
+        /// The locks in force over it (its own, and deep ones above it).
+        locks: Vec<taina_ybira::dav::locks::HeldLock>,
     },
 }
 
@@ -179,12 +183,26 @@ impl Ybira<'_> {
         let ids: Vec<taina_core::ItemId> = named.iter().map(|(_, item)| item.id.clone()).collect();
         let mut conn = self.taina.inner.db.reader().acquire().await?;
         let mut dead = props::dead_props_of(&mut conn, &ids).await?;
+        let inherited = match of {
+            Resolved::Item(folder) => locks::locks_over(&mut conn, &folder.id, false, self.now())
+                .await?
+                .into_iter()
+                .filter(|l| l.deep)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut own = locks::locks_on(&mut conn, &ids, self.now()).await?;
         Ok(named
             .into_iter()
-            .map(|(name, item)| Member::Item {
-                name,
-                dead: dead.remove(&item.id).unwrap_or_default(),
-                item,
+            .map(|(name, item)| {
+                let mut locks = inherited.clone();
+                locks.extend(own.remove(&item.id).unwrap_or_default());
+                Member::Item {
+                    name,
+                    dead: dead.remove(&item.id).unwrap_or_default(),
+                    locks,
+                    item,
+                }
             })
             .collect())
     }

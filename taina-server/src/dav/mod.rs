@@ -1,4 +1,4 @@
-//! WebDAV at `/dav/` (RFC 4918 class 1): Finder, Windows, iOS Files, Android file managers and
+//! WebDAV at `/dav/` (RFC 4918 class 1 and 2): Finder, Windows, iOS Files, Android file managers and
 //! rclone reach Ybira with what they already have. Every method calls the library — the same
 //! authorization, quota, dedup, versions and trash as the web app — and shows what it decided;
 //! the protocol's rules and formats are `taina_ybira::dav`'s.
@@ -12,6 +12,7 @@
 //! must share its content), its locks live in one process's memory, and its XML is read without
 //! the bounds this project sets on untrusted input.
 
+mod locking;
 mod propfind;
 mod write;
 
@@ -37,7 +38,8 @@ use crate::AppState;
 pub const PREFIX: &str = "/dav/";
 
 /// The methods `/dav/` answers.
-const ALLOW: &str = "OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH";
+const ALLOW: &str =
+    "OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK";
 
 /// The WebDAV routes.
 pub fn routes() -> Router<AppState> {
@@ -93,6 +95,8 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
         "DELETE" => write::delete(&ctx).await,
         "COPY" => write::copy_or_move(&ctx, false).await,
         "MOVE" => write::copy_or_move(&ctx, true).await,
+        "LOCK" => locking::lock(&ctx, body).await,
+        "UNLOCK" => locking::unlock(&ctx).await,
         _ => {
             let mut response = status(StatusCode::METHOD_NOT_ALLOWED);
             response
@@ -109,7 +113,7 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
 fn options() -> Response {
     let mut response = StatusCode::OK.into_response();
     let headers = response.headers_mut();
-    headers.insert("dav", HeaderValue::from_static("1, 3"));
+    headers.insert("dav", HeaderValue::from_static("1, 2, 3"));
     headers.insert(header::ALLOW, HeaderValue::from_static(ALLOW));
     headers.insert("ms-author-via", HeaderValue::from_static("DAV"));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
@@ -212,52 +216,85 @@ pub(crate) fn if_header(headers: &HeaderMap) -> Result<Option<IfHeader>, Respons
     }
 }
 
-/// Checks the request's preconditions on what `target` resolved to: `If` (entity tags; no locks
-/// are held, so a lock token never matches), `If-Match` and `If-None-Match`. `None`: go on.
-pub(crate) fn preconditions(ctx: &Ctx, target: &Resolved) -> Option<Response> {
+/// Checks the request's preconditions on what `target` resolved to: `If` (entity tags and lock
+/// tokens, for the request's resource and any it tags), `If-Match` and `If-None-Match`.
+/// `None`: go on.
+pub(crate) async fn preconditions(ctx: &Ctx, target: &Resolved) -> Result<Option<Response>, ApiError> {
     let etag = match target {
         Resolved::Item(item) => item.etag.clone(),
         _ => None,
     };
-    let failed = || Some(status(StatusCode::PRECONDITION_FAILED));
-    match if_header(&ctx.headers) {
-        Err(response) => return Some(response),
-        Ok(Some(header)) => {
-            let holds = header.holds(|_| ResourceState {
-                etag: etag.clone(),
-                lock_tokens: Vec::new(),
-            });
-            if !holds {
-                return failed();
+    let failed = || Ok(Some(status(StatusCode::PRECONDITION_FAILED)));
+    let header = match if_header(&ctx.headers) {
+        Err(response) => return Ok(Some(response)),
+        Ok(header) => header,
+    };
+    if let Some(header) = header {
+        let mut states: Vec<(Option<String>, ResourceState)> = vec![(None, state_of(ctx, target).await?)];
+        for list in &header.lists {
+            if let Some(url) = &list.resource
+                && !states.iter().any(|(r, _)| r.as_deref() == Some(url))
+            {
+                let state = match DavPath::parse_destination(PREFIX, url) {
+                    Ok(path) => {
+                        let resolved = ctx.state.taina.ybira().resolve_dav(&ctx.actor, &path).await?;
+                        state_of(ctx, &resolved).await?
+                    }
+                    Err(_) => ResourceState::default(),
+                };
+                states.push((Some(url.clone()), state));
             }
         }
-        Ok(None) => {}
+        let holds = header.holds(|resource| {
+            states
+                .iter()
+                .find(|(r, _)| r.as_deref() == resource)
+                .map(|(_, s)| s.clone())
+                .unwrap_or_default()
+        });
+        if !holds {
+            return failed();
+        }
     }
     let list = |name: header::HeaderName| {
-        ctx.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(',').map(|t| t.trim().trim_start_matches("W/").to_owned()).collect::<Vec<_>>())
+        ctx.headers.get(name).and_then(|v| v.to_str().ok()).map(|v| {
+            v.split(',')
+                .map(|t| t.trim().trim_start_matches("W/").to_owned())
+                .collect::<Vec<_>>()
+        })
     };
-    if let Some(tags) = list(header::IF_MATCH) {
-        let ok = target.exists()
+    let matches = |tags: &[String]| {
+        target.exists()
             && tags
                 .iter()
-                .any(|t| t == "*" || etag.as_deref() == Some(t.as_str()));
-        if !ok {
-            return failed();
-        }
+                .any(|t| t == "*" || etag.as_deref() == Some(t.as_str()))
+    };
+    if list(header::IF_MATCH).is_some_and(|tags| !matches(&tags)) {
+        return failed();
     }
-    if let Some(tags) = list(header::IF_NONE_MATCH) {
-        let matched = target.exists()
-            && tags
-                .iter()
-                .any(|t| t == "*" || etag.as_deref() == Some(t.as_str()));
-        if matched {
-            return failed();
-        }
+    if list(header::IF_NONE_MATCH).is_some_and(|tags| matches(&tags)) {
+        return failed();
     }
-    None
+    Ok(None)
+}
+
+/// A resource's entity tag and the tokens of the locks over it, for the `If` header.
+async fn state_of(ctx: &Ctx, resolved: &Resolved) -> Result<ResourceState, ApiError> {
+    Ok(match resolved {
+        Resolved::Item(item) => ResourceState {
+            etag: item.etag.clone(),
+            lock_tokens: ctx
+                .state
+                .taina
+                .ybira()
+                .dav_locks_over(&ctx.actor, &item.id, false)
+                .await?
+                .into_iter()
+                .map(|l| l.token)
+                .collect(),
+        },
+        _ => ResourceState::default(),
+    })
 }
 
 /// GET and HEAD: a file's content, with ranges and validators as the API sends it.

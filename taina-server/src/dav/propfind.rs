@@ -7,6 +7,7 @@ use taina::core::Timestamp;
 use taina::ybira::dav::{DeadProp, Member, Resolved, not_patchable};
 use taina::ybira::{Item, ItemKind};
 use taina_ybira::dav::headers::{Depth, parse_depth};
+use taina_ybira::dav::locks::{HeldLock, activelock_xml};
 use taina_ybira::dav::multistatus::{Multistatus, PropValue};
 use taina_ybira::dav::path::{DavPath, Root};
 use taina_ybira::dav::props::{self, QuotaShown, Resource};
@@ -34,6 +35,7 @@ struct Described {
     href: String,
     resource: Resource,
     dead: Vec<DeadProp>,
+    locks: Vec<HeldLock>,
 }
 
 pub(super) async fn propfind(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
@@ -97,7 +99,7 @@ fn groups(d: &Described, asked: &Propfind) -> Vec<(u16, Vec<PropValue>)> {
         Propfind::AllProp => {
             let mut found: Vec<PropValue> = props::allprop_names(collection)
                 .into_iter()
-                .filter_map(|name| live(&d.resource, name))
+                .filter_map(|name| live(d, name))
                 .collect();
             found.extend(dead);
             vec![(200, found)]
@@ -105,7 +107,7 @@ fn groups(d: &Described, asked: &Propfind) -> Vec<(u16, Vec<PropValue>)> {
         Propfind::Prop(names) => {
             let (mut found, mut missing) = (Vec::new(), Vec::new());
             for name in names {
-                let value = live(&d.resource, name.clone()).or_else(|| {
+                let value = live(d, name.clone()).or_else(|| {
                     d.dead
                         .iter()
                         .find(|(n, _)| n == name)
@@ -127,12 +129,11 @@ fn groups(d: &Described, asked: &Propfind) -> Vec<(u16, Vec<PropValue>)> {
     }
 }
 
-fn live(resource: &Resource, name: PropName) -> Option<PropValue> {
-    // No locks are held in this tree yet: discovery finds none.
+fn live(d: &Described, name: PropName) -> Option<PropValue> {
     let value = if name == PropName::dav("lockdiscovery") {
-        Some(String::new())
+        Some(d.locks.iter().map(activelock_xml).collect())
     } else {
-        props::live_value(resource, &name)
+        props::live_value(&d.resource, &name)
     }?;
     Some(PropValue {
         name,
@@ -147,22 +148,22 @@ async fn describe_target(
 ) -> Result<Described, ApiError> {
     let href = ctx.path.href(PREFIX, target.is_collection());
     Ok(match target {
-        Resolved::Item(item) => Described {
-            href,
-            resource: item_resource(&item.name, item, quota),
-            dead: ctx
-                .state
-                .taina
-                .ybira()
-                .dav_dead_props(&ctx.actor, &item.id)
-                .await?,
-        },
+        Resolved::Item(item) => {
+            let ybira = ctx.state.taina.ybira();
+            Described {
+                href,
+                resource: item_resource(&item.name, item, quota),
+                dead: ybira.dav_dead_props(&ctx.actor, &item.id).await?,
+                locks: ybira.dav_locks_over(&ctx.actor, &item.id, false).await?,
+            }
+        }
         Resolved::SpaceRoot(root, _) => root_described(href, *root, quota),
         Resolved::SharedRoot => root_described(href, Root::SharedWithMe, quota),
         _ => Described {
             href,
             resource: collection_resource(String::new(), quota),
             dead: Vec::new(),
+            locks: Vec::new(),
         },
     })
 }
@@ -176,12 +177,18 @@ fn describe_member(parent: &DavPath, member: Member, quota: Option<QuotaShown>) 
             };
             root_described(path.href(PREFIX, true), root, quota)
         }
-        Member::Item { name, item, dead } => {
+        Member::Item {
+            name,
+            item,
+            dead,
+            locks,
+        } => {
             let collection = item.kind == ItemKind::Folder;
             Described {
                 href: parent.child(&name).href(PREFIX, collection),
                 resource: item_resource(&name, &item, quota),
                 dead,
+                locks,
             }
         }
     }
@@ -192,6 +199,7 @@ fn root_described(href: String, root: Root, quota: Option<QuotaShown>) -> Descri
         href,
         resource: collection_resource(root.name().to_owned(), quota),
         dead: Vec::new(),
+        locks: Vec::new(),
     }
 }
 
@@ -233,7 +241,7 @@ pub(super) async fn proppatch(ctx: &Ctx, body: Body) -> Result<Response, ApiErro
     };
     let ybira = ctx.state.taina.ybira();
     let target = ybira.resolve_dav(&ctx.actor, &ctx.path).await?;
-    if let Some(refused) = super::preconditions(ctx, &target) {
+    if let Some(refused) = super::preconditions(ctx, &target).await? {
         return Ok(refused);
     }
     let item = match &target {
@@ -243,6 +251,10 @@ pub(super) async fn proppatch(ctx: &Ctx, body: Body) -> Result<Response, ApiErro
         }
         _ => return Err(not_patchable().into()),
     };
+    let touches = [super::locking::Touches::Item(item, false)];
+    if let Some(refused) = super::locking::locked(ctx, &touches).await? {
+        return Ok(refused);
+    }
     let outcomes = ybira.dav_patch_props(&ctx.actor, &item.id, &ops).await?;
     let mut by_status: Vec<(u16, Vec<PropValue>)> = Vec::new();
     for (name, code) in outcomes {

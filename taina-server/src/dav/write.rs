@@ -11,13 +11,14 @@ use taina::ybira::{ItemChange, ItemKind, NewUpload, OnConflict};
 use taina_ybira::dav::headers::{Depth, parse_depth, parse_overwrite};
 use taina_ybira::dav::path::{DavPath, PathError};
 
+use super::locking::{Touches, locked};
 use super::{Ctx, PREFIX, plain, preconditions, status};
 use crate::error::ApiError;
 
 pub(super) async fn put(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
     let ybira = ctx.state.taina.ybira();
     let target = ybira.resolve_dav(&ctx.actor, &ctx.path).await?;
-    if let Some(refused) = preconditions(ctx, &target) {
+    if let Some(refused) = preconditions(ctx, &target).await? {
         return Ok(refused);
     }
     let declared_size = ctx
@@ -25,9 +26,18 @@ pub(super) async fn put(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let content = body
-        .into_data_stream()
-        .map_err(std::io::Error::other);
+    let touches = match &target {
+        Resolved::Item(item) => vec![Touches::Item(item, false)],
+        Resolved::Missing {
+            parent: Some(location),
+            ..
+        } => vec![Touches::MembersOf(location.clone())],
+        _ => Vec::new(),
+    };
+    if let Some(refused) = locked(ctx, &touches).await? {
+        return Ok(refused);
+    }
+    let content = body.into_data_stream().map_err(std::io::Error::other);
     let (item, created) = match target {
         Resolved::Item(item) if item.kind == ItemKind::File => {
             let item = ybira
@@ -91,7 +101,7 @@ pub(super) async fn mkcol(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
     }
     let ybira = ctx.state.taina.ybira();
     let target = ybira.resolve_dav(&ctx.actor, &ctx.path).await?;
-    if let Some(refused) = preconditions(ctx, &target) {
+    if let Some(refused) = preconditions(ctx, &target).await? {
         return Ok(refused);
     }
     match target {
@@ -99,6 +109,9 @@ pub(super) async fn mkcol(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
             parent: Some(location),
             name,
         } => {
+            if let Some(refused) = locked(ctx, &[Touches::MembersOf(location.clone())]).await? {
+                return Ok(refused);
+            }
             ybira.create_folder(&ctx.actor, &location, &name).await?;
             Ok(status(StatusCode::CREATED))
         }
@@ -117,12 +130,17 @@ pub(super) async fn mkcol(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
 pub(super) async fn delete(ctx: &Ctx) -> Result<Response, ApiError> {
     let ybira = ctx.state.taina.ybira();
     let target = ybira.resolve_dav(&ctx.actor, &ctx.path).await?;
-    if let Some(refused) = preconditions(ctx, &target) {
+    if let Some(refused) = preconditions(ctx, &target).await? {
         return Ok(refused);
     }
     match target {
         Resolved::Item(item) => {
+            let touches = [Touches::Item(&item, true), Touches::parent_of(&item)];
+            if let Some(refused) = locked(ctx, &touches).await? {
+                return Ok(refused);
+            }
             ybira.delete(&ctx.actor, &item.id).await?;
+            ybira.dav_drop_locks(&ctx.actor, &item.id).await?;
             Ok(status(StatusCode::NO_CONTENT))
         }
         Resolved::Missing { .. } | Resolved::ParentMissing => Ok(status(StatusCode::NOT_FOUND)),
@@ -165,7 +183,7 @@ pub(super) async fn copy_or_move(ctx: &Ctx, moving: bool) -> Result<Response, Ap
     };
     let ybira = ctx.state.taina.ybira();
     let source = ybira.resolve_dav(&ctx.actor, &ctx.path).await?;
-    if let Some(refused) = preconditions(ctx, &source) {
+    if let Some(refused) = preconditions(ctx, &source).await? {
         return Ok(refused);
     }
     let source = match source {
@@ -194,6 +212,26 @@ pub(super) async fn copy_or_move(ctx: &Ctx, moving: bool) -> Result<Response, Ap
         ));
     }
     let target = ybira.resolve_dav(&ctx.actor, &dest_path).await?;
+    let mut touches = Vec::new();
+    if moving {
+        touches.push(Touches::Item(&source, true));
+        touches.push(Touches::parent_of(&source));
+    }
+    match &target {
+        Resolved::Item(existing) => {
+            touches.push(Touches::Item(existing, true));
+            touches.push(Touches::parent_of(existing));
+        }
+        Resolved::Missing {
+            parent: Some(location),
+            ..
+        } => touches.push(Touches::MembersOf(location.clone())),
+        _ => {}
+    }
+    if let Some(refused) = locked(ctx, &touches).await? {
+        return Ok(refused);
+    }
+    drop(touches);
     let (location, name, replaced) = match target {
         Resolved::Missing {
             parent: Some(location),
@@ -213,6 +251,7 @@ pub(super) async fn copy_or_move(ctx: &Ctx, moving: bool) -> Result<Response, Ap
             let name = name.to_owned();
             // What is overwritten goes to the trash, where it can be restored.
             ybira.delete(&ctx.actor, &existing.id).await?;
+            ybira.dav_drop_locks(&ctx.actor, &existing.id).await?;
             (location, name, true)
         }
         Resolved::ParentMissing => {
@@ -234,6 +273,7 @@ pub(super) async fn copy_or_move(ctx: &Ctx, moving: bool) -> Result<Response, Ap
             parent: Some(location),
         };
         ybira.update_item(&ctx.actor, &source.id, &change).await?;
+        ybira.dav_drop_locks(&ctx.actor, &source.id).await?;
     } else {
         ybira
             .dav_copy(&ctx.actor, &source, &location, &name, depth == Depth::Infinity)
