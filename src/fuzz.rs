@@ -16,7 +16,7 @@ use taina_ybira::range::{self, HttpRange};
 use taina_ybira::tus;
 
 /// The fuzz targets, by name: each has `fuzz/fuzz_targets/<name>.rs` and `fuzz/corpus/<name>/`.
-pub const TARGETS: [&str; 10] = [
+pub const TARGETS: [&str; 12] = [
     "exif",
     "bmff",
     "tus",
@@ -27,6 +27,8 @@ pub const TARGETS: [&str; 10] = [
     "manifest",
     "form_part",
     "socket_frame",
+    "dav_xml",
+    "dav_headers",
 ];
 
 /// Feeds `data` to the parser behind `target` (one of [`TARGETS`]); an unknown target panics.
@@ -42,7 +44,62 @@ pub fn fuzz_one(target: &str, data: &[u8]) {
         "manifest" => manifest(data),
         "form_part" => form_part(data),
         "socket_frame" => socket_frame(data),
+        "dav_xml" => dav_xml(data),
+        "dav_headers" => dav_headers(data),
         other => panic!("no fuzz target {other:?}"),
+    }
+}
+
+/// A WebDAV request body (PROPFIND, PROPPATCH, LOCK): answered within bounds, and every value
+/// kept from it is self-contained XML that parses again as a property's value.
+fn dav_xml(data: &[u8]) {
+    use taina_ybira::dav::xml::{PatchOp, parse_lockinfo, parse_propfind, parse_proppatch};
+    let _ = parse_propfind(data);
+    let _ = parse_lockinfo(data);
+    if let Ok(ops) = parse_proppatch(data) {
+        assert!(!ops.is_empty() && ops.len() <= taina_ybira::dav::PROPS_MAX);
+        for op in ops {
+            if let PatchOp::Set(name, value) = op {
+                assert!(value.len() <= taina_ybira::dav::VALUE_MAX_BYTES + 4096);
+                let again = format!(
+                    "<propertyupdate xmlns=\"DAV:\"><set><prop><{0} xmlns=\"{1}\">{2}</{0}></prop></set></propertyupdate>",
+                    name.local,
+                    taina_ybira::dav::xml::escape(&name.ns),
+                    value
+                );
+                let reread = parse_proppatch(again.as_bytes()).expect("a kept value parses again");
+                assert_eq!(reread, vec![PatchOp::Set(name, value)]);
+            }
+        }
+    }
+}
+
+/// WebDAV request headers and paths (`If`, `Depth`, `Overwrite`, `Timeout`, a request path, a
+/// `Destination`): answered, never a panic; a path read back writes the same URL.
+fn dav_headers(data: &[u8]) {
+    use taina_ybira::dav::{headers, locks, path::DavPath};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(h) = headers::parse_if(text) {
+        assert!(!h.lists.is_empty());
+        let _ = h.holds(|_| headers::ResourceState::default());
+    }
+    let _ = headers::parse_depth(Some(text));
+    let _ = headers::parse_overwrite(Some(text));
+    let secs = locks::timeout_secs(Some(text));
+    assert!((1..=locks::TIMEOUT_MAX_SECS).contains(&secs));
+    for parsed in [
+        DavPath::parse("/dav/", text),
+        DavPath::parse_destination("/dav/", text),
+    ] {
+        if let Ok(path) = parsed {
+            let href = path.href("/dav/", false);
+            assert_eq!(
+                DavPath::parse("/dav/", &href).expect("an href parses"),
+                path
+            );
+        }
     }
 }
 

@@ -79,13 +79,19 @@ impl Ybira<'_> {
         beneath: bool,
     ) -> Result<Vec<HeldLock>> {
         let mut conn = self.taina.inner.db.reader().acquire().await?;
-        self.load(&mut conn, actor, id, ItemAction::Read, false).await?;
+        self.load(&mut conn, actor, id, ItemAction::Read, false)
+            .await?;
         locks_over(&mut conn, id, beneath, self.now()).await
     }
 
     /// Takes a lock on a file or folder the actor may write, unless one in force conflicts.
     #[instrument(skip_all, fields(community = %actor.community_id))]
-    pub async fn dav_lock(&self, actor: &Actor, id: &ItemId, request: LockRequest) -> Result<Locked> {
+    pub async fn dav_lock(
+        &self,
+        actor: &Actor,
+        id: &ItemId,
+        request: LockRequest,
+    ) -> Result<Locked> {
         let now = self.now();
         let mut tx = self.begin_in(&actor.community_id).await?;
         self.load(&mut tx, actor, id, ItemAction::WriteContent, false)
@@ -151,7 +157,8 @@ impl Ybira<'_> {
     ) -> Result<Option<HeldLock>> {
         let now = self.now();
         let mut tx = self.begin_in(&actor.community_id).await?;
-        self.load(&mut tx, actor, id, ItemAction::Read, false).await?;
+        self.load(&mut tx, actor, id, ItemAction::Read, false)
+            .await?;
         let over = locks_over(&mut tx, id, false, now).await?;
         let Some(mut lock) = over
             .into_iter()
@@ -177,7 +184,8 @@ impl Ybira<'_> {
     pub async fn dav_unlock(&self, actor: &Actor, id: &ItemId, token: &str) -> Result<bool> {
         let now = self.now();
         let mut tx = self.begin_in(&actor.community_id).await?;
-        self.load(&mut tx, actor, id, ItemAction::Read, false).await?;
+        self.load(&mut tx, actor, id, ItemAction::Read, false)
+            .await?;
         let over = locks_over(&mut tx, id, false, now).await?;
         let Some(lock) = over.into_iter().find(|l| l.token == token) else {
             return Ok(false);

@@ -33,15 +33,16 @@ impl<'a> Touches<'a> {
 }
 
 /// Refuses a change (423 Locked) when a lock over what it touches was not submitted.
-pub(super) async fn locked(ctx: &Ctx, touches: &[Touches<'_>]) -> Result<Option<Response>, ApiError> {
+pub(super) async fn locked(
+    ctx: &Ctx,
+    touches: &[Touches<'_>],
+) -> Result<Option<Response>, ApiError> {
     let ybira = ctx.state.taina.ybira();
     let mut covering: Vec<HeldLock> = Vec::new();
     for touch in touches {
         let found = match touch {
             Touches::Item(item, beneath) => {
-                ybira
-                    .dav_locks_over(&ctx.actor, &item.id, *beneath)
-                    .await?
+                ybira.dav_locks_over(&ctx.actor, &item.id, *beneath).await?
             }
             Touches::MembersOf(Location::Folder(id)) => {
                 ybira.dav_locks_over(&ctx.actor, id, false).await?
@@ -104,7 +105,10 @@ pub(super) async fn lock(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
     };
     let depth = match parse_depth(ctx.headers.get("depth").and_then(|v| v.to_str().ok())) {
         Ok(Some(Depth::One)) | Err(_) => {
-            return Ok(plain(StatusCode::BAD_REQUEST, "Depth must be 0 or infinity"));
+            return Ok(plain(
+                StatusCode::BAD_REQUEST,
+                "Depth must be 0 or infinity",
+            ));
         }
         Ok(depth) => depth.unwrap_or(Depth::Infinity),
     };
@@ -186,10 +190,18 @@ pub(super) async fn unlock(ctx: &Ctx) -> Result<Response, ApiError> {
         .headers
         .get("lock-token")
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+        .map(|v| {
+            v.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
         .filter(|t| !t.is_empty())
     else {
-        return Ok(plain(StatusCode::BAD_REQUEST, "a Lock-Token header is needed"));
+        return Ok(plain(
+            StatusCode::BAD_REQUEST,
+            "a Lock-Token header is needed",
+        ));
     };
     let ybira = ctx.state.taina.ybira();
     let Resolved::Item(item) = ybira.resolve_dav(&ctx.actor, &ctx.path).await? else {
@@ -204,4 +216,3 @@ pub(super) async fn unlock(ctx: &Ctx) -> Result<Response, ApiError> {
         ))
     }
 }
-

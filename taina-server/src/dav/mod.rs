@@ -29,10 +29,10 @@ use taina::ybira::dav::Resolved;
 use taina_ybira::dav::headers::{IfHeader, ResourceState, parse_if};
 use taina_ybira::dav::path::{DavPath, PathError};
 
+use crate::AppState;
 use crate::client::{Client, Peer};
 use crate::download::{Plan, plan, respond};
 use crate::error::ApiError;
-use crate::AppState;
 
 /// Where the tree is served.
 pub const PREFIX: &str = "/dav/";
@@ -146,7 +146,9 @@ async fn authenticate(
         let Some((login, password)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
             return Err(challenge("malformed Basic credentials"));
         };
-        accounts.authenticate_basic(login, password, Area::Files).await
+        accounts
+            .authenticate_basic(login, password, Area::Files)
+            .await
     } else if let Some(token) = strip_scheme(authorization, "bearer") {
         accounts.authenticate_in(token.trim(), Area::Files).await
     } else {
@@ -219,7 +221,10 @@ pub(crate) fn if_header(headers: &HeaderMap) -> Result<Option<IfHeader>, Respons
 /// Checks the request's preconditions on what `target` resolved to: `If` (entity tags and lock
 /// tokens, for the request's resource and any it tags), `If-Match` and `If-None-Match`.
 /// `None`: go on.
-pub(crate) async fn preconditions(ctx: &Ctx, target: &Resolved) -> Result<Option<Response>, ApiError> {
+pub(crate) async fn preconditions(
+    ctx: &Ctx,
+    target: &Resolved,
+) -> Result<Option<Response>, ApiError> {
     let etag = match target {
         Resolved::Item(item) => item.etag.clone(),
         _ => None,
@@ -230,14 +235,20 @@ pub(crate) async fn preconditions(ctx: &Ctx, target: &Resolved) -> Result<Option
         Ok(header) => header,
     };
     if let Some(header) = header {
-        let mut states: Vec<(Option<String>, ResourceState)> = vec![(None, state_of(ctx, target).await?)];
+        let mut states: Vec<(Option<String>, ResourceState)> =
+            vec![(None, state_of(ctx, target).await?)];
         for list in &header.lists {
             if let Some(url) = &list.resource
                 && !states.iter().any(|(r, _)| r.as_deref() == Some(url))
             {
                 let state = match DavPath::parse_destination(PREFIX, url) {
                     Ok(path) => {
-                        let resolved = ctx.state.taina.ybira().resolve_dav(&ctx.actor, &path).await?;
+                        let resolved = ctx
+                            .state
+                            .taina
+                            .ybira()
+                            .resolve_dav(&ctx.actor, &path)
+                            .await?;
                         state_of(ctx, &resolved).await?
                     }
                     Err(_) => ResourceState::default(),
@@ -257,11 +268,14 @@ pub(crate) async fn preconditions(ctx: &Ctx, target: &Resolved) -> Result<Option
         }
     }
     let list = |name: header::HeaderName| {
-        ctx.headers.get(name).and_then(|v| v.to_str().ok()).map(|v| {
-            v.split(',')
-                .map(|t| t.trim().trim_start_matches("W/").to_owned())
-                .collect::<Vec<_>>()
-        })
+        ctx.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(',')
+                    .map(|t| t.trim().trim_start_matches("W/").to_owned())
+                    .collect::<Vec<_>>()
+            })
     };
     let matches = |tags: &[String]| {
         target.exists()

@@ -78,7 +78,11 @@ pub(super) async fn put(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
     } else {
         StatusCode::NO_CONTENT
     });
-    if let Some(etag) = item.etag.as_deref().and_then(|e| HeaderValue::from_str(e).ok()) {
+    if let Some(etag) = item
+        .etag
+        .as_deref()
+        .and_then(|e| HeaderValue::from_str(e).ok())
+    {
         response.headers_mut().insert(header::ETAG, etag);
     }
     Ok(response)
@@ -152,12 +156,11 @@ pub(super) async fn delete(ctx: &Ctx) -> Result<Response, ApiError> {
 }
 
 pub(super) async fn copy_or_move(ctx: &Ctx, moving: bool) -> Result<Response, ApiError> {
-    let Some(destination) = ctx
-        .headers
-        .get("destination")
-        .and_then(|v| v.to_str().ok())
-    else {
-        return Ok(plain(StatusCode::BAD_REQUEST, "a Destination header is needed"));
+    let Some(destination) = ctx.headers.get("destination").and_then(|v| v.to_str().ok()) else {
+        return Ok(plain(
+            StatusCode::BAD_REQUEST,
+            "a Destination header is needed",
+        ));
     };
     let dest_path = match DavPath::parse_destination(PREFIX, destination) {
         Ok(path) => path,
@@ -168,15 +171,18 @@ pub(super) async fn copy_or_move(ctx: &Ctx, moving: bool) -> Result<Response, Ap
             ));
         }
         Err(PathError::NoRoot) => {
-            return Ok(plain(StatusCode::CONFLICT, "the destination's folder does not exist"));
+            return Ok(plain(
+                StatusCode::CONFLICT,
+                "the destination's folder does not exist",
+            ));
         }
         Err(e) => return Ok(plain(StatusCode::BAD_REQUEST, &e.to_string())),
     };
-    let overwrite = match parse_overwrite(ctx.headers.get("overwrite").and_then(|v| v.to_str().ok()))
-    {
-        Ok(overwrite) => overwrite,
-        Err(e) => return Ok(plain(StatusCode::BAD_REQUEST, e)),
-    };
+    let overwrite =
+        match parse_overwrite(ctx.headers.get("overwrite").and_then(|v| v.to_str().ok())) {
+            Ok(overwrite) => overwrite,
+            Err(e) => return Ok(plain(StatusCode::BAD_REQUEST, e)),
+        };
     let depth = match parse_depth(ctx.headers.get("depth").and_then(|v| v.to_str().ok())) {
         Ok(depth) => depth.unwrap_or(Depth::Infinity),
         Err(e) => return Ok(plain(StatusCode::BAD_REQUEST, e)),
@@ -261,10 +267,7 @@ pub(super) async fn copy_or_move(ctx: &Ctx, moving: bool) -> Result<Response, Ap
             ));
         }
         _ => {
-            return Ok(plain(
-                StatusCode::FORBIDDEN,
-                "nothing can be put there",
-            ));
+            return Ok(plain(StatusCode::FORBIDDEN, "nothing can be put there"));
         }
     };
     if moving {
@@ -276,7 +279,13 @@ pub(super) async fn copy_or_move(ctx: &Ctx, moving: bool) -> Result<Response, Ap
         ybira.dav_drop_locks(&ctx.actor, &source.id).await?;
     } else {
         ybira
-            .dav_copy(&ctx.actor, &source, &location, &name, depth == Depth::Infinity)
+            .dav_copy(
+                &ctx.actor,
+                &source,
+                &location,
+                &name,
+                depth == Depth::Infinity,
+            )
             .await?;
     }
     Ok(status(if replaced {

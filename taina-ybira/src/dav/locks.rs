@@ -160,7 +160,10 @@ mod tests {
     fn timeouts() {
         assert_eq!(timeout_secs(None), TIMEOUT_DEFAULT_SECS);
         assert_eq!(timeout_secs(Some("Second-600")), 600);
-        assert_eq!(timeout_secs(Some("Infinite, Second-4100000000")), TIMEOUT_MAX_SECS);
+        assert_eq!(
+            timeout_secs(Some("Infinite, Second-4100000000")),
+            TIMEOUT_MAX_SECS
+        );
         assert_eq!(timeout_secs(Some("Second-99999999")), TIMEOUT_MAX_SECS);
         assert_eq!(timeout_secs(Some("bogus")), TIMEOUT_DEFAULT_SECS);
     }
