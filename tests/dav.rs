@@ -20,14 +20,24 @@ fn body(bytes: &[u8]) -> impl futures::Stream<Item = std::io::Result<Bytes>> + S
     futures::stream::iter(vec![Ok(Bytes::copy_from_slice(bytes))])
 }
 
-async fn put(t: &TestInstance, actor: &Actor, location: Location, name: &str, bytes: &[u8]) -> Item {
+async fn put(
+    t: &TestInstance,
+    actor: &Actor,
+    location: Location,
+    name: &str,
+    bytes: &[u8],
+) -> Item {
     let upload = NewUpload {
         location,
         name: name.into(),
         declared_size: None,
         on_conflict: OnConflict::Rename,
     };
-    t.taina.ybira().upload(actor, upload, body(bytes)).await.unwrap()
+    t.taina
+        .ybira()
+        .upload(actor, upload, body(bytes))
+        .await
+        .unwrap()
 }
 
 fn path(root: Root, names: &[&str]) -> DavPath {
@@ -104,7 +114,10 @@ async fn app_passwords_are_hashed_scoped_and_revocable(t: TestInstance) {
         .unwrap_err();
     assert_eq!(refused.kind(), ErrorKind::Forbidden);
     for area in [Area::Files, Area::Photos, Area::Messages, Area::Account] {
-        let actor = accounts.authenticate_in(&full.password, area).await.unwrap();
+        let actor = accounts
+            .authenticate_in(&full.password, area)
+            .await
+            .unwrap();
         assert_eq!(actor.user_id, w.ana.user_id);
     }
     assert_eq!(
@@ -158,7 +171,14 @@ async fn paths_resolve_by_ybiras_rules(t: TestInstance) {
         .create_folder(&w.ana, &Location::MyFiles, "Docs")
         .await
         .unwrap();
-    let a = put(&w.t, &w.ana, Location::Folder(docs.id.clone()), "a.txt", b"A").await;
+    let a = put(
+        &w.t,
+        &w.ana,
+        Location::Folder(docs.id.clone()),
+        "a.txt",
+        b"A",
+    )
+    .await;
 
     assert_eq!(
         ybira.resolve_dav(&w.ana, &DavPath::top()).await.unwrap(),
@@ -291,7 +311,10 @@ async fn dead_properties_are_all_or_nothing_and_travel(t: TestInstance) {
         PatchOp::Set(PropName::dav("getetag"), "\"forged\"".into()),
         PatchOp::Remove(owner.clone()),
     ];
-    let refused = ybira.dav_patch_props(&w.ana, &file.id, &mixed).await.unwrap();
+    let refused = ybira
+        .dav_patch_props(&w.ana, &file.id, &mixed)
+        .await
+        .unwrap();
     assert_eq!(
         refused.iter().map(|(_, s)| *s).collect::<Vec<_>>(),
         [424, 403, 424]
@@ -362,7 +385,10 @@ async fn dead_properties_are_all_or_nothing_and_travel(t: TestInstance) {
         .move_item(&w.ana, &file.id, &Location::MyFiles)
         .await
         .unwrap();
-    assert_eq!(ybira.dav_dead_props(&w.ana, &moved.id).await.unwrap().len(), 2);
+    assert_eq!(
+        ybira.dav_dead_props(&w.ana, &moved.id).await.unwrap().len(),
+        2
+    );
     ybira
         .dav_patch_props(&w.ana, &moved.id, &[PatchOp::Remove(color)])
         .await
@@ -380,7 +406,14 @@ async fn locks_conflict_cover_and_lapse(t: TestInstance) {
         .create_folder(&w.ana, &Location::Shared, "Casa")
         .await
         .unwrap();
-    let file = put(&w.t, &w.ana, Location::Folder(folder.id.clone()), "lista.txt", b"ovos").await;
+    let file = put(
+        &w.t,
+        &w.ana,
+        Location::Folder(folder.id.clone()),
+        "lista.txt",
+        b"ovos",
+    )
+    .await;
     let request = |shared: bool, deep: bool| LockRequest {
         shared,
         deep,
@@ -388,15 +421,24 @@ async fn locks_conflict_cover_and_lapse(t: TestInstance) {
         timeout_secs: 600,
         root_href: "/dav/Community/Casa/".into(),
     };
-    let Locked::Granted(deep) = ybira.dav_lock(&w.ana, &folder.id, request(false, true)).await.unwrap()
+    let Locked::Granted(deep) = ybira
+        .dav_lock(&w.ana, &folder.id, request(false, true))
+        .await
+        .unwrap()
     else {
         panic!("the first lock is granted");
     };
     assert!(deep.token.starts_with("urn:uuid:"));
     // The deep lock covers the file in the folder; anyone's lock on it conflicts.
-    let over = ybira.dav_locks_over(&w.admin, &file.id, false).await.unwrap();
+    let over = ybira
+        .dav_locks_over(&w.admin, &file.id, false)
+        .await
+        .unwrap();
     assert_eq!(over, vec![deep.clone()]);
-    let Locked::Conflict(conflict) = ybira.dav_lock(&w.admin, &file.id, request(true, false)).await.unwrap()
+    let Locked::Conflict(conflict) = ybira
+        .dav_lock(&w.admin, &file.id, request(true, false))
+        .await
+        .unwrap()
     else {
         panic!("a lock under an exclusive deep lock conflicts");
     };
@@ -412,23 +454,42 @@ async fn locks_conflict_cover_and_lapse(t: TestInstance) {
         .await
         .unwrap_err();
     assert_eq!(refused.kind(), ErrorKind::Forbidden);
-    assert!(ybira.dav_unlock(&w.ana, &folder.id, &deep.token).await.unwrap());
-    assert!(!ybira.dav_unlock(&w.ana, &folder.id, &deep.token).await.unwrap());
+    assert!(
+        ybira
+            .dav_unlock(&w.ana, &folder.id, &deep.token)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !ybira
+            .dav_unlock(&w.ana, &folder.id, &deep.token)
+            .await
+            .unwrap()
+    );
 
     // Shared locks share; an exclusive one then conflicts with them.
     for who in [&w.ana, &w.admin] {
         assert!(matches!(
-            ybira.dav_lock(who, &file.id, request(true, false)).await.unwrap(),
+            ybira
+                .dav_lock(who, &file.id, request(true, false))
+                .await
+                .unwrap(),
             Locked::Granted(_)
         ));
     }
     assert!(matches!(
-        ybira.dav_lock(&w.ana, &file.id, request(false, false)).await.unwrap(),
+        ybira
+            .dav_lock(&w.ana, &file.id, request(false, false))
+            .await
+            .unwrap(),
         Locked::Conflict(_)
     ));
     // A deep lock on the folder conflicts with the shared locks beneath it.
     assert!(matches!(
-        ybira.dav_lock(&w.ana, &folder.id, request(false, true)).await.unwrap(),
+        ybira
+            .dav_lock(&w.ana, &folder.id, request(false, true))
+            .await
+            .unwrap(),
         Locked::Conflict(_)
     ));
 
@@ -461,7 +522,13 @@ async fn locks_conflict_cover_and_lapse(t: TestInstance) {
         .await
         .unwrap();
     ybira.dav_drop_locks(&w.ana, &file.id).await.unwrap();
-    assert!(ybira.dav_locks_over(&w.ana, &file.id, false).await.unwrap().is_empty());
+    assert!(
+        ybira
+            .dav_locks_over(&w.ana, &file.id, false)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(file.kind, ItemKind::File);
 }
 
