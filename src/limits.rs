@@ -21,6 +21,8 @@ pub struct Limits {
     pub display_name_max_chars: usize,
     /// Most characters in the community's name.
     pub community_name_max_chars: usize,
+    /// Longest app password name, in characters.
+    pub app_password_name_max_chars: usize,
     /// The length of every id.
     pub id_chars: usize,
     /// Most bytes (UTF-8) in a file or folder name.
@@ -92,6 +94,7 @@ impl Taina {
             email_max_bytes: validate::EMAIL_MAX_BYTES,
             display_name_max_chars: validate::DISPLAY_NAME_MAX_CHARS,
             community_name_max_chars: validate::COMMUNITY_NAME_MAX_CHARS,
+            app_password_name_max_chars: taina_core::app_password::NAME_MAX_CHARS,
             id_chars: taina_core::id::ID_LEN,
             file_name_max_bytes: taina_ybira::name::NAME_MAX_BYTES,
             upload_max_bytes: config.max_upload_bytes,

@@ -234,9 +234,49 @@ async fn setup_files_and_photos(t: TestInstance) {
         "document.body.innerText.includes('Sessions')",
     )
     .await;
+    // An app password for a device: shown once, works for WebDAV, revoked from the list.
+    fill(&c, "name", "Laptop da Ana").await;
+    press(&c, "Create app password").await;
+    until(
+        &c,
+        "the new app password",
+        "/^[a-z2-9]{5}(-[a-z2-9]{5}){4}$/.test(document.querySelector('input[aria-label=\"New app password\"]')?.value || '')",
+    )
+    .await;
+    let password = js(
+        &c,
+        "return document.querySelector('input[aria-label=\"New app password\"]').value",
+    )
+    .await;
+    let password = password.as_str().unwrap().to_owned();
+    let propfind = || {
+        s.client
+            .request(
+                reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
+                s.at("/dav/"),
+            )
+            .basic_auth("ana@example.org", Some(&password))
+            .header("Depth", "0")
+            .send()
+    };
+    assert_eq!(propfind().await.unwrap().status(), 207);
+    until(
+        &c,
+        "the app password listed",
+        "document.body.innerText.includes('Laptop da Ana')",
+    )
+    .await;
     if first {
         screenshots(&c, "settings").await;
     }
+    click(&c, "button[aria-label=\"Revoke Laptop da Ana\"]").await;
+    until(
+        &c,
+        "the app password gone",
+        "!document.body.innerText.includes('Laptop da Ana')",
+    )
+    .await;
+    assert_eq!(propfind().await.unwrap().status(), 401);
     press(&c, "Sign out").await;
     until(&c, "the login page", "location.pathname === '/login'").await;
     if first {

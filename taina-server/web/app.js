@@ -1005,12 +1005,41 @@ async function settingsScreen() {
         { autocomplete: "new-password", minlength: state.limits.password_min_chars, maxlength: state.limits.password_max_chars }]], "Change password",
     async (v) => { await api("POST", "/me/password", v); toast("Password changed; your other sessions were signed out"); loadSessions(); })),
     h("div.card", {}, h("h2", {}, "Sessions"), sessions),
+    appPasswordsCard(),
     h("div.card", {}, h("button", { type: "button", onclick: async () => {
       await api("POST", "/auth/logout").catch(() => {});
       state.me = null; state.socket?.close(); go("/login");
     } }, "Sign out"))));
   await loadSessions();
   if (me.role === "admin") main.firstChild.append(...(await adminCards()));
+}
+
+/** App passwords: one per device, for WebDAV and desktop sync; a new one is shown once. */
+function appPasswordsCard() {
+  const list = h("table.list");
+  const shown = h("div", { "aria-live": "polite" });
+  async function load() {
+    const items = (await api("GET", "/me/app-passwords")).items;
+    list.replaceChildren(h("tr", {}, h("th", {}, "Device"), h("th", {}, "Reaches"), h("th", {}, "Last used"), h("th", {}, "")),
+      ...items.map((a) => h("tr", {}, h("td", {}, a.name), h("td", {}, a.scope === "files" ? "Files only" : "Everything"),
+        h("td", {}, a.last_used_at ? when(a.last_used_at) : "never"),
+        h("td", {}, h("button.danger", { type: "button", "aria-label": `Revoke ${a.name}`, onclick: async () => {
+          try { await api("DELETE", `/me/app-passwords/${a.id}`); toast("Revoked"); load(); } catch (e) { showError(e); }
+        } }, "Revoke")))));
+  }
+  load().catch(showError);
+  return h("div.card", {}, h("h2", {}, "App passwords"),
+    h("p", {}, "For Finder, Windows, phones, rclone and desktop sync: make one per device, and sign in there with your email and it. Your account password never works there."),
+    h("p", {}, "WebDAV address: ", h("code", {}, `${location.origin}/dav/`)),
+    form([["name", "Device name", "text", { maxlength: state.limits.app_password_name_max_chars, autocomplete: "off" }],
+      ["files_only", "Files only", "checkbox", { optional: true }]], "Create app password",
+    async (v) => {
+      const made = await api("POST", "/me/app-passwords", { name: v.name, scope: v.files_only ? "files" : "everything" });
+      shown.replaceChildren(h("p", {}, "Type this on the device now; it will not be shown again:"),
+        h("input", { readonly: true, value: made.password, "aria-label": "New app password", style: "width:100%;font-family:monospace" }));
+      load();
+    }),
+    shown, list);
 }
 
 async function adminCards() {
