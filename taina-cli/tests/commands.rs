@@ -772,7 +772,77 @@ async fn storage_migrates_to_s3_and_back(t: TestInstance) {
     assert!(err.contains("already in"), "{err}");
 }
 
+/// Issue 19: `taina app-password` makes (shown once), lists and revokes a member's app passwords;
+/// what it makes signs in over WebDAV's Basic credentials, limited as asked.
+async fn app_password_commands(t: TestInstance) {
+    t.setup().await;
+    let made = json_of(taina(&t).args([
+        "app-password",
+        "create",
+        "admin@example.org",
+        "--name",
+        "NAS da família",
+        "--files-only",
+    ]));
+    let password = made["password"].as_str().unwrap().to_owned();
+    assert_eq!(made["app_password"]["scope"], "files");
+    let accounts = t.taina.accounts();
+    let actor = accounts
+        .authenticate_basic(
+            "admin@example.org",
+            &password,
+            taina::core::app_password::Area::Files,
+        )
+        .await
+        .unwrap();
+    assert_eq!(actor.role, taina::core::Role::Admin);
+    assert!(
+        accounts
+            .authenticate_basic(
+                "admin@example.org",
+                &password,
+                taina::core::app_password::Area::Messages
+            )
+            .await
+            .is_err()
+    );
+
+    let listed = json_of(taina(&t).args(["app-password", "list", "admin@example.org"]));
+    assert_eq!(listed[0]["name"], "NAS da família");
+    assert!(!listed.to_string().contains(&password));
+    let (code, table, _) = run(taina(&t).args(["app-password", "list", "admin@example.org"]));
+    assert_eq!(code, 0);
+    assert!(
+        table.contains("NAS da família") && table.contains("files"),
+        "{table}"
+    );
+
+    // Bad input: an unknown member, an empty name, a malformed id; each with its exit code.
+    let (code, _, err) = run(taina(&t).args(["app-password", "list", "nobody@example.org"]));
+    assert_ne!(code, 0, "{err}");
+    let (code, _, err) =
+        run(taina(&t).args(["app-password", "create", "admin@example.org", "--name", " "]));
+    assert_eq!(code, 6, "{err}");
+    let (code, _, err) =
+        run(taina(&t).args(["app-password", "revoke", "admin@example.org", "not-an-id"]));
+    assert_eq!(code, 6, "{err}");
+
+    let id = listed[0]["id"].as_str().unwrap();
+    json_of(taina(&t).args(["app-password", "revoke", "admin@example.org", id]));
+    assert!(
+        accounts
+            .authenticate_basic(
+                "admin@example.org",
+                &password,
+                taina::core::app_password::Area::Files
+            )
+            .await
+            .is_err()
+    );
+}
+
 backend_tests!(
+    app_password_commands,
     admin_commands,
     storage_migrates_to_s3_and_back,
     fsck_reports_and_repairs,
