@@ -212,7 +212,7 @@ impl<'a> Ybira<'a> {
 }
 
 /// The strongest share `user` holds on `id` or any folder above it.
-async fn best_share(
+pub(crate) async fn best_share(
     conn: &mut AnyConnection,
     id: &ItemId,
     user: &UserId,

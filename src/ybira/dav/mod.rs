@@ -2,13 +2,17 @@
 //! same authorization) as the API, dead properties stored with their item (`props.rs`), and
 //! folder copies (`copy.rs`). The protocol's rules and formats are `taina_ybira::dav`'s.
 
+mod chunked;
 mod copy;
 mod locks;
 mod props;
+mod shown;
 
+pub use chunked::TRANSFER_ID_MAX_CHARS;
 pub use copy::COPY_MAX_ITEMS;
 pub use locks::{LockRequest, Locked};
 pub use props::{DeadProp, PatchOutcome, not_patchable};
+pub use shown::Shown;
 
 use taina_core::Actor;
 use taina_ybira::dav::path::{DavPath, Root};
@@ -84,6 +88,8 @@ pub enum Member {
         dead: Vec<DeadProp>,
         /// The locks in force over it (its own, and deep ones above it).
         locks: Vec<taina_ybira::dav::locks::HeldLock>,
+        /// What else is shown of it (a folder's entity tag and size, the actor's permissions).
+        shown: Shown,
     },
 }
 
@@ -192,19 +198,32 @@ impl Ybira<'_> {
             _ => Vec::new(),
         };
         let mut own = locks::locks_on(&mut conn, &ids, self.now()).await?;
-        Ok(named
-            .into_iter()
-            .map(|(name, item)| {
-                let mut locks = inherited.clone();
-                locks.extend(own.remove(&item.id).unwrap_or_default());
-                Member::Item {
-                    name,
-                    dead: dead.remove(&item.id).unwrap_or_default(),
-                    locks,
-                    item,
-                }
-            })
-            .collect())
+        // Members inherit the shares held over their folder (in "Shared with me", each is shared
+        // itself).
+        let folder_share = match of {
+            Resolved::Item(folder) => {
+                crate::ybira::best_share(&mut conn, &folder.id, &actor.user_id).await?
+            }
+            _ => None,
+        };
+        let mut members = Vec::with_capacity(named.len());
+        for (name, item) in named {
+            let share = if matches!(of, Resolved::SharedRoot) {
+                crate::ybira::best_share(&mut conn, &item.id, &actor.user_id).await?
+            } else {
+                folder_share
+            };
+            let mut locks = inherited.clone();
+            locks.extend(own.remove(&item.id).unwrap_or_default());
+            members.push(Member::Item {
+                shown: shown::shown(&mut conn, actor, &item, share).await?,
+                dead: dead.remove(&item.id).unwrap_or_default(),
+                locks,
+                name,
+                item,
+            });
+        }
+        Ok(members)
     }
 
     /// What others shared with the actor, each under a name of its own in "Shared with me": two

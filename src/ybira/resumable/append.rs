@@ -7,12 +7,13 @@ use sha2::{Digest, Sha256};
 use taina_core::{Actor, Error as DomainError, Timestamp, UploadId};
 use taina_ybira::meter::{PieceEnd, PieceMeter};
 use taina_ybira::mime::{content_extension, detect_mime};
+use taina_ybira::name::normalize_name;
 use tracing::instrument;
 
-use super::{Appended, ResumableStatus};
+use super::{Appended, ResumableStatus, Row, StoredTarget};
 use crate::Result;
 use crate::ybira::upload::{AsPhoto, Staged, Target, UploadGuard, to_i64};
-use crate::ybira::{OnConflict, Ybira};
+use crate::ybira::{Item, Location, OnConflict, Ybira};
 
 impl Ybira<'_> {
     /// Appends a piece at `offset` (which must be where the upload stands). With `sha256`, the
@@ -102,11 +103,63 @@ impl Ybira<'_> {
             offset: new_offset,
             length: row.length,
         };
-        if new_offset < row.length {
+        let mut row = row;
+        row.pieces.extend(stored);
+        row.offset = new_offset;
+        if new_offset < row.length || row.target.held {
             return Ok(Appended::Partial(status));
         }
-        let mut pieces = row.pieces;
-        pieces.extend(stored);
+        self.finish_upload(actor, row, status).await
+    }
+
+    /// Stores a complete upload started with [`Ybira::create_held_resumable`] as `name` in
+    /// `location` (replacing a file of that name, whose content is kept as a version, when
+    /// `on_conflict` says so), through the same steps as any upload's last byte.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn complete_held(
+        &self,
+        actor: &Actor,
+        id: &UploadId,
+        location: &Location,
+        name: &str,
+        on_conflict: OnConflict,
+    ) -> Result<Item> {
+        let _busy = self.taina.inner.busy_uploads.take(id)?;
+        let mut row = self.resumable_row(actor, id).await?;
+        if !row.target.held {
+            return Err(DomainError::conflict("this upload names its own destination").into());
+        }
+        if row.offset != row.length {
+            return Err(DomainError::conflict(format!(
+                "the upload is not complete: {} of {} bytes arrived",
+                row.offset, row.length
+            ))
+            .into());
+        }
+        row.target = StoredTarget::new(location, normalize_name(name)?, on_conflict);
+        let status = ResumableStatus {
+            id: id.clone(),
+            offset: row.offset,
+            length: row.length,
+        };
+        match self.finish_upload(actor, row, status).await? {
+            Appended::Finished { item, .. } => Ok(*item),
+            Appended::Partial(_) => Err(crate::Error::Corrupt(format!(
+                "upload {id} complete but not stored"
+            ))),
+        }
+    }
+
+    /// Seals a complete upload's pieces and commits it to its target.
+    async fn finish_upload(
+        &self,
+        actor: &Actor,
+        row: Row,
+        status: ResumableStatus,
+    ) -> Result<Appended> {
+        let id = &status.id;
+        let temp = taina_ybira::layout::temp_path(&actor.community_id, id);
+        let pieces = row.pieces;
         let staged = self.seal(id, &temp, &pieces, &row.target.name).await?;
         let guard = UploadGuard::new(self.taina, &actor.community_id, id, temp);
         if staged.size != row.length {

@@ -96,9 +96,29 @@ struct StoredTarget {
     /// Replace a file of the same name (keeping its content as a version) instead of numbering.
     #[serde(default)]
     replace: bool,
+    /// Its destination is named when it is complete ([`Ybira::complete_held`]), not before: the
+    /// last byte does not commit it.
+    #[serde(default)]
+    held: bool,
 }
 
 impl StoredTarget {
+    /// A plain file's target: `name` in `location`.
+    fn new(location: &Location, name: String, on_conflict: OnConflict) -> Self {
+        StoredTarget {
+            parent: match location {
+                Location::MyFiles => "root".to_owned(),
+                Location::Shared => "community".to_owned(),
+                Location::Folder(id) => id.to_string(),
+            },
+            name,
+            photo: false,
+            file_time: None,
+            replace: on_conflict == OnConflict::Replace,
+            held: false,
+        }
+    }
+
     fn location(&self) -> Result<Location> {
         Ok(match self.parent.as_str() {
             "root" => Location::MyFiles,
@@ -126,6 +146,36 @@ impl Ybira<'_> {
         actor: &Actor,
         new: NewResumable,
     ) -> Result<ResumableStatus> {
+        self.create_upload(actor, new, false).await
+    }
+
+    /// Starts a resumable upload whose destination is named only when it is complete (Nextcloud's
+    /// chunked uploads: the chunks come first, the file's place with the last request), with the
+    /// same checks and reservation as [`Ybira::create_resumable`]; its last byte does not store
+    /// it: [`Ybira::complete_held`] does.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn create_held_resumable(
+        &self,
+        actor: &Actor,
+        length: u64,
+    ) -> Result<ResumableStatus> {
+        let new = NewResumable {
+            location: Location::MyFiles,
+            name: "upload".to_owned(),
+            length,
+            as_photo: false,
+            client_file_time: None,
+            on_conflict: OnConflict::Replace,
+        };
+        self.create_upload(actor, new, true).await
+    }
+
+    async fn create_upload(
+        &self,
+        actor: &Actor,
+        new: NewResumable,
+        held: bool,
+    ) -> Result<ResumableStatus> {
         let inner = &self.taina.inner;
         let name = normalize_name(&new.name)?;
         check_file_size(new.length, inner.config.max_upload_bytes)?;
@@ -133,17 +183,11 @@ impl Ybira<'_> {
             let mut conn = inner.db.reader().acquire().await?;
             self.destination(&mut conn, actor, &new.location).await?;
         }
-        let parent = match &new.location {
-            Location::MyFiles => "root".to_owned(),
-            Location::Shared => "community".to_owned(),
-            Location::Folder(id) => id.to_string(),
-        };
         let target = serde_json::to_string(&StoredTarget {
-            parent,
-            name,
             photo: new.as_photo,
             file_time: new.client_file_time.map(Timestamp::as_millis),
-            replace: new.on_conflict == OnConflict::Replace,
+            held,
+            ..StoredTarget::new(&new.location, name, new.on_conflict)
         })
         .map_err(|e| crate::Error::Encode(e.to_string()))?;
         // What expired no longer counts against the actor (nor holds the community's quota).

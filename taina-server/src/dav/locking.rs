@@ -11,7 +11,7 @@ use taina_ybira::dav::locks::{self, HeldLock, activelock_xml};
 use taina_ybira::dav::xml::{escape, parse_lockinfo};
 
 use super::propfind::{xml, xml_body};
-use super::{Ctx, PREFIX, if_header, plain, preconditions, status};
+use super::{Ctx, if_header, plain, preconditions, status};
 use crate::error::ApiError;
 
 /// What a change touches, as far as locks go.
@@ -149,7 +149,7 @@ pub(super) async fn lock(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
         deep: depth == Depth::Infinity && item.kind == ItemKind::Folder,
         owner: info.owner,
         timeout_secs: timeout,
-        root_href: ctx.path.href(PREFIX, item.kind == ItemKind::Folder),
+        root_href: ctx.path.href(&ctx.prefix, item.kind == ItemKind::Folder),
     };
     Ok(match ybira.dav_lock(&ctx.actor, &item.id, request).await? {
         Locked::Granted(lock) => granted(

@@ -12,7 +12,9 @@
 //! must share its content), its locks live in one process's memory, and its XML is read without
 //! the bounds this project sets on untrusted input.
 
+mod chunked;
 mod locking;
+mod nextcloud;
 mod propfind;
 mod write;
 
@@ -36,6 +38,10 @@ use crate::error::ApiError;
 
 /// Where the tree is served.
 pub const PREFIX: &str = "/dav/";
+/// Where Nextcloud's clients find the same tree: the old WebDAV root, and the per-person one
+/// (`/remote.php/dav/files/{user id}/`).
+const NEXTCLOUD_WEBDAV: &str = "/remote.php/webdav/";
+const NEXTCLOUD_FILES: &str = "/remote.php/dav/files/";
 
 /// The methods `/dav/` answers.
 const ALLOW: &str =
@@ -47,6 +53,11 @@ pub fn routes() -> Router<AppState> {
         .route("/dav", any(handle))
         .route("/dav/", any(handle))
         .route("/dav/{*path}", any(handle))
+        .route("/remote.php/webdav", any(handle))
+        .route("/remote.php/webdav/", any(handle))
+        .route("/remote.php/webdav/{*path}", any(handle))
+        .route("/remote.php/dav/{*path}", any(handle))
+        .merge(nextcloud::routes())
         // PUT streams to storage; the library bounds the file as its bytes arrive.
         .layer(DefaultBodyLimit::disable())
 }
@@ -55,6 +66,10 @@ pub fn routes() -> Router<AppState> {
 pub(crate) struct Ctx {
     pub(crate) state: AppState,
     pub(crate) actor: Actor,
+    /// Where the tree is served for this request (`/dav/`, or a Nextcloud root).
+    pub(crate) prefix: String,
+    /// The login name of Basic credentials (Nextcloud's paths may name the person by it).
+    pub(crate) login: Option<String>,
     pub(crate) path: DavPath,
     pub(crate) headers: HeaderMap,
 }
@@ -69,11 +84,38 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
         .get::<ConnectInfo<Peer>>()
         .map(|c| c.0.0.ip());
     let client = crate::client::resolve(peer, request.headers(), &state.reach);
-    let actor = match authenticate(&state, &client, request.headers()).await {
-        Ok(actor) => actor,
+    let (actor, login) = match authenticate(&state, &client, request.headers()).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
-    let path = match DavPath::parse(PREFIX, request.uri().path()) {
+    let request_path = request.uri().path().to_owned();
+    if request_path.starts_with(chunked::UPLOADS) {
+        let user_ok = |user: &str| {
+            user == actor.user_id.as_str()
+                || login
+                    .as_deref()
+                    .is_some_and(|l| l.eq_ignore_ascii_case(user))
+        };
+        let Some(upload) = chunked::parse(&request_path, user_ok) else {
+            return status(StatusCode::NOT_FOUND);
+        };
+        let (parts, body) = request.into_parts();
+        let ctx = Ctx {
+            state,
+            actor,
+            prefix: String::new(),
+            login,
+            path: DavPath::top(),
+            headers: parts.headers,
+        };
+        return chunked::handle(&ctx, method.as_str(), &upload, body)
+            .await
+            .unwrap_or_else(error_response);
+    }
+    let Some(prefix) = tree_prefix(&request_path, &actor, login.as_deref()) else {
+        return status(StatusCode::NOT_FOUND);
+    };
+    let path = match DavPath::parse(&prefix, request.uri().path()) {
         Ok(path) => path,
         Err(PathError::NoRoot) => return status(StatusCode::NOT_FOUND),
         Err(e) => return plain(StatusCode::BAD_REQUEST, &e.to_string()),
@@ -82,6 +124,8 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
     let ctx = Ctx {
         state,
         actor,
+        prefix,
+        login,
         path,
         headers: parts.headers,
     };
@@ -120,12 +164,33 @@ fn options() -> Response {
     response
 }
 
-/// The actor behind a request's credentials, or the answer that asks for them.
-async fn authenticate(
+/// Where the tree is served for a request's path: `/dav/`, `/remote.php/webdav/`, or
+/// `/remote.php/dav/files/{user}/` when `{user}` names the actor (their id, or the login they
+/// gave). `None`: not a tree of theirs.
+pub(crate) fn tree_prefix(path: &str, actor: &Actor, login: Option<&str>) -> Option<String> {
+    if path == "/dav" || path.starts_with(PREFIX) {
+        return Some(PREFIX.to_owned());
+    }
+    if path == "/remote.php/webdav" || path.starts_with(NEXTCLOUD_WEBDAV) {
+        return Some(NEXTCLOUD_WEBDAV.to_owned());
+    }
+    let rest = path.strip_prefix(NEXTCLOUD_FILES)?;
+    let raw_user = rest.split('/').next()?;
+    let user = percent_encoding::percent_decode_str(raw_user)
+        .decode_utf8()
+        .ok()?;
+    let theirs = user == actor.user_id.as_str()
+        || login.is_some_and(|login| login.eq_ignore_ascii_case(&user));
+    theirs.then(|| format!("{NEXTCLOUD_FILES}{raw_user}/"))
+}
+
+/// The actor behind a request's credentials (and the login name of Basic credentials), or the
+/// answer that asks for them.
+pub(crate) async fn authenticate(
     state: &AppState,
     client: &Client,
     headers: &HeaderMap,
-) -> Result<Actor, Response> {
+) -> Result<(Actor, Option<String>), Response> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -149,8 +214,12 @@ async fn authenticate(
         accounts
             .authenticate_basic(login, password, Area::Files)
             .await
+            .map(|actor| (actor, Some(login.to_owned())))
     } else if let Some(token) = strip_scheme(authorization, "bearer") {
-        accounts.authenticate_in(token.trim(), Area::Files).await
+        accounts
+            .authenticate_in(token.trim(), Area::Files)
+            .await
+            .map(|actor| (actor, None))
     } else {
         return Err(challenge(
             "sign in with your email and an app password (Settings → App passwords)",
@@ -241,7 +310,7 @@ pub(crate) async fn preconditions(
             if let Some(url) = &list.resource
                 && !states.iter().any(|(r, _)| r.as_deref() == Some(url))
             {
-                let state = match DavPath::parse_destination(PREFIX, url) {
+                let state = match DavPath::parse_destination(&ctx.prefix, url) {
                     Ok(path) => {
                         let resolved = ctx
                             .state

@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use taina::core::Timestamp;
-use taina::ybira::dav::{DeadProp, Member, Resolved, not_patchable};
+use taina::ybira::dav::{DeadProp, Member, Resolved, Shown, not_patchable};
 use taina::ybira::{Item, ItemKind};
 use taina_ybira::dav::headers::{Depth, parse_depth};
 use taina_ybira::dav::locks::{HeldLock, activelock_xml};
@@ -14,7 +14,7 @@ use taina_ybira::dav::props::{self, QuotaShown, Resource};
 use taina_ybira::dav::xml::{Propfind, parse_propfind, parse_proppatch};
 use taina_ybira::dav::{BODY_MAX_BYTES, PropName};
 
-use super::{Ctx, PREFIX, plain, status};
+use super::{Ctx, plain, status};
 use crate::error::ApiError;
 
 /// Reads a request body as XML, within [`BODY_MAX_BYTES`].
@@ -70,7 +70,7 @@ pub(super) async fn propfind(ctx: &Ctx, body: Body) -> Result<Response, ApiError
     let mut described = vec![describe_target(ctx, &target, quota).await?];
     if depth == Depth::One && target.is_collection() {
         for member in ybira.dav_members(&ctx.actor, &target).await? {
-            described.push(describe_member(&ctx.path, member, quota));
+            described.push(describe_member(ctx, member, quota).await?);
         }
     }
     let mut doc = Multistatus::new();
@@ -146,87 +146,131 @@ async fn describe_target(
     target: &Resolved,
     quota: Option<QuotaShown>,
 ) -> Result<Described, ApiError> {
-    let href = ctx.path.href(PREFIX, target.is_collection());
+    let href = ctx.path.href(&ctx.prefix, target.is_collection());
     Ok(match target {
         Resolved::Item(item) => {
             let ybira = ctx.state.taina.ybira();
+            let shown = ybira.dav_shown(&ctx.actor, item).await?;
             Described {
                 href,
-                resource: item_resource(&item.name, item, quota),
+                resource: item_resource(&item.name, item, quota, shown),
                 dead: ybira.dav_dead_props(&ctx.actor, &item.id).await?,
                 locks: ybira.dav_locks_over(&ctx.actor, &item.id, false).await?,
             }
         }
-        Resolved::SpaceRoot(root, _) => root_described(href, *root, quota),
-        Resolved::SharedRoot => root_described(href, Root::SharedWithMe, quota),
-        _ => Described {
-            href,
-            resource: collection_resource(String::new(), quota),
-            dead: Vec::new(),
-            locks: Vec::new(),
-        },
+        Resolved::SpaceRoot(root, _) => root_described(ctx, href, *root, quota).await?,
+        Resolved::SharedRoot => root_described(ctx, href, Root::SharedWithMe, quota).await?,
+        _ => {
+            let etag = ctx.state.taina.ybira().dav_top_etag(&ctx.actor).await?;
+            Described {
+                href,
+                resource: collection_resource(String::new(), quota, "G", etag, "top"),
+                dead: Vec::new(),
+                locks: Vec::new(),
+            }
+        }
     })
 }
 
-fn describe_member(parent: &DavPath, member: Member, quota: Option<QuotaShown>) -> Described {
-    match member {
+async fn describe_member(
+    ctx: &Ctx,
+    member: Member,
+    quota: Option<QuotaShown>,
+) -> Result<Described, ApiError> {
+    Ok(match member {
         Member::Root(root) => {
             let path = DavPath {
                 root: Some(root),
                 names: Vec::new(),
             };
-            root_described(path.href(PREFIX, true), root, quota)
+            root_described(ctx, path.href(&ctx.prefix, true), root, quota).await?
         }
         Member::Item {
             name,
             item,
             dead,
             locks,
+            shown,
         } => {
             let collection = item.kind == ItemKind::Folder;
             Described {
-                href: parent.child(&name).href(PREFIX, collection),
-                resource: item_resource(&name, &item, quota),
+                href: ctx.path.child(&name).href(&ctx.prefix, collection),
+                resource: item_resource(&name, &item, quota, shown),
                 dead,
                 locks,
             }
         }
-    }
+    })
 }
 
-fn root_described(href: String, root: Root, quota: Option<QuotaShown>) -> Described {
-    Described {
+async fn root_described(
+    ctx: &Ctx,
+    href: String,
+    root: Root,
+    quota: Option<QuotaShown>,
+) -> Result<Described, ApiError> {
+    let etag = ctx
+        .state
+        .taina
+        .ybira()
+        .dav_root_etag(&ctx.actor, root)
+        .await?;
+    // What may be done at a root: add files and folders, except in "Shared with me" (and, for
+    // guests, in the community's space).
+    let permissions = match root {
+        Root::MyFiles => "GCK",
+        Root::Community if ctx.actor.role != taina::core::Role::Guest => "GCK",
+        Root::Community | Root::SharedWithMe => "G",
+    };
+    let id = match root {
+        Root::MyFiles => "my-files",
+        Root::Community => "community",
+        Root::SharedWithMe => "shared-with-me",
+    };
+    Ok(Described {
         href,
-        resource: collection_resource(root.name().to_owned(), quota),
+        resource: collection_resource(root.name().to_owned(), quota, permissions, etag, id),
         dead: Vec::new(),
         locks: Vec::new(),
-    }
+    })
 }
 
-fn collection_resource(name: String, quota: Option<QuotaShown>) -> Resource {
+fn collection_resource(
+    name: String,
+    quota: Option<QuotaShown>,
+    permissions: &str,
+    etag: String,
+    id: &str,
+) -> Resource {
     Resource {
         name,
         collection: true,
         size: 0,
         mime_type: None,
-        etag: None,
+        etag: Some(etag),
         created: Timestamp::EPOCH,
         modified: Timestamp::EPOCH,
         quota,
+        id: Some(id.to_owned()),
+        permissions: Some(permissions.to_owned()),
+        total_size: 0,
     }
 }
 
-fn item_resource(name: &str, item: &Item, quota: Option<QuotaShown>) -> Resource {
+fn item_resource(name: &str, item: &Item, quota: Option<QuotaShown>, shown: Shown) -> Resource {
     let collection = item.kind == ItemKind::Folder;
     Resource {
         name: name.to_owned(),
         collection,
         size: item.size_bytes,
         mime_type: item.mime_type.clone(),
-        etag: item.etag.clone(),
+        etag: shown.etag,
         created: item.created_at,
         modified: item.updated_at,
         quota: if collection { quota } else { None },
+        id: Some(item.id.to_string()),
+        permissions: Some(shown.permissions),
+        total_size: shown.total_size,
     }
 }
 
@@ -266,7 +310,7 @@ pub(super) async fn proppatch(ctx: &Ctx, body: Body) -> Result<Response, ApiErro
     }
     let mut doc = Multistatus::new();
     doc.props(
-        &ctx.path.href(PREFIX, item.kind == ItemKind::Folder),
+        &ctx.path.href(&ctx.prefix, item.kind == ItemKind::Folder),
         &by_status,
     );
     Ok(xml(StatusCode::MULTI_STATUS, doc.finish()))

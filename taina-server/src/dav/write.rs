@@ -12,7 +12,7 @@ use taina_ybira::dav::headers::{Depth, parse_depth, parse_overwrite};
 use taina_ybira::dav::path::{DavPath, PathError};
 
 use super::locking::{Touches, locked};
-use super::{Ctx, PREFIX, plain, preconditions, status};
+use super::{Ctx, plain, preconditions, status};
 use crate::error::ApiError;
 
 pub(super) async fn put(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
@@ -88,6 +88,19 @@ pub(super) async fn put(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
     Ok(response)
 }
 
+/// What was made or written, in the headers: its entity tag (`ETag`, and `OC-ETag` for Nextcloud's
+/// clients) and its id (`OC-FileId`), so that a sync client need not ask again.
+pub(super) fn identify(response: &mut Response, id: &str, etag: Option<&str>) {
+    let headers = response.headers_mut();
+    if let Some(etag) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
+        headers.insert(header::ETAG, etag.clone());
+        headers.insert("oc-etag", etag);
+    }
+    if let Ok(id) = HeaderValue::from_str(id) {
+        headers.insert("oc-fileid", id);
+    }
+}
+
 pub(super) async fn mkcol(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
     let has_body = ctx
         .headers
@@ -116,8 +129,11 @@ pub(super) async fn mkcol(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
             if let Some(refused) = locked(ctx, &[Touches::MembersOf(location.clone())]).await? {
                 return Ok(refused);
             }
-            ybira.create_folder(&ctx.actor, &location, &name).await?;
-            Ok(status(StatusCode::CREATED))
+            let folder = ybira.create_folder(&ctx.actor, &location, &name).await?;
+            let shown = ybira.dav_shown(&ctx.actor, &folder).await?;
+            let mut response = status(StatusCode::CREATED);
+            identify(&mut response, &folder.id.to_string(), shown.etag.as_deref());
+            Ok(response)
         }
         Resolved::ParentMissing => Ok(plain(
             StatusCode::CONFLICT,
@@ -162,7 +178,7 @@ pub(super) async fn copy_or_move(ctx: &Ctx, moving: bool) -> Result<Response, Ap
             "a Destination header is needed",
         ));
     };
-    let dest_path = match DavPath::parse_destination(PREFIX, destination) {
+    let dest_path = match DavPath::parse_destination(&ctx.prefix, destination) {
         Ok(path) => path,
         Err(PathError::Outside) => {
             return Ok(plain(

@@ -1,13 +1,19 @@
 //! The live properties a file or folder shows over WebDAV (RFC 4918 §15, RFC 4331 quotas, and the
 //! Windows `Win32*` attributes its mini-redirector asks for), written as XML values.
 
-use taina_core::Timestamp;
+use sha2::{Digest, Sha256};
+use taina_core::{Actor, Timestamp};
 
 use super::{DAV_NS, PropName};
+use crate::access::{ItemAction, ItemFacts, authorize_item};
 use crate::dav::xml::escape;
 
 /// The namespace of Windows' file attributes.
 pub const WIN32_NS: &str = "urn:schemas-microsoft-com:";
+/// ownCloud's namespace, which Nextcloud's clients ask in (`oc:fileid`, `oc:permissions`, ...).
+pub const OC_NS: &str = "http://owncloud.org/ns";
+/// Nextcloud's own namespace (`nc:has-preview`, `nc:is-encrypted`, ...).
+pub const NC_NS: &str = "http://nextcloud.org/ns";
 
 /// What a resource shows, whatever it is (a root, a folder, a file).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +34,64 @@ pub struct Resource {
     pub modified: Timestamp,
     /// The quota as this person may see it (collections).
     pub quota: Option<QuotaShown>,
+    /// Its id (files and folders; not the roots).
+    pub id: Option<String>,
+    /// What the person may do with it, in Nextcloud's letters ([`oc_permissions`]).
+    pub permissions: Option<String>,
+    /// Bytes in it (a folder: everything in it), for `oc:size`.
+    pub total_size: u64,
+}
+
+/// A folder's (or a root's) entity tag: it changes whenever anything in it changes (an item
+/// added, removed, renamed, moved or given new content), which is how sync clients know where to
+/// look. From the live items below it: how many, the latest change, the sum of their revisions
+/// and of their sizes.
+pub fn collection_etag(count: i64, latest_change: i64, revisions: i64, bytes: i64) -> String {
+    let digest = Sha256::digest(format!("{count}:{latest_change}:{revisions}:{bytes}"));
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"d-{hex}\"")
+}
+
+/// The entity tag of a collection made of others (the top of the tree, "Shared with me"), from
+/// its members' names and tags.
+pub fn combined_etag(members: &[(String, String)]) -> String {
+    let mut hasher = Sha256::new();
+    for (name, etag) in members {
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update(etag.as_bytes());
+        hasher.update([0]);
+    }
+    let hex: String = hasher.finalize()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("\"c-{hex}\"")
+}
+
+/// What `actor` may do with an item, in the letters Nextcloud's clients read: `G` read, `W` write
+/// (files), `C`/`K` add files/folders (folders), `D`/`N`/`V` delete/rename/move, `R` share. The
+/// same rule as every other call ([`authorize_item`]).
+pub fn oc_permissions(actor: &Actor, facts: ItemFacts<'_>, collection: bool) -> String {
+    let may = |action| authorize_item(actor, action, facts).is_ok();
+    let mut out = String::new();
+    if may(ItemAction::Share) {
+        out.push('R');
+    }
+    if may(ItemAction::Read) {
+        out.push('G');
+    }
+    if may(ItemAction::Modify) {
+        out.push_str("DNV");
+    }
+    if collection {
+        if may(ItemAction::AddChild) {
+            out.push_str("CK");
+        }
+    } else if may(ItemAction::WriteContent) {
+        out.push('W');
+    }
+    out
 }
 
 /// Quota figures as shown to a person.
@@ -73,9 +137,10 @@ pub fn allprop_names(collection: bool) -> Vec<PropName> {
     .into_iter()
     .map(PropName::dav)
     .collect();
+    names.push(PropName::dav("getetag"));
     if !collection {
         names.extend(
-            ["getcontentlength", "getcontenttype", "getetag"]
+            ["getcontentlength", "getcontenttype"]
                 .into_iter()
                 .map(PropName::dav),
         );
@@ -90,6 +155,12 @@ pub fn live_names(collection: bool) -> Vec<PropName> {
     if collection {
         names.push(PropName::dav("quota-available-bytes"));
         names.push(PropName::dav("quota-used-bytes"));
+    }
+    for local in ["fileid", "id", "permissions", "size", "checksums"] {
+        names.push(PropName::new(OC_NS, local));
+    }
+    for local in ["has-preview", "is-encrypted"] {
+        names.push(PropName::new(NC_NS, local));
     }
     for local in [
         "Win32CreationTime",
@@ -120,6 +191,26 @@ pub fn live_value(resource: &Resource, name: &PropName) -> Option<String> {
             _ => None,
         };
     }
+    if name.ns == OC_NS {
+        return match name.local.as_str() {
+            "fileid" | "id" => resource.id.clone(),
+            "permissions" => resource.permissions.clone(),
+            "size" => Some(resource.total_size.to_string()),
+            "checksums" if file => resource.etag.as_deref().map(|etag| {
+                format!(
+                    "<checksum xmlns=\"{OC_NS}\">SHA256:{}</checksum>",
+                    etag.trim_matches('"')
+                )
+            }),
+            _ => None,
+        };
+    }
+    if name.ns == NC_NS {
+        return match name.local.as_str() {
+            "has-preview" | "is-encrypted" => Some("0".to_owned()),
+            _ => None,
+        };
+    }
     if name.ns != DAV_NS {
         return None;
     }
@@ -137,7 +228,7 @@ pub fn live_value(resource: &Resource, name: &PropName) -> Option<String> {
         "getcontenttype" if file => Some(escape(
             resource.mime_type.as_deref().unwrap_or("application/octet-stream"),
         )),
-        "getetag" if file => resource.etag.as_deref().map(escape),
+        "getetag" => resource.etag.as_deref().map(escape),
         "quota-available-bytes" if !file => resource.quota.map(|q| q.available.to_string()),
         "quota-used-bytes" if !file => resource.quota.map(|q| q.used.to_string()),
         _ => None,
@@ -165,6 +256,9 @@ mod tests {
             created: Timestamp::from_millis(0),
             modified: Timestamp::from_millis(784_111_777_000),
             quota: None,
+            id: Some("abc".into()),
+            permissions: Some("GDNVW".into()),
+            total_size: 5,
         }
     }
 
@@ -187,6 +281,16 @@ mod tests {
         assert_eq!(live_value(&f, &PropName::dav("quota-used-bytes")), None);
         assert_eq!(live_value(&f, &PropName::new("urn:x", "y")), None);
         assert!(is_live(&PropName::dav("getetag")));
+        assert_eq!(
+            live_value(&f, &PropName::new(OC_NS, "checksums")).unwrap(),
+            format!("<checksum xmlns=\"{OC_NS}\">SHA256:abc</checksum>")
+        );
+        assert_eq!(
+            live_value(&f, &PropName::new(OC_NS, "permissions")).unwrap(),
+            "GDNVW"
+        );
+        assert_ne!(collection_etag(1, 2, 3, 4), collection_etag(1, 2, 3, 5));
+        assert_ne!(collection_etag(2, 2, 3, 4), collection_etag(1, 2, 3, 4));
         assert!(!is_live(&PropName::new("urn:x", "getetag")));
     }
 
