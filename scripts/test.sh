@@ -3,7 +3,7 @@
 #
 # It installs the system packages it needs when missing (scripts/deps.sh: libheif-dev for HEIC,
 # poppler-utils for PDF previews; chromium and chromium-driver for the web app's browser tests;
-# nginx-light for the two-instance test; litmus and rclone for WebDAV),
+# nginx-light for the two-instance test; litmus, rclone and nextcloud-desktop-cmd for WebDAV),
 # starts a throwaway PostgreSQL
 # cluster (initdb into a temporary directory, on a private port, run as the `postgres` user when
 # invoked as root), installs PostgreSQL with apt if it is missing, starts an S3 protocol server
@@ -76,16 +76,18 @@ if ! command -v nginx >/dev/null 2>&1 && ! [ -x /usr/sbin/nginx ]; then
     fi
 fi
 
-# WebDAV's tests run the real clients: litmus (the WebDAV test suite) and rclone.
-if ! command -v litmus >/dev/null 2>&1 || ! command -v rclone >/dev/null 2>&1; then
+# WebDAV's tests run the real clients: litmus (the WebDAV test suite), rclone, and the Nextcloud
+# desktop client's command line (nextcloudcmd).
+if ! command -v litmus >/dev/null 2>&1 || ! command -v rclone >/dev/null 2>&1 \
+    || ! command -v nextcloudcmd >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "litmus or rclone is not installed; installing them with apt-get..."
+        echo "litmus, rclone or nextcloudcmd is missing; installing them with apt-get..."
         export DEBIAN_FRONTEND=noninteractive
-        apt-get install -y -qq litmus rclone >/dev/null 2>&1 \
-            || { apt-get update -qq && apt-get install -y -qq litmus rclone >/dev/null; } \
-            || die "could not install litmus and rclone with apt-get"
+        apt-get install -y -qq litmus rclone nextcloud-desktop-cmd >/dev/null 2>&1 \
+            || { apt-get update -qq && apt-get install -y -qq litmus rclone nextcloud-desktop-cmd >/dev/null; } \
+            || die "could not install litmus, rclone and nextcloud-desktop-cmd with apt-get"
     else
-        die "the WebDAV tests need litmus and rclone (e.g. apt-get install litmus rclone)"
+        die "the WebDAV tests need litmus, rclone and nextcloudcmd (e.g. apt-get install litmus rclone nextcloud-desktop-cmd)"
     fi
 fi
 
