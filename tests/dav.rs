@@ -532,7 +532,99 @@ async fn locks_conflict_cover_and_lapse(t: TestInstance) {
     assert_eq!(file.kind, ItemKind::File);
 }
 
+async fn device_sign_in_is_approved_once_and_lapses(t: TestInstance) {
+    let w = t.world().await;
+    let accounts = w.t.taina.accounts();
+    let flow = accounts
+        .start_login_flow("Nextcloud desktop\u{7}")
+        .await
+        .unwrap();
+    // Waiting: the poll gets nothing, the link shows who asks (control characters dropped).
+    assert!(
+        accounts
+            .poll_login_flow(&flow.poll_token)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let pending = accounts
+        .pending_login_flow(&w.ana, &flow.login_token)
+        .await
+        .unwrap();
+    assert_eq!(pending.client_name, "Nextcloud desktop");
+    // The poll token is not the login token, and neither is stored.
+    assert!(
+        accounts
+            .pending_login_flow(&w.ana, &flow.poll_token)
+            .await
+            .is_err()
+    );
+    accounts
+        .answer_login_flow(&w.ana, &flow.login_token, true)
+        .await
+        .unwrap();
+    // Answered once only.
+    assert_eq!(
+        accounts
+            .answer_login_flow(&w.bia, &flow.login_token, true)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+    let granted = accounts
+        .poll_login_flow(&flow.poll_token)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(granted.login_name, "ana@example.org");
+    let actor = accounts
+        .authenticate_basic("ana@example.org", &granted.app_password, Area::Files)
+        .await
+        .unwrap();
+    assert_eq!(actor.user_id, w.ana.user_id);
+    let listed = accounts.app_passwords(&w.ana).await.unwrap();
+    assert_eq!(listed[0].name, "Nextcloud desktop");
+    assert_eq!(listed[0].scope, Scope::Files);
+    assert!(
+        accounts
+            .poll_login_flow(&flow.poll_token)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Turned away, the flow ends; unanswered, it lapses after 20 minutes.
+    let refused = accounts.start_login_flow("x").await.unwrap();
+    accounts
+        .answer_login_flow(&w.ana, &refused.login_token, false)
+        .await
+        .unwrap();
+    assert!(
+        accounts
+            .pending_login_flow(&w.ana, &refused.login_token)
+            .await
+            .is_err()
+    );
+    let late = accounts.start_login_flow("x").await.unwrap();
+    w.t.advance(taina::accounts::LOGIN_FLOW_LIFETIME);
+    assert!(
+        accounts
+            .answer_login_flow(&w.ana, &late.login_token, true)
+            .await
+            .is_err()
+    );
+    assert!(
+        accounts
+            .poll_login_flow(&late.poll_token)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 backend_tests!(
+    device_sign_in_is_approved_once_and_lapses,
     app_passwords_are_hashed_scoped_and_revocable,
     paths_resolve_by_ybiras_rules,
     dead_properties_are_all_or_nothing_and_travel,

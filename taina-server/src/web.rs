@@ -88,6 +88,7 @@ pub fn routes() -> Router<AppState> {
         "/messages",
         "/messages/{rest}",
         "/settings",
+        "/connect/{rest}",
     ] {
         router = router.route(page, shell());
     }

@@ -277,6 +277,63 @@ async fn setup_files_and_photos(t: TestInstance) {
     )
     .await;
     assert_eq!(propfind().await.unwrap().status(), 401);
+
+    // A desktop client's sign-in (Login Flow v2): it opens its link here, Ana allows it, and its
+    // poll receives an app password that reaches her files.
+    let started: serde_json::Value = s
+        .client
+        .post(s.at("/index.php/login/v2"))
+        .header("User-Agent", "Nextcloud desktop (Ana's laptop)")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let poll = || {
+        s.client
+            .post(started["poll"]["endpoint"].as_str().unwrap())
+            .form(&[("token", started["poll"]["token"].as_str().unwrap())])
+            .send()
+    };
+    assert_eq!(poll().await.unwrap().status(), 404, "not approved yet");
+    c.goto(started["login"].as_str().unwrap()).await.unwrap();
+    until(
+        &c,
+        "the device's request",
+        "document.body.innerText.includes('Nextcloud desktop')",
+    )
+    .await;
+    press(&c, "Allow").await;
+    until(
+        &c,
+        "the device let in",
+        "document.body.innerText.includes('the device is signed in')",
+    )
+    .await;
+    let granted: serde_json::Value = poll().await.unwrap().json().await.unwrap();
+    assert_eq!(granted["loginName"], "ana@example.org");
+    let device_password = granted["appPassword"].as_str().unwrap().to_owned();
+    let device = s
+        .client
+        .request(
+            reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
+            s.at("/dav/"),
+        )
+        .basic_auth("ana@example.org", Some(&device_password))
+        .header("Depth", "0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(device.status(), 207);
+    assert_eq!(poll().await.unwrap().status(), 404, "a flow answers once");
+    c.goto(&s.at("/settings")).await.unwrap();
+    until(
+        &c,
+        "the device among app passwords",
+        "document.body.innerText.includes('Nextcloud desktop')",
+    )
+    .await;
     press(&c, "Sign out").await;
     until(&c, "the login page", "location.pathname === '/login'").await;
     if first {

@@ -256,6 +256,7 @@ const ROUTES = [
   [/^\/photos$/, () => photosScreen(), true],
   [/^\/messages(?:\/([\w-]+))?$/, (m) => messagesScreen(m[1]), true],
   [/^\/settings$/, () => settingsScreen(), true],
+  [/^\/connect\/([\w-]{20,64})$/, (m) => connectScreen(m[1]), true],
 ];
 
 /** Renders the current path; renders run one after another, so a slow one never overwrites a
@@ -275,13 +276,15 @@ async function render() {
     try { state.limits = await api("GET", "/limits"); } catch (e) { return showError(e); }
   }
   // An id of another length names nothing: back home, as for an unknown path.
-  const ids = path.match(re).slice(1).filter((x) => x && x !== "community");
+  const ids = path.startsWith("/connect/") ? [] : path.match(re).slice(1).filter((x) => x && x !== "community");
   if (ids.some((id) => id.length !== state.limits.id_chars)) { history.replaceState(null, "", "/"); return render(); }
   if (needsSession && !state.me) {
     try {
       state.me = await api("GET", "/me");
     } catch (e) {
       if (e.code === "unauthenticated") {
+        // After signing in, back to where the person was going (a device's sign-in link).
+        if (path.startsWith("/connect/")) sessionStorage.setItem("taina.after", path);
         const setup = await api("GET", "/setup").catch(() => ({ needs_setup: false }));
         history.replaceState(null, "", setup.needs_setup ? "/setup" : "/login");
         return render();
@@ -361,7 +364,9 @@ function authCard(title, ...content) {
 function signedIn(answer) {
   state.me = answer.user;
   connectSocket();
-  go("/");
+  const after = sessionStorage.getItem("taina.after");
+  sessionStorage.removeItem("taina.after");
+  go(after || "/");
 }
 
 function setupScreen() {
@@ -1012,6 +1017,32 @@ async function settingsScreen() {
     } }, "Sign out"))));
   await loadSessions();
   if (me.role === "admin") main.firstChild.append(...(await adminCards()));
+}
+
+/** A device's sign-in (Nextcloud's desktop and phone apps): let it in, or turn it away. */
+async function connectScreen(token) {
+  const done = (text) => frame("Connect a device", "settings", h("div.card", {}, h("p", { role: "status" }, text)));
+  let flow;
+  try {
+    flow = await api("GET", `/login-flows/${token}`);
+  } catch (e) {
+    if (e.code === "not_found") return done("This sign-in link has expired or was already used. Start again from the device.");
+    throw e;
+  }
+  const answer = async (allow) => {
+    try {
+      await api("POST", `/login-flows/${token}`, { allow });
+      done(allow ? "Done: the device is signed in. You can close this page. Its app password is listed in Settings, where you can revoke it."
+        : "The device was turned away.");
+    } catch (e) { showError(e); }
+  };
+  frame("Connect a device", "settings", h("div.card", {},
+    h("h2", {}, "Let this device reach your files?"),
+    h("p", {}, "It asked to sign in as you: ", h("strong", {}, flow.client_name)),
+    h("p.muted", {}, `It gets an app password for files only. Allow it only if you started this on your own device, before ${when(flow.expires_at)}.`),
+    h("div.row", {},
+      h("button.primary", { type: "button", onclick: () => answer(true) }, "Allow"),
+      h("button", { type: "button", onclick: () => answer(false) }, "Turn away"))));
 }
 
 /** App passwords: one per device, for WebDAV and desktop sync; a new one is shown once. */

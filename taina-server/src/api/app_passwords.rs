@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use taina::accounts::{AppPasswordInfo, NewAppPassword};
+use taina::accounts::{AppPasswordInfo, NewAppPassword, PendingLoginFlow};
 use taina::core::AppPasswordId;
 use taina::core::app_password::Scope;
 use utoipa::ToSchema;
@@ -20,6 +20,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(app_passwords, create_app_password))
         .routes(routes!(revoke_app_password))
+        .routes(routes!(login_flow, answer_login_flow))
 }
 
 /// A new app password's name and reach.
@@ -107,6 +108,62 @@ async fn revoke_app_password(
         .taina
         .accounts()
         .revoke_app_password(&actor, &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A device sign-in's secret, from its login link.
+fn login_token(token: &str) -> Result<&str, ApiError> {
+    let ok = token.len() <= 64
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(token)
+    } else {
+        Err(taina::core::Error::not_found("device sign-in").into())
+    }
+}
+
+/// A device waiting for me to let it in (opened from the link the device showed).
+#[utoipa::path(get, path = "/login-flows/{token}", tag = "accounts",
+    params(("token" = String, Path, description = "The secret in the device's login link")),
+    responses((status = 200, description = "The waiting device", body = PendingLoginFlow)))]
+async fn login_flow(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let flow = state
+        .taina
+        .accounts()
+        .pending_login_flow(&actor, login_token(&token)?)
+        .await?;
+    Ok(axum::Json(flow).into_response())
+}
+
+/// Lets the device in (it receives an app password limited to files), or turns it away.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct LoginFlowAnswer {
+    /// `true` to let the device in.
+    allow: bool,
+}
+
+/// Answers a device's sign-in.
+#[utoipa::path(post, path = "/login-flows/{token}", tag = "accounts", request_body = LoginFlowAnswer,
+    params(("token" = String, Path, description = "The secret in the device's login link")),
+    responses((status = 204, description = "Answered")))]
+async fn answer_login_flow(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    Body(body): Body<LoginFlowAnswer>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .taina
+        .accounts()
+        .answer_login_flow(&actor, login_token(&token)?, body.allow)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

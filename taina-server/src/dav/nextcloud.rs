@@ -4,9 +4,11 @@
 //! ownCloud's properties (`oc:fileid`, `oc:permissions`, `oc:size`, `oc:checksums`).
 
 use axum::Router;
+use axum::extract::FromRequest;
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::authenticate;
@@ -24,6 +26,68 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/ocs/v2.php/cloud/capabilities", get(capabilities))
         .route("/ocs/v1.php/cloud/user", get(user))
         .route("/ocs/v2.php/cloud/user", get(user))
+        .route("/index.php/login/v2", post(start_login_flow))
+        .route("/index.php/login/v2/poll", post(poll_login_flow))
+}
+
+/// Login Flow v2: the client asks to sign in; it opens `login` in a browser, where the person
+/// approves it, and polls `poll` for its app password.
+async fn start_login_flow(State(state): State<AppState>, request: Request) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<Peer>>()
+        .map(|c| c.0.0.ip());
+    let client = crate::client::resolve(peer, request.headers(), &state.reach);
+    let base = state
+        .taina
+        .config()
+        .public_url
+        .clone()
+        .unwrap_or_else(|| client.origin.clone());
+    let base = base.trim_end_matches('/').to_owned();
+    let name = client.user_agent.as_deref().unwrap_or("a device");
+    match state.taina.accounts().start_login_flow(name).await {
+        Ok(flow) => axum::Json(json!({
+            "poll": {"token": flow.poll_token, "endpoint": format!("{base}/index.php/login/v2/poll")},
+            "login": format!("{base}/connect/{}", flow.login_token),
+        }))
+        .into_response(),
+        Err(e) => super::error_response(e.into()),
+    }
+}
+
+/// The poll's form: `token=...`.
+#[derive(serde::Deserialize)]
+struct PollForm {
+    token: String,
+}
+
+async fn poll_login_flow(State(state): State<AppState>, request: Request) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<Peer>>()
+        .map(|c| c.0.0.ip());
+    let client = crate::client::resolve(peer, request.headers(), &state.reach);
+    let base = state
+        .taina
+        .config()
+        .public_url
+        .clone()
+        .unwrap_or_else(|| client.origin.clone());
+    let Ok(axum::Form(form)) = axum::Form::<PollForm>::from_request(request, &()).await else {
+        return super::plain(StatusCode::BAD_REQUEST, "send the poll token as token=...");
+    };
+    match state.taina.accounts().poll_login_flow(&form.token).await {
+        Ok(Some(login)) => axum::Json(json!({
+            "server": base.trim_end_matches('/'),
+            "loginName": login.login_name,
+            "appPassword": login.app_password,
+        }))
+        .into_response(),
+        // Not approved yet (or no such flow): the client polls again.
+        Ok(None) => super::status(StatusCode::NOT_FOUND),
+        Err(e) => super::error_response(e.into()),
+    }
 }
 
 fn version_string() -> String {
