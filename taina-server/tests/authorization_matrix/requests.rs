@@ -140,6 +140,20 @@ pub async fn prepare(world: &World, method: &str, path: &str, caller: Caller) ->
             let session = world.fresh_owner_session().await;
             call(api(format!("/me/sessions/{session}")))
         }
+        "/me/app-passwords" if method == "GET" => call(api(route)),
+        "/me/app-passwords" => call(api(route)).json(json!({"name": "a phone"})),
+        "/me/app-passwords/{id}" => {
+            let id = world.fresh_owner_app_password().await;
+            call(api(format!("/me/app-passwords/{id}")))
+        }
+        "/login-flows/{token}" if method == "GET" => {
+            let token = world.fresh_login_flow().await;
+            call(api(format!("/login-flows/{token}")))
+        }
+        "/login-flows/{token}" => {
+            let token = world.fresh_login_flow().await;
+            call(api(format!("/login-flows/{token}"))).json(json!({"allow": true}))
+        }
         "/community" => call(api(route)).json(json!({"name": world.community_name})),
         "/community/members/{id}" if method == "PATCH" => {
             call(api(format!("/community/members/{}", owner.actor.user_id)))

@@ -197,6 +197,11 @@ PATCH   /api/v1/me                                             401     A      A 
 POST    /api/v1/me/password                                    401     A      A     A     A      A      A           A        A  the caller's own password
 GET     /api/v1/me/sessions                                    401     A      A     A     A      A      A           A        A  the caller's own sessions
 DELETE  /api/v1/me/sessions/{id}                               401   404    404     A   404    404    404         404      404  another session of the owner
+GET     /api/v1/me/app-passwords                               401     A      A     A     A      A      A           A        A  the caller's own app passwords
+POST    /api/v1/me/app-passwords                               401     A      A     A     A      A      A           A        A  a new app password of the caller's
+DELETE  /api/v1/me/app-passwords/{id}                          401   404    404     A   404    404    404         404      404  an app password of the owner's
+GET     /api/v1/login-flows/{token}                            401     A      A     A     A      A      A           A        A  a device waiting to sign in, from its link
+POST    /api/v1/login-flows/{token}                            401     A      A     A     A      A      A           A        A  letting in a device waiting to sign in (as the caller)
 GET     /api/v1/community                                      401     A      A     A     A      A      A           A        A  the caller's community
 PATCH   /api/v1/community                                      401   403    403   403     A    403    403         403      403  the caller's community: its name
 GET     /api/v1/community/members                              401   403      A     A     A      A      A           A        A  the caller's community's members

@@ -280,6 +280,33 @@ impl World {
         self.sign_in(self.owner()).await.session_id
     }
 
+    /// A new app password of the owner's.
+    pub async fn fresh_owner_app_password(&self) -> taina::core::AppPasswordId {
+        self.taina
+            .accounts()
+            .create_app_password(
+                &self.owner().actor,
+                taina::accounts::NewAppPassword {
+                    name: "a device".into(),
+                    scope: taina::core::app_password::Scope::Files,
+                },
+            )
+            .await
+            .expect("an app password")
+            .info
+            .id
+    }
+
+    /// A new device sign-in, waiting for someone to answer it: its login token.
+    pub async fn fresh_login_flow(&self) -> String {
+        self.taina
+            .accounts()
+            .start_login_flow("a device")
+            .await
+            .expect("a device sign-in")
+            .login_token
+    }
+
     /// A new member of A, signed in.
     pub async fn fresh_member(&self) -> Person {
         let admin = &self.people[&Caller::Admin];
