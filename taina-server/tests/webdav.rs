@@ -561,6 +561,93 @@ async fn http_errors_are_clear(t: TestInstance) {
     assert_eq!(back.status(), StatusCode::OK);
     assert_eq!(back.text().await.unwrap(), "a");
 
+    // Desktop litter (macOS's `._` companions, `.DS_Store`) is kept aside for its writer, as the
+    // client expects, and never becomes a file: not listed, not in the library, not counted.
+    let used_before_litter = storage_used(&w.t).await;
+    let bia_password = app_password(&w.t, &w.bia, Scope::Files).await;
+    let bia = ("bia@example.org", bia_password.as_str());
+    let companion = b"\x00\x05\x16\x07 AppleDouble".to_vec();
+    for (method, expected) in [
+        ("PUT", StatusCode::CREATED),
+        ("PUT", StatusCode::NO_CONTENT),
+    ] {
+        let put = dav(&server, method, "My%20files/._Velho", ana)
+            .body(companion.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), expected);
+    }
+    let read = dav(&server, "GET", "My%20files/._Velho", ana)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.bytes().await.unwrap().as_ref(), companion.as_slice());
+    let alone = dav(&server, "PROPFIND", "My%20files/._Velho", ana)
+        .header("Depth", "0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(alone.status(), StatusCode::MULTI_STATUS);
+    let listing = dav(&server, "PROPFIND", "My%20files/", ana)
+        .header("Depth", "1")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!listing.contains("._Velho"), "{listing}");
+    assert!(
+        w.t.taina
+            .ybira()
+            .child_named(&w.ana, &Location::MyFiles, "._Velho")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(storage_used(&w.t).await, used_before_litter);
+    let not_hers = dav(&server, "GET", "My%20files/._Velho", bia)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_hers.status(), StatusCode::NOT_FOUND);
+    let locked_litter = dav(&server, "LOCK", "My%20files/._Velho", ana)
+        .body(r#"<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(locked_litter.status(), StatusCode::OK);
+    assert!(locked_litter.headers().contains_key("lock-token"));
+    let renamed = dav(&server, "MOVE", "My%20files/._Velho", ana)
+        .header("Destination", server.at("/dav/My%20files/._Antigo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), StatusCode::CREATED);
+    let into_a_file = dav(&server, "MOVE", "My%20files/._Antigo", ana)
+        .header("Destination", server.at("/dav/My%20files/Antigo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(into_a_file.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        dav(&server, "DELETE", "My%20files/._Antigo", ana)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        dav(&server, "GET", "My%20files/._Antigo", ana)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
     // Quota exceeded: 507, and nothing is kept.
     let before = storage_used(&w.t).await;
     w.t.taina

@@ -4,12 +4,14 @@
 
 mod chunked;
 mod copy;
+mod litter;
 mod locks;
 mod props;
 mod shown;
 
 pub use chunked::TRANSFER_ID_MAX_CHARS;
 pub use copy::COPY_MAX_ITEMS;
+pub use litter::Litter;
 pub use locks::{LockRequest, Locked};
 pub use props::{DeadProp, PatchOutcome, not_patchable};
 pub use shown::Shown;

@@ -13,6 +13,7 @@
 //! the bounds this project sets on untrusted input.
 
 mod chunked;
+mod litter;
 mod locking;
 mod nextcloud;
 mod propfind;
@@ -129,6 +130,11 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
         path,
         headers: parts.headers,
     };
+    if litter::concerns(&ctx.path) && !matches!(method.as_str(), "MKCOL" | "PROPPATCH") {
+        return litter::handle(&ctx, method.as_str(), body)
+            .await
+            .unwrap_or_else(error_response);
+    }
     let result = match method.as_str() {
         "GET" => get(&ctx, false).await,
         "HEAD" => get(&ctx, true).await,

@@ -5,6 +5,7 @@
 //! paths and stores dead properties and locks; the server speaks HTTP.
 
 pub mod headers;
+pub mod litter;
 pub mod locks;
 pub mod multistatus;
 pub mod path;
