@@ -89,17 +89,16 @@ fn dav_headers(data: &[u8]) {
     let _ = headers::parse_overwrite(Some(text));
     let secs = locks::timeout_secs(Some(text));
     assert!((1..=locks::TIMEOUT_MAX_SECS).contains(&secs));
-    for parsed in [
+    let parsed = [
         DavPath::parse("/dav/", text),
         DavPath::parse_destination("/dav/", text),
-    ] {
-        if let Ok(path) = parsed {
-            let href = path.href("/dav/", false);
-            assert_eq!(
-                DavPath::parse("/dav/", &href).expect("an href parses"),
-                path
-            );
-        }
+    ];
+    for path in parsed.into_iter().flatten() {
+        let href = path.href("/dav/", false);
+        assert_eq!(
+            DavPath::parse("/dav/", &href).expect("an href parses"),
+            path
+        );
     }
 }
 

@@ -77,6 +77,8 @@ impl Resolved {
 
 /// A member of a collection, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Roots appear at most three times, at the top of the tree; every other member is an item.
+#[allow(clippy::large_enum_variant)]
 pub enum Member {
     /// A root of the tree.
     Root(Root),

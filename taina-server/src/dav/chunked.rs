@@ -223,6 +223,6 @@ async fn finish(ctx: &Ctx, upload: &UploadPath) -> Result<Response, ApiError> {
     } else {
         StatusCode::NO_CONTENT
     });
-    identify(&mut response, &item.id.to_string(), item.etag.as_deref());
+    identify(&mut response, item.id.as_str(), item.etag.as_deref());
     Ok(response)
 }

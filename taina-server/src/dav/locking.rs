@@ -56,7 +56,7 @@ pub(super) async fn locked(
         return Ok(None);
     }
     let header = match if_header(&ctx.headers) {
-        Err(response) => return Ok(Some(response)),
+        Err(why) => return Ok(Some(plain(StatusCode::BAD_REQUEST, why))),
         Ok(header) => header.unwrap_or_default(),
     };
     let submitted: Vec<&str> = header.tokens().collect();
@@ -89,7 +89,7 @@ pub(super) async fn lock(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
             return Ok(status(StatusCode::PRECONDITION_FAILED));
         };
         let header = match if_header(&ctx.headers) {
-            Err(response) => return Ok(response),
+            Err(why) => return Ok(plain(StatusCode::BAD_REQUEST, why)),
             Ok(header) => header.unwrap_or_default(),
         };
         let tokens: Vec<&str> = header.tokens().collect();

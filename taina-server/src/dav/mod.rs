@@ -282,14 +282,12 @@ pub(crate) fn error_response(error: ApiError) -> Response {
     response
 }
 
-/// The request's `If` header, read (`None`: absent).
-pub(crate) fn if_header(headers: &HeaderMap) -> Result<Option<IfHeader>, Response> {
+/// The request's `If` header, read (`None`: absent), or why it is refused (400).
+pub(crate) fn if_header(headers: &HeaderMap) -> Result<Option<IfHeader>, &'static str> {
     match headers.get("if").map(|v| v.to_str()) {
         None => Ok(None),
-        Some(Ok(value)) => parse_if(value)
-            .map(Some)
-            .map_err(|e| plain(StatusCode::BAD_REQUEST, e)),
-        Some(Err(_)) => Err(plain(StatusCode::BAD_REQUEST, "the If header is not text")),
+        Some(Ok(value)) => parse_if(value).map(Some),
+        Some(Err(_)) => Err("the If header is not text"),
     }
 }
 
@@ -306,7 +304,7 @@ pub(crate) async fn preconditions(
     };
     let failed = || Ok(Some(status(StatusCode::PRECONDITION_FAILED)));
     let header = match if_header(&ctx.headers) {
-        Err(response) => return Ok(Some(response)),
+        Err(why) => return Ok(Some(plain(StatusCode::BAD_REQUEST, why))),
         Ok(header) => header,
     };
     if let Some(header) = header {

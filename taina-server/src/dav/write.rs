@@ -132,7 +132,7 @@ pub(super) async fn mkcol(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
             let folder = ybira.create_folder(&ctx.actor, &location, &name).await?;
             let shown = ybira.dav_shown(&ctx.actor, &folder).await?;
             let mut response = status(StatusCode::CREATED);
-            identify(&mut response, &folder.id.to_string(), shown.etag.as_deref());
+            identify(&mut response, folder.id.as_str(), shown.etag.as_deref());
             Ok(response)
         }
         Resolved::ParentMissing => Ok(plain(

@@ -77,7 +77,7 @@ pub fn timeout_secs(header: Option<&str>) -> u64 {
 /// Whether a new lock may be taken where `existing` locks already cover (or, for a deep lock,
 /// lie beneath) it: an exclusive lock conflicts with any, a shared one with exclusive ones.
 /// Answers the lock in the way.
-pub fn conflict<'a>(shared: bool, existing: &'a [HeldLock]) -> Option<&'a HeldLock> {
+pub fn conflict(shared: bool, existing: &[HeldLock]) -> Option<&HeldLock> {
     existing.iter().find(|l| !(shared && l.shared))
 }
 
