@@ -408,6 +408,8 @@ async fn http_errors_are_clear(t: TestInstance) {
         .unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
     let etag = created.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(created.headers()["oc-etag"].to_str().unwrap(), etag);
+    assert!(created.headers().contains_key("oc-fileid"));
     let exists = dav(&server, "PUT", "My%20files/carta.txt", ana)
         .header("If-None-Match", "*")
         .body("outra")

@@ -78,13 +78,7 @@ pub(super) async fn put(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
     } else {
         StatusCode::NO_CONTENT
     });
-    if let Some(etag) = item
-        .etag
-        .as_deref()
-        .and_then(|e| HeaderValue::from_str(e).ok())
-    {
-        response.headers_mut().insert(header::ETAG, etag);
-    }
+    identify(&mut response, item.id.as_str(), item.etag.as_deref());
     Ok(response)
 }
 
