@@ -68,7 +68,10 @@ async fn litmus_passes_every_suite(t: TestInstance) {
     let admin = t.actor(&t.setup().await).await;
     let password = app_password(&t, &admin, Scope::Files).await;
     let server = TestServer::start(&t).await;
+    // litmus writes its debug.log and child.log where it runs.
+    let scratch = tempfile::tempdir().unwrap();
     let out = tokio::process::Command::new("litmus")
+        .current_dir(scratch.path())
         .args([
             "-k",
             &server.at("/dav/My%20files/"),
