@@ -29,6 +29,8 @@ pub struct SweepReport {
     pub jobs: u64,
     /// Sign-in attempts that left the login throttle's window, deleted.
     pub login_attempts: u64,
+    /// What else lapsed: device sign-ins, WebDAV locks and desktop litter kept aside.
+    pub lapsed: u64,
 }
 
 /// Deletes expired sessions and long-expired invites.
@@ -48,6 +50,12 @@ pub async fn sweep(db: &Db, clock: &dyn Clock) -> Result<SweepReport> {
         .rows_affected();
     let jobs = sweep_finished(&mut tx, now).await?;
     let login_attempts = crate::accounts::sweep_login_attempts(&mut tx, now).await?;
+    let lapsed = crate::ybira::dav::sweep_lapsed(&mut tx, now).await?
+        + sqlx::query("DELETE FROM login_flows WHERE expires_at <= $1")
+            .bind(now.as_millis())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
     // Upkeep runs at most once an hour, the integrity check once a day (keys name the period).
     let stamp = now.to_rfc3339();
     let upkeep = NewJob {
@@ -74,6 +82,7 @@ pub async fn sweep(db: &Db, clock: &dyn Clock) -> Result<SweepReport> {
         invites,
         jobs,
         login_attempts,
+        lapsed,
     })
 }
 

@@ -24,6 +24,13 @@ pub fn app_password() -> String {
     taina_core::app_password::generate(bytes)
 }
 
+/// A new WebDAV lock token (`taina_ybira::dav::locks::new_token` over random bytes from the OS).
+pub fn lock_token() -> String {
+    let mut bytes = [0u8; 16];
+    fill(&mut bytes);
+    taina_ybira::dav::locks::new_token(bytes)
+}
+
 /// A secret token: 256 random bits, base64url without padding (43 characters).
 pub fn secret_token() -> String {
     let mut bytes = [0u8; 32];

@@ -354,7 +354,7 @@ async fn dead_properties_are_all_or_nothing_and_travel(t: TestInstance) {
     };
     let before = used(&w.t).await;
     let copy = ybira
-        .dav_copy(&w.ana, &folder, &Location::Shared, "Projeto 2", true)
+        .dav_copy(&w.ana, &folder, &Location::Shared, "Projeto 2", true, None)
         .await
         .unwrap();
     assert_eq!(used(&w.t).await, before);
@@ -369,7 +369,7 @@ async fn dead_properties_are_all_or_nothing_and_travel(t: TestInstance) {
     assert_eq!(copied, props);
     // A shallow copy of a folder is the folder alone.
     let shallow = ybira
-        .dav_copy(&w.ana, &folder, &Location::Shared, "Vazio", false)
+        .dav_copy(&w.ana, &folder, &Location::Shared, "Vazio", false, None)
         .await
         .unwrap();
     assert!(
@@ -623,7 +623,65 @@ async fn device_sign_in_is_approved_once_and_lapses(t: TestInstance) {
     );
 }
 
+/// A chunked upload (Nextcloud's) is a resumable upload whose destination is named at the end: a
+/// destination that cannot take it is refused before anything is sealed, and the upload stays.
+async fn held_uploads_wait_for_their_destination(t: TestInstance) {
+    let w = t.world().await;
+    let ybira = w.t.taina.ybira();
+    ybira
+        .create_folder(&w.ana, &Location::MyFiles, "pasta")
+        .await
+        .unwrap();
+    ybira.dav_start_chunked(&w.ana, "t-1", 6).await.unwrap();
+    let status = ybira
+        .dav_chunk(&w.ana, "t-1", 0, body(b"abcdef"))
+        .await
+        .unwrap();
+    assert_eq!(status.offset, 6);
+    // Complete, but not stored until it is named.
+    assert!(
+        ybira
+            .child_named(&w.ana, &Location::MyFiles, "upload")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let refused = ybira
+        .dav_finish_chunked(&w.ana, "t-1", &Location::MyFiles, "pasta")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Conflict);
+    // Bia's private space is not Ana's to write: refused, and still the upload stays.
+    let hers = ybira
+        .create_folder(&w.bia, &Location::MyFiles, "dela")
+        .await
+        .unwrap();
+    assert!(
+        ybira
+            .dav_finish_chunked(&w.ana, "t-1", &Location::Folder(hers.id), "x.txt")
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        ybira
+            .dav_chunked(&w.ana, "t-1")
+            .await
+            .unwrap()
+            .map(|s| s.offset),
+        Some(6)
+    );
+    let stored = ybira
+        .dav_finish_chunked(&w.ana, "t-1", &Location::MyFiles, "junto.txt")
+        .await
+        .unwrap();
+    assert_eq!(stored.size_bytes, 6);
+    assert!(ybira.dav_chunked(&w.ana, "t-1").await.unwrap().is_none());
+    // Bad transfer ids name nothing.
+    assert!(ybira.dav_start_chunked(&w.ana, "../x", 1).await.is_err());
+}
+
 backend_tests!(
+    held_uploads_wait_for_their_destination,
     device_sign_in_is_approved_once_and_lapses,
     app_passwords_are_hashed_scoped_and_revocable,
     paths_resolve_by_ybiras_rules,

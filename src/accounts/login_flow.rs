@@ -3,8 +3,6 @@
 //! next poll receives a new app password (files only), made at that moment and shown to nobody
 //! else. The person never types their account password into the client.
 
-use std::time::Duration;
-
 use taina_core::app_password::Scope;
 use taina_core::{Actor, CommunityId, Error as DomainError, Role, Timestamp, UserId};
 use tracing::instrument;
@@ -13,10 +11,8 @@ use super::{Accounts, NewAppPassword, community_of};
 use crate::db::parse_id;
 use crate::{Result, random};
 
-/// How long a flow waits for its approval and its poll.
-pub const LOGIN_FLOW_LIFETIME: Duration = Duration::from_secs(20 * 60);
-/// Longest client name kept (the app password is named after it).
-const CLIENT_NAME_MAX_CHARS: usize = 64;
+pub use taina_core::app_password::DEVICE_SIGN_IN_LIFETIME as LOGIN_FLOW_LIFETIME;
+use taina_core::app_password::{DEVICE_SIGN_INS_PENDING_MAX, NAME_MAX_CHARS};
 
 /// A started flow: the link for the browser, and the token the client polls with.
 #[derive(Debug, Clone)]
@@ -54,7 +50,8 @@ impl Accounts<'_> {
         let name: String = client_name
             .chars()
             .filter(|c| !c.is_control())
-            .take(CLIENT_NAME_MAX_CHARS)
+            // The app password it gets is named after it.
+            .take(NAME_MAX_CHARS)
             .collect();
         let name = if name.trim().is_empty() {
             "a device".to_owned()
@@ -70,6 +67,15 @@ impl Accounts<'_> {
             .bind(now.as_millis())
             .execute(&mut *tx)
             .await?;
+        let (pending,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_flows")
+            .fetch_one(&mut *tx)
+            .await?;
+        if usize::try_from(pending).unwrap_or(usize::MAX) >= DEVICE_SIGN_INS_PENDING_MAX {
+            return Err(DomainError::RateLimited {
+                retry_after: std::time::Duration::from_secs(60),
+            }
+            .into());
+        }
         sqlx::query(
             "INSERT INTO login_flows (login_token_hash, poll_token_hash, client_name, created_at, \
              expires_at) VALUES ($1, $2, $3, $4, $5)",
@@ -149,20 +155,16 @@ impl Accounts<'_> {
     #[instrument(skip_all)]
     pub async fn poll_login_flow(&self, poll_token: &str) -> Result<Option<ApprovedLogin>> {
         let now = self.now();
-        let mut tx = self.inner.db.begin().await?;
+        let hash = random::token_hash(poll_token);
         let row: Option<(String, String, String, String, String, Option<i64>)> = sqlx::query_as(
-            "DELETE FROM login_flows WHERE poll_token_hash = $1 AND approved_by IS NOT NULL \
-             AND expires_at > $2 RETURNING client_name, approved_by, \
-             (SELECT community_id FROM users WHERE id = approved_by), \
-             (SELECT email FROM users WHERE id = approved_by), \
-             (SELECT role FROM users WHERE id = approved_by), \
-             (SELECT disabled_at FROM users WHERE id = approved_by)",
+            "SELECT f.client_name, u.id, u.community_id, u.email, u.role, u.disabled_at \
+             FROM login_flows f JOIN users u ON u.id = f.approved_by \
+             WHERE f.poll_token_hash = $1 AND f.expires_at > $2",
         )
-        .bind(random::token_hash(poll_token))
+        .bind(&hash)
         .bind(now.as_millis())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(self.inner.db.reader())
         .await?;
-        tx.commit().await?;
         let Some((client_name, user_id, community_id, email, role, disabled_at)) = row else {
             return Ok(None);
         };
@@ -177,6 +179,8 @@ impl Accounts<'_> {
                 .map_err(|_| crate::Error::Corrupt(format!("stored role {role:?}")))?,
             session_id: None,
         };
+        // Made first, so that a refusal (too many app passwords) leaves the flow to poll again
+        // once one is revoked; then the flow ends, and a poll that lost the race gives its back.
         let created = self
             .create_app_password(
                 &actor,
@@ -186,6 +190,16 @@ impl Accounts<'_> {
                 },
             )
             .await?;
+        let mut tx = self.inner.db.begin().await?;
+        let ended = sqlx::query("DELETE FROM login_flows WHERE poll_token_hash = $1")
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        if ended.rows_affected() == 0 {
+            self.revoke_app_password(&actor, &created.info.id).await?;
+            return Ok(None);
+        }
         Ok(Some(ApprovedLogin {
             login_name: email,
             app_password: created.password,
@@ -193,7 +207,6 @@ impl Accounts<'_> {
     }
 }
 
-/// A flow that is not there (never was, expired, or answered): start again from the device.
 fn gone() -> crate::Error {
     DomainError::not_found("device sign-in").into()
 }

@@ -25,6 +25,11 @@ pub const RANDOM_BYTES: usize = CHARS;
 pub const NAME_MAX_CHARS: usize = 64;
 /// App passwords one person may hold.
 pub const PER_PERSON_MAX: usize = 50;
+/// How long a device sign-in (Nextcloud's Login Flow v2) waits for its approval and its poll.
+pub const DEVICE_SIGN_IN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(20 * 60);
+/// Most device sign-ins waiting at once on an instance: anyone may start one, so they are
+/// bounded; past it, new ones wait until some lapse.
+pub const DEVICE_SIGN_INS_PENDING_MAX: usize = 1000;
 /// A use is written down at most once per this many milliseconds per app password (bounds the
 /// writes to one a minute however busy a sync client is).
 pub const RECORD_USE_EVERY_MS: i64 = 60_000;
@@ -59,10 +64,11 @@ impl Scope {
         }
     }
 
-    /// Whether a credential of this scope reaches `area`.
+    /// Whether an app password of this scope reaches `area` (a session reaches every area; no app
+    /// password reaches [`Area::Credentials`]).
     pub fn allows(self, area: Area) -> bool {
         match self {
-            Scope::Everything => true,
+            Scope::Everything => area != Area::Credentials,
             Scope::Files => area == Area::Files,
         }
     }
@@ -73,7 +79,12 @@ impl Scope {
             Ok(())
         } else {
             Err(Error::Forbidden {
-                reason: "this app password may only reach files",
+                reason: match self {
+                    Scope::Files => "this app password may only reach files",
+                    Scope::Everything => {
+                        "app passwords cannot manage passwords and sessions; sign in on the web"
+                    }
+                },
             })
         }
     }
@@ -88,8 +99,12 @@ pub enum Area {
     Photos,
     /// Messages and the realtime socket.
     Messages,
-    /// The account, the community and its administration (including app passwords themselves).
+    /// The account, the community and its administration.
     Account,
+    /// What signs a person in: app passwords, device sign-ins, the account password and sessions.
+    /// Only a session reaches it, so a leaked app password cannot make itself others, outlive its
+    /// revocation, or take the account.
+    Credentials,
 }
 
 /// An app password as its owner sees it in their list (never the password itself).
@@ -167,8 +182,14 @@ mod tests {
 
     #[test]
     fn scopes_reach_their_areas() {
-        for area in [Area::Files, Area::Photos, Area::Messages, Area::Account] {
-            assert!(Scope::Everything.allows(area));
+        for area in [
+            Area::Files,
+            Area::Photos,
+            Area::Messages,
+            Area::Account,
+            Area::Credentials,
+        ] {
+            assert_eq!(Scope::Everything.allows(area), area != Area::Credentials);
             assert_eq!(Scope::Files.allows(area), area == Area::Files);
         }
         assert!(Scope::Files.check(Area::Messages).is_err());

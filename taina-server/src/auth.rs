@@ -131,15 +131,35 @@ where
         if from_cookie {
             check_csrf(&parts.method, &parts.headers, secure)?;
         }
-        // The route's area (set per router in `api::routes`); none counts as the account's.
+        // The route's area (set per router in `api::routes`); none counts as the credentials',
+        // which only sessions reach.
         let area = parts
             .extensions
             .get::<Area>()
             .copied()
-            .unwrap_or(Area::Account);
+            .unwrap_or(Area::Credentials);
         let actor = state.taina.accounts().authenticate_in(token, area).await?;
         Ok(Auth(actor))
     }
+}
+
+/// Checks that the request's credentials (already authenticated for its route) also reach
+/// `area`: for a call that reaches two areas, such as a resumable upload into the photo library
+/// (files and photos), which a files-only app password may not make.
+pub async fn also_reaches(
+    state: &AppState,
+    headers: &HeaderMap,
+    area: Area,
+) -> Result<(), ApiError> {
+    let Some((token, _)) = token(headers) else {
+        return Err(ApiError::from(taina::Error::from(
+            DomainError::Unauthenticated {
+                reason: "sign in first",
+            },
+        )));
+    };
+    state.taina.accounts().authenticate_in(token, area).await?;
+    Ok(())
 }
 
 /// The `Set-Cookie` headers that start a web session; over HTTPS (`secure`) with the `__Host-`

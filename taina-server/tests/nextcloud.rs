@@ -275,6 +275,27 @@ async fn chunked_uploads_resume_and_finish(t: TestInstance) {
             .unwrap()
             .is_none()
     );
+    // A destination that cannot take it is refused before anything is sealed: the upload stays.
+    t.taina
+        .ybira()
+        .create_folder(&admin, &Location::MyFiles, "pasta")
+        .await
+        .unwrap();
+    let onto_folder = request("MOVE", &format!("{upload}/.file"))
+        .header(
+            "Destination",
+            format!("/remote.php/dav/files/{user}/My%20files/pasta"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(onto_folder.status(), StatusCode::FORBIDDEN);
+    let still = request("PROPFIND", &upload)
+        .header("Depth", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still.status(), StatusCode::MULTI_STATUS);
     let moved = request("MOVE", &format!("{upload}/.file"))
         .header(
             "Destination",

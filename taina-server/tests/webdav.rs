@@ -323,7 +323,8 @@ async fn http_errors_are_clear(t: TestInstance) {
     .unwrap();
     assert_eq!(revoked.status(), StatusCode::UNAUTHORIZED);
 
-    // Basic over plain HTTP from elsewhere than this machine is refused.
+    // Basic over plain HTTP from elsewhere than this machine is refused, and not even asked for
+    // (a challenge would make a client send the password in the clear).
     let remote = dav(&server, "PROPFIND", "", ana)
         .header("Host", "home.example.org")
         .header("Depth", "0")
@@ -331,6 +332,16 @@ async fn http_errors_are_clear(t: TestInstance) {
         .await
         .unwrap();
     assert_eq!(remote.status(), StatusCode::FORBIDDEN);
+    let unasked = server
+        .client
+        .request(Method::from_bytes(b"PROPFIND").unwrap(), server.at("/dav/"))
+        .header("Host", "home.example.org")
+        .header("Depth", "0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unasked.status(), StatusCode::FORBIDDEN);
+    assert!(!unasked.headers().contains_key(WWW_AUTHENTICATE));
 
     // A files-only app password reaches files, not messages, nor the account's app passwords.
     let bearer = |path: &str| {
@@ -350,6 +361,37 @@ async fn http_errors_are_clear(t: TestInstance) {
             "{path}"
         );
     }
+
+    // Nor the photo library through a resumable upload (files and photos at once).
+    use base64::Engine;
+    let meta = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k} {}",
+                    base64::engine::general_purpose::STANDARD.encode(v)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let tus = |metadata: String| {
+        server
+            .client
+            .post(server.api("/uploads"))
+            .bearer_auth(&ana_password)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Length", "10")
+            .header("Upload-Metadata", metadata)
+            .send()
+    };
+    let photo = tus(meta(&[("filename", "a.jpg"), ("photo", "true")]))
+        .await
+        .unwrap();
+    assert_eq!(photo.status(), StatusCode::FORBIDDEN);
+    let file = tus(meta(&[("filename", "a.txt")])).await.unwrap();
+    assert_eq!(file.status(), StatusCode::CREATED);
 
     // Another person's private folder is nowhere in Ana's tree.
     w.t.taina
@@ -734,6 +776,40 @@ async fn app_passwords_over_the_api(t: TestInstance) {
         .await
         .unwrap();
     assert_eq!(unnamed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // An app password, even one that reaches everything, manages neither passwords nor
+    // sessions: a leaked one cannot make itself others or take the account.
+    let everything = app_password(&t, &t.actor(&signed_in).await, Scope::Everything).await;
+    for (method, path, body) in [
+        ("POST", "/me/app-passwords", json!({"name": "another"})),
+        ("GET", "/me/sessions", json!({})),
+        (
+            "POST",
+            "/me/password",
+            json!({"current_password": taina::testing::PASSWORD, "new_password": "pwned pwned pwned"}),
+        ),
+    ] {
+        let refused = server
+            .client
+            .request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                server.api(path),
+            )
+            .bearer_auth(&everything)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{method} {path}");
+    }
+    let allowed = server
+        .client
+        .get(server.api("/conversations"))
+        .bearer_auth(&everything)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), StatusCode::OK);
 
     // Revoked, it stops working at once.
     let revoked = server

@@ -1,7 +1,9 @@
-//! WebDAV COPY: a file copied by reference to its content (no bytes copied), a folder with
-//! everything in it (depth infinity) or alone (depth 0), dead properties included.
+//! WebDAV COPY and MOVE: a file copied by reference to its content (no bytes copied), a folder
+//! with everything in it (depth infinity) or alone (depth 0), dead properties included; with
+//! `Overwrite`, what stood at the destination goes to the trash only once the new one stands
+//! whole (and comes back if the change fails), so a refused or broken request loses nothing.
 
-use taina_core::{Actor, Error as DomainError};
+use taina_core::{Actor, Error as DomainError, ItemId};
 use taina_ybira::listing::ItemKind;
 use tracing::instrument;
 
@@ -12,9 +14,10 @@ use crate::ybira::{Item, Location, Ybira};
 pub const COPY_MAX_ITEMS: usize = 10_000;
 
 impl Ybira<'_> {
-    /// Copies `source` into `to` as `name` (a name already taken there gets a number, as any copy
-    /// does; the caller frees the name first when it means to overwrite). A folder is copied with
-    /// everything in it when `deep`, alone otherwise.
+    /// Copies `source` into `to` as `name`. A folder is copied with everything in it when `deep`,
+    /// alone otherwise. With `replace` (what stands at that name), the copy is made under a
+    /// temporary name first; only when it stands whole does `replace` go to the trash and the copy
+    /// take its name. A copy that fails leaves nothing behind and `replace` where it was.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn dav_copy(
         &self,
@@ -23,17 +26,104 @@ impl Ybira<'_> {
         to: &Location,
         name: &str,
         deep: bool,
+        replace: Option<&Item>,
     ) -> Result<Item> {
         if source.kind == ItemKind::Folder && deep {
             let count = self.count_subtree(actor, source).await?;
             if count > COPY_MAX_ITEMS {
-                return Err(DomainError::Forbidden {
-                    reason: "a folder of more than 10,000 files and folders is not copied in one go",
-                }
+                return Err(DomainError::invalid(
+                    "Depth",
+                    format!(
+                        "a folder of more than {COPY_MAX_ITEMS} files and folders is not copied in one go"
+                    ),
+                )
                 .into());
             }
         }
-        self.copy_one(actor, source, to, name, deep).await
+        let Some(replace) = replace else {
+            return self.copy_one(actor, source, to, name, deep).await;
+        };
+        let temporary = format!(".taina-copy-{}", crate::random::new_id(ItemId::from_random));
+        let copy = match self.copy_one(actor, source, to, &temporary, deep).await {
+            Ok(copy) => copy,
+            Err(e) => {
+                self.discard(actor, to, &temporary).await;
+                return Err(e);
+            }
+        };
+        if let Err(e) = self.dav_delete(actor, &replace.id).await {
+            self.discard(actor, to, &temporary).await;
+            return Err(e);
+        }
+        match self.rename(actor, &copy.id, name).await {
+            Ok(item) => Ok(item),
+            Err(e) => {
+                self.put_back(actor, replace).await;
+                self.discard(actor, to, &temporary).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Moves (and renames) `source` to `name` in `to`. With `replace` (what stands at that name,
+    /// another item), that goes to the trash first and comes back if the move is refused. Locks
+    /// on what moved, and on what it replaced, are dropped (they belong to the old URLs).
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn dav_move(
+        &self,
+        actor: &Actor,
+        source: &Item,
+        to: &Location,
+        name: &str,
+        replace: Option<&Item>,
+    ) -> Result<Item> {
+        if let Some(replace) = replace {
+            self.dav_delete(actor, &replace.id).await?;
+        }
+        let change = crate::ybira::ItemChange {
+            name: Some(name.to_owned()),
+            parent: Some(to.clone()),
+        };
+        match self.update_item(actor, &source.id, &change).await {
+            Ok(item) => {
+                self.dav_drop_locks(actor, &source.id).await?;
+                Ok(item)
+            }
+            Err(e) => {
+                if let Some(replace) = replace {
+                    self.put_back(actor, replace).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Deletes an item to the trash and drops the locks on it and in it.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn dav_delete(&self, actor: &Actor, id: &ItemId) -> Result<()> {
+        self.delete(actor, id).await?;
+        self.dav_drop_locks(actor, id).await
+    }
+
+    /// Brings back from the trash what a failed overwrite put there.
+    async fn put_back(&self, actor: &Actor, item: &Item) {
+        if let Err(e) = self.restore(actor, &item.id).await {
+            tracing::error!(item = %item.id, error = %e, "an overwritten item could not be put back; it is in the trash");
+        }
+    }
+
+    /// Removes for good what a failed copy left under its temporary name.
+    async fn discard(&self, actor: &Actor, to: &Location, temporary: &str) {
+        let Ok(Some(partial)) = self.child_named(actor, to, temporary).await else {
+            return;
+        };
+        let gone = match self.delete(actor, &partial.id).await {
+            Ok(()) => self.purge(actor, &partial.id).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = gone {
+            tracing::error!(item = %partial.id, error = %e, "a failed copy's remains could not be removed");
+        }
     }
 
     async fn copy_one(

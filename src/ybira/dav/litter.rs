@@ -6,7 +6,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use taina_core::{Actor, Error as DomainError, Timestamp};
 use taina_ybira::dav::litter::{
-    LITTER_LIFETIME_MS, LITTER_MAX_BYTES, LITTER_PER_PERSON_MAX, is_litter,
+    LITTER_BYTES_PER_PERSON_MAX, LITTER_LIFETIME_MS, LITTER_MAX_BYTES, LITTER_PER_PERSON_MAX,
+    is_litter,
 };
 use taina_ybira::dav::path::DavPath;
 use tracing::instrument;
@@ -80,6 +81,23 @@ impl Ybira<'_> {
         .bind(&key)
         .fetch_optional(&mut *tx)
         .await?;
+        let (held,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM dav_litter \
+             WHERE user_id = $1",
+        )
+        .bind(actor.user_id.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        let replaced = existed.map_or(0, |(n,)| n);
+        let after =
+            u64::try_from(held.saturating_sub(replaced)).unwrap_or(0) + content.len() as u64;
+        if after > LITTER_BYTES_PER_PERSON_MAX {
+            return Err(DomainError::TooLarge {
+                what: "the desktop litter kept for you (Finder's ._ files and the like)",
+                limit_bytes: LITTER_BYTES_PER_PERSON_MAX,
+            }
+            .into());
+        }
         sqlx::query(
             "INSERT INTO dav_litter (user_id, path_key, content, size_bytes, updated_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, path_key) DO UPDATE SET \

@@ -112,10 +112,8 @@ impl Ybira<'_> {
         if usize::try_from(held).unwrap_or(usize::MAX) >= rules::PER_PERSON_MAX {
             return Err(DomainError::conflict("you hold too many locks; release some").into());
         }
-        let mut random = [0u8; 16];
-        random.copy_from_slice(&crate::random::id_bytes()[..16]);
         let lock = HeldLock {
-            token: rules::new_token(random),
+            token: crate::random::lock_token(),
             item_id: id.clone(),
             root_href: request.root_href,
             deep: request.deep,

@@ -162,12 +162,13 @@ impl Ybira<'_> {
         Ok(Resolved::ParentMissing)
     }
 
-    /// The members of a collection, in listing order, at most
-    /// [`taina_ybira::dav::LISTING_MAX`].
+    /// The members of a collection, in listing order. A collection of more than
+    /// [`taina_ybira::dav::LISTING_MAX`] members is refused (too large to list in one answer),
+    /// never cut short: a sync client would take the missing ones for deleted.
     #[instrument(skip_all, fields(community = %actor.community_id))]
     pub async fn dav_members(&self, actor: &Actor, of: &Resolved) -> Result<Vec<Member>> {
         let max = taina_ybira::dav::LISTING_MAX;
-        let mut named: Vec<(String, Item)> = match of {
+        let named: Vec<(String, Item)> = match of {
             Resolved::Top => return Ok(Root::ALL.into_iter().map(Member::Root).collect()),
             Resolved::SharedRoot => self.shared_members(actor).await?,
             other => {
@@ -182,14 +183,20 @@ impl Ybira<'_> {
                         .await?;
                     named.extend(page.items.into_iter().map(|item| (item.name.clone(), item)));
                     cursor = page.next_cursor;
-                    if cursor.is_none() || named.len() >= max {
+                    if cursor.is_none() || named.len() > max {
                         break;
                     }
                 }
                 named
             }
         };
-        named.truncate(max);
+        if named.len() > max {
+            return Err(taina_core::Error::TooLarge {
+                what: "a folder to list over WebDAV (its number of members)",
+                limit_bytes: max as u64,
+            }
+            .into());
+        }
         let ids: Vec<taina_core::ItemId> = named.iter().map(|(_, item)| item.id.clone()).collect();
         let mut conn = self.taina.inner.db.reader().acquire().await?;
         let mut dead = props::dead_props_of(&mut conn, &ids).await?;
@@ -261,6 +268,25 @@ impl Ybira<'_> {
             actor.is_admin(),
         ))
     }
+}
+
+/// Deletes what lapsed in WebDAV's tables: locks past their timeout and desktop litter older than
+/// [`taina_ybira::dav::litter::LITTER_LIFETIME_MS`] (the periodic sweep calls it).
+pub(crate) async fn sweep_lapsed(
+    conn: &mut sqlx::AnyConnection,
+    now: taina_core::Timestamp,
+) -> Result<u64> {
+    let locks = sqlx::query("DELETE FROM dav_locks WHERE expires_at <= $1")
+        .bind(now.as_millis())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let litter = sqlx::query("DELETE FROM dav_litter WHERE updated_at <= $1")
+        .bind(now.as_millis() - taina_ybira::dav::litter::LITTER_LIFETIME_MS)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(locks + litter)
 }
 
 /// Whether two names are the same name to Ybira (ignoring case as its collision key does).

@@ -5,6 +5,8 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use taina_core::{Actor, Error as DomainError, Timestamp, UploadId};
+use taina_ybira::access::ItemAction;
+use taina_ybira::listing::ItemKind;
 use taina_ybira::meter::{PieceEnd, PieceMeter};
 use taina_ybira::mime::{content_extension, detect_mime};
 use taina_ybira::name::normalize_name;
@@ -136,7 +138,31 @@ impl Ybira<'_> {
             ))
             .into());
         }
-        row.target = StoredTarget::new(location, normalize_name(name)?, on_conflict);
+        let name = normalize_name(name)?;
+        // Everything that could refuse the destination is checked before the pieces are sealed:
+        // a refused destination leaves the upload whole, to be moved elsewhere.
+        {
+            let mut conn = self.taina.inner.db.reader().acquire().await?;
+            self.destination(&mut conn, actor, location).await?;
+            if let Some(existing) = self.child_named(actor, location, &name).await? {
+                if existing.kind == ItemKind::Folder {
+                    return Err(
+                        DomainError::conflict(format!("\"{name}\" is a folder there")).into(),
+                    );
+                }
+                if on_conflict == OnConflict::Replace {
+                    self.load(
+                        &mut conn,
+                        actor,
+                        &existing.id,
+                        ItemAction::WriteContent,
+                        false,
+                    )
+                    .await?;
+                }
+            }
+        }
+        row.target = StoredTarget::new(location, name, on_conflict);
         let status = ResumableStatus {
             id: id.clone(),
             offset: row.offset,

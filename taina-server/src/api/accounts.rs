@@ -23,6 +23,14 @@ use crate::auth::{Auth, clear_cookies, session_cookies};
 use crate::openapi::ErrorBody;
 use crate::{ApiError, AppState};
 
+/// What signs a person in: their password and sessions (only a session reaches these).
+pub(super) fn credential_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(change_password))
+        .routes(routes!(sessions))
+        .routes(routes!(revoke_session))
+}
+
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(setup_status, setup))
@@ -30,9 +38,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me, update_me))
-        .routes(routes!(change_password))
-        .routes(routes!(sessions))
-        .routes(routes!(revoke_session))
         .routes(routes!(community, update_community))
         .routes(routes!(members))
         .routes(routes!(update_member, remove_member))

@@ -32,12 +32,13 @@ use crate::{ApiError, AppState};
 
 /// Every `/api/v1` route, with its OpenAPI description.
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    // Each route's area, for the credentials whose scope reaches only some (app passwords limited
-    // to files); a route with none counts as the account's, which such credentials never reach.
+    // Each route's area, for app passwords, whose scope reaches only some (none reaches the
+    // credentials'); a route with none counts as the credentials', which only sessions reach.
     let area = |area: Area| axum::Extension(area);
     OpenApiRouter::new()
         .merge(accounts::routes().layer(area(Area::Account)))
-        .merge(app_passwords::routes().layer(area(Area::Account)))
+        .merge(accounts::credential_routes().layer(area(Area::Credentials)))
+        .merge(app_passwords::routes().layer(area(Area::Credentials)))
         .merge(files::routes().layer(area(Area::Files)))
         .merge(limits::routes())
         .merge(messages::routes().layer(area(Area::Messages)))

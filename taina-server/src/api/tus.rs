@@ -9,6 +9,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
+use taina::core::app_password::Area;
 use taina::core::wire::ErrorCode;
 use taina::core::{Error as DomainError, ErrorKind, Timestamp, UploadId};
 use taina::ybira::{Appended, NewResumable, tus};
@@ -189,6 +190,10 @@ async fn create(
         })?),
         None => None,
     };
+    let as_photo = matches!(get("photo"), Some("true" | "1"));
+    if as_photo {
+        crate::auth::also_reaches(&state, &headers, Area::Photos).await?;
+    }
     let upload = state
         .taina
         .ybira()
@@ -201,7 +206,7 @@ async fn create(
                     .unwrap_or("upload")
                     .to_owned(),
                 length,
-                as_photo: matches!(get("photo"), Some("true" | "1")),
+                as_photo,
                 client_file_time,
                 on_conflict: super::files::on_conflict(get("on_conflict"))?,
             },

@@ -21,6 +21,19 @@ pub(super) fn concerns(path: &DavPath) -> bool {
     path.split_last().is_some_and(|(_, name)| is_litter(name))
 }
 
+/// Whether a real file or folder stands at the path (an upload from the web app may be named
+/// like litter): then it is served like any other.
+pub(super) async fn is_real_file(ctx: &Ctx) -> bool {
+    matches!(
+        ctx.state
+            .taina
+            .ybira()
+            .resolve_dav(&ctx.actor, &ctx.path)
+            .await,
+        Ok(taina::ybira::dav::Resolved::Item(_))
+    )
+}
+
 pub(super) async fn handle(ctx: &Ctx, method: &str, body: Body) -> Result<Response, ApiError> {
     let ybira = ctx.state.taina.ybira();
     match method {
@@ -28,7 +41,9 @@ pub(super) async fn handle(ctx: &Ctx, method: &str, body: Body) -> Result<Respon
             let Ok(bytes) = axum::body::to_bytes(body, LITTER_MAX_BYTES).await else {
                 return Ok(plain(
                     StatusCode::INSUFFICIENT_STORAGE,
-                    "desktop litter files larger than 256 KiB are not kept",
+                    &format!(
+                        "desktop litter files larger than {LITTER_MAX_BYTES} bytes are not kept"
+                    ),
                 ));
             };
             let created = ybira.dav_put_litter(&ctx.actor, &ctx.path, &bytes).await?;
@@ -95,10 +110,8 @@ pub(super) async fn handle(ctx: &Ctx, method: &str, body: Body) -> Result<Respon
         )),
         "LOCK" => {
             // Nobody else sees this person's litter: a lock always holds, and is not kept.
-            let mut random = [0u8; 16];
-            random.copy_from_slice(&taina::random::id_bytes()[..16]);
             let lock = HeldLock {
-                token: locks::new_token(random),
+                token: taina::random::lock_token(),
                 item_id: taina::core::ItemId::from_random([0; 21]),
                 root_href: ctx.path.href(&ctx.prefix, false),
                 deep: false,

@@ -44,8 +44,14 @@ pub(super) async fn locked(
             Touches::Item(item, beneath) => {
                 ybira.dav_locks_over(&ctx.actor, &item.id, *beneath).await?
             }
+            // A folder the person cannot read (above something shared with them) asks nothing of
+            // them: they cannot add to it or take from it anyway, and the library says so.
             Touches::MembersOf(Location::Folder(id)) => {
-                ybira.dav_locks_over(&ctx.actor, id, false).await?
+                match ybira.dav_locks_over(&ctx.actor, id, false).await {
+                    Ok(found) => found,
+                    Err(e) if e.kind() == taina::core::ErrorKind::NotFound => Vec::new(),
+                    Err(e) => return Err(e.into()),
+                }
             }
             // Space roots cannot be locked.
             Touches::MembersOf(_) => Vec::new(),
@@ -60,7 +66,7 @@ pub(super) async fn locked(
         Ok(header) => header.unwrap_or_default(),
     };
     let submitted: Vec<&str> = header.tokens().collect();
-    Ok(locks::unsubmitted(&covering, &submitted).map(|lock| {
+    Ok(locks::unsubmitted(&covering, &submitted, &ctx.actor.user_id).map(|lock| {
         xml(
             StatusCode::LOCKED,
             format!(

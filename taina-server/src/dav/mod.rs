@@ -130,7 +130,10 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
         path,
         headers: parts.headers,
     };
-    if litter::concerns(&ctx.path) && !matches!(method.as_str(), "MKCOL" | "PROPPATCH") {
+    if litter::concerns(&ctx.path)
+        && !matches!(method.as_str(), "MKCOL" | "PROPPATCH")
+        && !litter::is_real_file(&ctx).await
+    {
         return litter::handle(&ctx, method.as_str(), body)
             .await
             .unwrap_or_else(error_response);
@@ -202,14 +205,19 @@ pub(crate) async fn authenticate(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let accounts = state.taina.accounts();
+    let bearer = strip_scheme(authorization, "bearer");
+    // Basic credentials travel in the clear without TLS: over plain HTTP from elsewhere they are
+    // refused, and not even asked for (a challenge would make Finder or Windows send them).
+    let basic_allowed =
+        client.https || client.is_local() || state.taina.config().basic_auth_over_http;
+    if bearer.is_none() && !basic_allowed {
+        return Err(plain(
+            StatusCode::FORBIDDEN,
+            "sign-in over plain HTTP is refused: connect with https:// (or set \
+             basic_auth_over_http on a network you trust)",
+        ));
+    }
     let result = if let Some(encoded) = strip_scheme(authorization, "basic") {
-        if !(client.https || client.is_local() || state.taina.config().basic_auth_over_http) {
-            return Err(plain(
-                StatusCode::FORBIDDEN,
-                "HTTP Basic credentials are refused over plain HTTP: connect with https:// \
-                 (or set basic_auth_over_http on a network you trust)",
-            ));
-        }
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())
             .ok()
@@ -221,7 +229,7 @@ pub(crate) async fn authenticate(
             .authenticate_basic(login, password, Area::Files)
             .await
             .map(|actor| (actor, Some(login.to_owned())))
-    } else if let Some(token) = strip_scheme(authorization, "bearer") {
+    } else if let Some(token) = bearer {
         accounts
             .authenticate_in(token.trim(), Area::Files)
             .await

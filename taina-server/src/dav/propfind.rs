@@ -25,7 +25,7 @@ pub(super) async fn xml_body(body: Body) -> Result<Vec<u8>, Response> {
         .map_err(|_| {
             plain(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "the request body is larger than 1 MiB",
+                &format!("the request body is larger than {BODY_MAX_BYTES} bytes"),
             )
         })
 }
@@ -69,7 +69,17 @@ pub(super) async fn propfind(ctx: &Ctx, body: Body) -> Result<Response, ApiError
     };
     let mut described = vec![describe_target(ctx, &target, quota).await?];
     if depth == Depth::One && target.is_collection() {
-        for member in ybira.dav_members(&ctx.actor, &target).await? {
+        let members = match ybira.dav_members(&ctx.actor, &target).await {
+            Ok(members) => members,
+            Err(e) if e.kind() == taina::core::ErrorKind::TooLarge => {
+                return Ok(xml(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:error xmlns:D=\"DAV:\"><D:number-of-matches-within-limits/></D:error>\n".to_owned(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        for member in members {
             described.push(describe_member(ctx, member, quota).await?);
         }
     }
@@ -215,13 +225,7 @@ async fn root_described(
         .ybira()
         .dav_root_etag(&ctx.actor, root)
         .await?;
-    // What may be done at a root: add files and folders, except in "Shared with me" (and, for
-    // guests, in the community's space).
-    let permissions = match root {
-        Root::MyFiles => "GCK",
-        Root::Community if ctx.actor.role != taina::core::Role::Guest => "GCK",
-        Root::Community | Root::SharedWithMe => "G",
-    };
+    let permissions = props::root_permissions(&ctx.actor, root);
     let id = match root {
         Root::MyFiles => "my-files",
         Root::Community => "community",

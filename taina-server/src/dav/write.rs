@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use futures::TryStreamExt;
 use taina::ybira::dav::{Resolved, same_name};
-use taina::ybira::{ItemChange, ItemKind, NewUpload, OnConflict};
+use taina::ybira::{ItemKind, NewUpload, OnConflict};
 use taina_ybira::dav::headers::{Depth, parse_depth, parse_overwrite};
 use taina_ybira::dav::path::{DavPath, PathError};
 
@@ -102,8 +102,8 @@ pub(super) async fn mkcol(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v != "0")
         || ctx.headers.contains_key(header::TRANSFER_ENCODING);
-    // Drain what came, whatever it was.
-    let _ = axum::body::to_bytes(body, 64 * 1024).await;
+    // Drain what came (up to the bound on XML bodies), whatever it was.
+    let _ = axum::body::to_bytes(body, taina_ybira::dav::BODY_MAX_BYTES).await;
     if has_body {
         return Ok(plain(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -153,8 +153,7 @@ pub(super) async fn delete(ctx: &Ctx) -> Result<Response, ApiError> {
             if let Some(refused) = locked(ctx, &touches).await? {
                 return Ok(refused);
             }
-            ybira.delete(&ctx.actor, &item.id).await?;
-            ybira.dav_drop_locks(&ctx.actor, &item.id).await?;
+            ybira.dav_delete(&ctx.actor, &item.id).await?;
             Ok(status(StatusCode::NO_CONTENT))
         }
         Resolved::Missing { .. } | Resolved::ParentMissing => Ok(status(StatusCode::NOT_FOUND)),
@@ -227,7 +226,25 @@ pub(super) async fn copy_or_move(ctx: &Ctx, moving: bool) -> Result<Response, Ap
             "a file or folder cannot be copied or moved onto or into itself",
         ));
     }
-    let target = ybira.resolve_dav(&ctx.actor, &dest_path).await?;
+    let target = match ybira.resolve_dav(&ctx.actor, &dest_path).await? {
+        // The same item under another letter case: a rename, nothing is replaced.
+        Resolved::Item(existing) if existing.id == source.id => {
+            if !moving {
+                return Ok(plain(
+                    StatusCode::FORBIDDEN,
+                    "a file or folder cannot be copied onto itself",
+                ));
+            }
+            let Some((parent, name)) = dest_path.split_last() else {
+                return Ok(status(StatusCode::FORBIDDEN));
+            };
+            Resolved::Missing {
+                parent: ybira.resolve_dav(&ctx.actor, &parent).await?.as_location(),
+                name: name.to_owned(),
+            }
+        }
+        other => other,
+    };
     let mut touches = Vec::new();
     if moving {
         touches.push(Touches::Item(&source, true));
@@ -252,7 +269,7 @@ pub(super) async fn copy_or_move(ctx: &Ctx, moving: bool) -> Result<Response, Ap
         Resolved::Missing {
             parent: Some(location),
             name,
-        } => (location, name, false),
+        } => (location, name, None),
         Resolved::Item(existing) => {
             if !overwrite {
                 return Ok(status(StatusCode::PRECONDITION_FAILED));
@@ -264,11 +281,7 @@ pub(super) async fn copy_or_move(ctx: &Ctx, moving: bool) -> Result<Response, Ap
             let Some(location) = parent.as_location() else {
                 return Ok(status(StatusCode::FORBIDDEN));
             };
-            let name = name.to_owned();
-            // What is overwritten goes to the trash, where it can be restored.
-            ybira.delete(&ctx.actor, &existing.id).await?;
-            ybira.dav_drop_locks(&ctx.actor, &existing.id).await?;
-            (location, name, true)
+            (location, name.to_owned(), Some(existing))
         }
         Resolved::ParentMissing => {
             return Ok(plain(
@@ -276,28 +289,28 @@ pub(super) async fn copy_or_move(ctx: &Ctx, moving: bool) -> Result<Response, Ap
                 "the destination's folder does not exist",
             ));
         }
-        _ => {
-            return Ok(plain(StatusCode::FORBIDDEN, "nothing can be put there"));
-        }
+        _ => return Ok(plain(StatusCode::FORBIDDEN, "nothing can be put there")),
     };
+    // What stood there goes to the trash only as the change succeeds (the library puts it back
+    // otherwise).
     if moving {
-        let change = ItemChange {
-            name: Some(name),
-            parent: Some(location),
-        };
-        ybira.update_item(&ctx.actor, &source.id, &change).await?;
-        ybira.dav_drop_locks(&ctx.actor, &source.id).await?;
+        ybira
+            .dav_move(&ctx.actor, &source, &location, &name, replaced.as_ref())
+            .await?;
     } else {
+        let deep = depth == Depth::Infinity;
         ybira
             .dav_copy(
                 &ctx.actor,
                 &source,
                 &location,
                 &name,
-                depth == Depth::Infinity,
+                deep,
+                replaced.as_ref(),
             )
             .await?;
     }
+    let replaced = replaced.is_some();
     Ok(status(if replaced {
         StatusCode::NO_CONTENT
     } else {

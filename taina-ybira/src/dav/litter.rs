@@ -8,6 +8,8 @@
 pub const LITTER_MAX_BYTES: usize = 256 * 1024;
 /// Most litter files kept per person (the oldest go first).
 pub const LITTER_PER_PERSON_MAX: usize = 2000;
+/// Most bytes of litter kept per person, all files together: a write past it is refused.
+pub const LITTER_BYTES_PER_PERSON_MAX: u64 = 16 * 1024 * 1024;
 /// How long a litter file is kept, in milliseconds (a week).
 pub const LITTER_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
 

@@ -81,11 +81,17 @@ pub fn conflict(shared: bool, existing: &[HeldLock]) -> Option<&HeldLock> {
     existing.iter().find(|l| !(shared && l.shared))
 }
 
-/// Whether a change may go ahead under the locks that `covering` holds over what it changes,
-/// given the tokens the request submitted (its `If` header's): every exclusive lock's token, and
-/// one of the shared locks' tokens when there are some. Answers the lock not submitted.
-pub fn unsubmitted<'a>(covering: &'a [HeldLock], submitted: &[&str]) -> Option<&'a HeldLock> {
-    let has = |l: &HeldLock| submitted.contains(&l.token.as_str());
+/// Whether a change by `who` may go ahead under the locks that `covering` holds over what it
+/// changes, given the tokens the request submitted (its `If` header's): every exclusive lock's
+/// token, and one of the shared locks' tokens when there are some. A token counts only for the
+/// person who took the lock (RFC 4918 §6.4): lock discovery shows tokens to every reader, and
+/// knowing one is no right to write under it. Answers the lock not submitted.
+pub fn unsubmitted<'a>(
+    covering: &'a [HeldLock],
+    submitted: &[&str],
+    who: &UserId,
+) -> Option<&'a HeldLock> {
+    let has = |l: &HeldLock| &l.user_id == who && submitted.contains(&l.token.as_str());
     if let Some(exclusive) = covering.iter().find(|l| !l.shared && !has(l)) {
         return Some(exclusive);
     }
@@ -147,13 +153,19 @@ mod tests {
 
     #[test]
     fn submitted_tokens() {
+        let holder = UserId::from_random([2; 21]);
+        let other = UserId::from_random([3; 21]);
         let ex = [lock("a", false)];
-        assert!(unsubmitted(&ex, &[]).is_some());
-        assert!(unsubmitted(&ex, &["a"]).is_none());
+        assert!(unsubmitted(&ex, &[], &holder).is_some());
+        assert!(unsubmitted(&ex, &["a"], &holder).is_none());
+        assert!(
+            unsubmitted(&ex, &["a"], &other).is_some(),
+            "a token is its holder's"
+        );
         let sh = [lock("a", true), lock("b", true)];
-        assert!(unsubmitted(&sh, &["b"]).is_none());
-        assert!(unsubmitted(&sh, &["c"]).is_some());
-        assert!(unsubmitted(&[], &[]).is_none());
+        assert!(unsubmitted(&sh, &["b"], &holder).is_none());
+        assert!(unsubmitted(&sh, &["c"], &holder).is_some());
+        assert!(unsubmitted(&[], &[], &other).is_none());
     }
 
     #[test]

@@ -69,6 +69,22 @@ pub fn combined_etag(members: &[(String, String)]) -> String {
     format!("\"c-{hex}\"")
 }
 
+/// What `actor` may do at a root of the tree, in the same letters: add files and folders to their
+/// own files and (but for guests) the community's, nothing but read elsewhere.
+pub fn root_permissions(actor: &Actor, root: super::path::Root) -> &'static str {
+    use super::path::Root;
+    let space = match root {
+        Root::MyFiles => crate::access::Space::Private(actor.user_id.clone()),
+        Root::Community => crate::access::Space::Shared,
+        Root::SharedWithMe => return "G",
+    };
+    if crate::access::authorize_root(actor, &space).is_ok() {
+        "GCK"
+    } else {
+        "G"
+    }
+}
+
 /// What `actor` may do with an item, in the letters Nextcloud's clients read: `G` read, `W` write
 /// (files), `C`/`K` add files/folders (folders), `D`/`N`/`V` delete/rename/move, `R` share. The
 /// same rule as every other call ([`authorize_item`]).
