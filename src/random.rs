@@ -31,6 +31,9 @@ pub fn lock_token() -> String {
     taina_ybira::dav::locks::new_token(bytes)
 }
 
+/// The length of a [`secret_token`]: 256 bits in base64url without padding.
+pub const SECRET_TOKEN_CHARS: usize = 43;
+
 /// A secret token: 256 random bits, base64url without padding (43 characters).
 pub fn secret_token() -> String {
     let mut bytes = [0u8; 32];

@@ -380,6 +380,20 @@ async fn dead_properties_are_all_or_nothing_and_travel(t: TestInstance) {
             .is_empty()
     );
 
+    // Values are bounded per item, all together: past it, nothing of the batch is kept.
+    let heavy: Vec<PatchOp> = (0..20)
+        .map(|i| PatchOp::Set(PropName::new(z, &format!("big{i}")), "x".repeat(60_000)))
+        .collect();
+    let refused = ybira
+        .dav_patch_props(&w.ana, &file.id, &heavy)
+        .await
+        .unwrap();
+    assert!(refused.iter().all(|(_, s)| *s == 507));
+    assert_eq!(
+        ybira.dav_dead_props(&w.ana, &file.id).await.unwrap().len(),
+        2
+    );
+
     // A move keeps them; removing one removes it.
     let moved = ybira
         .move_item(&w.ana, &file.id, &Location::MyFiles)

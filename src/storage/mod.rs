@@ -189,6 +189,43 @@ impl BlobStore {
         }
     }
 
+    /// Removes what a killed process left of whole-blob writes on the local folder: the store
+    /// writes `{path}#{n}` and renames it into place, so a kill in between leaves a file no
+    /// listing shows (object storage has no such remains: a put is one request). Call it only
+    /// when no other process writes here (start-up recovery holding the instance lock). Says how
+    /// many it removed.
+    pub async fn remove_abandoned_writes(&self) -> Result<u64> {
+        let Kind::Local { root } = &self.kind else {
+            return Ok(0);
+        };
+        let root = root.clone();
+        let removed = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
+            let mut removed = 0;
+            let mut pending = vec![root];
+            while let Some(dir) = pending.pop() {
+                let entries = match std::fs::read_dir(&dir) {
+                    Ok(entries) => entries,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                };
+                for entry in entries {
+                    let entry = entry?;
+                    let path = entry.path();
+                    if entry.file_type()?.is_dir() {
+                        pending.push(path);
+                    } else if is_abandoned_write(&entry.file_name().to_string_lossy()) {
+                        std::fs::remove_file(&path)?;
+                        removed += 1;
+                    }
+                }
+            }
+            Ok(removed)
+        })
+        .await
+        .map_err(std::io::Error::other)??;
+        Ok(removed)
+    }
+
     /// Every object under `prefix`, with its size and modification time.
     pub async fn list(&self, prefix: &str) -> Result<Vec<StoredObject>> {
         let mut objects = Vec::new();
@@ -214,6 +251,13 @@ impl BlobStore {
         self.put(probe, b"ok".to_vec()).await?;
         self.delete(probe).await
     }
+}
+
+/// Whether a file name is one of `object_store`'s unfinished local writes: `{name}#{n}`.
+fn is_abandoned_write(name: &str) -> bool {
+    name.rsplit_once('#').is_some_and(|(stem, n)| {
+        !stem.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 /// Streams `range` of a local blob straight from its file in 256 KiB reads (the object store's
@@ -292,4 +336,16 @@ fn exactly(
         }
     })
     .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn object_stores_unfinished_writes_are_told_apart() {
+        assert!(super::is_abandoned_write("small.webp#1"));
+        assert!(super::is_abandoned_write("abc.jpg#12"));
+        for name in ["small.webp", "#1", "a#b", "a#", "notes #1 draft.txt"] {
+            assert!(!super::is_abandoned_write(name), "{name}");
+        }
+    }
 }

@@ -45,7 +45,7 @@ pub struct RecoveryReport {
     pub released_uploads: u64,
     /// Resumable uploads whose staging file was gone, released.
     pub released_resumable: u64,
-    /// Staging files with no upload left, deleted.
+    /// Staging files with no upload left, and whole-blob writes a kill cut short, deleted.
     pub removed_staging: u64,
     /// Stored files no blob row names, quarantined.
     pub quarantined: u64,
@@ -148,6 +148,9 @@ pub(crate) async fn recover(taina: &Taina, alone: bool) -> Result<RecoveryReport
             _ => None,
         })
         .collect();
+    // A whole-blob write (a thumbnail, say) cut by a kill leaves `{path}#{n}` on a local folder,
+    // which no listing shows.
+    report.removed_staging += inner.blobs.remove_abandoned_writes().await?;
     let found = leftovers(&stored, &live_staging, &blob_paths, &freeing);
     for path in &found.staging {
         inner.blobs.delete(path).await?;

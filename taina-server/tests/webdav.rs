@@ -601,6 +601,24 @@ async fn http_errors_are_clear(t: TestInstance) {
         .restore(&w.ana, &trash[0].id)
         .await
         .unwrap();
+    // Windows sets its file times after every upload: what it sets is kept and shown.
+    let set_time = dav(&server, "PROPPATCH", "My%20files/Velho/a.txt", ana)
+        .body(r#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:schemas-microsoft-com:"><D:set><D:prop><Z:Win32LastModifiedTime>Wed, 02 Dec 2026 10:00:00 GMT</Z:Win32LastModifiedTime></D:prop></D:set></D:propertyupdate>"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set_time.status(), StatusCode::MULTI_STATUS);
+    assert!(set_time.text().await.unwrap().contains("200 OK"));
+    let shown = dav(&server, "PROPFIND", "My%20files/Velho/a.txt", ana)
+        .header("Depth", "0")
+        .body(r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:Z="urn:schemas-microsoft-com:"><D:prop><Z:Win32LastModifiedTime/></D:prop></D:propfind>"#)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.contains("Wed, 02 Dec 2026 10:00:00 GMT"), "{shown}");
     let back = dav(&server, "GET", "My%20files/Velho/a.txt", ana)
         .send()
         .await

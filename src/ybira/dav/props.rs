@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use taina_core::{Actor, Error as DomainError, ItemId};
 use taina_ybira::access::ItemAction;
 use taina_ybira::dav::xml::PatchOp;
-use taina_ybira::dav::{DEAD_PROPS_PER_ITEM_MAX, PropName, props::is_live};
+use taina_ybira::dav::{
+    DEAD_PROPS_BYTES_PER_ITEM_MAX, DEAD_PROPS_PER_ITEM_MAX, PropName, props::is_live,
+};
 use tracing::instrument;
 
 use crate::Result;
@@ -80,12 +82,16 @@ impl Ybira<'_> {
                 }
             }
         }
-        let (count,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM dav_properties WHERE item_id = $1")
-                .bind(id.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-        if usize::try_from(count).unwrap_or(usize::MAX) > DEAD_PROPS_PER_ITEM_MAX {
+        let (count, bytes): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(LENGTH(value)), 0) AS BIGINT) \
+             FROM dav_properties WHERE item_id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        if usize::try_from(count).unwrap_or(usize::MAX) > DEAD_PROPS_PER_ITEM_MAX
+            || u64::try_from(bytes).unwrap_or(u64::MAX) > DEAD_PROPS_BYTES_PER_ITEM_MAX
+        {
             // Dropping the transaction undoes every instruction.
             return Ok(ops
                 .iter()

@@ -112,16 +112,31 @@ async fn revoke_app_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A device sign-in's secret, from its login link.
-fn login_token(token: &str) -> Result<&str, ApiError> {
-    let ok = token.len() <= 64
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
-        Ok(token)
-    } else {
-        Err(taina::core::Error::not_found("device sign-in").into())
+/// A device sign-in's secret, from its login link: read before the body, and anything that
+/// cannot be one (not 43 URL-safe characters) is "not found", as an id that cannot exist is.
+struct LoginToken(String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for LoginToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let not_found = || ApiError::from(taina::core::Error::not_found("device sign-in"));
+        let axum::extract::Path(token) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| not_found())?;
+        let ok = token.len() == taina::random::SECRET_TOKEN_CHARS
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(LoginToken(token))
+        } else {
+            Err(not_found())
+        }
     }
 }
 
@@ -132,12 +147,12 @@ fn login_token(token: &str) -> Result<&str, ApiError> {
 async fn login_flow(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    axum::extract::Path(token): axum::extract::Path<String>,
+    LoginToken(token): LoginToken,
 ) -> Result<Response, ApiError> {
     let flow = state
         .taina
         .accounts()
-        .pending_login_flow(&actor, login_token(&token)?)
+        .pending_login_flow(&actor, &token)
         .await?;
     Ok(axum::Json(flow).into_response())
 }
@@ -157,13 +172,13 @@ struct LoginFlowAnswer {
 async fn answer_login_flow(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    axum::extract::Path(token): axum::extract::Path<String>,
+    LoginToken(token): LoginToken,
     Body(body): Body<LoginFlowAnswer>,
 ) -> Result<StatusCode, ApiError> {
     state
         .taina
         .accounts()
-        .answer_login_flow(&actor, login_token(&token)?, body.allow)
+        .answer_login_flow(&actor, &token, body.allow)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -99,9 +99,14 @@ fn groups(d: &Described, asked: &Propfind) -> Vec<(u16, Vec<PropValue>)> {
     });
     match asked {
         Propfind::PropName => {
-            let names = props::live_names(collection)
+            let mut names = props::live_names(collection);
+            for (name, _) in &d.dead {
+                if !names.contains(name) {
+                    names.push(name.clone());
+                }
+            }
+            let names = names
                 .into_iter()
-                .chain(d.dead.iter().map(|(n, _)| n.clone()))
                 .map(|name| PropValue { name, value: None })
                 .collect();
             vec![(200, names)]
@@ -117,15 +122,16 @@ fn groups(d: &Described, asked: &Propfind) -> Vec<(u16, Vec<PropValue>)> {
         Propfind::Prop(names) => {
             let (mut found, mut missing) = (Vec::new(), Vec::new());
             for name in names {
-                let value = live(d, name.clone()).or_else(|| {
-                    d.dead
-                        .iter()
-                        .find(|(n, _)| n == name)
-                        .map(|(n, v)| PropValue {
-                            name: n.clone(),
-                            value: Some(v.clone()),
-                        })
-                });
+                // What a client set wins over what is computed (Windows' attributes).
+                let value = d
+                    .dead
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(n, v)| PropValue {
+                        name: n.clone(),
+                        value: Some(v.clone()),
+                    })
+                    .or_else(|| live(d, name.clone()));
                 match value {
                     Some(v) => found.push(v),
                     None => missing.push(PropValue {

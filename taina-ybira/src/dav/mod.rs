@@ -24,6 +24,8 @@ pub const PROPS_MAX: usize = 256;
 pub const VALUE_MAX_BYTES: usize = 64 * 1024;
 /// Most dead properties one file or folder carries.
 pub const DEAD_PROPS_PER_ITEM_MAX: usize = 256;
+/// Most bytes of dead property values one file or folder carries, all together.
+pub const DEAD_PROPS_BYTES_PER_ITEM_MAX: u64 = 1024 * 1024;
 /// Most members one PROPFIND of depth 1 lists (a bigger folder is listed up to this many; the
 /// web app and the API page through any size).
 pub const LISTING_MAX: usize = 10_000;

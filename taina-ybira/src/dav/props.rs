@@ -189,9 +189,11 @@ pub fn live_names(collection: bool) -> Vec<PropName> {
     names
 }
 
-/// Whether a property is live (computed by Tainá, never stored as a dead property).
+/// Whether a property is live (computed by Tainá, never stored as a dead property). Windows'
+/// `Win32*` attributes are shown computed but may be set: Explorer sets them after every upload
+/// and takes a refusal for a failed copy, so what it sets is kept (and shown instead).
 pub fn is_live(name: &PropName) -> bool {
-    live_names(true).contains(name) || live_names(false).contains(name)
+    name.ns != WIN32_NS && (live_names(true).contains(name) || live_names(false).contains(name))
 }
 
 /// A live property's value as XML content, or `None` when the resource does not have it.
