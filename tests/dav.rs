@@ -694,7 +694,82 @@ async fn held_uploads_wait_for_their_destination(t: TestInstance) {
     assert!(ybira.dav_start_chunked(&w.ana, "../x", 1).await.is_err());
 }
 
+/// A MOVE with `Overwrite` that the library refuses puts back what it replaced: nothing is lost.
+async fn a_refused_overwrite_loses_nothing(t: TestInstance) {
+    let w = t.world().await;
+    let ybira = w.t.taina.ybira();
+    // Ana's folder in the community's space holds a file of Bia's: it may not go into Ana's
+    // private space.
+    let shared = ybira
+        .create_folder(&w.ana, &Location::Shared, "Projeto")
+        .await
+        .unwrap();
+    put(
+        &w.t,
+        &w.bia,
+        Location::Folder(shared.id.clone()),
+        "da-bia.txt",
+        b"dela",
+    )
+    .await;
+    let mine = ybira
+        .create_folder(&w.ana, &Location::MyFiles, "Projeto")
+        .await
+        .unwrap();
+    put(
+        &w.t,
+        &w.ana,
+        Location::Folder(mine.id.clone()),
+        "meu.txt",
+        b"meu",
+    )
+    .await;
+    let refused = ybira
+        .dav_move(&w.ana, &shared, &Location::MyFiles, "Projeto", Some(&mine))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Forbidden);
+    // What would have been replaced is back in place, whole; the trash holds nothing.
+    let back = ybira
+        .child_named(&w.ana, &Location::MyFiles, "Projeto")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.id, mine.id);
+    assert!(
+        ybira
+            .child_named(&w.ana, &Location::Folder(mine.id.clone()), "meu.txt")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(ybira.trash(&w.ana).await.unwrap().is_empty());
+    // A copy over it that succeeds replaces it, and the replaced one is in the trash.
+    let copied = ybira
+        .dav_copy(
+            &w.ana,
+            &shared,
+            &Location::MyFiles,
+            "Projeto",
+            true,
+            Some(&mine),
+        )
+        .await
+        .unwrap();
+    assert_eq!(copied.name, "Projeto");
+    assert!(
+        ybira
+            .child_named(&w.ana, &Location::Folder(copied.id), "da-bia.txt")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let trash = ybira.trash(&w.ana).await.unwrap();
+    assert!(trash.iter().any(|i| i.id == mine.id), "{trash:?}");
+}
+
 backend_tests!(
+    a_refused_overwrite_loses_nothing,
     held_uploads_wait_for_their_destination,
     device_sign_in_is_approved_once_and_lapses,
     app_passwords_are_hashed_scoped_and_revocable,
