@@ -11,7 +11,8 @@ use crate::{Error, Result};
 /// The select list (and `FROM`) that makes an [`ItemRow`]; callers add `WHERE`, `JOIN`, `ORDER`.
 pub(crate) const ITEM_COLUMNS: &str = "i.id, i.kind, i.space_owner_id, i.parent_id, i.owner_id, \
      i.name, i.size_bytes, i.mime_type, i.revision, i.created_at, i.updated_at, i.deleted_at, \
-     i.blob_id, b.sha256, i.trash_id, i.parent_key, i.sort_key, i.previews_at, i.preview_error \
+     i.blob_id, b.sha256, i.trash_id, i.parent_key, i.sort_key, i.previews_at, i.preview_error, \
+     i.client_modified_at \
      FROM items i LEFT JOIN blobs b ON b.id = i.blob_id";
 
 #[derive(sqlx::FromRow)]
@@ -35,6 +36,7 @@ pub(crate) struct ItemRow {
     pub(crate) sort_key: String,
     previews_at: Option<i64>,
     preview_error: Option<String>,
+    client_modified_at: Option<i64>,
 }
 
 impl ItemRow {
@@ -54,6 +56,7 @@ impl ItemRow {
             etag: self.sha256.as_deref().map(etag),
             created_at: Timestamp::from_millis(self.created_at),
             updated_at: Timestamp::from_millis(self.updated_at),
+            client_modified_at: self.client_modified_at.map(Timestamp::from_millis),
             deleted_at: self.deleted_at.map(Timestamp::from_millis),
             has_previews: self.previews_at.is_some() && self.preview_error.is_none(),
             preview_error: self.preview_error,

@@ -61,8 +61,8 @@ impl Ybira<'_> {
                 .await?;
         sqlx::query(
             "UPDATE items SET blob_id = $1, size_bytes = $2, mime_type = $3, \
-             revision = revision + 1, updated_at = $4, previews_at = NULL, preview_error = NULL \
-             WHERE id = $5",
+             revision = revision + 1, updated_at = $4, previews_at = NULL, preview_error = NULL, \
+             client_modified_at = NULL WHERE id = $5",
         )
         .bind(blob.as_str())
         .bind(size)

@@ -127,6 +127,26 @@ async fn the_desktop_client_syncs_both_ways(t: TestInstance) {
         log.contains("PropagateUploadFileNG"),
         "grande.bin went up in chunks"
     );
+    assert!(
+        !log.contains("Server does not support X-OC-MTime"),
+        "file times are kept"
+    );
+    // The files keep the times they have on the computer, chunked or not.
+    for name in ["a.txt", "grande.bin"] {
+        let local_time = std::fs::metadata(local.join(name))
+            .unwrap()
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let item = server_file(&t, &admin, &folder, name).await.unwrap();
+        assert_eq!(
+            item.client_modified_at.map(|t| t.as_millis() / 1000),
+            Some(i64::try_from(local_time).unwrap()),
+            "{name}"
+        );
+    }
     for name in ["a.txt", "sub/b.txt", "both.txt", "gone.txt", "grande.bin"] {
         let item = server_file(&t, &admin, &folder, name)
             .await

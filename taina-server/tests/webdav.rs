@@ -494,6 +494,52 @@ async fn http_errors_are_clear(t: TestInstance) {
         "the old content is kept as a version"
     );
 
+    // A client's file time (X-OC-Mtime) is kept and shown, until the content changes otherwise.
+    let timed = dav(&server, "PUT", "My%20files/datada.txt", ana)
+        .header("X-OC-Mtime", "1700000000")
+        .body("com hora")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(timed.status(), StatusCode::CREATED);
+    assert_eq!(timed.headers()["x-oc-mtime"], "accepted");
+    let modified = |body: String| {
+        body.split("<D:getlastmodified>")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let propfind_time = || async {
+        modified(
+            dav(&server, "PROPFIND", "My%20files/datada.txt", ana)
+                .header("Depth", "0")
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        )
+    };
+    assert_eq!(propfind_time().await, "Tue, 14 Nov 2023 22:13:20 GMT");
+    let datada =
+        w.t.taina
+            .ybira()
+            .child_named(&w.ana, &Location::MyFiles, "datada.txt")
+            .await
+            .unwrap()
+            .unwrap();
+    let stream = futures::stream::iter(vec![Ok::<_, std::io::Error>(bytes::Bytes::from_static(
+        b"nova",
+    ))]);
+    w.t.taina
+        .ybira()
+        .replace(&w.ana, &datada.id, None, stream)
+        .await
+        .unwrap();
+    assert_ne!(propfind_time().await, "Tue, 14 Nov 2023 22:13:20 GMT");
+
     // A MOVE across spaces: from Ana's files into the community's.
     let moved = dav(&server, "MOVE", "My%20files/carta.txt", ana)
         .header("Destination", server.at("/dav/Community/carta.txt"))

@@ -35,6 +35,10 @@ pub struct Item {
     pub created_at: Timestamp,
     /// When it last changed.
     pub updated_at: Timestamp,
+    /// Its content's time on the device it came from, when the uploading client said (sync
+    /// clients keep file times with it); cleared when the content changes otherwise.
+    #[serde(default)]
+    pub client_modified_at: Option<Timestamp>,
     /// When it went to the trash (items in the trash only).
     pub deleted_at: Option<Timestamp>,
     /// Whether its thumbnails are ready (images and PDFs).

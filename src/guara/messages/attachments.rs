@@ -51,6 +51,7 @@ impl Guara<'_> {
             etag: None,
             created_at: message.created_at,
             updated_at: message.created_at,
+            client_modified_at: None,
             deleted_at: None,
             has_previews: false,
             preview_error: None,

@@ -2,7 +2,8 @@
 //! (from everything in it, so that sync clients see a change anywhere below), a root's entity tag,
 //! and what the actor may do with each ([`taina_ybira::dav::props::oc_permissions`]).
 
-use taina_core::Actor;
+use taina_core::{Actor, ItemId, Timestamp};
+use taina_ybira::access::ItemAction;
 use taina_ybira::access::{ItemFacts, ShareAccess};
 use taina_ybira::dav::path::Root;
 use taina_ybira::dav::props::{collection_etag, combined_etag, oc_permissions};
@@ -30,6 +31,33 @@ const STATS: &str = "COUNT(*), CAST(COALESCE(MAX(i.updated_at), 0) AS BIGINT), \
      CAST(COALESCE(SUM(i.revision), 0) AS BIGINT), CAST(COALESCE(SUM(i.size_bytes), 0) AS BIGINT)";
 
 impl Ybira<'_> {
+    /// Records a file's time on the client it came from (`X-OC-Mtime`), if its content is still
+    /// the one with `etag` (a change since, by anyone, keeps its own time). Needs the right to
+    /// write the file. Says whether it was recorded.
+    #[instrument(skip_all, fields(community = %actor.community_id))]
+    pub async fn set_client_modified(
+        &self,
+        actor: &Actor,
+        id: &ItemId,
+        etag: &str,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let mut tx = self.begin_in(&actor.community_id).await?;
+        let loaded = self
+            .load(&mut tx, actor, id, ItemAction::WriteContent, false)
+            .await?;
+        if loaded.item.etag.as_deref() != Some(etag) {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE items SET client_modified_at = $1 WHERE id = $2")
+            .bind(at.as_millis())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// What the actor is shown of an item they reached (its folder's entity tag and size, their
     /// permissions, with the shares they hold over it).
     #[instrument(skip_all, fields(community = %actor.community_id))]

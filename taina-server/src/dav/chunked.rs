@@ -224,5 +224,6 @@ async fn finish(ctx: &Ctx, upload: &UploadPath) -> Result<Response, ApiError> {
         StatusCode::NO_CONTENT
     });
     identify(&mut response, item.id.as_str(), item.etag.as_deref());
+    super::write::keep_client_time(ctx, &item, &mut response).await?;
     Ok(response)
 }

@@ -276,7 +276,8 @@ fn item_resource(name: &str, item: &Item, quota: Option<QuotaShown>, shown: Show
         mime_type: item.mime_type.clone(),
         etag: shown.etag,
         created: item.created_at,
-        modified: item.updated_at,
+        // The time the file had on the device it came from, when its client said.
+        modified: item.client_modified_at.unwrap_or(item.updated_at),
         quota: if collection { quota } else { None },
         id: Some(item.id.to_string()),
         permissions: Some(shown.permissions),

@@ -79,7 +79,38 @@ pub(super) async fn put(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
         StatusCode::NO_CONTENT
     });
     identify(&mut response, item.id.as_str(), item.etag.as_deref());
+    keep_client_time(ctx, &item, &mut response).await?;
     Ok(response)
+}
+
+/// Keeps the file's time on the client (`X-OC-Mtime`) with what was just written, and says so
+/// (`X-OC-MTime: accepted`), as Nextcloud's clients expect.
+pub(super) async fn keep_client_time(
+    ctx: &Ctx,
+    item: &taina::ybira::Item,
+    response: &mut Response,
+) -> Result<(), ApiError> {
+    let Some(at) = ctx
+        .headers
+        .get("x-oc-mtime")
+        .and_then(|v| v.to_str().ok())
+        .and_then(taina_ybira::dav::headers::parse_client_mtime)
+    else {
+        return Ok(());
+    };
+    let Some(etag) = item.etag.as_deref() else {
+        return Ok(());
+    };
+    let ybira = ctx.state.taina.ybira();
+    if ybira
+        .set_client_modified(&ctx.actor, &item.id, etag, at)
+        .await?
+    {
+        response
+            .headers_mut()
+            .insert("x-oc-mtime", HeaderValue::from_static("accepted"));
+    }
+    Ok(())
 }
 
 /// What was made or written, in the headers: its entity tag (`ETag`, and `OC-ETag` for Nextcloud's

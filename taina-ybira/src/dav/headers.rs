@@ -32,6 +32,18 @@ pub fn parse_overwrite(value: Option<&str>) -> Result<bool, &'static str> {
     }
 }
 
+/// The latest file time taken from a client: the last second of year 9999.
+pub const CLIENT_TIME_MAX_SECS: i64 = 253_402_300_799;
+
+/// Reads `X-OC-Mtime` (the file's time on the client, in whole seconds since 1970, as Nextcloud's
+/// clients send it). `None`: not a time that can be kept.
+pub fn parse_client_mtime(value: &str) -> Option<taina_core::Timestamp> {
+    let secs: i64 = value.trim().parse().ok()?;
+    (1..=CLIENT_TIME_MAX_SECS)
+        .contains(&secs)
+        .then(|| taina_core::Timestamp::from_millis(secs * 1000))
+}
+
 /// Longest `If` header read.
 pub const IF_MAX_BYTES: usize = 8 * 1024;
 
@@ -207,6 +219,17 @@ fn parse_conditions(mut text: &str) -> Option<Vec<Condition>> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn client_times() {
+        assert_eq!(
+            parse_client_mtime(" 1796683132 "),
+            Some(taina_core::Timestamp::from_millis(1_796_683_132_000))
+        );
+        for bad in ["", "-5", "0", "1.5", "99999999999999999999", "abc"] {
+            assert_eq!(parse_client_mtime(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn depth_and_overwrite() {
