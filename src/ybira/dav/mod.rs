@@ -27,6 +27,8 @@ use crate::ybira::{Item, Location, Ybira};
 
 /// What a WebDAV path names, for the actor.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// One per request, short-lived: the other variants' wasted bytes do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Resolved {
     /// The top of the tree (it lists the roots).
     Top,
