@@ -55,6 +55,16 @@ pub struct Client {
 }
 
 impl Client {
+    /// The base URL people reach this server at, without a trailing `/`: `public_url` when the
+    /// configuration names one, else the origin this client addressed (for links the server
+    /// hands out: invites, device sign-ins).
+    pub fn public_base(&self, config: &taina::Config) -> String {
+        config.public_url.as_deref().map_or_else(
+            || self.origin.clone(),
+            |url| url.trim_end_matches('/').to_owned(),
+        )
+    }
+
     /// Whether the client is this machine itself, not a proxy relaying someone else: a loopback
     /// peer with no forwarding header that addressed us by a loopback name (`127.0.0.1`, `[::1]`,
     /// `localhost`). A proxy on this machine that sends no forwarding header still passes the

@@ -7,12 +7,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use taina::accounts::{
-    CommunityUpdate, LoginRequest, NewInvite, ProfileUpdate, RegisterRequest, SessionInfo,
-    SetupRequest, SignedIn,
+    CommunityUpdate, LoginRequest, NewInvite, ProfileUpdate, RegisterRequest, SetupRequest,
+    SignedIn,
 };
 use taina::core::invite::Invite;
 use taina::core::quota::Quota;
-use taina::core::{Community, InviteId, Role, SessionId, User, UserId};
+use taina::core::{Community, InviteId, Role, User, UserId};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -22,14 +22,6 @@ use super::{Body, Client, List, PathId};
 use crate::auth::{Auth, clear_cookies, session_cookies};
 use crate::openapi::ErrorBody;
 use crate::{ApiError, AppState};
-
-/// What signs a person in: their password and sessions (only a session reaches these).
-pub(super) fn credential_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(change_password))
-        .routes(routes!(sessions))
-        .routes(routes!(revoke_session))
-}
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -267,56 +259,6 @@ async fn update_me(
     Ok(axum::Json(user).into_response())
 }
 
-/// A password change.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct PasswordBody {
-    #[schema(schema_with = constraints::password)]
-    current_password: String,
-    #[schema(schema_with = constraints::new_password)]
-    new_password: String,
-}
-
-/// Changes my password; my other sessions end.
-#[utoipa::path(post, path = "/me/password", tag = "accounts", request_body = PasswordBody,
-    responses(
-        (status = 204, description = "Changed"),
-        (status = 429, description = "Busy; retry after `Retry-After` seconds", body = ErrorBody),
-    ))]
-async fn change_password(
-    State(state): State<AppState>,
-    Auth(actor): Auth,
-    Body(body): Body<PasswordBody>,
-) -> Result<StatusCode, ApiError> {
-    state
-        .taina
-        .accounts()
-        .change_password(&actor, &body.current_password, &body.new_password)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// My sessions (`current` marks this one).
-#[utoipa::path(get, path = "/me/sessions", tag = "accounts",
-    responses((status = 200, description = "My sessions", body = List<SessionInfo>)))]
-async fn sessions(State(state): State<AppState>, Auth(actor): Auth) -> Result<Response, ApiError> {
-    let sessions = state.taina.accounts().sessions(&actor).await?;
-    Ok(axum::Json(List::all(sessions)).into_response())
-}
-
-/// Ends one of my sessions.
-#[utoipa::path(delete, path = "/me/sessions/{id}", tag = "accounts",
-    params(("id" = inline(taina::core::SessionId), Path, description = "The session's id")),
-    responses((status = 204, description = "Ended")))]
-async fn revoke_session(
-    State(state): State<AppState>,
-    Auth(actor): Auth,
-    PathId(id): PathId<SessionId>,
-) -> Result<StatusCode, ApiError> {
-    state.taina.accounts().revoke_session(&actor, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
 /// My community (`storage_used_bytes` only for admins).
 #[utoipa::path(get, path = "/community", tag = "community",
     responses((status = 200, description = "The community", body = Community)))]
@@ -479,10 +421,7 @@ async fn create_invite(
             },
         )
         .await?;
-    let base = match &state.taina.config().public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => client.origin,
-    };
+    let base = client.public_base(state.taina.config());
     let url = format!("{base}/register?invite={}", created.token);
     let invite = CreatedInvite {
         invite: created.invite,

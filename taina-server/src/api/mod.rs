@@ -14,6 +14,7 @@ mod form;
 mod limits;
 mod messages;
 mod photos;
+mod sessions;
 mod tus;
 mod ws;
 
@@ -37,7 +38,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     let area = |area: Area| axum::Extension(area);
     OpenApiRouter::new()
         .merge(accounts::routes().layer(area(Area::Account)))
-        .merge(accounts::credential_routes().layer(area(Area::Credentials)))
+        .merge(sessions::routes().layer(area(Area::Credentials)))
         .merge(app_passwords::routes().layer(area(Area::Credentials)))
         .merge(files::routes().layer(area(Area::Files)))
         .merge(limits::routes())

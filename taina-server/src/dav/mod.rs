@@ -21,7 +21,7 @@ mod write;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -33,7 +33,7 @@ use taina_ybira::dav::headers::{IfHeader, ResourceState, parse_if};
 use taina_ybira::dav::path::{DavPath, PathError};
 
 use crate::AppState;
-use crate::client::{Client, Peer};
+use crate::client::Client;
 use crate::download::{Plan, plan, respond};
 use crate::error::ApiError;
 
@@ -75,16 +75,11 @@ pub(crate) struct Ctx {
     pub(crate) headers: HeaderMap,
 }
 
-async fn handle(State(state): State<AppState>, request: Request) -> Response {
+async fn handle(State(state): State<AppState>, client: Client, request: Request) -> Response {
     let method = request.method().clone();
     if method == Method::OPTIONS {
         return options();
     }
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<Peer>>()
-        .map(|c| c.0.0.ip());
-    let client = crate::client::resolve(peer, request.headers(), &state.reach);
     let (actor, login) = match authenticate(&state, &client, request.headers()).await {
         Ok(found) => found,
         Err(response) => return response,

@@ -4,8 +4,8 @@
 //! ownCloud's properties (`oc:fileid`, `oc:permissions`, `oc:size`, `oc:checksums`).
 
 use axum::Router;
-use axum::extract::FromRequest;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::authenticate;
 use crate::AppState;
-use crate::client::Peer;
+use crate::client::Client;
 
 /// The Nextcloud server version Tainá answers as: the clients check it to pick what to speak
 /// (chunked uploads v2, Login Flow v2); Tainá implements what they use of it.
@@ -32,19 +32,8 @@ pub(super) fn routes() -> Router<AppState> {
 
 /// Login Flow v2: the client asks to sign in; it opens `login` in a browser, where the person
 /// approves it, and polls `poll` for its app password.
-async fn start_login_flow(State(state): State<AppState>, request: Request) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<Peer>>()
-        .map(|c| c.0.0.ip());
-    let client = crate::client::resolve(peer, request.headers(), &state.reach);
-    let base = state
-        .taina
-        .config()
-        .public_url
-        .clone()
-        .unwrap_or_else(|| client.origin.clone());
-    let base = base.trim_end_matches('/').to_owned();
+async fn start_login_flow(State(state): State<AppState>, client: Client) -> Response {
+    let base = client.public_base(state.taina.config());
     let name = client.user_agent.as_deref().unwrap_or("a device");
     match state.taina.accounts().start_login_flow(name).await {
         Ok(flow) => axum::Json(json!({
@@ -62,24 +51,18 @@ struct PollForm {
     token: String,
 }
 
-async fn poll_login_flow(State(state): State<AppState>, request: Request) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<Peer>>()
-        .map(|c| c.0.0.ip());
-    let client = crate::client::resolve(peer, request.headers(), &state.reach);
-    let base = state
-        .taina
-        .config()
-        .public_url
-        .clone()
-        .unwrap_or_else(|| client.origin.clone());
-    let Ok(axum::Form(form)) = axum::Form::<PollForm>::from_request(request, &()).await else {
+async fn poll_login_flow(
+    State(state): State<AppState>,
+    client: Client,
+    form: Result<axum::Form<PollForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(axum::Form(form)) = form else {
         return super::plain(StatusCode::BAD_REQUEST, "send the poll token as token=...");
     };
+    let base = client.public_base(state.taina.config());
     match state.taina.accounts().poll_login_flow(&form.token).await {
         Ok(Some(login)) => axum::Json(json!({
-            "server": base.trim_end_matches('/'),
+            "server": base,
             "loginName": login.login_name,
             "appPassword": login.app_password,
         }))
@@ -133,13 +116,8 @@ async fn capabilities() -> Response {
     }))
 }
 
-async fn user(State(state): State<AppState>, request: Request) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<Peer>>()
-        .map(|c| c.0.0.ip());
-    let client = crate::client::resolve(peer, request.headers(), &state.reach);
-    let (actor, _) = match authenticate(&state, &client, request.headers()).await {
+async fn user(State(state): State<AppState>, client: Client, headers: HeaderMap) -> Response {
+    let (actor, _) = match authenticate(&state, &client, &headers).await {
         Ok(found) => found,
         Err(response) => return response,
     };
